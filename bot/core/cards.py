@@ -1,0 +1,113 @@
+"""Card: the neutral outgoing message that every adapter renders (embed, Block Kit, terminal).
+
+Everything in a Card is already validated and made inert (no live mentions), and fits the
+strictest platform limit, so a renderer only lays it out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class CardTone(enum.StrEnum):
+    SUPPORT = "support"
+    INFO = "info"
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class CardContact:
+    """A contact as shown: `label` is the channel in words ("Call", "Text"), `display` the
+    organisation's own form, `link` a tel:/sms:/mailto: or https link where one exists."""
+
+    label: str
+    display: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardResource:
+    title: str
+    url: str
+    # The link's host, always shown beside the title so a label cannot hide where it goes.
+    domain: str
+    description: str = ""
+    contacts: tuple[CardContact, ...] = ()
+    hours: str = ""
+    # Short facts a reader should see at once, e.g. "24/7", "not a crisis line".
+    badges: tuple[str, ...] = ()
+    last_verified: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A suggested next choice (a topic, a region, a command) the adapter may offer as a menu."""
+
+    label: str
+    value: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """Where a paged list is: adapters render previous/next controls from it."""
+
+    page: int
+    page_count: int
+    # The command path that produced the page, so the adapter can ask for another page.
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    title: str
+    body: str = ""
+    tone: CardTone = CardTone.INFO
+    resources: tuple[CardResource, ...] = ()
+    # Name/value pairs (settings, an item's fields).
+    fields: tuple[tuple[str, str], ...] = ()
+    # Plain lines (a list page, a history, a diff).
+    lines: tuple[str, ...] = ()
+    footer: str = ""
+    # Suggested topics to switch to (support cards) or valid values (error cards).
+    choices: tuple[Choice, ...] = ()
+    # Regions to pick from when none is known (support cards without a region).
+    region_choices: tuple[Choice, ...] = ()
+    page: PageRef | None = None
+    # The topic a support card answers, so adapters can mark it in a topic menu.
+    topic: str | None = None
+
+    def plain_text(self) -> str:
+        """A readable plain-text form: the console renderer and every platform's fallback."""
+        parts: list[str] = [self.title]
+        if self.body:
+            parts.append(self.body)
+        for name, value in self.fields:
+            parts.append(f"{name}: {value}")
+        parts.extend(self.lines)
+        for resource in self.resources:
+            head = f"• {resource.title} ({resource.domain})"
+            if resource.badges:
+                head += " [" + ", ".join(resource.badges) + "]"
+            parts.append(head)
+            if resource.description:
+                parts.append(f"  {resource.description}")
+            for contact in resource.contacts:
+                parts.append(f"  {contact.label}: {contact.display}")
+            if resource.hours:
+                parts.append(f"  Hours: {resource.hours}")
+            parts.append(f"  {resource.url}")
+        if self.region_choices:
+            parts.append(
+                "Choose your country for local services: "
+                + ", ".join(c.value for c in self.region_choices)
+            )
+        if self.choices:
+            parts.append("Other topics: " + ", ".join(c.value for c in self.choices))
+        if self.page and self.page.page_count > 1:
+            parts.append(f"Page {self.page.page} of {self.page.page_count}")
+        if self.footer:
+            parts.append(self.footer)
+        return "\n".join(parts)

@@ -1,0 +1,194 @@
+"""The domain model: plain, immutable values shared by every service and adapter."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Platform(enum.StrEnum):
+    """Where a community lives. The value prefixes community ids (`discord:123`)."""
+
+    CONSOLE = "console"
+    DISCORD = "discord"
+    SLACK = "slack"
+
+
+def community_id_for(platform: Platform, external_id: str) -> str:
+    """The stable id Haven stores for a Discord server, Slack workspace or the console."""
+    return f"{platform.value}:{external_id}"
+
+
+LOCAL_COMMUNITY_ID = community_id_for(Platform.CONSOLE, "local")
+
+
+class CommunityStatus(enum.StrEnum):
+    ACTIVE = "active"
+    # The bot was removed or the app uninstalled: schedules are paused and the data is
+    # purged after the grace period unless the community comes back first.
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    """One Discord server, Slack workspace, or the local console, with its settings."""
+
+    id: str
+    platform: Platform
+    name: str = ""
+    default_region: str | None = None
+    default_locale: str = "en"
+    timezone: str = "UTC"
+    moderator_role_ids: tuple[str, ...] = ()
+    moderator_user_ids: tuple[str, ...] = ()
+    log_channel_id: str | None = None
+    status: CommunityStatus = CommunityStatus.ACTIVE
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    label: str
+    description: str
+
+
+class ContactKind(enum.StrEnum):
+    PHONE = "phone"
+    TEXT = "text"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One way to reach a service, shown exactly as the organisation prints it."""
+
+    kind: ContactKind
+    display: str
+    # E.164 form of a phone number (`+448000119100`), for tel: links and checks; None otherwise.
+    e164: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportMessage:
+    """A curated supportive text. `key` is stable across packs and edits."""
+
+    key: str
+    text: str
+    topics: tuple[str, ...]
+    locale: str = "en"
+    enabled: bool = True
+    version: int = 1
+
+
+GLOBAL_REGION = "global"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A helpline, guide or directory. `regions` holds ISO 3166-1 codes or `global`."""
+
+    key: str
+    title: str
+    url: str
+    description: str = ""
+    contacts: tuple[Contact, ...] = ()
+    regions: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    # True only for services that say they handle crisis or suicide, 24/7 or not.
+    crisis_service: bool = False
+    # True only when the organisation says it is open around the clock.
+    always_open: bool = False
+    hours: str = ""
+    source_url: str = ""
+    last_verified: date | None = None
+    # Imported from a source we could not verify: hidden until a moderator confirms it.
+    needs_review: bool = False
+    enabled: bool = True
+    version: int = 1
+
+    @property
+    def is_global(self) -> bool:
+        return GLOBAL_REGION in self.regions
+
+    @property
+    def visible(self) -> bool:
+        return self.enabled and not self.needs_review
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    """The number to call in immediate danger, per region (999 in GB, 000 in AU)."""
+
+    region: str
+    number: str
+    needs_review: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling, with the facts the adapter read from the platform.
+
+    The core decides what those facts allow (see `permissions.is_moderator`): adapters never
+    decide permission themselves. The id is only ever stored for moderator actions (audit).
+    """
+
+    id: str
+    display_name: str = ""
+    # Discord: Manage Server; Slack: workspace admin or owner; console: the local operator.
+    has_admin_permission: bool = False
+    role_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """One inbound request, platform-neutral. Nothing here is stored for `/support`."""
+
+    community_id: str
+    platform: Platform
+    actor: Actor
+    locale: str | None = None
+    in_direct_message: bool = False
+    channel_id: str | None = None
+
+
+class ItemKind(enum.StrEnum):
+    """What a moderator can curate; also the `item_kind` of audit entries."""
+
+    MESSAGE = "message"
+    RESOURCE = "resource"
+    SETTINGS = "settings"
+    SCHEDULE = "schedule"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One moderator change: who, what, and the item before and after (as plain dicts)."""
+
+    id: int
+    community_id: str
+    actor_id: str
+    actor_name: str
+    action: str
+    item_kind: ItemKind
+    item_key: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    at: str  # ISO-8601 UTC; moderator actions are accountable, support requests never are
+    undone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list answer."""
+
+    items: tuple[T, ...]
+    page: int
+    page_count: int
+    total: int
+    extra: dict[str, object] = field(default_factory=dict)
