@@ -62,7 +62,8 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StorageUnavailable(
-                f"Haven cannot create the folder {path.parent} for its database ({error.strerror}).",
+                f"Haven cannot create the folder {path.parent} for its database "
+                f"({error.strerror}).",
                 "Create it, make it writable, or set HAVEN_DATABASE_URL=sqlite:///other/path.db.",
             ) from error
         writer: aiosqlite.Connection | None = None
@@ -134,8 +135,9 @@ class Database:
         """
         async with self._write_lock:
             try:
+                version = int(user_version)
                 await self._writer.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\n;PRAGMA user_version={int(user_version)};\nCOMMIT;"
+                    f"BEGIN IMMEDIATE;\n{script}\n;PRAGMA user_version={version};\nCOMMIT;"
                 )
             except sqlite3.Error:
                 if self._writer.in_transaction:
