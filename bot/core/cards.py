@@ -61,6 +61,14 @@ class PageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with the card (a pack export)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     title: str
     body: str = ""
@@ -78,6 +86,14 @@ class Card:
     page: PageRef | None = None
     # The topic a support card answers, so adapters can mark it in a topic menu.
     topic: str | None = None
+    # The region a support card was answered for (None when unknown).
+    region: str | None = None
+    # The message shown, so "send me a copy" can reproduce this card exactly.
+    message_key: str | None = None
+    # Buttons: `value` is a command line the adapter runs through CommandRouter.run_text
+    # (e.g. "/support-admin pack apply token:abc"), so every platform behaves the same.
+    actions: tuple[Choice, ...] = ()
+    attachment: Attachment | None = None
 
     def plain_text(self) -> str:
         """A readable plain-text form: the console renderer and every platform's fallback."""
