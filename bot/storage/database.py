@@ -164,7 +164,5 @@ class Database:
             await source.close()
 
 
-async def executemany(
-    connection: aiosqlite.Connection, sql: str, rows: Iterable[Params]
-) -> None:
+async def executemany(connection: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
     await connection.executemany(sql, rows)

@@ -1,0 +1,88 @@
+"""Plain-dict forms of the content models: for the audit trail (before/after) and undo."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from bot.core.models import Contact, ContactKind, Resource, SupportMessage
+
+
+def message_to_dict(message: SupportMessage) -> dict[str, object]:
+    return {
+        "key": message.key,
+        "text": message.text,
+        "topics": list(message.topics),
+        "locale": message.locale,
+        "enabled": message.enabled,
+        "version": message.version,
+    }
+
+
+def message_from_dict(data: Mapping[str, Any]) -> SupportMessage:
+    return SupportMessage(
+        key=str(data["key"]),
+        text=str(data["text"]),
+        topics=tuple(str(t) for t in data.get("topics", ())),
+        locale=str(data.get("locale", "en")),
+        enabled=bool(data.get("enabled", True)),
+        version=int(data.get("version", 1)),
+    )
+
+
+def contact_to_dict(contact: Contact) -> dict[str, object]:
+    data: dict[str, object] = {"kind": contact.kind.value, "display": contact.display}
+    if contact.e164:
+        data["e164"] = contact.e164
+    return data
+
+
+def contact_from_dict(data: Mapping[str, Any]) -> Contact:
+    e164 = data.get("e164")
+    return Contact(
+        kind=ContactKind(str(data["kind"])),
+        display=str(data["display"]),
+        e164=str(e164) if e164 else None,
+    )
+
+
+def resource_to_dict(resource: Resource) -> dict[str, object]:
+    return {
+        "key": resource.key,
+        "title": resource.title,
+        "url": resource.url,
+        "description": resource.description,
+        "contacts": [contact_to_dict(c) for c in resource.contacts],
+        "regions": list(resource.regions),
+        "topics": list(resource.topics),
+        "crisis_service": resource.crisis_service,
+        "always_open": resource.always_open,
+        "hours": resource.hours,
+        "source_url": resource.source_url,
+        "last_verified": resource.last_verified.isoformat() if resource.last_verified else None,
+        "needs_review": resource.needs_review,
+        "enabled": resource.enabled,
+        "version": resource.version,
+    }
+
+
+def resource_from_dict(data: Mapping[str, Any]) -> Resource:
+    verified = data.get("last_verified")
+    return Resource(
+        key=str(data["key"]),
+        title=str(data["title"]),
+        url=str(data["url"]),
+        description=str(data.get("description", "")),
+        contacts=tuple(contact_from_dict(c) for c in data.get("contacts", ())),
+        regions=tuple(str(r) for r in data.get("regions", ())),
+        topics=tuple(str(t) for t in data.get("topics", ())),
+        crisis_service=bool(data.get("crisis_service", False)),
+        always_open=bool(data.get("always_open", False)),
+        hours=str(data.get("hours", "")),
+        source_url=str(data.get("source_url", "")),
+        last_verified=date.fromisoformat(str(verified)) if verified else None,
+        needs_review=bool(data.get("needs_review", False)),
+        enabled=bool(data.get("enabled", True)),
+        version=int(data.get("version", 1)),
+    )

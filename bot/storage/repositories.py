@@ -1,0 +1,489 @@
+"""SQLite repositories for communities, content, audit, aggregate state and meta.
+
+This module and schedule_store.py are the only places with SQL. Every write runs inside one
+`Database.write()` transaction together with its audit entry, so a change and its record of who
+made it are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.core.errors import Conflict
+from bot.core.models import (
+    AuditEntry,
+    Community,
+    CommunityStatus,
+    EmergencyNumber,
+    ItemKind,
+    Platform,
+    Resource,
+    SupportMessage,
+    Topic,
+)
+from bot.core.ports import Library, LibraryChanges, NewAuditEntry
+from bot.core.records import contact_from_dict, contact_to_dict
+from bot.storage.database import Database, Row
+
+
+def _utc_now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+async def insert_audit(conn: aiosqlite.Connection, community_id: str, entry: NewAuditEntry) -> int:
+    """Write an audit entry on an open write transaction (used by every repository)."""
+    cursor = await conn.execute(
+        "INSERT INTO audit_log (community_id, actor_id, actor_name, action, item_kind, item_key,"
+        " before_json, after_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            community_id,
+            entry.actor_id,
+            entry.actor_name,
+            entry.action,
+            entry.item_kind.value,
+            entry.item_key,
+            json.dumps(dict(entry.before), ensure_ascii=False)
+            if entry.before is not None
+            else None,
+            json.dumps(dict(entry.after), ensure_ascii=False) if entry.after is not None else None,
+            _utc_now_text(),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _community_from_row(row: Row) -> Community:
+    return Community(
+        id=row["id"],
+        platform=Platform(row["platform"]),
+        name=row["name"],
+        default_region=row["default_region"],
+        default_locale=row["default_locale"],
+        timezone=row["timezone"],
+        moderator_role_ids=tuple(json.loads(row["moderator_role_ids"])),
+        moderator_user_ids=tuple(json.loads(row["moderator_user_ids"])),
+        log_channel_id=row["log_channel_id"],
+        status=CommunityStatus(row["status"]),
+        version=row["version"],
+    )
+
+
+class SqliteCommunityRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, community_id: str) -> Community | None:
+        row = await self._db.fetch_one("SELECT * FROM communities WHERE id = ?", (community_id,))
+        return _community_from_row(row) if row else None
+
+    async def create_if_missing(self, community: Community) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO communities (id, platform, name, default_region,"
+                " default_locale, timezone) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    community.id,
+                    community.platform.value,
+                    community.name,
+                    community.default_region,
+                    community.default_locale,
+                    community.timezone,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    async def save(
+        self, before: Community, after: Community, audit: NewAuditEntry | None
+    ) -> Community:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE communities SET name = ?, default_region = ?, default_locale = ?,"
+                " timezone = ?, moderator_role_ids = ?, moderator_user_ids = ?,"
+                " log_channel_id = ?, version = version + 1 WHERE id = ? AND version = ?",
+                (
+                    after.name,
+                    after.default_region,
+                    after.default_locale,
+                    after.timezone,
+                    _json_list(after.moderator_role_ids),
+                    _json_list(after.moderator_user_ids),
+                    after.log_channel_id,
+                    before.id,
+                    before.version,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise Conflict(
+                    "These settings were changed by someone else since you opened them.",
+                    "Run `settings show` to see the current values, then try again.",
+                )
+            if audit is not None:
+                await insert_audit(conn, before.id, audit)
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM communities WHERE id = ?", (before.id,)
+            )
+        return _community_from_row(list(rows)[0])
+
+    async def list_removed_since(self, cutoff: datetime) -> Sequence[str]:
+        rows = await self._db.fetch_all(
+            "SELECT id FROM communities WHERE status = 'removed' AND removed_at <= ?",
+            (cutoff.astimezone(UTC).isoformat(timespec="seconds"),),
+        )
+        return [row["id"] for row in rows]
+
+    async def mark_removed(self, community_id: str, at: datetime) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE communities SET status = 'removed', removed_at = ? WHERE id = ?",
+                (at.astimezone(UTC).isoformat(timespec="seconds"), community_id),
+            )
+
+    async def mark_active(self, community_id: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE communities SET status = 'active', removed_at = NULL WHERE id = ?",
+                (community_id,),
+            )
+
+    async def purge(self, community_id: str) -> None:
+        # Every other table references communities ON DELETE CASCADE.
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM communities WHERE id = ?", (community_id,))
+
+
+def _message_from_row(row: Row) -> SupportMessage:
+    return SupportMessage(
+        key=row["key"],
+        text=row["text"],
+        topics=tuple(json.loads(row["topics"])),
+        locale=row["locale"],
+        enabled=bool(row["enabled"]),
+        version=row["version"],
+    )
+
+
+def _resource_from_row(row: Row) -> Resource:
+    verified = row["last_verified"]
+    return Resource(
+        key=row["key"],
+        title=row["title"],
+        url=row["url"],
+        description=row["description"],
+        contacts=tuple(contact_from_dict(c) for c in json.loads(row["contacts"])),
+        regions=tuple(json.loads(row["regions"])),
+        topics=tuple(json.loads(row["topics"])),
+        crisis_service=bool(row["crisis_service"]),
+        always_open=bool(row["always_open"]),
+        hours=row["hours"],
+        source_url=row["source_url"],
+        last_verified=date.fromisoformat(verified) if verified else None,
+        needs_review=bool(row["needs_review"]),
+        enabled=bool(row["enabled"]),
+        version=row["version"],
+    )
+
+
+def _message_params(community_id: str, message: SupportMessage) -> tuple[Any, ...]:
+    return (
+        community_id,
+        message.key,
+        message.text,
+        _json_list(message.topics),
+        message.locale,
+        int(message.enabled),
+        message.version,
+    )
+
+
+def _resource_params(community_id: str, resource: Resource) -> tuple[Any, ...]:
+    return (
+        community_id,
+        resource.key,
+        resource.title,
+        resource.url,
+        resource.description,
+        json.dumps([contact_to_dict(c) for c in resource.contacts], ensure_ascii=False),
+        _json_list(resource.regions),
+        _json_list(resource.topics),
+        int(resource.crisis_service),
+        int(resource.always_open),
+        resource.hours,
+        resource.source_url,
+        resource.last_verified.isoformat() if resource.last_verified else None,
+        int(resource.needs_review),
+        int(resource.enabled),
+        resource.version,
+    )
+
+
+_UPSERT_MESSAGE = (
+    "INSERT INTO messages (community_id, key, text, topics, locale, enabled, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (community_id, key) DO UPDATE SET text = excluded.text,"
+    " topics = excluded.topics, locale = excluded.locale, enabled = excluded.enabled,"
+    " version = excluded.version"
+)
+_UPSERT_RESOURCE = (
+    "INSERT INTO resources (community_id, key, title, url, description, contacts, regions,"
+    " topics, crisis_service, always_open, hours, source_url, last_verified, needs_review,"
+    " enabled, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (community_id, key) DO UPDATE SET title = excluded.title,"
+    " url = excluded.url, description = excluded.description, contacts = excluded.contacts,"
+    " regions = excluded.regions, topics = excluded.topics,"
+    " crisis_service = excluded.crisis_service, always_open = excluded.always_open,"
+    " hours = excluded.hours, source_url = excluded.source_url,"
+    " last_verified = excluded.last_verified, needs_review = excluded.needs_review,"
+    " enabled = excluded.enabled, version = excluded.version"
+)
+
+_CHANGED_BY_SOMEONE_ELSE = Conflict(
+    "This item was changed by someone else since you opened it; nothing was overwritten.",
+    "Open it again (show or edit) to see the current version, then make your change.",
+)
+
+
+async def _check_version(
+    conn: aiosqlite.Connection, table: str, community_id: str, key: str, expected: int | None
+) -> None:
+    """Optimistic concurrency: the stored version must be the one the editor started from."""
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?",  # noqa: S608
+            (community_id, key),
+        )
+    )
+    stored = rows[0]["version"] if rows else None
+    if expected is None and stored is not None:
+        raise Conflict(
+            f"Something with the key '{key}' already exists.",
+            "Choose another key, or edit the existing one.",
+        )
+    if expected is not None and stored != expected:
+        raise _CHANGED_BY_SOMEONE_ELSE
+
+
+class SqliteContentRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load_library(self, community_id: str) -> Library:
+        topics = await self._db.fetch_all(
+            "SELECT slug, label, description FROM topics WHERE community_id = ?"
+            " ORDER BY position, slug",
+            (community_id,),
+        )
+        messages = await self._db.fetch_all(
+            "SELECT * FROM messages WHERE community_id = ? ORDER BY key", (community_id,)
+        )
+        resources = await self._db.fetch_all(
+            "SELECT * FROM resources WHERE community_id = ? ORDER BY key", (community_id,)
+        )
+        numbers = await self._db.fetch_all(
+            "SELECT region, number, needs_review FROM emergency_numbers WHERE community_id = ?",
+            (community_id,),
+        )
+        return Library(
+            topics=tuple(Topic(r["slug"], r["label"], r["description"]) for r in topics),
+            messages=tuple(_message_from_row(r) for r in messages),
+            resources=tuple(_resource_from_row(r) for r in resources),
+            emergency_numbers=tuple(
+                EmergencyNumber(r["region"], r["number"], bool(r["needs_review"])) for r in numbers
+            ),
+        )
+
+    async def get_message(self, community_id: str, key: str) -> SupportMessage | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM messages WHERE community_id = ? AND key = ?", (community_id, key)
+        )
+        return _message_from_row(row) if row else None
+
+    async def get_resource(self, community_id: str, key: str) -> Resource | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM resources WHERE community_id = ? AND key = ?", (community_id, key)
+        )
+        return _resource_from_row(row) if row else None
+
+    async def write_message(
+        self,
+        community_id: str,
+        before: SupportMessage | None,
+        after: SupportMessage | None,
+        audit: NewAuditEntry,
+    ) -> None:
+        key = (after or before).key if (after or before) else ""
+        async with self._db.write() as conn:
+            await _check_version(
+                conn, "messages", community_id, key, before.version if before else None
+            )
+            if after is None:
+                await conn.execute(
+                    "DELETE FROM messages WHERE community_id = ? AND key = ?", (community_id, key)
+                )
+            else:
+                await conn.execute(_UPSERT_MESSAGE, _message_params(community_id, after))
+            await insert_audit(conn, community_id, audit)
+
+    async def write_resource(
+        self,
+        community_id: str,
+        before: Resource | None,
+        after: Resource | None,
+        audit: NewAuditEntry,
+    ) -> None:
+        key = (after or before).key if (after or before) else ""
+        async with self._db.write() as conn:
+            await _check_version(
+                conn, "resources", community_id, key, before.version if before else None
+            )
+            if after is None:
+                await conn.execute(
+                    "DELETE FROM resources WHERE community_id = ? AND key = ?", (community_id, key)
+                )
+            else:
+                await conn.execute(_UPSERT_RESOURCE, _resource_params(community_id, after))
+            await insert_audit(conn, community_id, audit)
+
+    async def apply_library_changes(
+        self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None
+    ) -> None:
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO topics (community_id, slug, label, description, position)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, slug) DO UPDATE SET"
+                " label = excluded.label, description = excluded.description,"
+                " position = excluded.position",
+                [
+                    (community_id, t.slug, t.label, t.description, i)
+                    for i, t in enumerate(changes.topics)
+                ],
+            )
+            await conn.executemany(
+                _UPSERT_MESSAGE, [_message_params(community_id, m) for m in changes.upsert_messages]
+            )
+            await conn.executemany(
+                _UPSERT_RESOURCE,
+                [_resource_params(community_id, r) for r in changes.upsert_resources],
+            )
+            await conn.executemany(
+                "INSERT INTO emergency_numbers (community_id, region, number, needs_review)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (community_id, region) DO UPDATE SET"
+                " number = excluded.number, needs_review = excluded.needs_review",
+                [
+                    (community_id, n.region, n.number, int(n.needs_review))
+                    for n in changes.emergency_numbers
+                ],
+            )
+            if audit is not None:
+                await insert_audit(conn, community_id, audit)
+
+    async def history(
+        self, community_id: str, kind: ItemKind, key: str | None, limit: int
+    ) -> Sequence[AuditEntry]:
+        if key is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM audit_log WHERE community_id = ? AND item_kind = ?"
+                " ORDER BY id DESC LIMIT ?",
+                (community_id, kind.value, limit),
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM audit_log WHERE community_id = ? AND item_kind = ?"
+                " AND item_key = ? ORDER BY id DESC LIMIT ?",
+                (community_id, kind.value, key, limit),
+            )
+        return [_audit_from_row(row) for row in rows]
+
+    async def mark_undone(self, audit_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE audit_log SET undone = 1 WHERE id = ?", (audit_id,))
+
+
+def _audit_from_row(row: Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        community_id=row["community_id"],
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        action=row["action"],
+        item_kind=ItemKind(row["item_kind"]),
+        item_key=row["item_key"],
+        before=json.loads(row["before_json"]) if row["before_json"] else None,
+        after=json.loads(row["after_json"]) if row["after_json"] else None,
+        at=row["at"],
+        undone=bool(row["undone"]),
+    )
+
+
+class SqliteStateRepository:
+    """Rotation cursors and usage counters: aggregates only, nothing about a person."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load_rotation(self) -> Mapping[tuple[str, str], Sequence[str]]:
+        rows = await self._db.fetch_all(
+            "SELECT community_id, topic, shown_keys FROM rotation_state"
+        )
+        return {(r["community_id"], r["topic"]): json.loads(r["shown_keys"]) for r in rows}
+
+    async def save_rotation(self, state: Mapping[tuple[str, str], Sequence[str]]) -> None:
+        if not state:
+            return
+        async with self._db.write() as conn:
+            # A community purged meanwhile has no row to reference: skip it (FK would refuse).
+            await conn.executemany(
+                "INSERT INTO rotation_state (community_id, topic, shown_keys)"
+                " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
+                " ON CONFLICT (community_id, topic) DO UPDATE SET shown_keys = excluded.shown_keys",
+                [
+                    (community, topic, _json_list(keys), community)
+                    for (community, topic), keys in state.items()
+                ],
+            )
+
+    async def add_usage(self, counts: Mapping[tuple[str, str, date], int]) -> None:
+        if not counts:
+            return
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO usage_daily (community_id, topic, day, count)"
+                " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
+                " ON CONFLICT (community_id, topic, day) DO UPDATE SET"
+                " count = count + excluded.count",
+                [
+                    (community, topic, day.isoformat(), n, community)
+                    for (community, topic, day), n in counts.items()
+                ],
+            )
+
+    async def usage(self, community_id: str) -> Mapping[tuple[str, date], int]:
+        rows = await self._db.fetch_all(
+            "SELECT topic, day, count FROM usage_daily WHERE community_id = ?", (community_id,)
+        )
+        return {(r["topic"], date.fromisoformat(r["day"])): r["count"] for r in rows}
+
+
+class SqliteMetaRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        row = await self._db.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row["value"]) if row else None
+
+    async def set(self, key: str, value: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
