@@ -35,6 +35,10 @@ def _utc_now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _json_or_none(value: Mapping[str, object] | None) -> str | None:
+    return None if value is None else json.dumps(dict(value), ensure_ascii=False)
+
+
 def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -131,7 +135,7 @@ class SqliteCommunityRepository:
             rows = await conn.execute_fetchall(
                 "SELECT * FROM communities WHERE id = ?", (before.id,)
             )
-        return _community_from_row(list(rows)[0])
+        return _community_from_row(next(iter(rows)))
 
     async def list_removed_since(self, cutoff: datetime) -> Sequence[str]:
         rows = await self._db.fetch_all(
@@ -257,7 +261,7 @@ async def _check_version(
     """Optimistic concurrency: the stored version must be the one the editor started from."""
     rows = list(
         await conn.execute_fetchall(
-            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?",  # noqa: S608
+            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?",
             (community_id, key),
         )
     )
