@@ -38,6 +38,8 @@ class NewAuditEntry:
     item_key: str
     before: Mapping[str, object] | None
     after: Mapping[str, object] | None
+    # The id of the audit entry this change reverts (undo); marked undone in the same transaction.
+    undoes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,11 @@ async def insert_audit(conn: aiosqlite.Connection, community_id: str, entry: New
             _utc_now_text(),
         ),
     )
+    if entry.undoes is not None:
+        await conn.execute(
+            "UPDATE audit_log SET undone = 1 WHERE id = ? AND community_id = ?",
+            (entry.undoes, community_id),
+        )
     return int(cursor.lastrowid or 0)
 
 

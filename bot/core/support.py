@@ -1,0 +1,408 @@
+"""SupportService: the answer to `/support` — a supportive message and the right resources.
+
+Rules (all here, so Discord, Slack and the console answer the same):
+- messages rotate per community and topic (never per person): a message is not shown again until
+  the topic's pool is used up; the state is kept in memory and flushed to the database, so it
+  survives restarts;
+- the region comes from the command, else the community default; with no region known we never
+  show a country's numbers as if universal: only international directories, "call your local
+  emergency number", and the region choices;
+- `crisis` puts the region's emergency number and 24/7 crisis lines first, and a service that is
+  not a crisis line is never offered alone;
+- usage is counted per community, topic and day only; nothing about the person is kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
+from bot.core.errors import UnknownChoice
+from bot.core.models import (
+    Community,
+    ContactKind,
+    Platform,
+    RequestContext,
+    Resource,
+    SupportMessage,
+    Topic,
+)
+from bot.core.ports import Clock, CommunityRepository, ContentRepository, Library, StateRepository
+from bot.core.regions import normalise_region, region_name, search_regions
+from bot.core.validation import display_domain, make_mentions_inert
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOPIC = "general"
+CRISIS_TOPIC = "crisis"
+MAX_RESOURCES = 5
+MAX_CHOICES = 25
+
+# Used only if a library has no message for a topic at all (a moderator removed them all).
+FALLBACK_MESSAGE = SupportMessage(
+    key="haven-fallback",
+    text=(
+        "Thank you for reaching out. Whatever you're facing, you deserve support, and the people "
+        "below are there to listen."
+    ),
+    topics=(DEFAULT_TOPIC,),
+)
+
+_CONTACT_LABELS = {
+    ContactKind.PHONE: "Call",
+    ContactKind.TEXT: "Text",
+    ContactKind.CHAT: "Chat",
+    ContactKind.EMAIL: "Email",
+}
+
+
+def _contact_link(kind: ContactKind, display: str, e164: str | None) -> str | None:
+    if kind is ContactKind.PHONE and e164:
+        return f"tel:{e164}"
+    if kind is ContactKind.EMAIL and "@" in display and " " not in display:
+        return f"mailto:{display}"
+    if kind is ContactKind.CHAT and display.startswith("https://"):
+        return display
+    return None
+
+
+def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
+    contacts = []
+    for contact in resource.contacts:
+        label = _CONTACT_LABELS[contact.kind]
+        # "Text SHOUT to 85258" already says how; do not print "Text: Text SHOUT ...".
+        if contact.display.lower().startswith(label.lower()):
+            label = ""
+        contacts.append(
+            CardContact(
+                label=label,
+                display=make_mentions_inert(contact.display),
+                link=_contact_link(contact.kind, contact.display, contact.e164),
+            )
+        )
+    badges: list[str] = []
+    if resource.always_open:
+        badges.append("24/7")
+    if crisis and not resource.crisis_service:
+        badges.append("not a crisis line")
+    if resource.is_global:
+        badges.append("international")
+    return CardResource(
+        title=make_mentions_inert(resource.title),
+        url=resource.url,
+        domain=display_domain(resource.url),
+        description=make_mentions_inert(resource.description),
+        contacts=tuple(contacts),
+        hours=make_mentions_inert(resource.hours),
+        badges=tuple(badges),
+        last_verified=(
+            f"checked {resource.last_verified.isoformat()}" if resource.last_verified else ""
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    message: SupportMessage
+    resources: tuple[Resource, ...]
+    emergency_number: str | None
+
+
+class SupportService:
+    def __init__(
+        self,
+        content: ContentRepository,
+        communities: CommunityRepository,
+        state: StateRepository,
+        clock: Clock,
+        default_library: Callable[[], Library],
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._content = content
+        self._communities = communities
+        self._state = state
+        self._clock = clock
+        self._default_library = default_library
+        self._random = rng or random.Random()
+        self._libraries: dict[str, Library] = {}
+        self._community_cache: dict[str, Community | None] = {}
+        self._rotation: dict[tuple[str, str], list[str]] = {}
+        self._usage: Counter[tuple[str, str, object]] = Counter()
+        self._rotation_dirty = False
+
+    # ---- state kept in memory, flushed to the database -------------------------------------
+
+    async def start(self) -> None:
+        self._rotation = {
+            key: list(keys) for key, keys in (await self._state.load_rotation()).items()
+        }
+
+    async def flush(self) -> None:
+        """Write rotation and usage aggregates. Called periodically and at shutdown."""
+        usage, self._usage = self._usage, Counter()
+        if usage:
+            await self._state.add_usage(usage)  # type: ignore[arg-type]
+        if self._rotation_dirty:
+            self._rotation_dirty = False
+            await self._state.save_rotation({k: tuple(v) for k, v in self._rotation.items()})
+
+    def invalidate(self, community_id: str) -> None:
+        """Forget cached content and settings of a community (after any change to them)."""
+        self._libraries.pop(community_id, None)
+        self._community_cache.pop(community_id, None)
+
+    async def community(self, community_id: str) -> Community | None:
+        if community_id not in self._community_cache:
+            self._community_cache[community_id] = await self._communities.get(community_id)
+        return self._community_cache[community_id]
+
+    async def library(self, community_id: str) -> Library:
+        cached = self._libraries.get(community_id)
+        if cached is not None:
+            return cached
+        if await self.community(community_id) is None:
+            library = self._default_library()
+        else:
+            library = await self._content.load_library(community_id)
+        self._libraries[community_id] = library
+        return library
+
+    # ---- choices (answered from memory: autocomplete has no deferral) ----------------------
+
+    def topics(self, community_id: str) -> tuple[Topic, ...]:
+        library = self._libraries.get(community_id) or self._default_library()
+        return library.topics
+
+    def topic_choices(self, community_id: str, prefix: str = "") -> list[Choice]:
+        wanted = prefix.strip().lower()
+        found = [
+            Choice(label=topic.label, value=topic.slug, description=topic.description)
+            for topic in self.topics(community_id)
+            if not wanted or wanted in topic.slug or wanted in topic.label.lower()
+        ]
+        return found[:MAX_CHOICES]
+
+    def region_choices(self, prefix: str = "") -> list[Choice]:
+        return [
+            Choice(label=f"{name} ({code})", value=code)
+            for code, name in search_regions(prefix, MAX_CHOICES)
+        ]
+
+    # ---- resolving what was asked ----------------------------------------------------------
+
+    def resolve_topic(self, library: Library, topic: str | None) -> Topic:
+        topics = library.topics or self._default_library().topics
+        if topic is None or not topic.strip():
+            topic = DEFAULT_TOPIC
+        wanted = topic.strip().lower().replace(" ", "-").replace("_", "-")
+        for candidate in topics:
+            if wanted in (candidate.slug, candidate.label.lower().replace(" ", "-")):
+                return candidate
+        slugs = [t.slug for t in topics]
+        closest = difflib.get_close_matches(wanted, slugs, n=len(slugs), cutoff=0.0)
+        raise UnknownChoice("Topic", topic.strip(), closest)
+
+    @staticmethod
+    def resolve_region(given: str | None, community: Community | None) -> str | None:
+        if given is not None and given.strip():
+            return normalise_region(given)
+        return community.default_region if community else None
+
+    # ---- the answer ------------------------------------------------------------------------
+
+    async def reply(
+        self,
+        ctx: RequestContext,
+        topic: str | None = None,
+        region: str | None = None,
+        message_key: str | None = None,
+    ) -> Card:
+        """The private answer to `/support`. Raises UnknownChoice for an unknown topic/region."""
+        library = await self.library(ctx.community_id)
+        community = await self.community(ctx.community_id)
+        chosen_topic = self.resolve_topic(library, topic)
+        chosen_region = self.resolve_region(region, community)
+        locale = ctx.locale or (community.default_locale if community else "en")
+        selection = self._select(
+            ctx.community_id, library, chosen_topic, chosen_region, locale, message_key
+        )
+        if message_key is None:
+            # Aggregate only: community, topic, day. No user, no text, no time of day.
+            self._usage[(ctx.community_id, chosen_topic.slug, self._clock.now().date())] += 1
+        return self._card(
+            library, chosen_topic, chosen_region, selection, private=True, platform=ctx.platform
+        )
+
+    async def post_card(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> Card:
+        """A card for a public channel post (scheduled posts): same rules, no "only you" line."""
+        library = await self.library(community_id)
+        community = await self.community(community_id)
+        if topic is None and message_key is not None:
+            message = next((m for m in library.messages if m.key == message_key), None)
+            topic = message.topics[0] if message and message.topics else None
+        chosen_topic = self.resolve_topic(library, topic)
+        region = community.default_region if community else None
+        locale = community.default_locale if community else "en"
+        selection = self._select(community_id, library, chosen_topic, region, locale, message_key)
+        platform = community.platform if community else Platform.CONSOLE
+        return self._card(
+            library, chosen_topic, region, selection, private=False, platform=platform
+        )
+
+    def _select(
+        self,
+        community_id: str,
+        library: Library,
+        topic: Topic,
+        region: str | None,
+        locale: str,
+        message_key: str | None,
+    ) -> _Selection:
+        message = self._pick_message(community_id, library, topic.slug, locale, message_key)
+        resources = self._pick_resources(library, topic.slug, region)
+        number = None
+        if region is not None:
+            for emergency in library.emergency_numbers:
+                if emergency.region == region and not emergency.needs_review:
+                    number = emergency.number
+        return _Selection(message, resources, number)
+
+    def _pick_message(
+        self,
+        community_id: str,
+        library: Library,
+        topic: str,
+        locale: str,
+        message_key: str | None,
+    ) -> SupportMessage:
+        if message_key is not None:
+            for message in library.messages:
+                if message.key == message_key and message.enabled:
+                    return message
+        enabled = [m for m in library.messages if m.enabled]
+        pool = [m for m in enabled if topic in m.topics]
+        if not pool:
+            pool = [m for m in enabled if DEFAULT_TOPIC in m.topics]
+        if not pool:
+            return FALLBACK_MESSAGE
+        in_locale = [m for m in pool if m.locale.split("-")[0] == locale.split("-")[0]]
+        pool = in_locale or pool
+        # Rotation: keys shown this round for (community, topic); start a new round when the
+        # pool is used up. Per community, never per person.
+        shown = self._rotation.setdefault((community_id, topic), [])
+        unseen = [m for m in pool if m.key not in shown]
+        if not unseen:
+            shown.clear()
+            unseen = pool
+        choice = self._random.choice(unseen)
+        shown.append(choice.key)
+        self._rotation_dirty = True
+        return choice
+
+    @staticmethod
+    def _pick_resources(library: Library, topic: str, region: str | None) -> tuple[Resource, ...]:
+        visible = [r for r in library.resources if r.visible]
+        directories = [r for r in visible if r.is_global]
+        topical_directories = [r for r in directories if topic in r.topics] or directories
+        if region is None:
+            # No country known: never present one country's numbers as universal.
+            return tuple(topical_directories[:MAX_RESOURCES])
+        local = [r for r in visible if region in r.regions]
+        topical = [r for r in local if topic in r.topics]
+        if topic == CRISIS_TOPIC:
+            crisis_lines = [r for r in local if r.crisis_service]
+            # 24/7 crisis lines first, then other crisis lines, then topical services.
+            crisis_lines.sort(key=lambda r: (not r.always_open, r.key))
+            others = [r for r in topical if not r.crisis_service]
+            if not crisis_lines:
+                # Peer lines are never offered alone for a crisis: directories instead.
+                chosen = topical_directories
+            else:
+                chosen = crisis_lines + others
+        else:
+            # Topic-specific services first, then the region's 24/7 crisis lines as a safety net.
+            safety = [r for r in local if r.crisis_service and r.always_open and r not in topical][
+                :1
+            ]
+            chosen = topical + safety
+        # The region's own services first (room kept for one directory), then directories.
+        local_part = chosen[: MAX_RESOURCES - 1]
+        return tuple(
+            (local_part + [d for d in topical_directories if d not in local_part])[:MAX_RESOURCES]
+        )
+
+    def _card(
+        self,
+        library: Library,
+        topic: Topic,
+        region: str | None,
+        selection: _Selection,
+        *,
+        private: bool,
+        platform: Platform,
+    ) -> Card:
+        body = make_mentions_inert(selection.message.text)
+        if topic.slug == CRISIS_TOPIC:
+            danger = (
+                f"If you are in immediate danger, call {selection.emergency_number} now."
+                if selection.emergency_number
+                else "If you are in immediate danger, call your local emergency number now."
+            )
+            body = f"{danger}\n\n{body}"
+        footer_parts = []
+        if private:
+            footer_parts.append("Only you can see this.")
+        if selection.emergency_number:
+            footer_parts.append(
+                f"Haven is not a crisis service. In an emergency in {region_name(region or '')}, "
+                f"call {selection.emergency_number}."
+            )
+        else:
+            footer_parts.append(
+                "Haven is not a crisis service. In an emergency, call your local emergency number."
+            )
+        region_choices: tuple[Choice, ...] = ()
+        if region is None:
+            body += (
+                "\n\nTell me your country to see services near you. "
+                "Until then, these international directories list helplines everywhere."
+            )
+            region_choices = tuple(self._covered_regions(library))
+        topics = library.topics or self._default_library().topics
+        return Card(
+            title=topic.label if private else f"Support resources: {topic.label}",
+            body=body,
+            tone=CardTone.SUPPORT,
+            resources=tuple(
+                _card_resource(r, crisis=topic.slug == CRISIS_TOPIC) for r in selection.resources
+            ),
+            footer=" ".join(footer_parts),
+            choices=tuple(Choice(t.label, t.slug, t.description) for t in topics if t != topic),
+            region_choices=region_choices,
+            topic=topic.slug,
+            region=region,
+            message_key=(
+                selection.message.key if selection.message is not FALLBACK_MESSAGE else None
+            ),
+        )
+
+    @staticmethod
+    def _covered_regions(library: Library) -> list[Choice]:
+        codes = sorted(
+            {
+                region
+                for resource in library.resources
+                if resource.visible
+                for region in resource.regions
+                if not resource.is_global and len(region) == 2
+            }
+        )
+        return [Choice(label=f"{region_name(code)} ({code})", value=code) for code in codes]
