@@ -1,0 +1,592 @@
+"""A loopback Slack emulator: the Web API, response_url endpoints and Socket Mode, on 127.0.0.1:0.
+
+The real Bolt `AsyncApp` and `AsyncSocketModeHandler` run against it unchanged: point an
+`AsyncWebClient(base_url=fake.api_url)` at it. Everything the app sends is recorded (method,
+arguments, headers), and faults can be injected per method: `ok:false` errors, 429 with
+Retry-After, 5xx. Anything not emulated answers `ok:false, error:unknown_method` so a missing
+piece shows up as a clear failure rather than a hang.
+
+Shapes follow ../shared/reference/testing-with-real-clients.md §2 (observed against Bolt 1.30).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+log = logging.getLogger(__name__)
+
+TEAM_ID = "T0HAVEN"
+TEAM_DOMAIN = "haven-test"
+BOT_USER_ID = "UHAVENBOT"
+BOT_ID = "BHAVENBOT"
+APP_ID = "AHAVEN"
+# Slack allows five uses of one response_url (reliability.md §2, secondary source).
+RESPONSE_URL_USES = 5
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API request as the emulator received it."""
+
+    method: str
+    args: dict[str, Any]
+    headers: Mapping[str, str]
+    http_verb: str
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """`blocks` whether sent as JSON (a list) or form-encoded (a JSON string)."""
+        raw = self.args.get("blocks")
+        if isinstance(raw, str):
+            parsed: list[dict[str, Any]] = json.loads(raw)
+            return parsed
+        return list(raw or [])
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    """One POST the app made to a response_url."""
+
+    url: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Fault:
+    """What to answer instead of success, for the next `times` matching calls (-1: forever)."""
+
+    error: str | None = None
+    status: int = 200
+    retry_after: float | None = None
+    times: int = 1
+    match: Callable[[dict[str, Any]], bool] | None = None
+
+
+@dataclass
+class _SocketConnection:
+    ws: web.WebSocketResponse
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class FakeSlack:
+    """Start with `async with FakeSlack() as fake:`; `fake.api_url` is the Web API base."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.response_posts: list[ResponsePost] = []
+        self.uploads: dict[str, bytes] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.app_tokens_seen: list[str] = []
+        self._faults: dict[str, list[Fault]] = {}
+        self._response_url_faults: list[Fault] = []
+        self._response_url_uses: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[_SocketConnection] = []
+        self._pending_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response_url/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        for conn in list(self._sockets):
+            await conn.ws.close()
+        for future in self._pending_acks.values():
+            future.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        # The trailing slash matters: slack_sdk joins method names onto it with urljoin.
+        return f"{self.base_url}/api/"
+
+    # ---- test set-up -----------------------------------------------------------------------
+
+    def new_response_url(self) -> str:
+        return f"{self.base_url}/response_url/r{next(self._ids)}"
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        name: str = "",
+        tz: str = "Europe/London",
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name or user_id.lower(),
+            "real_name": name or user_id,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": False,
+            "is_bot": False,
+            "deleted": False,
+            "tz": tz,
+            "profile": {"display_name": name or user_id, "real_name": name or user_id},
+        }
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+
+    def fail(
+        self,
+        method: str,
+        error: str | None = None,
+        *,
+        status: int = 200,
+        retry_after: float | None = None,
+        times: int = 1,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with a fault.
+
+        `error` alone: HTTP 200 `{"ok": false, "error": error}` (channel_not_found, ...).
+        `status=429, retry_after=1`: a rate limit with the Retry-After header.
+        `status=500` (or any 5xx): a server error with a plain-text body.
+        """
+        if status == 429 and error is None:
+            error = "ratelimited"
+        self._faults.setdefault(method, []).append(
+            Fault(error=error, status=status, retry_after=retry_after, times=times, match=match)
+        )
+
+    def fail_response_url(self, status: int = 404, error: str = "expired_url") -> None:
+        self._response_url_faults.append(Fault(error=error, status=status))
+
+    # ---- inspection ------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def methods_called(self) -> list[str]:
+        return [call.method for call in self.calls]
+
+    def posts_to(self, url: str) -> list[dict[str, Any]]:
+        return [post.body for post in self.response_posts if post.url == url]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], within: float = 5.0, what: str = "condition"
+    ) -> None:
+        async def _wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        try:
+            await asyncio.wait_for(_wait(), within)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out after {within}s waiting for {what}; "
+                f"calls so far: {self.methods_called()}"
+            ) from None
+
+    async def wait_for_calls(
+        self, method: str, count: int = 1, within: float = 5.0
+    ) -> list[ApiCall]:
+        await self.wait_for(
+            lambda: len(self.calls_to(method)) >= count, within, f"{count} x {method}"
+        )
+        return self.calls_to(method)
+
+    async def wait_for_posts(
+        self, url: str, count: int = 1, within: float = 5.0
+    ) -> list[dict[str, Any]]:
+        await self.wait_for(
+            lambda: len(self.posts_to(url)) >= count, within, f"{count} post(s) to {url}"
+        )
+        return self.posts_to(url)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---- payload builders (the same fields Slack sends, for HTTP and Socket Mode) ------------
+
+    def slash_command(
+        self,
+        command: str = "/support",
+        text: str = "",
+        *,
+        user_id: str = "U0ASKER",
+        channel_id: str = "C0PUBLIC",
+        channel_name: str = "general",
+        team_id: str = TEAM_ID,
+        response_url: str | None = None,
+        trigger_id: str | None = None,
+    ) -> dict[str, str]:
+        return {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": response_url or self.new_response_url(),
+            "trigger_id": trigger_id or f"trig{next(self._ids)}",
+        }
+
+    def block_action(
+        self,
+        action_id: str,
+        value: str | None = None,
+        *,
+        selected: str | None = None,
+        user_id: str = "U0ASKER",
+        channel_id: str = "C0PUBLIC",
+        team_id: str = TEAM_ID,
+        response_url: str | None = None,
+        block_id: str = "b",
+    ) -> dict[str, Any]:
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if selected is not None:
+            action["type"] = "static_select"
+            action["selected_option"] = {
+                "text": {"type": "plain_text", "text": selected},
+                "value": selected,
+            }
+        else:
+            action["type"] = "button"
+            action["value"] = value or ""
+        return {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "team": {"id": team_id, "domain": TEAM_DOMAIN},
+            "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": True},
+            "trigger_id": f"trig{next(self._ids)}",
+            "channel": {"id": channel_id, "name": "general"},
+            "response_url": response_url or self.new_response_url(),
+            "actions": [action],
+        }
+
+    def view_submission(
+        self,
+        callback_id: str,
+        values: Mapping[str, Mapping[str, Any]],
+        *,
+        private_metadata: str = "",
+        user_id: str = "U0ASKER",
+        team_id: str = TEAM_ID,
+    ) -> dict[str, Any]:
+        """`values` is {block_id: {action_id: element state}} exactly as Slack sends it."""
+        return {
+            "type": "view_submission",
+            "team": {"id": team_id, "domain": TEAM_DOMAIN},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "trigger_id": f"trig{next(self._ids)}",
+            "view": {
+                "id": f"V{next(self._ids)}",
+                "team_id": team_id,
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": {k: dict(v) for k, v in values.items()}},
+                "hash": "h",
+                "blocks": [],
+            },
+            "response_urls": [],
+        }
+
+    def event_callback(self, event: Mapping[str, Any], *, team_id: str = TEAM_ID) -> dict[str, Any]:
+        return {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "event": dict(event),
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ids)}",
+            "event_time": int(time.time()),
+        }
+
+    # ---- Web API ---------------------------------------------------------------------------
+
+    async def _read_args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            raw = await request.read()
+            ctype = request.content_type
+            if ctype == "application/json":
+                args.update(json.loads(raw or b"{}"))
+            elif ctype == "application/x-www-form-urlencoded":
+                args.update(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
+            elif raw:
+                args["_raw"] = raw
+        return args
+
+    def _take_fault(self, method: str, args: dict[str, Any]) -> Fault | None:
+        for fault in self._faults.get(method, []):
+            if fault.times == 0:
+                continue
+            if fault.match is not None and not fault.match(args):
+                continue
+            if fault.times > 0:
+                fault.times -= 1
+            return fault
+        return None
+
+    @staticmethod
+    def _json(
+        body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
+        return web.Response(
+            body=json.dumps(body).encode(),
+            status=status,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._read_args(request)
+        call = ApiCall(method, args, dict(request.headers), request.method)
+        self.calls.append(call)
+        try:
+            return self._answer(call)
+        finally:
+            await self._notify()
+
+    def _answer(self, call: ApiCall) -> web.Response:
+        fault = self._take_fault(call.method, call.args)
+        if fault is not None:
+            if fault.status >= 500:
+                return web.Response(status=fault.status, text="upstream connect error")
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            return self._json({"ok": False, "error": fault.error}, fault.status, headers)
+        if call.method == "apps.connections.open":
+            if not (call.token or "").startswith("xapp-"):
+                return self._json({"ok": False, "error": "not_allowed_token_type"})
+            self.app_tokens_seen.append(call.token or "")
+            return self._json({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link?ticket=t"})
+        if not call.token:
+            return self._json({"ok": False, "error": "not_authed"})
+        handler = getattr(self, "_m_" + call.method.replace(".", "_"), None)
+        if handler is None:
+            return self._json({"ok": False, "error": "unknown_method"})
+        result: dict[str, Any] = handler(call.args)
+        return self._json(result)
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "Haven Test",
+            "user": "haven",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{time.time():.6f}"
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "ts": ts,
+            "message": {
+                "type": "message",
+                "text": args.get("text", ""),
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": ts,
+            },
+        }
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(str(args.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
+
+    def _view(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._ids)}"}}
+
+    _m_views_open = _view
+    _m_views_update = _view
+    _m_views_push = _view
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ids)}"
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "title": f.get("title", "")} for f in files or []],
+        }
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        await self._notify()
+        return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
+
+    # ---- response_url ----------------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        url = f"{self.base_url}{request.path}"
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, ValueError):
+            body = {"_raw": (await request.read()).decode(errors="replace")}
+        self.response_posts.append(ResponsePost(url, body))
+        await self._notify()
+        if self._response_url_faults:
+            fault = self._response_url_faults.pop(0)
+            return web.Response(status=fault.status, text=fault.error or "")
+        uses = self._response_url_uses.get(url, 0) + 1
+        self._response_url_uses[url] = uses
+        if uses > RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")
+        return web.Response(text="ok")
+
+    # ---- Socket Mode -----------------------------------------------------------------------
+
+    @property
+    def socket_connections(self) -> int:
+        return sum(1 for conn in self._sockets if not conn.closed.is_set())
+
+    async def wait_for_socket(self, within: float = 5.0) -> None:
+        await self.wait_for(lambda: self.socket_connections > 0, within, "a Socket Mode client")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        conn = _SocketConnection(ws)
+        self._sockets.append(conn)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": self.socket_connections,
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        await self._notify()
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                future = self._pending_acks.pop(str(data.get("envelope_id")), None)
+                if future is not None and not future.done():
+                    future.set_result(data)
+        finally:
+            conn.closed.set()
+            await self._notify()
+        return ws
+
+    async def send_envelope(
+        self,
+        envelope_type: str,
+        payload: Mapping[str, Any],
+        *,
+        accepts_response_payload: bool = True,
+        within: float = 5.0,
+    ) -> dict[str, Any]:
+        """Send one envelope to the connected client and return its ack message."""
+        live = [conn for conn in self._sockets if not conn.closed.is_set()]
+        if not live:
+            raise AssertionError("no Socket Mode client is connected")
+        envelope_id = f"env-{next(self._ids)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending_acks[envelope_id] = future
+        await live[-1].ws.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": dict(payload),
+                "accepts_response_payload": accepts_response_payload,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        try:
+            return await asyncio.wait_for(future, within)
+        except TimeoutError:
+            self._pending_acks.pop(envelope_id, None)
+            raise AssertionError(f"no ack for {envelope_type} envelope within {within}s") from None
+
+    async def disconnect_sockets(self) -> None:
+        """Ask clients to reconnect, as Slack does every few hours."""
+        for conn in self._sockets:
+            if not conn.closed.is_set():
+                await conn.ws.send_json({"type": "disconnect", "reason": "refresh_requested"})
