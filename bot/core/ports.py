@@ -65,8 +65,11 @@ class LibraryChanges:
 class CommunityRepository(Protocol):
     async def get(self, community_id: str) -> Community | None: ...
 
-    async def create_if_missing(self, community: Community) -> bool:
-        """Insert the community; True if it was new, False if it already existed."""
+    async def create_if_missing(
+        self, community: Community, seed: LibraryChanges | None = None
+    ) -> bool:
+        """Insert the community with its starting library in one transaction; True if it was
+        new, False if it already existed (then nothing is written)."""
         ...
 
     async def save(

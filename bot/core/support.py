@@ -257,6 +257,26 @@ class SupportService:
             library, chosen_topic, region, selection, private=False, platform=platform
         )
 
+    async def fallback_card(self, topic: str | None) -> Card:
+        """The answer when storage fails: the built-in default library, international
+        directories only (no region is known for sure), and no state touched."""
+        library = self._default_library()
+        try:
+            chosen_topic = self.resolve_topic(library, topic)
+        except UnknownChoice:
+            chosen_topic = self.resolve_topic(library, None)
+        pool = [m for m in library.messages if m.enabled and chosen_topic.slug in m.topics]
+        message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
+        resources = self._pick_resources(library, chosen_topic.slug, None)
+        return self._card(
+            library,
+            chosen_topic,
+            None,
+            _Selection(message, resources, None),
+            private=True,
+            platform=Platform.CONSOLE,
+        )
+
     def _select(
         self,
         community_id: str,

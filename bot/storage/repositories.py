@@ -94,7 +94,10 @@ class SqliteCommunityRepository:
         row = await self._db.fetch_one("SELECT * FROM communities WHERE id = ?", (community_id,))
         return _community_from_row(row) if row else None
 
-    async def create_if_missing(self, community: Community) -> bool:
+    async def create_if_missing(
+        self, community: Community, seed: LibraryChanges | None = None
+    ) -> bool:
+        # The community and its starting library are one transaction: never an empty half.
         async with self._db.write() as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO communities (id, platform, name, default_region,"
@@ -108,7 +111,10 @@ class SqliteCommunityRepository:
                     community.timezone,
                 ),
             )
-            return cursor.rowcount == 1
+            created = cursor.rowcount == 1
+            if created and seed is not None:
+                await _apply_library_changes(conn, community.id, seed)
+            return created
 
     async def save(
         self, before: Community, after: Community, audit: NewAuditEntry | None
@@ -280,6 +286,34 @@ async def _check_version(
         raise _CHANGED_BY_SOMEONE_ELSE
 
 
+async def _apply_library_changes(
+    conn: aiosqlite.Connection, community_id: str, changes: LibraryChanges
+) -> None:
+    """Upsert a pack's content by key, on an open write transaction."""
+    await conn.executemany(
+        "INSERT INTO topics (community_id, slug, label, description, position)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, slug) DO UPDATE SET"
+        " label = excluded.label, description = excluded.description,"
+        " position = excluded.position",
+        [(community_id, t.slug, t.label, t.description, i) for i, t in enumerate(changes.topics)],
+    )
+    await conn.executemany(
+        _UPSERT_MESSAGE, [_message_params(community_id, m) for m in changes.upsert_messages]
+    )
+    await conn.executemany(
+        _UPSERT_RESOURCE, [_resource_params(community_id, r) for r in changes.upsert_resources]
+    )
+    await conn.executemany(
+        "INSERT INTO emergency_numbers (community_id, region, number, needs_review)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (community_id, region) DO UPDATE SET"
+        " number = excluded.number, needs_review = excluded.needs_review",
+        [
+            (community_id, n.region, n.number, int(n.needs_review))
+            for n in changes.emergency_numbers
+        ],
+    )
+
+
 class SqliteContentRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -365,32 +399,7 @@ class SqliteContentRepository:
         self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None
     ) -> None:
         async with self._db.write() as conn:
-            await conn.executemany(
-                "INSERT INTO topics (community_id, slug, label, description, position)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, slug) DO UPDATE SET"
-                " label = excluded.label, description = excluded.description,"
-                " position = excluded.position",
-                [
-                    (community_id, t.slug, t.label, t.description, i)
-                    for i, t in enumerate(changes.topics)
-                ],
-            )
-            await conn.executemany(
-                _UPSERT_MESSAGE, [_message_params(community_id, m) for m in changes.upsert_messages]
-            )
-            await conn.executemany(
-                _UPSERT_RESOURCE,
-                [_resource_params(community_id, r) for r in changes.upsert_resources],
-            )
-            await conn.executemany(
-                "INSERT INTO emergency_numbers (community_id, region, number, needs_review)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (community_id, region) DO UPDATE SET"
-                " number = excluded.number, needs_review = excluded.needs_review",
-                [
-                    (community_id, n.region, n.number, int(n.needs_review))
-                    for n in changes.emergency_numbers
-                ],
-            )
+            await _apply_library_changes(conn, community_id, changes)
             if audit is not None:
                 await insert_audit(conn, community_id, audit)
 
