@@ -1,0 +1,184 @@
+"""The composition root: settings -> storage -> services -> scheduler and adapters, in one process.
+
+Only this module wires concrete implementations to the core's ports. `run` serves every enabled
+platform and the scheduler in one asyncio.TaskGroup; one failing event never stops the process,
+but a failing adapter start does (fail loudly at start-up, calmly at run time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from bot.core.clock import SystemClock
+from bot.core.commands import CommandRouter
+from bot.core.communities import CommunityService
+from bot.core.content_commands import MessageCommands, ResourceCommands
+from bot.core.curation import CurationService
+from bot.core.models import Platform
+from bot.core.pack_commands import PackCommands
+from bot.core.packs import load_default_pack, pack_to_changes
+from bot.core.ports import Clock, Library
+from bot.core.publishing import Publisher
+from bot.core.schedule_commands import ScheduleCommands
+from bot.core.schedules import ScheduleService
+from bot.core.settings_commands import SettingsCommands
+from bot.core.support import SupportService
+from bot.scheduler import PostScheduler
+from bot.services import Services
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.migrate import migrate
+from bot.storage.repositories import (
+    SqliteCommunityRepository,
+    SqliteContentRepository,
+    SqliteMetaRepository,
+    SqliteStateRepository,
+)
+from bot.storage.schedule_store import SqliteScheduleStore
+
+log = logging.getLogger(__name__)
+
+# Rotation and usage aggregates are written in batches, not per request (fewer writes, and
+# the database holds no per-request timing).
+STATE_FLUSH_INTERVAL = 30.0
+PURGE_INTERVAL = 3600.0
+
+
+def default_library() -> Library:
+    """The shipped default pack as a Library (also the answer when storage is unavailable)."""
+    changes = pack_to_changes(load_default_pack())
+    return Library(
+        topics=changes.topics,
+        messages=changes.upsert_messages,
+        resources=changes.upsert_resources,
+        emergency_numbers=changes.emergency_numbers,
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, clock: Clock | None = None
+) -> AsyncIterator[Services]:
+    """Open storage, migrate, and build every service. Closes everything on exit."""
+    clock = clock or SystemClock()
+    db = await Database.open(settings.database_path)
+    support: SupportService | None = None
+    try:
+        await migrate(db)
+        pack = load_default_pack()
+        library = default_library()
+        community_repository = SqliteCommunityRepository(db)
+        content = SqliteContentRepository(db)
+        support = SupportService(
+            content, community_repository, SqliteStateRepository(db), clock, lambda: library
+        )
+        await support.start()
+        communities = CommunityService(
+            community_repository,
+            clock,
+            lambda: pack_to_changes(pack),
+            removal_grace=timedelta(days=settings.removal_grace_days),
+            on_change=support.invalidate,
+        )
+        curation = CurationService(content, community_repository, support, clock)
+        publishers: dict[Platform, Publisher] = {}
+        store = SqliteScheduleStore(db)
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        scheduler = PostScheduler(store, publishers, support, clock, owner)
+        schedules = ScheduleService(
+            store, community_repository, support, publishers, clock, wake=scheduler.wake
+        )
+        communities.add_removal_hook(schedules.pause_all_for_community)
+        router = CommandRouter(
+            support,
+            communities,
+            [
+                MessageCommands(curation),
+                ResourceCommands(curation),
+                ScheduleCommands(schedules),
+                SettingsCommands(communities),
+                PackCommands(curation, content, support, clock),
+            ],
+        )
+
+        def register_publisher(publisher: Publisher) -> None:
+            publishers[publisher.platform] = publisher
+            scheduler.wake()
+
+        yield Services(
+            settings=settings,
+            db=db,
+            clock=clock,
+            communities=communities,
+            support=support,
+            curation=curation,
+            router=router,
+            meta=SqliteMetaRepository(db),
+            schedules=schedules,
+            scheduler=scheduler,
+            register_publisher=register_publisher,
+        )
+    finally:
+        if support is not None:
+            with contextlib.suppress(Exception):
+                await support.flush()
+        await db.close()
+
+
+async def maintain(services: Services) -> None:
+    """Periodic housekeeping: flush aggregates, purge communities past their removal grace."""
+    since_purge = PURGE_INTERVAL
+    while True:
+        await asyncio.sleep(STATE_FLUSH_INTERVAL)
+        since_purge += STATE_FLUSH_INTERVAL
+        try:
+            await services.support.flush()
+            if since_purge >= PURGE_INTERVAL:
+                since_purge = 0.0
+                await services.communities.purge_expired()
+        except Exception:
+            log.exception("Housekeeping failed; will retry")
+
+
+class NoPlatformConfigured(Exception):
+    pass
+
+
+async def run(settings: Settings) -> None:
+    """`haven run`: every enabled platform and one scheduler, until SIGTERM or Ctrl-C."""
+    if not (settings.discord_enabled or settings.slack_enabled):
+        raise NoPlatformConfigured
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if main_task is not None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, main_task.cancel)
+    async with open_services(settings) as services:
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(services.scheduler.run(), name="scheduler")
+                tasks.create_task(maintain(services), name="maintenance")
+                if settings.discord_enabled:
+                    from bot.adapters.discord.client import run_discord
+
+                    tasks.create_task(run_discord(services), name="discord")
+                if settings.slack_enabled:
+                    from bot.adapters.slack.app import run_slack
+
+                    tasks.create_task(run_slack(services), name="slack")
+                log.info(
+                    "Haven is running (Discord: %s, Slack: %s)",
+                    "on" if settings.discord_enabled else "off",
+                    "on" if settings.slack_enabled else "off",
+                )
+        except asyncio.CancelledError:
+            log.info("Haven is stopping")

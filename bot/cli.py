@@ -1,0 +1,314 @@
+"""The `haven` command line: run, console, db, pack, discord sync, invite."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from bot import __version__
+from bot.core.errors import HavenError
+from bot.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        _fail(f"Haven cannot start; fix these settings (see .env.example):\n{lines}", 2)
+        raise  # unreachable: _fail exits
+    from bot.logging import configure_logging
+
+    configure_logging(settings)
+    return settings
+
+
+def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine, turning Haven's own errors into a readable message and exit code."""
+
+    async def main() -> T:
+        return await coro_factory()
+
+    try:
+        return asyncio.run(main())
+    except HavenError as error:
+        _fail(f"{error.message}\n{error.hint}".strip())
+    except KeyboardInterrupt:
+        _fail("Stopped.", 130)
+    raise AssertionError("unreachable")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="haven")
+def main() -> None:
+    """Haven: a private, calm support-community bot for Discord and Slack."""
+
+
+@main.command()
+def run() -> None:
+    """Serve every configured platform (Discord and/or Slack) and the scheduler."""
+    from bot.app import NoPlatformConfigured
+    from bot.app import run as run_app
+
+    settings = _settings()
+    try:
+        _run(lambda: run_app(settings))
+    except NoPlatformConfigured:
+        _fail(
+            "No platform is configured, so there is nothing to serve.\n"
+            "  - Discord: set DISCORD_TOKEN.\n"
+            "  - Slack: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_MODE=http "
+            "with SLACK_SIGNING_SECRET.\n"
+            "Put them in .env (see .env.example). To try Haven without any token: haven console",
+            2,
+        )
+
+
+@main.command()
+def console() -> None:
+    """A local session over the same core, as the local community's moderator (no tokens)."""
+    from bot.adapters.console_publisher import ConsolePublisher
+    from bot.app import open_services
+
+    settings = _settings()
+
+    async def session() -> None:
+        from bot.adapters.console import run_console
+
+        async with open_services(settings) as services:
+
+            def emit(text: str) -> None:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+
+            services.register_publisher(ConsolePublisher(emit))
+            scheduler = asyncio.create_task(services.scheduler.run(), name="scheduler")
+            try:
+                await run_console(services, write=emit)
+            finally:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
+
+    _run(session)
+
+
+@main.group()
+def db() -> None:
+    """Database operations."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations (Haven also does this at start-up)."""
+    from bot.storage.database import Database
+    from bot.storage.migrate import migrate
+
+    settings = _settings()
+
+    async def work() -> str:
+        database = await Database.open(settings.database_path)
+        try:
+            report = await migrate(database)
+        finally:
+            await database.close()
+        if not report.applied:
+            return f"{settings.database_path} is up to date (schema version {report.to_version})."
+        return (
+            f"{settings.database_path}: applied {', '.join(report.applied)}; "
+            f"schema version {report.to_version}."
+        )
+
+    click.echo(_run(work))
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Copy the database to FILE, consistently, even while Haven runs."""
+    from bot.storage.database import Database
+
+    settings = _settings()
+
+    async def work() -> None:
+        database = await Database.open(settings.database_path)
+        try:
+            await database.backup_to(file)
+        finally:
+            await database.close()
+
+    _run(work)
+    click.echo(f"Backed up {settings.database_path} to {file}.")
+
+
+@main.group()
+def pack() -> None:
+    """Content packs: check, import, export."""
+
+
+def _print_problems(problems: list[object]) -> None:
+    for problem in problems:
+        severity = getattr(problem, "severity", "error")
+        click.echo(
+            f"{severity}: {getattr(problem, 'place', '')}: {getattr(problem, 'message', '')}"
+        )
+
+
+@pack.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def pack_check(file: Path) -> None:
+    """Report every problem in a pack FILE with its place, and stale resources."""
+    from bot.core.packs import load_pack_file
+
+    parsed, problems = load_pack_file(file)
+    _print_problems(list(problems))
+    errors = [p for p in problems if p.severity == "error"]
+    if parsed is None or errors:
+        _fail(f"{file}: {len(errors)} error(s); the pack cannot be imported as it is.")
+    click.echo(
+        f"{file}: OK — {len(parsed.messages)} messages, {len(parsed.resources)} resources"
+        + (f", {len(problems)} warning(s)." if problems else ".")
+    )
+
+
+@pack.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--community", default="console:local", show_default=True, help="Community id.")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+def pack_import(file: Path, community: str, dry_run: bool) -> None:
+    """Import a pack into a community's library (idempotent by key, one transaction)."""
+    from bot.core.packs import diff_pack, load_pack_file, pack_to_changes
+    from bot.core.ports import NewAuditEntry
+    from bot.storage.database import Database
+    from bot.storage.migrate import migrate
+    from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
+
+    settings = _settings()
+    parsed, problems = load_pack_file(file)
+    _print_problems(list(problems))
+    if parsed is None or any(p.severity == "error" for p in problems):
+        _fail(f"{file}: fix the errors above; nothing was imported.")
+    assert parsed is not None
+
+    async def work() -> None:
+        from bot.core.models import ItemKind, Platform
+
+        database = await Database.open(settings.database_path)
+        try:
+            await migrate(database)
+            content = SqliteContentRepository(database)
+            communities = SqliteCommunityRepository(database)
+            if await communities.get(community) is None:
+                if community != "console:local":
+                    _fail(f"There is no community {community} in {settings.database_path}.")
+                from bot.core.models import Community
+
+                await communities.create_if_missing(
+                    Community(id=community, platform=Platform.CONSOLE, name="Local console")
+                )
+            library = await content.load_library(community)
+            diff = diff_pack(library, parsed)
+            for line in diff.summary_lines():
+                click.echo(line)
+            if dry_run:
+                click.echo("Dry run: nothing was changed.")
+                return
+            await content.apply_library_changes(
+                community,
+                pack_to_changes(parsed),
+                NewAuditEntry(
+                    actor_id="cli",
+                    actor_name="haven pack import",
+                    action="pack.import",
+                    item_kind=ItemKind.SETTINGS,
+                    item_key="pack",
+                    before=None,
+                    after={"pack": parsed.pack_id, "version": parsed.version, "file": file.name},
+                ),
+            )
+            click.echo(f"Imported {file} into {community}.")
+        finally:
+            await database.close()
+
+    _run(work)
+
+
+@pack.command("export")
+@click.option("--community", default="console:local", show_default=True, help="Community id.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def pack_export(community: str, fmt: str, output: Path | None) -> None:
+    """Write a community's library out as a pack (stdout unless -o FILE)."""
+    from bot.core.packs import export_pack
+    from bot.storage.database import Database
+    from bot.storage.migrate import migrate
+    from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
+
+    settings = _settings()
+
+    async def work() -> str:
+        database = await Database.open(settings.database_path)
+        try:
+            await migrate(database)
+            if await SqliteCommunityRepository(database).get(community) is None:
+                _fail(f"There is no community {community} in {settings.database_path}.")
+            library = await SqliteContentRepository(database).load_library(community)
+        finally:
+            await database.close()
+        return export_pack(library, pack_id=community.replace(":", "-"), fmt=fmt)  # type: ignore[arg-type]
+
+    text = _run(work)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text, "utf-8")
+        click.echo(f"Wrote {output}.")
+
+
+@main.group()
+def discord() -> None:
+    """Discord operations."""
+
+
+@discord.command("sync")
+@click.option("--guild", type=int, default=None, help="Sync to one server only (instant).")
+def discord_sync(guild: int | None) -> None:
+    """Sync the slash-command tree with Discord now."""
+    from bot.adapters.discord.cli_support import sync_command_tree
+    from bot.app import open_services
+
+    settings = _settings()
+    if not settings.discord_enabled:
+        _fail("DISCORD_TOKEN is not set; see .env.example.", 2)
+
+    async def work() -> str:
+        async with open_services(settings) as services:
+            return await sync_command_tree(services, guild)
+
+    click.echo(_run(work))
+
+
+@main.command()
+@click.option("--application-id", default=None, help="Your Discord application id.")
+def invite(application_id: str | None) -> None:
+    """Print the Discord invite URL with the minimal permissions, each explained."""
+    from bot.adapters.discord.cli_support import invite_text
+
+    click.echo(invite_text(application_id))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,34 @@
+"""Services: everything an adapter needs, built once by the composition root (bot/app.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.commands import CommandRouter
+from bot.core.communities import CommunityService
+from bot.core.curation import CurationService
+from bot.core.ports import Clock
+from bot.core.publishing import Publisher
+from bot.core.schedules import ScheduleService
+from bot.core.support import SupportService
+from bot.scheduler import PostScheduler
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.repositories import SqliteMetaRepository
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    communities: CommunityService
+    support: SupportService
+    curation: CurationService
+    router: CommandRouter
+    meta: SqliteMetaRepository
+    schedules: ScheduleService
+    scheduler: PostScheduler
+    # Adapters register their scheduler publisher here (one per platform).
+    register_publisher: Callable[[Publisher], None]
