@@ -1,0 +1,115 @@
+"""Fixtures for the Discord tests: the loopback emulator, endpoint overrides, an ERROR-log guard."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import discord
+import pytest
+
+from bot.adapters.discord.endpoints import apply_endpoint_overrides, restore_endpoints
+from tests.fakes.fake_discord import FakeDiscord
+
+
+class LogGuard(logging.Handler):
+    """Collects every record; the test fails on an ERROR nobody declared as expected.
+
+    discord.py runs command handlers in their own task and only *logs* their exceptions, so a
+    broken handler would otherwise pass silently.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._expected: list[re.Pattern[str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def expect_error(self, pattern: str) -> None:
+        """Declare that an ERROR whose message matches `pattern` is part of this test."""
+        self._expected.append(re.compile(pattern))
+
+    def text(self) -> str:
+        """Everything logged, formatted with tracebacks, as an operator's log file would hold."""
+        formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        return "\n".join(formatter.format(r) for r in self.records)
+
+    def unexpected_errors(self) -> list[logging.LogRecord]:
+        return [
+            r
+            for r in self.records
+            if r.levelno >= logging.ERROR
+            and not any(p.search(r.getMessage()) for p in self._expected)
+        ]
+
+
+@pytest.fixture(autouse=True)
+def log_guard() -> Iterator[LogGuard]:
+    guard = LogGuard()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(guard)
+    root.setLevel(logging.DEBUG)
+    # The platform loggers at DEBUG would log interaction tokens; INFO is enough to see them.
+    discord_logger = logging.getLogger("discord")
+    old_discord = discord_logger.level
+    discord_logger.setLevel(logging.INFO)
+    try:
+        yield guard
+    finally:
+        root.removeHandler(guard)
+        root.setLevel(old_level)
+        discord_logger.setLevel(old_discord)
+    errors = guard.unexpected_errors()
+    if errors:
+        details = "\n".join(f"{r.name}: {r.getMessage()}" for r in errors)
+        pytest.fail(f"ERROR logged during the test:\n{details}")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    emulator = FakeDiscord()
+    await emulator.start()
+    before = apply_endpoint_overrides(emulator.api_url, emulator.gateway_url)
+    try:
+        yield emulator
+    finally:
+        restore_endpoints(before)
+        await emulator.close()
+
+
+async def start_client(client: discord.Client, token: str = "fake-token") -> asyncio.Task[None]:
+    """Run `client` against the emulator until it is ready; the caller must `stop_client`."""
+    task = asyncio.create_task(client.start(token), name="discord-client")
+    ready = asyncio.create_task(client.wait_until_ready())
+    done, _ = await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        ready.cancel()
+        task.result()  # raises the start-up failure
+        raise AssertionError("the client stopped before it was ready")
+    if ready not in done:
+        ready.cancel()
+        task.cancel()
+        raise AssertionError("the client was not ready within 10 s")
+    return task
+
+
+async def stop_client(client: discord.Client, task: asyncio.Task[Any]) -> None:
+    await client.close()
+    try:
+        await asyncio.wait_for(task, 5)
+    except asyncio.CancelledError:
+        pass
+
+
+async def eventually(condition: Callable[[], object], within: float = 5.0) -> None:
+    """Wait until `condition()` is true: for effects the client produces in its own tasks
+    (event listeners), which offer nothing to await."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - polling another library's side effect
+            await asyncio.sleep(0.005)
