@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.errors import UnknownChoice
+from bot.core.library_index import LibraryIndex
 from bot.core.models import (
     Community,
     ContactKind,
@@ -130,7 +131,8 @@ class SupportService:
         self._clock = clock
         self._default_library = default_library
         self._random = rng or random.Random()
-        self._libraries: dict[str, Library] = {}
+        self._indexes: dict[str, LibraryIndex] = {}
+        self._default_index: LibraryIndex | None = None
         self._community_cache: dict[str, Community | None] = {}
         self._rotation: dict[tuple[str, str], list[str]] = {}
         self._usage: Counter[tuple[str, str, object]] = Counter()
@@ -154,7 +156,7 @@ class SupportService:
 
     def invalidate(self, community_id: str) -> None:
         """Forget cached content and settings of a community (after any change to them)."""
-        self._libraries.pop(community_id, None)
+        self._indexes.pop(community_id, None)
         self._community_cache.pop(community_id, None)
 
     async def community(self, community_id: str) -> Community | None:
@@ -163,21 +165,27 @@ class SupportService:
         return self._community_cache[community_id]
 
     async def library(self, community_id: str) -> Library:
-        cached = self._libraries.get(community_id)
+        return (await self.index(community_id)).library
+
+    async def index(self, community_id: str) -> LibraryIndex:
+        cached = self._indexes.get(community_id)
         if cached is not None:
             return cached
         if await self.community(community_id) is None:
-            library = self._default_library()
+            index = self.default_index()
         else:
-            library = await self._content.load_library(community_id)
-        self._libraries[community_id] = library
-        return library
+            index = LibraryIndex.build(await self._content.load_library(community_id))
+        self._indexes[community_id] = index
+        return index
 
-    # ---- choices (answered from memory: autocomplete has no deferral) ----------------------
+    def default_index(self) -> LibraryIndex:
+        if self._default_index is None:
+            self._default_index = LibraryIndex.build(self._default_library())
+        return self._default_index
 
     def topics(self, community_id: str) -> tuple[Topic, ...]:
-        library = self._libraries.get(community_id) or self._default_library()
-        return library.topics
+        index = self._indexes.get(community_id) or self.default_index()
+        return index.topics or self.default_index().topics
 
     def topic_choices(self, community_id: str, prefix: str = "") -> list[Choice]:
         wanted = prefix.strip().lower()
@@ -196,8 +204,8 @@ class SupportService:
 
     # ---- resolving what was asked ----------------------------------------------------------
 
-    def resolve_topic(self, library: Library, topic: str | None) -> Topic:
-        topics = library.topics or self._default_library().topics
+    def resolve_topic(self, index: LibraryIndex, topic: str | None) -> Topic:
+        topics = index.topics or self.default_index().topics
         if topic is None or not topic.strip():
             topic = DEFAULT_TOPIC
         wanted = topic.strip().lower().replace(" ", "-").replace("_", "-")
@@ -224,20 +232,18 @@ class SupportService:
         message_key: str | None = None,
     ) -> Card:
         """The private answer to `/support`. Raises UnknownChoice for an unknown topic/region."""
-        library = await self.library(ctx.community_id)
+        index = await self.index(ctx.community_id)
         community = await self.community(ctx.community_id)
-        chosen_topic = self.resolve_topic(library, topic)
+        chosen_topic = self.resolve_topic(index, topic)
         chosen_region = self.resolve_region(region, community)
         locale = ctx.locale or (community.default_locale if community else "en")
         selection = self._select(
-            ctx.community_id, library, chosen_topic, chosen_region, locale, message_key
+            ctx.community_id, index, chosen_topic, chosen_region, locale, message_key
         )
         if message_key is None:
             # Aggregate only: community, topic, day. No user, no text, no time of day.
             self._usage[(ctx.community_id, chosen_topic.slug, self._clock.now().date())] += 1
-        return self._card(
-            library, chosen_topic, chosen_region, selection, private=True, platform=ctx.platform
-        )
+        return self._card(index, chosen_topic, chosen_region, selection, private=True)
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
@@ -260,114 +266,98 @@ class SupportService:
     async def fallback_card(self, topic: str | None) -> Card:
         """The answer when storage fails: the built-in default library, international
         directories only (no region is known for sure), and no state touched."""
-        library = self._default_library()
+        index = self.default_index()
         try:
-            chosen_topic = self.resolve_topic(library, topic)
+            chosen_topic = self.resolve_topic(index, topic)
         except UnknownChoice:
-            chosen_topic = self.resolve_topic(library, None)
-        pool = [m for m in library.messages if m.enabled and chosen_topic.slug in m.topics]
+            chosen_topic = self.resolve_topic(index, None)
+        pool = index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
-        resources = self._pick_resources(library, chosen_topic.slug, None)
+        resources = self._pick_resources(index, chosen_topic.slug, None)
         return self._card(
-            library,
-            chosen_topic,
-            None,
-            _Selection(message, resources, None),
-            private=True,
-            platform=Platform.CONSOLE,
+            index, chosen_topic, None, _Selection(message, resources, None), private=True
         )
 
     def _select(
         self,
         community_id: str,
-        library: Library,
+        index: LibraryIndex,
         topic: Topic,
         region: str | None,
         locale: str,
         message_key: str | None,
     ) -> _Selection:
-        message = self._pick_message(community_id, library, topic.slug, locale, message_key)
-        resources = self._pick_resources(library, topic.slug, region)
-        number = None
-        if region is not None:
-            for emergency in library.emergency_numbers:
-                if emergency.region == region and not emergency.needs_review:
-                    number = emergency.number
+        message = self._pick_message(community_id, index, topic.slug, locale, message_key)
+        resources = self._pick_resources(index, topic.slug, region)
+        number = index.emergency_numbers.get(region) if region else None
         return _Selection(message, resources, number)
 
     def _pick_message(
         self,
         community_id: str,
-        library: Library,
+        index: LibraryIndex,
         topic: str,
         locale: str,
         message_key: str | None,
     ) -> SupportMessage:
-        if message_key is not None:
-            for message in library.messages:
-                if message.key == message_key and message.enabled:
-                    return message
-        enabled = [m for m in library.messages if m.enabled]
-        pool = [m for m in enabled if topic in m.topics]
-        if not pool:
-            pool = [m for m in enabled if DEFAULT_TOPIC in m.topics]
+        if message_key is not None and message_key in index.message_by_key:
+            return index.message_by_key[message_key]
+        pool = index.messages_by_topic.get(topic) or index.messages_by_topic.get(DEFAULT_TOPIC)
         if not pool:
             return FALLBACK_MESSAGE
-        in_locale = [m for m in pool if m.locale.split("-")[0] == locale.split("-")[0]]
-        pool = in_locale or pool
+        language = locale.split("-")[0]
+        in_locale = [m for m in pool if m.locale.split("-")[0] == language]
+        candidates = in_locale or pool
         # Rotation: keys shown this round for (community, topic); start a new round when the
         # pool is used up. Per community, never per person.
         shown = self._rotation.setdefault((community_id, topic), [])
-        unseen = [m for m in pool if m.key not in shown]
+        seen = set(shown)
+        unseen = [m for m in candidates if m.key not in seen]
         if not unseen:
             shown.clear()
-            unseen = pool
+            unseen = list(candidates)
         choice = self._random.choice(unseen)
         shown.append(choice.key)
         self._rotation_dirty = True
         return choice
 
     @staticmethod
-    def _pick_resources(library: Library, topic: str, region: str | None) -> tuple[Resource, ...]:
-        visible = [r for r in library.resources if r.visible]
-        directories = [r for r in visible if r.is_global]
-        topical_directories = [r for r in directories if topic in r.topics] or directories
+    def _pick_resources(
+        index: LibraryIndex, topic: str, region: str | None
+    ) -> tuple[Resource, ...]:
+        directories = index.directories_by_topic.get(topic) or index.directories
         if region is None:
             # No country known: never present one country's numbers as universal.
-            return tuple(topical_directories[:MAX_RESOURCES])
-        local = [r for r in visible if region in r.regions]
-        topical = [r for r in local if topic in r.topics]
+            return directories[:MAX_RESOURCES]
+        topical = index.local.get((region, topic), ())
+        crisis_lines = index.crisis_lines.get(region, ())
+        chosen: list[Resource] = []
         if topic == CRISIS_TOPIC:
-            crisis_lines = [r for r in local if r.crisis_service]
-            # 24/7 crisis lines first, then other crisis lines, then topical services.
-            crisis_lines.sort(key=lambda r: (not r.always_open, r.key))
-            others = [r for r in topical if not r.crisis_service]
-            if not crisis_lines:
-                # Peer lines are never offered alone for a crisis: directories instead.
-                chosen = topical_directories
-            else:
-                chosen = crisis_lines + others
+            # 24/7 crisis lines first, then the topic's other services. With no crisis line
+            # at all, peer lines are never offered alone: directories take their place.
+            if crisis_lines:
+                chosen = list(crisis_lines[:MAX_RESOURCES])
+                chosen += [r for r in topical[:MAX_RESOURCES] if not r.crisis_service]
         else:
-            # Topic-specific services first, then the region's 24/7 crisis lines as a safety net.
-            safety = [r for r in local if r.crisis_service and r.always_open and r not in topical][
-                :1
-            ]
-            chosen = topical + safety
+            # Topic-specific services first, then one 24/7 crisis line as a safety net.
+            chosen = list(topical[: MAX_RESOURCES - 1])
+            safety = next((r for r in crisis_lines if r.always_open), None)
+            if safety is not None and all(r.key != safety.key for r in chosen):
+                chosen.append(safety)
         # The region's own services first (room kept for one directory), then directories.
-        local_part = chosen[: MAX_RESOURCES - 1]
-        return tuple(
-            (local_part + [d for d in topical_directories if d not in local_part])[:MAX_RESOURCES]
-        )
+        result = chosen[: MAX_RESOURCES - 1]
+        keys = {r.key for r in result}
+        result += [d for d in directories[:MAX_RESOURCES] if d.key not in keys]
+        return tuple(result[:MAX_RESOURCES])
 
     def _card(
         self,
-        library: Library,
+        index: LibraryIndex,
         topic: Topic,
         region: str | None,
         selection: _Selection,
         *,
         private: bool,
-        platform: Platform,
     ) -> Card:
         body = make_mentions_inert(selection.message.text)
         if topic.slug == CRISIS_TOPIC:
@@ -395,8 +385,11 @@ class SupportService:
                 "\n\nTell me your country to see services near you. "
                 "Until then, these international directories list helplines everywhere."
             )
-            region_choices = tuple(self._covered_regions(library))
-        topics = library.topics or self._default_library().topics
+            region_choices = tuple(
+                Choice(label=f"{region_name(code)} ({code})", value=code)
+                for code in index.covered_regions
+            )
+        topics = index.topics or self.default_index().topics
         return Card(
             title=topic.label if private else f"Support resources: {topic.label}",
             body=body,
@@ -413,16 +406,3 @@ class SupportService:
                 selection.message.key if selection.message is not FALLBACK_MESSAGE else None
             ),
         )
-
-    @staticmethod
-    def _covered_regions(library: Library) -> list[Choice]:
-        codes = sorted(
-            {
-                region
-                for resource in library.resources
-                if resource.visible
-                for region in resource.regions
-                if not resource.is_global and len(region) == 2
-            }
-        )
-        return [Choice(label=f"{region_name(code)} ({code})", value=code) for code in codes]
