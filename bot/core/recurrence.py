@@ -42,6 +42,7 @@ pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import difflib
 import itertools
@@ -155,19 +156,71 @@ def resolve_wall_time(wall: datetime, tz: ZoneInfo) -> datetime:
 
 
 class _CronMatcher:
-    """croniter over naive local wall times. Parsing an expression costs ~0.3 ms, so one parsed
-    instance is kept per Recurrence; the lock makes set_current + get_next atomic."""
+    """A cron expression matched on naive local wall times.
+
+    croniter parses and validates the expression. Plain fields (numbers, ranges, steps, names,
+    `*`) are then matched here from croniter's expanded sets, because croniter's own get_next
+    costs ~0.2 ms per call; expressions with croniter's extensions (L, W, #) keep using
+    croniter's get_next, under a lock because a croniter instance has a cursor."""
 
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self._iter = croniter(expression, datetime(2000, 1, 1))
         self._lock = threading.Lock()
+        minutes, hours, days, months, weekdays = self._iter.expanded
+        plain = all(
+            value == "*" or isinstance(value, int)
+            for field_ in self._iter.expanded
+            for value in field_
+        )
+        self._plain = (
+            plain and not self._iter.nth_weekday_of_month and not self._iter.nearest_weekday
+        )
+        self._times = sorted(
+            time(h, m)
+            for h in (range(24) if hours == ["*"] else hours)
+            for m in (range(60) if minutes == ["*"] else minutes)
+        )
+        self._days = None if days == ["*"] else frozenset(days)
+        self._months = None if months == ["*"] else frozenset(months)
+        # cron counts weekdays from Sunday = 0; croniter has already folded 7 into 0.
+        self._weekdays = None if weekdays == ["*"] else frozenset(weekdays)
+
+    def _day_matches(self, day: date) -> bool:
+        if self._months is not None and day.month not in self._months:
+            return False
+        by_date = self._days is None or day.day in self._days
+        by_weekday = self._weekdays is None or (day.weekday() + 1) % 7 in self._weekdays
+        if self._days is not None and self._weekdays is not None:
+            # Both restricted: cron (and croniter's default day_or) runs on either.
+            return by_date or by_weekday
+        return by_date and by_weekday
 
     def after(self, wall: datetime, count: int) -> list[datetime]:
-        """The next `count` matching wall times strictly after `wall`."""
+        """The next `count` matching wall times strictly after `wall`, from croniter."""
         with self._lock:
             self._iter.set_current(wall, force=True)
             return [self._iter.get_next(datetime) for _ in range(count)]
+
+    def walls_after(self, wall: datetime) -> Iterator[datetime]:
+        """Matching wall times strictly after `wall`, in order, forever."""
+        if not self._plain:
+            current, batch_size = wall, 1  # usually one is enough; more only inside a fold
+            while True:
+                batch = self.after(current, batch_size)
+                yield from batch
+                current, batch_size = batch[-1], 8
+        day = wall.date()
+        start = bisect.bisect_right(self._times, wall.time())
+        # parse_when has checked with croniter that the expression matches at all; a
+        # Gregorian calendar repeats within 400 years, so this bound is never reached.
+        for _ in range(400 * 366):
+            if self._day_matches(day):
+                for at in self._times[start:]:
+                    yield datetime.combine(day, at)
+            day += timedelta(days=1)
+            start = 0
+        raise AssertionError(f"cron {self.expression!r} has no match")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +299,8 @@ class Recurrence:
     def _walls_after(self, wall: datetime) -> Iterator[datetime]:
         """Matching local wall times strictly after `wall`, in order, forever."""
         if self._cron is not None:
-            current = wall
-            while True:
-                batch = self._cron.after(current, 4)
-                yield from batch
-                current = batch[-1]
+            yield from self._cron.walls_after(wall)
+            return
         assert self.at is not None
         if self.kind == "monthly":
             assert self.day_of_month is not None
