@@ -211,9 +211,7 @@ _RESOURCE_FIELDS = (
 
 
 def _resource_draft(options: Mapping[str, str]) -> ResourceDraft:
-    return ResourceDraft(
-        **{name: options.get(name) for name in (*_RESOURCE_FIELDS, "key")}  # type: ignore[arg-type]
-    )
+    return ResourceDraft(**{name: options.get(name) for name in (*_RESOURCE_FIELDS, "key")})
 
 
 class ResourceCommands:

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.core.cards import Attachment, Card, CardTone, Choice
 from bot.core.curation import CurationService
@@ -56,9 +57,10 @@ class PackCommands:
     async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
         await self._curation.moderator_community(ctx)
         if verb == "export":
-            fmt = options.get("format", "yaml").strip().lower()
-            if fmt not in ("yaml", "json"):
-                raise ValidationFailed([f"format: '{fmt}' is not yaml or json."])
+            requested = options.get("format", "yaml").strip().lower()
+            if requested not in ("yaml", "json"):
+                raise ValidationFailed([f"format: '{requested}' is not yaml or json."])
+            fmt: Literal["yaml", "json"] = "json" if requested == "json" else "yaml"
             library = await self._support.library(ctx.community_id)
             text = export_pack(library, pack_id=ctx.community_id.replace(":", "-"), fmt=fmt)
             filename = f"haven-pack.{fmt}"

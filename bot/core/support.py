@@ -27,7 +27,6 @@ from bot.core.library_index import LibraryIndex
 from bot.core.models import (
     Community,
     ContactKind,
-    Platform,
     RequestContext,
     Resource,
     SupportMessage,
@@ -249,19 +248,16 @@ class SupportService:
         self, community_id: str, topic: str | None, message_key: str | None
     ) -> Card:
         """A card for a public channel post (scheduled posts): same rules, no "only you" line."""
-        library = await self.library(community_id)
+        index = await self.index(community_id)
         community = await self.community(community_id)
         if topic is None and message_key is not None:
-            message = next((m for m in library.messages if m.key == message_key), None)
+            message = index.message_by_key.get(message_key)
             topic = message.topics[0] if message and message.topics else None
-        chosen_topic = self.resolve_topic(library, topic)
+        chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
         locale = community.default_locale if community else "en"
-        selection = self._select(community_id, library, chosen_topic, region, locale, message_key)
-        platform = community.platform if community else Platform.CONSOLE
-        return self._card(
-            library, chosen_topic, region, selection, private=False, platform=platform
-        )
+        selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
+        return self._card(index, chosen_topic, region, selection, private=False)
 
     async def fallback_card(self, topic: str | None) -> Card:
         """The answer when storage fails: the built-in default library, international

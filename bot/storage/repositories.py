@@ -362,7 +362,10 @@ class SqliteContentRepository:
         after: SupportMessage | None,
         audit: NewAuditEntry,
     ) -> None:
-        key = (after or before).key if (after or before) else ""
+        item = after or before
+        if item is None:
+            raise ValueError("write_message needs a before or an after")
+        key = item.key
         async with self._db.write() as conn:
             await _check_version(
                 conn, "messages", community_id, key, before.version if before else None
@@ -382,7 +385,10 @@ class SqliteContentRepository:
         after: Resource | None,
         audit: NewAuditEntry,
     ) -> None:
-        key = (after or before).key if (after or before) else ""
+        item = after or before
+        if item is None:
+            raise ValueError("write_resource needs a before or an after")
+        key = item.key
         async with self._db.write() as conn:
             await _check_version(
                 conn, "resources", community_id, key, before.version if before else None
