@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.render import render_card
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.publishing import PermanentPublishError, TransientPublishError
+from bot.core.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,37 @@ class SlackPublisher:
                 done.append(await self._post(channel_id, message.text, message.blocks))
             self._complete.add(idempotency_key)
             return done[0]
+
+    async def check_channel(self, channel_id: str) -> ChannelInfo:
+        """Whether Haven can post in the channel (conversations.info; posts nothing)."""
+        try:
+            response = await self._client.conversations_info(channel=channel_id)
+        except SlackApiError as error:
+            data = error.response.data if isinstance(error.response.data, dict) else {}
+            code = str(data.get("error") or f"http_{error.response.status_code}")
+            if code == "channel_not_found":
+                raise PermanentPublishError(
+                    "Haven cannot see that channel; if it is private, invite Haven to it first "
+                    "(/invite @Haven)"
+                ) from None
+            if code in PERMANENT_ERRORS:
+                raise PermanentPublishError(f"{PERMANENT_ERRORS[code]} ({code})") from None
+            raise TransientPublishError(f"Slack answered {code}") from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientPublishError(
+                f"Slack could not be reached ({type(error).__name__})"
+            ) from None
+        channel = response.get("channel") or {}
+        name = str(channel.get("name") or "")
+        label = f"#{name}" if name else ""
+        if channel.get("is_archived"):
+            raise PermanentPublishError(f"{label or 'the channel'} is archived")
+        if channel.get("is_member") is False:
+            raise PermanentPublishError(
+                f"Haven is not a member of {label or 'the channel'}; invite it there with "
+                "/invite @Haven"
+            )
+        return ChannelInfo(channel_id=channel_id, label=label)
 
     async def _wait_for_turn(self, channel_id: str) -> None:
         delay = self._next_allowed.get(channel_id, 0.0) - self._monotonic()

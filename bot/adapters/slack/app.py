@@ -1,0 +1,230 @@
+"""The Slack adapter's factory and runner: an AsyncApp built from Services, served over Socket
+Mode (default) or HTTP.
+
+Choices, each for a reason:
+- `process_before_response=True`: Bolt's default async runner starts the listener in a task and
+  polls for `ack()` every 10 ms, so every acknowledgement costs ~10 ms (reliability.md §9:
+  87 req/s, p50 11.5 ms). With this documented option the listener runs inline and the answer
+  leaves as soon as it returns. Our listeners therefore only compute the answer (from memory
+  for /support) and ack; anything slower runs afterwards in tasks the listeners hold.
+- authorization without `auth.test` per request: one workspace, one bot token, so the
+  authorize function returns the token straight away. A fresh Bolt app otherwise calls
+  auth.test once per concurrent first request (reliability.md §9). `run_slack` calls auth.test
+  once at start-up to fail loudly on a bad token.
+- Bolt's loggers are configured from one base logger under `slack_bolt` (so Haven's logging
+  levels apply to them) carrying a filter that removes request bodies from the few Bolt lines
+  that print them (bad signature, unhandled request): they hold user ids and text.
+- HTTP mode verifies the signature and 5-minute window with Bolt's own middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.context import SlackDirectory
+from bot.adapters.slack.listeners import SlackListeners
+from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+BOLT_BASE_LOGGER = "slack_bolt.haven"
+# Slack's Web API answers in well under a second; past this, give up and let the caller say so.
+WEB_API_TIMEOUT_SECONDS = 10
+STARTUP_CHECK_SECONDS = 10.0
+
+
+class SlackStartupError(Exception):
+    """Slack cannot be used with this configuration; the message says what to change."""
+
+
+class _BodyScrubber(logging.Filter):
+    """Removes request bodies from the Bolt log lines that include them."""
+
+    _PATTERNS = (
+        (re.compile(r"^(Invalid request signature detected).*", re.DOTALL), r"\1 (body withheld)"),
+        (
+            re.compile(r"^Unhandled request \(.*", re.DOTALL),
+            "Unhandled Slack request (body withheld)",
+        ),
+        (re.compile(r"^(Unsuccessful Bolt execution result \(status: \d+).*", re.DOTALL), r"\1)"),
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for pattern, replacement in self._PATTERNS:
+            if pattern.match(message):
+                record.msg, record.args = pattern.sub(replacement, message), None
+                break
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    """The base logger every Bolt logger of Haven's app is configured from."""
+    logger = logging.getLogger(BOLT_BASE_LOGGER)
+    if not any(isinstance(f, _BodyScrubber) for f in logger.filters):
+        logger.addFilter(_BodyScrubber())
+    # Bolt also copies this logger's filters onto its own loggers when they have none; the
+    # verification logger may have been created earlier (another app), so attach it there too.
+    for name in ("slack_bolt.RequestVerification", "slack_bolt.AsyncApp"):
+        other = logging.getLogger(name)
+        if not any(isinstance(f, _BodyScrubber) for f in other.filters):
+            other.addFilter(_BodyScrubber())
+    return logger
+
+
+def _api_url(services: Services) -> str:
+    url = services.settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _bot_token(services: Services) -> str:
+    token = services.settings.slack_bot_token
+    if token is None:
+        raise SlackStartupError("SLACK_BOT_TOKEN is not set, so the Slack adapter cannot start.")
+    return token.reveal()
+
+
+def _single_workspace_authorize(token: str) -> Callable[..., Awaitable[AuthorizeResult]]:
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    return authorize
+
+
+@dataclass(frozen=True)
+class SlackRuntime:
+    app: AsyncApp
+    listeners: SlackListeners
+    publisher: SlackPublisher
+    client: AsyncWebClient
+
+
+def assemble(services: Services) -> SlackRuntime:
+    """Build the app, its listeners and the publisher (nothing starts or connects here)."""
+    settings = services.settings
+    token = _bot_token(services)
+    api_url = _api_url(services)
+    http_mode = settings.slack_mode == "http"
+    signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
+    if http_mode and not signing_secret:
+        raise SlackStartupError("SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_MODE=http).")
+    # The app's own client has no token: the authorize function hands each request the token,
+    # and Bolt builds a per-request client from this one's base URL.
+    app = AsyncApp(
+        name=f"{BOLT_BASE_LOGGER}.app",
+        logger=bolt_logger(),
+        client=AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS),
+        signing_secret=signing_secret,
+        # Socket Mode is authenticated by the app token; Bolt skips signatures there anyway.
+        request_verification_enabled=http_mode,
+        process_before_response=True,
+        authorize=_single_workspace_authorize(token),
+        # Haven subscribes to no message events, so there are no self events to drop.
+        ignoring_self_events_enabled=False,
+    )
+    client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
+    listeners = SlackListeners(services, SlackDirectory(client))
+    listeners.register(app)
+    publisher = SlackPublisher(make_publisher_client(token, api_url))
+    return SlackRuntime(app=app, listeners=listeners, publisher=publisher, client=client)
+
+
+def build_slack_app(services: Services) -> AsyncApp:
+    """The AsyncApp with Haven's listeners (for tests and embedding; `run_slack` runs it)."""
+    return assemble(services).app
+
+
+@web.middleware
+async def _note_rejections(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    if response.status == 401:
+        # Only the fact: the body holds user ids and text (reliability.md §7 row 35).
+        log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
+    return response
+
+
+def http_app(app: AsyncApp) -> web.Application:
+    """Bolt's aiohttp application for /slack/events, with rejected requests noted."""
+    web_app = app.web_app(path=EVENTS_PATH)
+    web_app.middlewares.append(_note_rejections)
+    return web_app
+
+
+async def check_token(client: AsyncWebClient) -> str:
+    """auth.test once: a revoked or wrong token stops start-up with a sentence saying so."""
+    try:
+        response = await asyncio.wait_for(client.auth_test(), STARTUP_CHECK_SECONDS)
+    except SlackApiError as error:
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        code = str(data.get("error") or error.response.status_code)
+        if code in PERMANENT_ERRORS:
+            raise SlackStartupError(
+                f"Slack rejected SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token "
+                "(xoxb-...) from your app's OAuth & Permissions page, or reinstall the app."
+            ) from None
+        log.warning("Slack token check failed (%s); continuing, Slack may be having trouble", code)
+        return ""
+    except (SlackClientError, OSError, TimeoutError) as error:
+        log.warning(
+            "Slack token check could not reach Slack (%s); continuing", type(error).__name__
+        )
+        return ""
+    return str(response.get("team") or response.get("team_id") or "")
+
+
+async def run_slack(services: Services) -> None:
+    """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http."""
+    runtime = assemble(services)
+    settings = services.settings
+    team = await check_token(runtime.client)
+    services.register_publisher(runtime.publisher)
+    runner: web.AppRunner | None = None
+    handler: AsyncSocketModeHandler | None = None
+    try:
+        if settings.slack_mode == "http":
+            runner = web.AppRunner(http_app(runtime.app), access_log=None)
+            await runner.setup()
+            # All interfaces: Slack (or the reverse proxy in front) must reach it.
+            site = web.TCPSite(runner, "0.0.0.0", settings.slack_http_port)
+            await site.start()
+            log.info(
+                "Slack: serving %s on port %d (HTTP mode)%s",
+                EVENTS_PATH,
+                settings.slack_http_port,
+                f" for {team}" if team else "",
+            )
+        else:
+            if settings.slack_app_token is None:
+                raise SlackStartupError(
+                    "SLACK_APP_TOKEN (xapp-...) is required for Socket Mode; "
+                    "or set SLACK_MODE=http with SLACK_SIGNING_SECRET."
+                )
+            handler = AsyncSocketModeHandler(
+                runtime.app, app_token=settings.slack_app_token.reveal()
+            )
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack: connected over Socket Mode%s", f" to {team}" if team else "")
+        await asyncio.Event().wait()
+    finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        if runner is not None:
+            await runner.cleanup()
+        await runtime.listeners.aclose()
+        log.info("Slack: stopped")

@@ -1,0 +1,204 @@
+"""Slack payloads -> RequestContext, and the facts about a moderator that Slack holds.
+
+Nothing here is stored. For `/support` the context carries only what the payload already says
+(workspace, channel, the asker's id for the length of the call); no Web API lookup is made about
+the asker. For `/support-admin` the adapter looks up the facts the core's permission rule needs:
+workspace admin/owner (users.info) and membership of the configured user groups
+(usergroups.users.list), each cached briefly in memory so a burst of commands costs one lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.models import Actor, Platform, RequestContext, community_id_for
+
+log = logging.getLogger(__name__)
+
+# Long enough to absorb a moderator's burst of commands, short enough that a demoted admin
+# loses access within a minute.
+FACTS_TTL_SECONDS = 60.0
+# A lookup must leave room inside Slack's 3-second acknowledgement window.
+LOOKUP_TIMEOUT_SECONDS = 1.5
+# Bound the caches: only moderators' ids end up here, but never let them grow without limit.
+CACHE_MAX_ENTRIES = 2000
+
+
+def team_of(body: Mapping[str, Any]) -> str:
+    """The workspace id of any Slack payload (slash command, interaction or event)."""
+    team = body.get("team")
+    if isinstance(team, Mapping) and team.get("id"):
+        return str(team["id"])
+    for key in ("team_id", "enterprise_id"):
+        if body.get(key):
+            return str(body[key])
+    user = body.get("user")
+    if isinstance(user, Mapping) and user.get("team_id"):
+        return str(user["team_id"])
+    enterprise = body.get("enterprise")
+    if isinstance(enterprise, Mapping) and enterprise.get("id"):
+        return str(enterprise["id"])
+    return "unknown"
+
+
+def user_of(body: Mapping[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, Mapping):
+        return str(user.get("id") or "")
+    return str(body.get("user_id") or "")
+
+
+def channel_of(body: Mapping[str, Any]) -> str | None:
+    channel = body.get("channel")
+    if isinstance(channel, Mapping) and channel.get("id"):
+        return str(channel["id"])
+    if body.get("channel_id"):
+        return str(body["channel_id"])
+    container = body.get("container")
+    if isinstance(container, Mapping) and container.get("channel_id"):
+        return str(container["channel_id"])
+    return None
+
+
+def community_for_team(team_id: str) -> str:
+    return community_id_for(Platform.SLACK, team_id)
+
+
+def is_direct_message(channel_id: str | None, channel_name: str | None = None) -> bool:
+    # DM channel ids start with D; Slack also names them "directmessage" in slash payloads.
+    return bool(channel_id and channel_id.startswith("D")) or channel_name == "directmessage"
+
+
+def request_context(body: Mapping[str, Any], actor: Actor | None = None) -> RequestContext:
+    """The neutral context of a payload. `actor` carries admin facts when they were looked up."""
+    channel_id = channel_of(body)
+    return RequestContext(
+        community_id=community_for_team(team_of(body)),
+        platform=Platform.SLACK,
+        actor=actor or Actor(id=user_of(body)),
+        locale=None,
+        in_direct_message=is_direct_message(channel_id, body.get("channel_name")),
+        channel_id=channel_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    value: Any
+    expires: float
+
+
+class _TtlCache:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._items: dict[str, _Cached] = {}
+
+    def get(self, key: str) -> Any | None:
+        item = self._items.get(key)
+        if item is None or item.expires < self._clock():
+            self._items.pop(key, None)
+            return None
+        return item.value
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        if len(self._items) >= CACHE_MAX_ENTRIES:
+            now = self._clock()
+            self._items = {k: v for k, v in self._items.items() if v.expires >= now}
+            if len(self._items) >= CACHE_MAX_ENTRIES:
+                self._items.clear()
+        self._items[key] = _Cached(value, self._clock() + ttl)
+
+
+@dataclass(frozen=True, slots=True)
+class _UserFacts:
+    is_admin: bool
+    display_name: str
+
+
+class SlackDirectory:
+    """Looks up a moderator's admin status and user groups, briefly cached.
+
+    A failed lookup counts as "not an admin, in no group": the core then refuses unless the user
+    is listed by id, which is the safe side of a Slack outage.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl: float = FACTS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._users = _TtlCache(clock)
+        self._groups = _TtlCache(clock)
+
+    async def actor(self, user_id: str, groups: Sequence[str] = ()) -> Actor:
+        facts, members = await asyncio.gather(
+            self._user_facts(user_id), self._group_members(groups)
+        )
+        return Actor(
+            id=user_id,
+            display_name=facts.display_name,
+            has_admin_permission=facts.is_admin,
+            role_ids=tuple(group for group in groups if user_id in members.get(group, ())),
+        )
+
+    async def _user_facts(self, user_id: str) -> _UserFacts:
+        cached = self._users.get(user_id)
+        if isinstance(cached, _UserFacts):
+            return cached
+        facts = _UserFacts(is_admin=False, display_name="")
+        try:
+            response = await asyncio.wait_for(
+                self._client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
+            )
+        except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
+            # Not cached: the next command tries again.
+            log.warning("users.info failed (%s); treating the caller as a non-admin", _why(error))
+            return facts
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        facts = _UserFacts(
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            display_name=str(
+                profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
+            )[:80],
+        )
+        self._users.put(user_id, facts, self._ttl)
+        return facts
+
+    async def _group_members(self, groups: Sequence[str]) -> dict[str, frozenset[str]]:
+        found: dict[str, frozenset[str]] = {}
+        for group in groups:
+            cached = self._groups.get(group)
+            if isinstance(cached, frozenset):
+                found[group] = cached
+                continue
+            try:
+                response = await asyncio.wait_for(
+                    self._client.usergroups_users_list(usergroup=group), LOOKUP_TIMEOUT_SECONDS
+                )
+            except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
+                log.warning("usergroups.users.list failed for %s (%s)", group, _why(error))
+                continue
+            members = frozenset(str(user) for user in response.get("users") or ())
+            self._groups.put(group, members, self._ttl)
+            found[group] = members
+        return found
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        return str(data.get("error") or error.response.status_code)
+    return type(error).__name__

@@ -1,0 +1,528 @@
+"""Slack listeners: thin translators from Bolt payloads to Haven's services and back.
+
+Registered on an AsyncApp by `SlackListeners.register` (from the app factory, never at import).
+Every listener acknowledges exactly once, whatever happens, and never raises into Bolt:
+
+- `/support`: the answer is computed from memory and sent *in* the acknowledgement (HTTP body
+  or Socket Mode ack payload) as an ephemeral message. Nothing about the asker is looked up,
+  stored or logged; the reply never uses `chat.postEphemeral`, so it works in private channels
+  and DMs Haven is not in (reliability.md §7 rows 5, 37).
+- `/support-admin`: the text grammar goes to `CommandRouter.run_text` with the caller's admin
+  facts; a bare `message add`, `message edit <key>`, `resource add`, `resource edit <key>` or
+  `schedule add` opens a modal instead. The core checks permission on every call.
+- work that must follow the acknowledgement (a DM copy, a switched topic, a file, the rest of a
+  long answer) runs in tasks this object holds, so shutdown can wait for them instead of losing
+  them (Bolt's own lazy listeners keep no reference: reliability.md §2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.context import (
+    SlackDirectory,
+    community_for_team,
+    request_context,
+    team_of,
+    user_of,
+)
+from bot.adapters.slack.modals import (
+    ACTION_TIMEZONE,
+    CALLBACK_ID,
+    MODAL_COMMANDS,
+    field_errors,
+    message_modal,
+    resource_modal,
+    result_view,
+    schedule_modal,
+    submission_options,
+)
+from bot.adapters.slack.render import (
+    ACTION_DM_COPY,
+    ACTION_LINK,
+    ACTION_PAGE,
+    ACTION_REGION,
+    ACTION_RUN,
+    ACTION_TOPIC,
+    SlackMessage,
+    read_state_value,
+    render_card,
+)
+from bot.core.cards import Attachment, Card, CardTone
+from bot.core.commands import SOMETHING_WENT_WRONG, error_card
+from bot.core.errors import HavenError
+from bot.core.models import Actor, Platform, RequestContext
+from bot.core.permissions import require_moderator
+from bot.core.textgrammar import parse_line
+from bot.core.timezones import closest_timezones
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SUPPORT_COMMAND = "/support"
+ADMIN_COMMAND = "/support-admin"
+# How long shutdown waits for follow-up work (DM copies, overflow messages) to finish.
+DRAIN_SECONDS = 5.0
+# Time zones offered before anything is typed in the schedule modal.
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Asia/Kolkata",
+)
+
+_PRIVATE_DM_FAILED = (
+    "I couldn't send you a direct message just now{why}. The answer above stays here until "
+    "you reload; you can copy anything you need from it."
+)
+
+
+def _log_failure(what: str, error: BaseException) -> None:
+    """Log a listener failure without the exception's message, which could quote user text."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("%s failed (%s)\n%s", what, type(error).__name__, frames)
+
+
+def _slack_error(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        return str(data.get("error") or f"HTTP {error.response.status_code}")
+    return type(error).__name__
+
+
+def _bare_modal_request(text: str) -> tuple[str, str, str | None] | None:
+    """(group, verb, key) when the text asks for a form rather than giving the fields."""
+    try:
+        parsed = parse_line(f"{ADMIN_COMMAND} {text}")
+    except HavenError:
+        return None
+    words = [word.lower() for word in parsed.words]
+    if len(words) < 2 or (words[0], words[1]) not in MODAL_COMMANDS:
+        return None
+    options = dict(parsed.options)
+    key = options.pop("key", None)
+    extra = parsed.words[2:]
+    if options or len(extra) > 1 or (extra and key is not None):
+        return None
+    key = key or (extra[0] if extra else None)
+    if words[1] == "edit" and not key:
+        return None  # the router answers with the usage, which says to give a key
+    if words[1] == "add" and key:
+        return None
+    return words[0], words[1], key
+
+
+class SlackListeners:
+    """The objects Bolt calls. Holds the services and the follow-up tasks."""
+
+    def __init__(self, services: Services, directory: SlackDirectory) -> None:
+        self._services = services
+        self._directory = directory
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- registration ----------------------------------------------------------------------
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(SUPPORT_COMMAND)(self.on_support)
+        app.command(ADMIN_COMMAND)(self.on_admin)
+        app.action(ACTION_TOPIC)(self.on_switch)
+        app.action(ACTION_REGION)(self.on_switch)
+        app.action(ACTION_DM_COPY)(self.on_dm_copy)
+        app.action(re.compile(rf"^(?:{ACTION_RUN}_\d+|{ACTION_PAGE}_(?:prev|next))$"))(
+            self.on_run_line
+        )
+        app.options(ACTION_TIMEZONE)(self.on_timezone_options)
+        app.view_submission(CALLBACK_ID)(self.on_modal_submit)
+        app.event("app_uninstalled")(self.on_removed)
+        app.event("tokens_revoked")(self.on_tokens_revoked)
+        # Everything else is acknowledged and dropped: Bolt would otherwise log the unhandled
+        # request with its body (user ids) at WARNING. Link buttons land here too.
+        app.action(re.compile(rf"^{ACTION_LINK}_\d+$"))(self.on_ignored)
+        app.action(re.compile(".*"))(self.on_ignored)
+        app.view(re.compile(".*"))(self.on_ignored)
+        app.shortcut(re.compile(".*"))(self.on_ignored)
+        app.options(re.compile(".*"))(self.on_no_options)
+        app.event(re.compile(".*"))(self.on_ignored)
+
+    # ---- follow-up tasks -------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                _log_failure(what, error)
+
+        task = asyncio.get_running_loop().create_task(guarded(), name=f"slack: {what}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every follow-up task (tests use this; shutdown uses `aclose`)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self, grace: float = DRAIN_SECONDS) -> None:
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(list(self._tasks), timeout=grace)
+        del done
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("Stopped %d unfinished Slack follow-up task(s) at shutdown", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # ---- shared helpers --------------------------------------------------------------------
+
+    async def _admin_actor(self, body: Mapping[str, Any]) -> Actor:
+        """The caller with the facts the core's permission rule needs (looked up, cached)."""
+        community = await self._services.communities.get(community_for_team(team_of(body)))
+        groups = community.moderator_role_ids if community is not None else ()
+        return await self._directory.actor(user_of(body), groups)
+
+    async def _context_for_line(self, body: Mapping[str, Any], line: str) -> RequestContext:
+        if line.lstrip().lower().startswith(ADMIN_COMMAND):
+            return request_context(body, await self._admin_actor(body))
+        return request_context(body)
+
+    def _send_rest(self, respond: AsyncRespond, messages: list[SlackMessage]) -> None:
+        """Messages after the first of a long answer, in order, through the response_url."""
+        if len(messages) < 2:
+            return
+
+        async def rest() -> None:
+            for message in messages[1:]:
+                await respond(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+
+        self._spawn(rest(), "sending the rest of a long answer")
+
+    async def _answer(
+        self, ack: AsyncAck, respond: AsyncRespond, card: Card, *, dm_copy: bool = False
+    ) -> None:
+        messages = render_card(card, dm_copy=dm_copy)
+        first = messages[0]
+        # Ephemeral always: nobody else in the channel sees who asked or what they were shown.
+        await ack(text=first.text, blocks=first.blocks, response_type="ephemeral")
+        self._send_rest(respond, messages)
+
+    # ---- /support --------------------------------------------------------------------------
+
+    async def on_support(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        try:
+            ctx = request_context(body)
+            text = str(body.get("text") or "")
+            card = await self._services.router.run_text(ctx, f"{SUPPORT_COMMAND} {text}")
+            await self._answer(ack, respond, card, dm_copy=True)
+        except Exception as error:
+            _log_failure("/support", error)
+            await self._answer(ack, respond, SOMETHING_WENT_WRONG)
+
+    # ---- /support-admin --------------------------------------------------------------------
+
+    async def on_admin(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        try:
+            text = str(body.get("text") or "").strip()
+            modal = _bare_modal_request(text)
+            ctx = request_context(body, await self._admin_actor(body))
+            if modal is not None and not ctx.in_direct_message:
+                refusal = await self._open_modal(ctx, body, client, *modal)
+                if refusal is None:
+                    await ack()
+                else:
+                    await self._answer(ack, respond, refusal)
+                return
+            card = await self._services.router.run_text(ctx, f"{ADMIN_COMMAND} {text}")
+            if card.attachment is not None:
+                card = self._send_file(card, card.attachment, body, client, respond)
+            await self._answer(ack, respond, card)
+        except Exception as error:
+            _log_failure("/support-admin", error)
+            await self._answer(ack, respond, SOMETHING_WENT_WRONG)
+
+    async def _open_modal(
+        self,
+        ctx: RequestContext,
+        body: Mapping[str, Any],
+        client: AsyncWebClient,
+        group: str,
+        verb: str,
+        key: str | None,
+    ) -> Card | None:
+        """Open the form; returns a card to show instead when it cannot (refused, not found)."""
+        services = self._services
+        try:
+            community = await services.communities.ensure(
+                Platform.SLACK, team_of(body), str(body.get("team_domain") or "")
+            )
+            # The same rule the router applies on submit, checked now so a non-moderator is
+            # refused before filling in a form.
+            require_moderator(community, ctx.actor)
+            topics = services.support.topic_choices(ctx.community_id, "")
+            if group == "message":
+                message = await services.curation.get_message(ctx, key) if key else None
+                view = message_modal(topics, message, ctx.channel_id)
+            elif group == "resource":
+                resource = await services.curation.get_resource(ctx, key) if key else None
+                view = resource_modal(topics, resource, ctx.channel_id)
+            else:
+                view = schedule_modal(topics, community.timezone, ctx.channel_id)
+        except HavenError as error:
+            return error_card(error)
+        try:
+            await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+        except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+            log.warning("views.open failed (%s)", _slack_error(error))
+            return Card(
+                title="I couldn't open the form",
+                body=(
+                    f"Slack did not open it ({_slack_error(error)}). You can use the text form "
+                    f"instead: /support-admin {group} {verb} name:value ... — "
+                    "/support-admin help lists every option."
+                ),
+                tone=CardTone.ERROR,
+            )
+        return None
+
+    def _send_file(
+        self,
+        card: Card,
+        attachment: Attachment,
+        body: Mapping[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> Card:
+        """Upload an export to the moderator's DM with Haven; the card says where it went."""
+        user_id = user_of(body)
+
+        async def upload() -> None:
+            try:
+                opened = await client.conversations_open(users=user_id)
+                channel = str(opened["channel"]["id"])
+                await client.files_upload_v2(
+                    channel=channel,
+                    filename=attachment.filename,
+                    content=attachment.content,
+                    title=attachment.filename,
+                )
+            except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+                why = _slack_error(error)
+                log.warning("Sending an export file failed (%s)", why)
+                await respond(
+                    text=f"I couldn't send {attachment.filename} to your DMs ({why}). "
+                    "`haven pack export` on the server gives the same file.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+
+        self._spawn(upload(), "sending an export file")
+        return Card(
+            title=card.title,
+            body=(card.body + "\n\n" if card.body else "")
+            + f"I'm sending {attachment.filename} to you in a direct message with Haven.",
+            tone=card.tone,
+            fields=card.fields,
+            lines=card.lines,
+            footer=card.footer,
+            actions=card.actions,
+        )
+
+    # ---- buttons and menus on our messages -------------------------------------------------
+
+    async def on_switch(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Another topic or a country picked on a /support answer: replace it in place."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        selected = action.get("selected_option") or {}
+        topic, region, _ = read_state_value(str(selected.get("value") or ""))
+
+        async def switch() -> None:
+            card = await self._services.router.support(request_context(body), topic, region)
+            message = render_card(card, dm_copy=True)[0]
+            await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=True,
+            )
+
+        self._spawn(switch(), "switching a /support answer")
+
+    async def on_dm_copy(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        topic, region, key = read_state_value(str(action.get("value") or ""))
+
+        async def send_copy() -> None:
+            card = await self._services.router.support(
+                request_context(body), topic, region, message_key=key
+            )
+            if card.tone is CardTone.ERROR:
+                await respond(text=card.plain_text(), response_type="ephemeral")
+                return
+            try:
+                opened = await client.conversations_open(users=user_of(body))
+                channel = str(opened["channel"]["id"])
+                for message in render_card(card):
+                    await client.chat_postMessage(
+                        channel=channel,
+                        text=message.text,
+                        blocks=message.blocks,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                    )
+            except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+                why = _slack_error(error)
+                log.warning("A DM copy could not be sent (%s)", why)
+                await respond(
+                    text=_PRIVATE_DM_FAILED.format(why=f" (Slack said {why})"),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return
+            await respond(
+                text="Sent: you'll find a copy in your direct messages with Haven.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+        self._spawn(send_copy(), "sending a DM copy")
+
+    async def on_run_line(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A button whose value is a command line (Apply, Previous/Next page)."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        line = str(action.get("value") or "")
+
+        async def run() -> None:
+            ctx = await self._context_for_line(body, line)
+            card = await self._services.router.run_text(ctx, line)
+            messages = render_card(card)
+            await respond(
+                text=messages[0].text,
+                blocks=messages[0].blocks,
+                response_type="ephemeral",
+                replace_original=True,
+            )
+            for message in messages[1:]:
+                await respond(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+
+        self._spawn(run(), "running a button's command")
+
+    # ---- modals ----------------------------------------------------------------------------
+
+    async def on_timezone_options(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        query = str(body.get("value") or "").strip()
+        try:
+            zones = closest_timezones(query, 25) if query else list(COMMON_TIMEZONES)
+        except Exception as error:  # an options request must be answered, even if empty
+            _log_failure("time zone search", error)
+            zones = []
+        await ack(
+            options=[
+                {"text": {"type": "plain_text", "text": zone[:75]}, "value": zone[:150]}
+                for zone in zones[:100]
+            ]
+        )
+
+    async def on_modal_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            view = body.get("view") or {}
+            parsed = submission_options(view)
+            if parsed is None:
+                await ack()
+                return
+            state, options = parsed
+            actor = await self._admin_actor(body)
+            # Keep the channel the form was opened from, so the same rules apply as to text.
+            ctx = request_context({**body, "channel_id": state.channel_id}, actor)
+            card = await self._services.router.admin(ctx, state.group, state.verb, options)
+            errors = field_errors(card, view)
+            if errors:
+                # The form stays open with what they typed; each problem under its field.
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack(response_action="update", view=result_view(card))
+        except Exception as error:
+            _log_failure("a modal submission", error)
+            await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
+
+    # ---- lifecycle events ------------------------------------------------------------------
+
+    async def on_removed(
+        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await ack()
+        if _is_retry(request):
+            return  # already handled on the first delivery (reliability.md §7 row 39)
+        await self._mark_removed(body, "The Slack app was uninstalled")
+
+    async def on_tokens_revoked(
+        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await ack()
+        tokens = ((body.get("event") or {}).get("tokens") or {}).get("bot") or []
+        if _is_retry(request) or not tokens:
+            return  # only user tokens were revoked; Haven holds none
+        await self._mark_removed(body, "Haven's Slack token was revoked")
+
+    async def _mark_removed(self, body: Mapping[str, Any], reason: str) -> None:
+        try:
+            await self._services.communities.mark_removed(community_for_team(team_of(body)), reason)
+        except Exception as error:
+            _log_failure("marking a workspace removed", error)
+
+    async def on_ignored(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def on_no_options(self, ack: AsyncAck) -> None:
+        await ack(options=[])
+
+
+def _is_retry(request: AsyncBoltRequest) -> bool:
+    retry = request.headers.get("x-slack-retry-num") or [""]
+    return bool(retry[0]) and retry[0] != "0"
