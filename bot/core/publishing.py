@@ -8,11 +8,15 @@ Contract every publisher meets (console, Discord, Slack):
 - a failure that retrying cannot fix raises PermanentPublishError (channel gone, bot removed,
   missing access or permission, revoked token): the scheduler pauses the schedule;
 - it never raises anything else for platform errors.
+
+Optionally a publisher also implements `check_channel` (the ChannelChecker protocol below):
+`schedule add` then refuses, before storing anything, a channel the bot cannot post in.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from bot.core.cards import Card
 from bot.core.models import Platform
@@ -38,3 +42,27 @@ class Publisher(Protocol):
     platform: Platform
 
     async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A channel the bot can post in, as the platform describes it."""
+
+    channel_id: str
+    # How to show it to moderators, e.g. "#welcome" ("" to keep what the moderator typed).
+    label: str = ""
+
+
+@runtime_checkable
+class ChannelChecker(Protocol):
+    async def check_channel(self, channel_id: str) -> ChannelInfo:
+        """Return the channel if the bot can post there. Raise PermanentPublishError with a
+        sentence a moderator can act on ("Haven is not in this channel", "missing the Send
+        Messages permission") when it cannot; TransientPublishError when the platform cannot
+        be asked right now. Must not post anything."""
+        ...
+
+
+def channel_checker(publisher: Publisher) -> ChannelChecker | None:
+    """The publisher's channel check, if it has one (it is optional)."""
+    return publisher if isinstance(publisher, ChannelChecker) else None

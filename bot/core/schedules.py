@@ -1,0 +1,745 @@
+"""Scheduled posts: the schedule model, the slot rules, and ScheduleService for moderators.
+
+A schedule posts a topic's card (or one message) to a channel at the instants its `when`
+describes (bot/core/recurrence.py owns the grammar and the DST policy). Each instant is a *slot*,
+identified by (schedule id, slot instant in epoch seconds). The rules that make posting safe
+live here, beside the model, and are enforced by bot/scheduler.py and bot/storage/schedule_store.py:
+
+- A slot is posted at most once and always ends `sent`, `missed` (with why) or `failed` (with
+  why): the slot key is UNIQUE in the database and claimed in one transaction before any post.
+- A slot is only posted within its misfire *grace* after its instant: by default the smaller of
+  1 hour and half the schedule's period, 1 hour for one-shots. After downtime at most one
+  catch-up post per schedule (the latest slot still within the grace); older slots are recorded
+  `missed`. So a daily 09:00 post never goes out at 3 am after an outage.
+- Every post of a slot carries the same idempotency key, derived from the slot key, so a retry
+  after a crash or a timeout cannot duplicate it on platforms that honour the key (Discord nonce).
+- A schedule is never deleted because of a failure: a permanent failure pauses it with the
+  reason, so a moderator can fix the cause and resume it.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Protocol
+
+from bot.core.cards import Card
+from bot.core.errors import HavenError, NotFound, PermissionDenied, ValidationFailed
+from bot.core.models import (
+    Community,
+    CommunityStatus,
+    ItemKind,
+    Platform,
+    RequestContext,
+)
+from bot.core.permissions import require_moderator
+from bot.core.ports import Clock, NewAuditEntry
+from bot.core.publishing import (
+    ChannelInfo,
+    PermanentPublishError,
+    Publisher,
+    PublishError,
+    TransientPublishError,
+    channel_checker,
+)
+from bot.core.recurrence import Recurrence, parse_timezone, parse_when, restore_when
+
+log = logging.getLogger(__name__)
+
+# One-shots: an hour late is still useful ("the meeting starts at 18:00"), later is not.
+ONE_SHOT_GRACE_SECONDS = 3600
+MAX_GRACE_SECONDS = 3600
+MIN_GRACE_SECONDS = 60
+# After long downtime each missed slot is recorded on its own up to this many per schedule; the
+# rest are summed up in one row, so a year offline cannot write millions of rows.
+MAX_MISSED_ROWS = 24
+MAX_SCHEDULES_PER_COMMUNITY = 100
+HISTORY_LIMIT = 20
+IDEMPOTENCY_KEY_LENGTH = 25  # Discord's nonce is at most 25 characters
+
+
+class SlotStatus(enum.StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    MISSED = "missed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    id: int
+    community_id: str
+    platform: Platform
+    channel_id: str
+    channel_label: str
+    topic: str | None
+    message_key: str | None
+    when_text: str
+    timezone: str
+    one_shot: bool
+    # Epoch seconds (UTC) of the next slot to claim; None when a one-shot is done.
+    next_run_at: int | None
+    grace_seconds: int
+    paused: bool
+    paused_reason: str | None
+    created_by: str
+    created_at: int
+    last_outcome: str | None = None
+    last_outcome_at: int | None = None
+    version: int = 1
+
+    def describe_target(self) -> str:
+        if self.message_key and self.topic:
+            return f"message {self.message_key} (topic {self.topic})"
+        if self.message_key:
+            return f"message {self.message_key}"
+        return f"topic {self.topic}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewSchedule:
+    community_id: str
+    platform: Platform
+    channel_id: str
+    channel_label: str
+    topic: str | None
+    message_key: str | None
+    when_text: str
+    timezone: str
+    one_shot: bool
+    next_run_at: int
+    grace_seconds: int
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRecord:
+    schedule_id: int
+    slot_at: int
+    status: SlotStatus
+    reason: str | None
+    attempts: int
+    message_id: str | None
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPlan:
+    """What to do with a due schedule, decided in the claim transaction (see `plan_slots`)."""
+
+    claim: int | None
+    missed: tuple[tuple[int, str], ...]
+    next_run_at: int | None
+    pause_reason: str | None = None
+
+
+# ---- rules ------------------------------------------------------------------------------
+
+
+def idempotency_key(schedule_id: int, slot_at: int) -> str:
+    """The key every attempt at one slot carries (Discord: the message nonce).
+
+    Derived only from the slot key, so a retry after a crash or timeout, in this process or the
+    next, sends the same key and the platform returns the first message instead of a second.
+    """
+    digest = hashlib.sha256(f"{schedule_id}|{slot_at}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii")[:IDEMPOTENCY_KEY_LENGTH]
+
+
+def default_grace_seconds(recurrence: Recurrence) -> int:
+    """min(1 h, period / 2), at least a minute; 1 h for one-shots."""
+    if recurrence.one_shot:
+        return ONE_SHOT_GRACE_SECONDS
+    period = recurrence.nominal_period()
+    if period is None:
+        return ONE_SHOT_GRACE_SECONDS
+    half = int(period.total_seconds() // 2)
+    return max(MIN_GRACE_SECONDS, min(MAX_GRACE_SECONDS, half))
+
+
+def epoch(instant: datetime) -> int:
+    """Whole epoch seconds, rounded up: a slot is never posted before its instant."""
+    return math.ceil(instant.timestamp())
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def describe_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        text = f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return text + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours} hour{'s' if hours != 1 else ''}"
+    return text + (f" {minutes} min" if minutes else "")
+
+
+@lru_cache(maxsize=4096)
+def _recurrence(when_text: str, timezone: str) -> Recurrence:
+    return restore_when(when_text, timezone)
+
+
+def recurrence_for(schedule: Schedule) -> Recurrence:
+    """The schedule's recurrence, re-read from its stored canonical text (which pins anything
+    that depended on the moment it was added, e.g. the origin of `every 6h`)."""
+    return _recurrence(schedule.when_text, schedule.timezone)
+
+
+def plan_slots(schedule: Schedule, now: int, recurrence: Recurrence | None) -> SlotPlan:
+    """Decide what a due schedule does at `now`: the catch-up and misfire rules.
+
+    Guarantee (after downtime at most one catch-up post, only within the grace): of the slots
+    at or before `now`, only the latest is posted, and only if it is at most `grace` old. Every
+    other slot is recorded `missed` with why, never silently dropped. The next slot is the first
+    one after `now`, so nothing is posted early and nothing twice.
+    """
+    due = schedule.next_run_at
+    assert due is not None and due <= now
+    grace = schedule.grace_seconds
+    window_start = now - grace
+    late = describe_duration(grace)
+    if schedule.one_shot or recurrence is None:
+        if due >= window_start:
+            return SlotPlan(claim=due, missed=(), next_run_at=None)
+        reason = (
+            f"Haven was not running at the time and came back more than {late} later "
+            "(this schedule's grace), so it was not posted late."
+        )
+        return SlotPlan(claim=None, missed=((due, reason),), next_run_at=None)
+
+    missed: list[tuple[int, str]] = []
+    offline = (
+        f"Haven was not running at the time and came back more than {late} later "
+        "(this schedule's grace), so it was not posted late."
+    )
+    slot: int | None = due
+    # Slots older than the grace: missed. Record a bounded number one by one.
+    while slot is not None and slot < window_start and len(missed) < MAX_MISSED_ROWS:
+        missed.append((slot, offline))
+        slot = _next(recurrence, slot)
+    if slot is not None and slot < window_start:
+        # Too many to list: one row stands for this slot and every later one before the grace.
+        summary = (
+            f"{offline} Every later slot until {from_epoch(window_start):%Y-%m-%d %H:%M} UTC "
+            "was missed too."
+        )
+        missed.append((slot, summary))
+        slot = _next(recurrence, window_start - 1)
+    # Slots within the grace: post only the latest (coalesce), record the rest as missed.
+    in_grace: list[int] = []
+    while slot is not None and slot <= now:
+        in_grace.append(slot)
+        slot = _next(recurrence, slot)
+    claim = in_grace[-1] if in_grace else None
+    for older in in_grace[:-1]:
+        missed.append(
+            (older, "Coalesced after downtime: only the latest slot was posted, not a burst.")
+        )
+    return SlotPlan(claim=claim, missed=tuple(missed), next_run_at=slot)
+
+
+def _next(recurrence: Recurrence, after: int) -> int | None:
+    instant = recurrence.next_after(from_epoch(after))
+    if instant is None:
+        return None
+    value = epoch(instant)
+    # Guard against a recurrence that does not advance (it would loop forever).
+    return value if value > after else after + 1
+
+
+# ---- channels ---------------------------------------------------------------------------
+
+_DISCORD_MENTION = re.compile(r"^<#(\d{5,25})>$")
+_DISCORD_ID = re.compile(r"^\d{5,25}$")
+_SLACK_ESCAPED = re.compile(r"^<#([A-Z0-9]{5,30})(?:\|([^<>|]{0,80}))?>$")
+_SLACK_ID = re.compile(r"^[CGD][A-Z0-9]{4,29}$")
+_CONSOLE_NAME = re.compile(r"^#?([a-z0-9][a-z0-9_-]{0,79})$")
+
+
+def parse_channel(text: str, platform: Platform) -> tuple[str, str]:
+    """(channel id, label) from `<#123>` (Discord), `<#C123|name>` (Slack, escaped), a bare
+    id, or `#name` (console)."""
+    value = text.strip()
+    example = {
+        Platform.DISCORD: "pick the channel from the menu, or give <#123456789012345678>",
+        Platform.SLACK: "pick the channel from the menu, or give its id like C0123456789",
+        Platform.CONSOLE: "give a name like #welcome",
+    }[platform]
+    if not value:
+        raise ValidationFailed(["channel: is required."], f"Example: {example}.")
+    if platform is Platform.DISCORD:
+        match = _DISCORD_MENTION.match(value) or _DISCORD_ID.match(value)
+        if match:
+            channel_id = match.group(1) if match.re is _DISCORD_MENTION else value
+            return channel_id, f"<#{channel_id}>"
+    elif platform is Platform.SLACK:
+        escaped = _SLACK_ESCAPED.match(value)
+        if escaped:
+            name = escaped.group(2)
+            return escaped.group(1), f"#{name}" if name else escaped.group(1)
+        if _SLACK_ID.match(value):
+            return value, value
+    else:
+        console = _CONSOLE_NAME.match(value.lower())
+        if console:
+            return console.group(1), f"#{console.group(1)}"
+    raise ValidationFailed(
+        [f"channel: '{value[:80]}' is not a channel I can recognise."], f"Please {example}."
+    )
+
+
+# ---- ports ------------------------------------------------------------------------------
+
+
+class CardSource(Protocol):
+    """Builds the card a scheduled post shows (SupportService.post_card)."""
+
+    async def post_card(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> Card: ...
+
+
+class CommunityLookup(Protocol):
+    async def get(self, community_id: str) -> Community | None: ...
+
+
+class ScheduleRepository(Protocol):
+    """Schedule storage as ScheduleService needs it (bot/storage/schedule_store.py)."""
+
+    async def insert(self, new: NewSchedule, audit: Callable[[int], NewAuditEntry]) -> Schedule: ...
+
+    async def get(self, schedule_id: int) -> Schedule | None: ...
+
+    async def list_for_community(self, community_id: str) -> Sequence[Schedule]: ...
+
+    async def count_for_community(self, community_id: str) -> int: ...
+
+    async def update_state(
+        self,
+        schedule_id: int,
+        community_id: str,
+        *,
+        paused: bool,
+        paused_reason: str | None,
+        next_run_at: int | None,
+        audit: NewAuditEntry,
+    ) -> Schedule | None: ...
+
+    async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool: ...
+
+    async def pause_all_for_community(self, community_id: str, reason: str) -> int: ...
+
+    async def history(
+        self, community_id: str, schedule_id: int | None, limit: int
+    ) -> Sequence[SlotRecord]: ...
+
+    async def has_sent_slot(self, schedule_id: int) -> bool: ...
+
+
+# ---- the service ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddedSchedule:
+    schedule: Schedule
+    next_runs: tuple[datetime, ...]
+    # Something the moderator should know (e.g. the channel could not be checked).
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedSchedule:
+    schedule: Schedule
+    next_run: datetime | None
+    posts_now: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TestPost:
+    schedule: Schedule
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleHistory:
+    schedules: Mapping[int, Schedule]
+    slots: tuple[SlotRecord, ...]
+    schedule_id: int | None = None
+
+
+def _audit_dict(schedule: Schedule) -> dict[str, object]:
+    return {
+        "channel": schedule.channel_label,
+        "channel_id": schedule.channel_id,
+        "topic": schedule.topic,
+        "message": schedule.message_key,
+        "when": schedule.when_text,
+        "timezone": schedule.timezone,
+        "paused": schedule.paused,
+        "paused_reason": schedule.paused_reason,
+    }
+
+
+class ScheduleService:
+    """What moderators can do with schedules. Permission is checked on every call; every
+    change is one transaction with its audit entry, then the scheduler is woken so the change
+    takes effect at once."""
+
+    def __init__(
+        self,
+        store: ScheduleRepository,
+        communities: CommunityLookup,
+        cards: CardSource,
+        publishers: Mapping[Platform, Publisher],
+        clock: Clock,
+        wake: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._communities = communities
+        self._cards = cards
+        # A live mapping: adapters register their publisher after start-up.
+        self._publishers = publishers
+        self._clock = clock
+        self._wake = wake
+
+    # -- helpers --
+
+    async def _moderated_community(self, ctx: RequestContext) -> Community:
+        if ctx.in_direct_message:
+            raise PermissionDenied(
+                "Schedules belong to a server or workspace, not a direct message.",
+                "Run this command in the community where the posts should appear.",
+            )
+        community = await self._communities.get(ctx.community_id)
+        if community is None:
+            raise NotFound(
+                "Haven does not know this community yet.",
+                "Try again in a moment; if it persists, re-add Haven to the server.",
+            )
+        require_moderator(community, ctx.actor)
+        return community
+
+    async def _own_schedule(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+        schedule = await self._store.get(schedule_id)
+        # Another community's schedule is reported exactly like a missing one (no probing).
+        if schedule is None or schedule.community_id != ctx.community_id:
+            raise NotFound(
+                f"There is no schedule {schedule_id} here.",
+                "`/support-admin schedule list` shows this community's schedules and their ids.",
+            )
+        return schedule
+
+    def _audit(
+        self,
+        ctx: RequestContext,
+        action: str,
+        key: str,
+        before: Schedule | None,
+        after: Schedule | None,
+    ) -> NewAuditEntry:
+        return NewAuditEntry(
+            actor_id=ctx.actor.id,
+            actor_name=ctx.actor.display_name,
+            action=action,
+            item_kind=ItemKind.SCHEDULE,
+            item_key=key,
+            before=_audit_dict(before) if before else None,
+            after=_audit_dict(after) if after else None,
+        )
+
+    def _now(self) -> datetime:
+        # Whole seconds: slots and `created_at` are stored in epoch seconds, and re-parsing a
+        # `when` at `created_at` must give exactly the recurrence the moderator was shown.
+        return self._clock.now().astimezone(UTC).replace(microsecond=0)
+
+    async def _check_channel(
+        self, platform: Platform, channel_id: str, label: str
+    ) -> tuple[str, tuple[str, ...]]:
+        """Refuse a channel the bot cannot post in (nothing is stored); returns the label."""
+        publisher = self._publishers.get(platform)
+        if publisher is None:
+            return label, (
+                f"I could not check the channel now: Haven's {platform.value} connection is not "
+                "running. If it cannot post there, the schedule will pause and say why.",
+            )
+        checker = channel_checker(publisher)
+        if checker is None:
+            return label, ()
+        try:
+            info: ChannelInfo = await checker.check_channel(channel_id)
+        except PermanentPublishError as error:
+            raise ValidationFailed(
+                [f"channel: Haven cannot post in {label}: {error.reason}"],
+                "Invite Haven to the channel or give it permission to send messages and embed "
+                "links there, then try again. Nothing was saved.",
+            ) from error
+        except TransientPublishError as error:
+            raise HavenError(
+                f"I could not check {label} just now ({error.reason}).",
+                "Please try again in a minute. Nothing was saved.",
+            ) from error
+        return (info.label or label), ()
+
+    # -- moderator actions --
+
+    async def add(
+        self,
+        ctx: RequestContext,
+        *,
+        channel: str,
+        when: str,
+        topic: str | None = None,
+        message: str | None = None,
+        timezone: str | None = None,
+    ) -> AddedSchedule:
+        community = await self._moderated_community(ctx)
+        if community.status is not CommunityStatus.ACTIVE:
+            raise ValidationFailed(["Haven was removed from this community; it cannot post."])
+        topic = (topic or "").strip() or None
+        message = (message or "").strip() or None
+        if topic is None and message is None:
+            raise ValidationFailed(
+                [
+                    "topic: say what to post: a topic (its rotating message and resources) or a "
+                    "message key."
+                ],
+                'Example: /support-admin schedule add channel:#welcome when:"daily 09:00" '
+                "topic:coming-out",
+            )
+        channel_id, label = parse_channel(channel, ctx.platform)
+        zone = parse_timezone(
+            timezone.strip() if timezone and timezone.strip() else community.timezone
+        )
+        now = self._now()
+        recurrence = parse_when(when, zone, now)
+        next_runs = tuple(recurrence.next_runs(now, 3))
+        if not next_runs:
+            raise ValidationFailed([f"when: '{when}' has no run after now."])
+        if await self._store.count_for_community(community.id) >= MAX_SCHEDULES_PER_COMMUNITY:
+            raise ValidationFailed(
+                [f"This community already has {MAX_SCHEDULES_PER_COMMUNITY} schedules."],
+                "Remove one you no longer need first.",
+            )
+        # Build the post once now: an unknown topic or message is refused here, with choices,
+        # instead of failing at 09:00 tomorrow.
+        card = await self._cards.post_card(community.id, topic, message)
+        if message is not None and card.message_key != message:
+            raise NotFound(
+                f"message: there is no enabled message '{message}'.",
+                "`/support-admin message list` shows the keys.",
+            )
+        label, notes = await self._check_channel(ctx.platform, channel_id, label)
+        new = NewSchedule(
+            community_id=community.id,
+            platform=ctx.platform,
+            channel_id=channel_id,
+            channel_label=label,
+            topic=card.topic if topic is not None else None,
+            message_key=message,
+            when_text=recurrence.text,
+            timezone=recurrence.timezone,
+            one_shot=recurrence.one_shot,
+            next_run_at=epoch(next_runs[0]),
+            grace_seconds=default_grace_seconds(recurrence),
+            created_by=ctx.actor.id,
+            created_at=int(now.timestamp()),
+        )
+        schedule = await self._store.insert(
+            new, lambda new_id: self._audit(ctx, "add", str(new_id), None, _preview(new, new_id))
+        )
+        log.info("Schedule %s added in %s", schedule.id, community.id)
+        self._wake()
+        return AddedSchedule(schedule, next_runs, notes)
+
+    async def list(self, ctx: RequestContext) -> tuple[Schedule, ...]:
+        await self._moderated_community(ctx)
+        return tuple(await self._store.list_for_community(ctx.community_id))
+
+    async def pause(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+        await self._moderated_community(ctx)
+        before = await self._own_schedule(ctx, schedule_id)
+        if before.paused:
+            return before
+        reason = f"paused by {ctx.actor.display_name or 'a moderator'}"
+        after = await self._store.update_state(
+            schedule_id,
+            ctx.community_id,
+            paused=True,
+            paused_reason=reason,
+            next_run_at=before.next_run_at,
+            audit=self._audit(
+                ctx,
+                "pause",
+                str(schedule_id),
+                before,
+                replace(before, paused=True, paused_reason=reason),
+            ),
+        )
+        if after is None:
+            raise NotFound(f"There is no schedule {schedule_id} here.")
+        self._wake()
+        return after
+
+    async def resume(self, ctx: RequestContext, schedule_id: int) -> ResumedSchedule:
+        await self._moderated_community(ctx)
+        before = await self._own_schedule(ctx, schedule_id)
+        now = self._now()
+        now_epoch = int(now.timestamp())
+        posts_now = False
+        if before.one_shot:
+            if await self._store.has_sent_slot(schedule_id):
+                raise ValidationFailed(
+                    [f"Schedule {schedule_id} was a one-off post and it has already been sent."],
+                    "Add a new schedule to post it again.",
+                )
+            if before.next_run_at is not None and before.next_run_at > now_epoch:
+                next_run_at: int | None = before.next_run_at
+            else:
+                # Its time has passed while paused (or it failed): resuming means "post now".
+                next_run_at = now_epoch
+                posts_now = True
+        else:
+            following = recurrence_for(before).next_after(now)
+            next_run_at = epoch(following) if following is not None else None
+        after = await self._store.update_state(
+            schedule_id,
+            ctx.community_id,
+            paused=False,
+            paused_reason=None,
+            next_run_at=next_run_at,
+            audit=self._audit(
+                ctx,
+                "resume",
+                str(schedule_id),
+                before,
+                replace(before, paused=False, paused_reason=None),
+            ),
+        )
+        if after is None:
+            raise NotFound(f"There is no schedule {schedule_id} here.")
+        self._wake()
+        return ResumedSchedule(
+            after, from_epoch(next_run_at) if next_run_at is not None else None, posts_now
+        )
+
+    async def remove(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+        await self._moderated_community(ctx)
+        before = await self._own_schedule(ctx, schedule_id)
+        removed = await self._store.delete(
+            schedule_id,
+            ctx.community_id,
+            self._audit(ctx, "remove", str(schedule_id), before, None),
+        )
+        if not removed:
+            raise NotFound(f"There is no schedule {schedule_id} here.")
+        self._wake()
+        return before
+
+    async def test(self, ctx: RequestContext, schedule_id: int) -> TestPost:
+        """Post once now, outside the slot history (no slot row, no effect on the next run)."""
+        await self._moderated_community(ctx)
+        schedule = await self._own_schedule(ctx, schedule_id)
+        publisher = self._publishers.get(schedule.platform)
+        if publisher is None:
+            raise HavenError(
+                f"Haven's {schedule.platform.value} connection is not running, so I cannot post.",
+                "Check the bot's logs; nothing was posted.",
+            )
+        card = await self._cards.post_card(
+            schedule.community_id, schedule.topic, schedule.message_key
+        )
+        key = idempotency_key(-schedule.id, int(self._clock.now().timestamp() * 1000))
+        try:
+            message_id = await publisher.publish(schedule.channel_id, card, key)
+        except PublishError as error:
+            raise HavenError(
+                f"The test post to {schedule.channel_label} failed: {error.reason}",
+                "Nothing was posted and the schedule is unchanged.",
+            ) from error
+        log.info("Test post for schedule %s in %s", schedule.id, schedule.community_id)
+        return TestPost(schedule, message_id)
+
+    async def history(
+        self, ctx: RequestContext, schedule_id: int | None = None, limit: int = HISTORY_LIMIT
+    ) -> ScheduleHistory:
+        await self._moderated_community(ctx)
+        if schedule_id is not None:
+            schedule = await self._own_schedule(ctx, schedule_id)
+            schedules = {schedule.id: schedule}
+        else:
+            schedules = {s.id: s for s in await self._store.list_for_community(ctx.community_id)}
+        slots = await self._store.history(ctx.community_id, schedule_id, limit)
+        return ScheduleHistory(schedules, tuple(slots), schedule_id)
+
+    async def pause_all_for_community(self, community_id: str, reason: str) -> int:
+        """The bot was removed: pause every schedule of the community so no post is attempted
+        (it would fail and cost the invalid-request budget). Wired as a removal hook."""
+        count = await self._store.pause_all_for_community(community_id, reason)
+        if count:
+            log.info("Paused %d schedules of %s: %s", count, community_id, reason)
+            self._wake()
+        return count
+
+    def next_run_of(self, schedule: Schedule) -> datetime | None:
+        if schedule.next_run_at is None:
+            return None
+        return from_epoch(schedule.next_run_at)
+
+
+def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
+    return Schedule(
+        id=schedule_id,
+        community_id=new.community_id,
+        platform=new.platform,
+        channel_id=new.channel_id,
+        channel_label=new.channel_label,
+        topic=new.topic,
+        message_key=new.message_key,
+        when_text=new.when_text,
+        timezone=new.timezone,
+        one_shot=new.one_shot,
+        next_run_at=new.next_run_at,
+        grace_seconds=new.grace_seconds,
+        paused=False,
+        paused_reason=None,
+        created_by=new.created_by,
+        created_at=new.created_at,
+    )
+
+
+__all__ = [
+    "AddedSchedule",
+    "CardSource",
+    "CommunityLookup",
+    "NewSchedule",
+    "ResumedSchedule",
+    "Schedule",
+    "ScheduleHistory",
+    "ScheduleRepository",
+    "ScheduleService",
+    "SlotPlan",
+    "SlotRecord",
+    "SlotStatus",
+    "TestPost",
+    "default_grace_seconds",
+    "describe_duration",
+    "epoch",
+    "idempotency_key",
+    "parse_channel",
+    "plan_slots",
+    "recurrence_for",
+]

@@ -1,0 +1,603 @@
+"""PostScheduler: the one loop that posts scheduled cards — lease, claim, send, record, next slot.
+
+How a slot travels (the guarantees are in bot/core/schedules.py; each is enforced where marked):
+1. Lease. Only the process holding the `scheduler_lease` row runs this loop. It renews the row
+   every `heartbeat_seconds`; another process takes over only after `lease_seconds` without a
+   renewal (kill -9 of the holder: a standby takes over within lease + standby retry, 25 s by
+   default). A holder that cannot renew stops posting before its lease can have expired.
+2. Claim. Due schedules are claimed in one transaction (schedule_store.claim_due): the slot key
+   is inserted, missed slots are recorded, `next_run_at` advances. Only then is anything posted.
+3. Send. Claimed posts wait in per-channel queues, paced per platform (bot/core/pacing.py), so
+   thousands due at once drain below the platform limits and a slow channel delays no other.
+   Every attempt of a slot sends the same idempotency key.
+4. Record. Outcomes are written in batches; a slot ends sent, missed or failed with why.
+   Transient failures are retried with backoff while the slot's grace lasts; permanent ones
+   pause the schedule (never delete it) and tell the community's moderator log channel.
+5. Sleep until the earliest of: the next due slot, the next paced post, the next heartbeat, a
+   cap; `wake()` (called when moderators change schedules) cuts the sleep short.
+
+A crash anywhere leaves at worst `claimed` rows; the next holder retries them with the same key
+within their grace, or records them missed (recover_claimed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.core.cards import Card, CardTone
+from bot.core.errors import HavenError
+from bot.core.models import Platform
+from bot.core.pacing import ChannelPacer, PacingPolicy, default_pacers
+from bot.core.ports import Clock
+from bot.core.publishing import PermanentPublishError, Publisher, TransientPublishError
+from bot.core.schedules import (
+    CardSource,
+    Schedule,
+    SlotPlan,
+    SlotStatus,
+    describe_duration,
+    idempotency_key,
+    plan_slots,
+    recurrence_for,
+)
+from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqliteScheduleStore
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "post-scheduler"
+# Retry delays for transient failures without a retry-after, attempt 2, 3, ... (capped).
+DEFAULT_BACKOFF: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+
+ChannelKey = tuple[Platform, str]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class _Job:
+    schedule: Schedule
+    slot_at: int
+    attempts: int
+    key: str
+    not_before: float
+    last_error: str | None = None
+
+    @property
+    def deadline(self) -> int:
+        return self.slot_at + self.schedule.grace_seconds
+
+    @property
+    def channel(self) -> ChannelKey:
+        return (self.schedule.platform, self.schedule.channel_id)
+
+
+@dataclass
+class SchedulerStats:
+    """Counters since start (for status output, tests and the benchmark)."""
+
+    sent: int = 0
+    failed: int = 0
+    missed: int = 0
+    retries: int = 0
+    claimed: int = 0
+    lease_taken: int = 0
+
+
+class PostScheduler:
+    def __init__(
+        self,
+        store: SqliteScheduleStore,
+        publishers: Mapping[Platform, Publisher],
+        cards: CardSource,
+        clock: Clock,
+        owner: str,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        lease_seconds: float = 20.0,
+        heartbeat_seconds: float = 5.0,
+        standby_retry_seconds: float = 5.0,
+        idle_seconds: float = 60.0,
+        max_pending: int = 1000,
+        publish_timeout: float = 30.0,
+        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        pacing: Mapping[Platform, PacingPolicy] | None = None,
+    ) -> None:
+        if heartbeat_seconds >= lease_seconds:
+            raise ValueError("the heartbeat must be shorter than the lease")
+        self._store = store
+        # A live mapping: adapters register their publisher after start-up.
+        self._publishers = publishers
+        self._cards = cards
+        self._clock = clock
+        self.owner = owner
+        self._sleep = sleep
+        self._lease_seconds = lease_seconds
+        self._heartbeat_seconds = heartbeat_seconds
+        self._standby_retry = standby_retry_seconds
+        self._idle_seconds = idle_seconds
+        self._max_pending = max_pending
+        self._publish_timeout = publish_timeout
+        self._backoff = tuple(backoff) or DEFAULT_BACKOFF
+        self._pacers: dict[Platform, ChannelPacer] = default_pacers(pacing)
+        self._wake_event = asyncio.Event()
+        self._changed = False
+        self.is_holder = False
+        self.stats = SchedulerStats()
+        self._lease_expires = 0.0
+        self._next_heartbeat = 0.0
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._queues: dict[ChannelKey, deque[_Job]] = {}
+        self._ready: list[tuple[float, int, ChannelKey]] = []
+        self._in_ready: set[ChannelKey] = set()
+        self._busy: set[ChannelKey] = set()
+        self._jobs: dict[int, _Job] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._outcomes: list[SlotOutcome] = []
+        self._seq = 0
+
+    # ---- public --------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Schedules changed: look again now instead of at the end of the current sleep."""
+        self._changed = True
+        self._wake_event.set()
+
+    @property
+    def pending(self) -> int:
+        """Claimed slots not yet finished (queued or being posted)."""
+        return len(self._jobs)
+
+    async def run(self) -> None:
+        """Run until cancelled. Holds the lease while alive; when another process holds it,
+        says so once and keeps trying quietly, to take over if that process stops."""
+        standby_announced = False
+        try:
+            while True:
+                try:
+                    now = self._now()
+                    lease = await self._store.acquire_lease(
+                        LEASE_NAME, self.owner, now, self._lease_seconds
+                    )
+                except Exception as error:  # storage trouble: log calmly, try again later
+                    log.warning("Scheduler could not read its lease (%s); retrying", error)
+                    await self._sleep(self._standby_retry)
+                    continue
+                if lease.acquired:
+                    standby_announced = False
+                    self.stats.lease_taken += 1
+                    log.info("This process runs the scheduler (lease owner %s)", self.owner)
+                    try:
+                        await self._run_as_holder(now)
+                    except Exception:
+                        # A bug, not a bad post (those never raise here): start over calmly.
+                        log.exception("Scheduler loop failed; restarting it")
+                        await self._sleep(1.0)
+                    finally:
+                        await self._stop_holding()
+                    continue
+                if not standby_announced:
+                    standby_announced = True
+                    age = now - (lease.heartbeat or now)
+                    left = (lease.expires_at or now) - now
+                    log.warning(
+                        "Another Haven process (%s) runs the scheduler on this database (last "
+                        "heartbeat %.0f s ago, lease ends in %.0f s). This process posts no "
+                        "scheduled messages and will take over if that process stops.",
+                        lease.owner,
+                        age,
+                        max(left, 0.0),
+                    )
+                else:
+                    log.debug("Scheduler lease still held by %s", lease.owner)
+                await self._sleep(self._standby_retry)
+        finally:
+            await self._stop_holding()
+            with contextlib.suppress(Exception):
+                await self._store.release_lease(LEASE_NAME, self.owner)
+
+    # ---- the holder's loop -----------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    async def _run_as_holder(self, now: float) -> None:
+        self.is_holder = True
+        self._lease_expires = now + self._lease_seconds
+        self._next_heartbeat = now + self._heartbeat_seconds
+        await self._recover(now)
+        while True:
+            self._wake_event.clear()
+            now = self._now()
+            if not await self._keep_lease(now):
+                return
+            try:
+                await self._flush_outcomes(now)
+                if self._changed:
+                    self._changed = False
+                    await self._drop_inactive()
+                next_due = await self._claim(now)
+            except Exception as error:
+                # Storage trouble (busy, disk): nothing is lost, claimed slots stay claimed.
+                log.warning("Scheduler pass failed (%s); retrying in 1 s", error, exc_info=True)
+                await self._wait(1.0)
+                continue
+            self._dispatch(now)
+            wake_at = min(now + self._idle_seconds, self._next_heartbeat)
+            if self._ready:
+                wake_at = min(wake_at, self._ready[0][0])
+            if next_due is not None:
+                wake_at = min(wake_at, float(next_due))
+            if self._outcomes:
+                wake_at = now
+            await self._wait(wake_at - now)
+
+    async def _keep_lease(self, now: float) -> bool:
+        """Renew on the heartbeat. Returns False when this process must stop posting."""
+        if now < self._next_heartbeat:
+            return True
+        try:
+            lease = await self._store.acquire_lease(
+                LEASE_NAME, self.owner, now, self._lease_seconds, renew_only=True
+            )
+        except Exception as error:
+            # Guarantee (one scheduler per database): if we cannot prove we still hold the
+            # lease before it could have expired, we stop posting; a standby may take over.
+            if now + self._heartbeat_seconds < self._lease_expires:
+                log.warning("Scheduler heartbeat failed (%s); retrying", error)
+                self._next_heartbeat = now + 1.0
+                return True
+            log.warning("Scheduler heartbeat failed (%s); stepping down", error)
+            return False
+        if not lease.acquired:
+            log.warning(
+                "Scheduler lease was taken over by %s (this process stalled longer than the "
+                "lease); stepping down",
+                lease.owner,
+            )
+            return False
+        self._lease_expires = now + self._lease_seconds
+        self._next_heartbeat = now + self._heartbeat_seconds
+        return True
+
+    async def _wait(self, delay: float) -> None:
+        if self._wake_event.is_set():
+            return
+        if delay <= 0:
+            await asyncio.sleep(0)
+            return
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wake_event.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    async def _stop_holding(self) -> None:
+        """Stop posting: cancel in-flight posts, write what is known, forget the rest (the
+        slots stay `claimed` in the database and the next holder recovers them)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._outcomes:
+            with contextlib.suppress(Exception):
+                await self._store.record_outcomes(self._outcomes, int(self._now()))
+        self._reset_state()
+        self.is_holder = False
+
+    # ---- recover, claim -------------------------------------------------------------
+
+    async def _recover(self, now: float) -> None:
+        """Slots another holder (or a crash of this one) left `claimed`.
+
+        Guarantee (a crash between claim and send is retried within the grace, never twice):
+        the retry reuses the slot's idempotency key; past the grace the slot is recorded
+        missed with why, because it may already have been posted once.
+        """
+        now_i = int(now)
+
+        def retry(schedule: Schedule, slot_at: int) -> str | None:
+            if schedule.paused:
+                return "The schedule was paused before this slot could be posted."
+            if now_i <= slot_at + schedule.grace_seconds:
+                return None
+            return (
+                "Haven stopped while posting this slot and was not back within "
+                f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
+                "posted once, so it was not sent again."
+            )
+
+        recovered = await self._store.recover_claimed(
+            now_i, self.owner, int(self._lease_expires), retry
+        )
+        for claimed in recovered:
+            log.info(
+                "Retrying schedule %s slot %s after a restart (attempt %d, same key)",
+                claimed.schedule.id,
+                claimed.slot_at,
+                claimed.attempts,
+            )
+            self._enqueue(claimed, now)
+
+    async def _claim(self, now: float) -> int | None:
+        """Claim due slots while there is room; returns when to look again (None: only when
+        woken, e.g. by a post finishing)."""
+        now_i = int(now)
+        next_due = await self._store.next_due_at(exclude=self._jobs.keys())
+        if next_due is None or next_due > now_i:
+            return next_due
+        capacity = self._max_pending - len(self._jobs)
+        if capacity <= 0:
+            return None
+
+        def plan(schedule: Schedule) -> SlotPlan:
+            try:
+                recurrence = None if schedule.one_shot else recurrence_for(schedule)
+            except HavenError as error:
+                return SlotPlan(
+                    claim=None,
+                    missed=(),
+                    next_run_at=schedule.next_run_at,
+                    pause_reason=f"Its `when` ({schedule.when_text}) can no longer be read: "
+                    f"{error}",
+                )
+            return plan_slots(schedule, now_i, recurrence)
+
+        claimed = await self._store.claim_due(
+            now_i, capacity, set(self._jobs), plan, self.owner, int(self._lease_expires)
+        )
+        for slot in claimed:
+            self._enqueue(slot, now)
+        self.stats.claimed += len(claimed)
+        if len(claimed) >= capacity:
+            return now_i  # more may be due: look again once there is room
+        return await self._store.next_due_at(exclude=self._jobs.keys())
+
+    def _enqueue(self, claimed: ClaimedSlot, now: float) -> None:
+        schedule = claimed.schedule
+        job = _Job(
+            schedule=schedule,
+            slot_at=claimed.slot_at,
+            attempts=claimed.attempts,
+            key=idempotency_key(schedule.id, claimed.slot_at),
+            not_before=float(claimed.slot_at),
+        )
+        self._jobs[schedule.id] = job
+        self._queues.setdefault(job.channel, deque()).append(job)
+        self._schedule_channel(job.channel, now)
+
+    async def _drop_inactive(self) -> None:
+        """A moderator paused or removed schedules: drop their queued posts at once (a post
+        already being sent finishes)."""
+        queued = [job for queue in self._queues.values() for job in queue]
+        if not queued:
+            return
+        active = await self._store.active_ids([job.schedule.id for job in queued])
+        for job in queued:
+            if job.schedule.id in active:
+                continue
+            self._queues[job.channel].remove(job)
+            self._finish(
+                job,
+                SlotStatus.MISSED,
+                "The schedule was paused or removed before this slot was posted.",
+            )
+
+    # ---- send -----------------------------------------------------------------------
+
+    def _schedule_channel(self, key: ChannelKey, now: float) -> None:
+        if key in self._busy or key in self._in_ready:
+            return
+        queue = self._queues.get(key)
+        if not queue:
+            self._queues.pop(key, None)
+            return
+        self._push(key, max(now, queue[0].not_before))
+
+    def _push(self, key: ChannelKey, at: float) -> None:
+        self._seq += 1
+        heapq.heappush(self._ready, (at, self._seq, key))
+        self._in_ready.add(key)
+
+    def _dispatch(self, now: float) -> None:
+        """Start every post whose channel and platform budget allow it now."""
+        while self._ready and self._ready[0][0] <= now:
+            _, _, key = heapq.heappop(self._ready)
+            self._in_ready.discard(key)
+            if key in self._busy:
+                continue
+            queue = self._queues.get(key)
+            if not queue:
+                self._queues.pop(key, None)
+                continue
+            job = queue[0]
+            pacer = self._pacers.get(key[0])
+            at = max(job.not_before, pacer.earliest(key[1], now) if pacer else now)
+            if at > job.deadline:
+                queue.popleft()
+                self._expire(job)
+                self._schedule_channel(key, now)
+                continue
+            if at > now:
+                self._push(key, at)
+                continue
+            if pacer is not None:
+                pacer.take(key[1], now)
+            queue.popleft()
+            self._busy.add(key)
+            task = asyncio.create_task(self._post(job), name=f"post-{job.schedule.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _expire(self, job: _Job) -> None:
+        grace = describe_duration(job.schedule.grace_seconds)
+        if job.last_error is not None:
+            self._finish(
+                job,
+                SlotStatus.FAILED,
+                f"Still failing after {job.attempts} attempts when the {grace} grace ran out; "
+                f"last error: {job.last_error}",
+            )
+        else:
+            self._finish(
+                job,
+                SlotStatus.MISSED,
+                f"The platform's rate limit left no room to post it within the {grace} grace.",
+            )
+
+    async def _post(self, job: _Job) -> None:
+        schedule = job.schedule
+        try:
+            publisher = self._publishers.get(schedule.platform)
+            if publisher is None:
+                raise TransientPublishError(
+                    f"Haven's {schedule.platform.value} connection is not running"
+                )
+            card = await self._cards.post_card(
+                schedule.community_id, schedule.topic, schedule.message_key
+            )
+            message_id = await asyncio.wait_for(
+                publisher.publish(schedule.channel_id, card, job.key), self._publish_timeout
+            )
+        except TransientPublishError as error:
+            self._retry_or_fail(job, error.reason, error.retry_after)
+        except TimeoutError:
+            self._retry_or_fail(job, f"no answer within {self._publish_timeout:.0f} s", None)
+        except PermanentPublishError as error:
+            self._fail_permanently(job, error.reason)
+        except HavenError as error:
+            # The post itself cannot be built (e.g. its topic or message was removed).
+            self._fail_permanently(job, f"The post could not be built: {error}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("Unexpected error posting schedule %s", schedule.id)
+            self._retry_or_fail(job, f"unexpected error ({type(error).__name__})", None)
+        else:
+            self._finish(job, SlotStatus.SENT, None, message_id)
+        finally:
+            self._busy.discard(job.channel)
+            self._schedule_channel(job.channel, self._now())
+            self._wake_event.set()
+
+    def _retry_or_fail(self, job: _Job, reason: str, retry_after: float | None) -> None:
+        """Guarantee (transient failures are retried inside the grace, without delaying
+        other channels): the job goes back to the front of its own channel's queue only."""
+        now = self._now()
+        delay = (
+            retry_after
+            if retry_after is not None
+            else self._backoff[min(job.attempts - 1, len(self._backoff) - 1)]
+        )
+        job.last_error = reason
+        retry_at = now + max(delay, 0.0)
+        if retry_at > job.deadline:
+            self._expire(job)
+            return
+        job.attempts += 1
+        self.stats.retries += 1
+        if retry_after is not None:
+            # The platform asked us to wait on this channel (429): hold every post to it.
+            pacer = self._pacers.get(job.schedule.platform)
+            if pacer is not None:
+                pacer.hold_channel(job.schedule.channel_id, retry_at)
+        job.not_before = retry_at
+        self._queues.setdefault(job.channel, deque()).appendleft(job)
+        log.warning(
+            "Schedule %s: post failed (%s); retry %d in %.0f s",
+            job.schedule.id,
+            reason,
+            job.attempts,
+            delay,
+        )
+
+    def _fail_permanently(self, job: _Job, reason: str) -> None:
+        """Guarantee (permanent failures pause, never delete, and stop calling the platform):
+        the schedule is paused with the reason in the same write as the slot's outcome."""
+        schedule = job.schedule
+        log.warning("Schedule %s paused: %s", schedule.id, reason)
+        self._finish(job, SlotStatus.FAILED, reason, pause_reason=reason)
+        task = asyncio.create_task(self._notify_moderators(schedule, job.slot_at, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify_moderators(self, schedule: Schedule, slot_at: int, reason: str) -> None:
+        try:
+            channel = await self._store.log_channel_for(schedule.community_id)
+            publisher = self._publishers.get(schedule.platform)
+            if not channel or publisher is None:
+                return
+            card = Card(
+                title=f"Scheduled post {schedule.id} is paused",
+                body=(
+                    f"Haven could not post {schedule.describe_target()} in "
+                    f"{schedule.channel_label} ({schedule.when_text}, {schedule.timezone}): "
+                    f"{reason}\nFix the cause, then run "
+                    f"`/support-admin schedule resume id:{schedule.id}`."
+                ),
+                tone=CardTone.ERROR,
+            )
+            key = idempotency_key(schedule.id, -slot_at)
+            await asyncio.wait_for(publisher.publish(channel, card, key), self._publish_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning(
+                "Could not tell the moderators of %s that schedule %s paused (%s)",
+                schedule.community_id,
+                schedule.id,
+                error,
+            )
+
+    def _finish(
+        self,
+        job: _Job,
+        status: SlotStatus,
+        reason: str | None,
+        message_id: str | None = None,
+        *,
+        pause_reason: str | None = None,
+    ) -> None:
+        if self._jobs.get(job.schedule.id) is job:
+            del self._jobs[job.schedule.id]
+        self._outcomes.append(
+            SlotOutcome(
+                schedule_id=job.schedule.id,
+                slot_at=job.slot_at,
+                status=status,
+                reason=reason,
+                message_id=message_id,
+                attempts=job.attempts,
+                pause_reason=pause_reason,
+            )
+        )
+        if status is SlotStatus.SENT:
+            self.stats.sent += 1
+        elif status is SlotStatus.FAILED:
+            self.stats.failed += 1
+        else:
+            self.stats.missed += 1
+        self._wake_event.set()
+
+    async def _flush_outcomes(self, now: float) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            await self._store.record_outcomes(batch, int(now))
+        except Exception as error:
+            # Kept and written on the next pass; until then the slots stay `claimed`, which a
+            # restart would retry with the same key (never a duplicate).
+            log.warning("Could not record %d scheduled post outcomes (%s)", len(batch), error)
+            self._outcomes[:0] = batch
+            await self._sleep(1.0)

@@ -1,0 +1,489 @@
+"""All schedule SQL: schedules, their slots, and the scheduler lease (see 0002_schedules.sql).
+
+The rules (what is due, what is missed, when to retry) live in bot/core/schedules.py; this
+module only reads and writes rows, in transactions shaped so the guarantees hold:
+- a slot is claimed by inserting its UNIQUE key (schedule id, slot instant) in the same
+  transaction that advances the schedule, so no slot is claimed twice, by this process or any;
+- an outcome is only written over a row that is still `claimed`, so a slot's final state is
+  written once;
+- the lease row is read and written in one BEGIN IMMEDIATE transaction, so two processes can
+  never both believe they hold it.
+Batches use executemany and a handful of statements per transaction, whatever the batch size
+(aiosqlite costs ~100 µs per statement; reliability.md §4).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from bot.core.models import Platform
+from bot.core.ports import NewAuditEntry
+from bot.core.schedules import (
+    NewSchedule,
+    Schedule,
+    SlotPlan,
+    SlotRecord,
+    SlotStatus,
+)
+from bot.storage.database import Database, Row
+from bot.storage.repositories import insert_audit
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = (
+    "id, community_id, platform, channel_id, channel_label, topic, message_key, when_text,"
+    " timezone, one_shot, next_run_at, grace_seconds, paused, paused_reason, created_by,"
+    " created_at, last_outcome, last_outcome_at, version"
+)
+
+
+def _schedule(row: Row) -> Schedule:
+    return Schedule(
+        id=row["id"],
+        community_id=row["community_id"],
+        platform=Platform(row["platform"]),
+        channel_id=row["channel_id"],
+        channel_label=row["channel_label"],
+        topic=row["topic"],
+        message_key=row["message_key"],
+        when_text=row["when_text"],
+        timezone=row["timezone"],
+        one_shot=bool(row["one_shot"]),
+        next_run_at=row["next_run_at"],
+        grace_seconds=row["grace_seconds"],
+        paused=bool(row["paused"]),
+        paused_reason=row["paused_reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        last_outcome=row["last_outcome"],
+        last_outcome_at=row["last_outcome_at"],
+        version=row["version"],
+    )
+
+
+def _slot(row: Row) -> SlotRecord:
+    return SlotRecord(
+        schedule_id=row["schedule_id"],
+        slot_at=row["slot_at"],
+        status=SlotStatus(row["status"]),
+        reason=row["reason"],
+        attempts=row["attempts"],
+        message_id=row["message_id"],
+        updated_at=row["updated_at"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSlot:
+    """A slot this process claimed and must now post (or record why not)."""
+
+    schedule: Schedule
+    slot_at: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotOutcome:
+    """The final state of a claimed slot, written by `record_outcomes`."""
+
+    schedule_id: int
+    slot_at: int
+    status: SlotStatus
+    reason: str | None = None
+    message_id: str | None = None
+    attempts: int = 1
+    # A permanent failure pauses the schedule with this reason (never deletes it).
+    pause_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseState:
+    acquired: bool
+    owner: str | None
+    expires_at: float | None
+    heartbeat: float | None
+
+
+class SqliteScheduleStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---- moderator side (ScheduleRepository) -----------------------------------------
+
+    async def insert(self, new: NewSchedule, audit: Callable[[int], NewAuditEntry]) -> Schedule:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO schedules (community_id, platform, channel_id, channel_label, topic,"
+                " message_key, when_text, timezone, one_shot, next_run_at, grace_seconds,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.community_id,
+                    new.platform.value,
+                    new.channel_id,
+                    new.channel_label,
+                    new.topic,
+                    new.message_key,
+                    new.when_text,
+                    new.timezone,
+                    int(new.one_shot),
+                    new.next_run_at,
+                    new.grace_seconds,
+                    new.created_by,
+                    new.created_at,
+                ),
+            )
+            schedule_id = int(cursor.lastrowid or 0)
+            # The schedule and the record of who added it commit together.
+            await insert_audit(conn, new.community_id, audit(schedule_id))
+            rows = await conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
+            )
+        return _schedule(next(iter(rows)))
+
+    async def get(self, schedule_id: int) -> Schedule | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
+        )
+        return _schedule(row) if row else None
+
+    async def list_for_community(self, community_id: str) -> list[Schedule]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM schedules WHERE community_id = ? ORDER BY id",
+            (community_id,),
+        )
+        return [_schedule(row) for row in rows]
+
+    async def count_for_community(self, community_id: str) -> int:
+        row = await self._db.fetch_one(
+            "SELECT count(*) FROM schedules WHERE community_id = ?", (community_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def update_state(
+        self,
+        schedule_id: int,
+        community_id: str,
+        *,
+        paused: bool,
+        paused_reason: str | None,
+        next_run_at: int | None,
+        audit: NewAuditEntry,
+    ) -> Schedule | None:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE schedules SET paused = ?, paused_reason = ?, next_run_at = ?,"
+                " version = version + 1 WHERE id = ? AND community_id = ?",
+                (int(paused), paused_reason, next_run_at, schedule_id, community_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await insert_audit(conn, community_id, audit)
+            rows = await conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
+            )
+        return _schedule(next(iter(rows)))
+
+    async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM schedules WHERE id = ? AND community_id = ?",
+                (schedule_id, community_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await insert_audit(conn, community_id, audit)
+        return True
+
+    async def pause_all_for_community(self, community_id: str, reason: str) -> int:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE schedules SET paused = 1, paused_reason = ?, version = version + 1"
+                " WHERE community_id = ? AND paused = 0",
+                (reason, community_id),
+            )
+            return int(cursor.rowcount)
+
+    async def history(
+        self, community_id: str, schedule_id: int | None, limit: int
+    ) -> list[SlotRecord]:
+        if schedule_id is not None:
+            rows = await self._db.fetch_all(
+                "SELECT sl.* FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
+                " WHERE s.community_id = ? AND sl.schedule_id = ?"
+                " ORDER BY sl.slot_at DESC LIMIT ?",
+                (community_id, schedule_id, limit),
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT sl.* FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
+                " WHERE s.community_id = ? ORDER BY sl.slot_at DESC, sl.schedule_id LIMIT ?",
+                (community_id, limit),
+            )
+        return [_slot(row) for row in rows]
+
+    async def has_sent_slot(self, schedule_id: int) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM schedule_slots WHERE schedule_id = ? AND status = 'sent' LIMIT 1",
+            (schedule_id,),
+        )
+        return row is not None
+
+    async def slots(self, schedule_id: int) -> list[SlotRecord]:
+        """Every slot of one schedule, oldest first (tests and diagnostics)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM schedule_slots WHERE schedule_id = ? ORDER BY slot_at",
+            (schedule_id,),
+        )
+        return [_slot(row) for row in rows]
+
+    # ---- scheduler side -------------------------------------------------------------
+
+    async def next_due_at(self, exclude: Collection[int] = ()) -> int | None:
+        """The earliest next run of any active schedule not in `exclude` (schedules whose
+        previous slot is still being posted): an ordered walk of the partial index."""
+        if not exclude:
+            row = await self._db.fetch_one(
+                "SELECT min(next_run_at) FROM schedules"
+                " WHERE paused = 0 AND next_run_at IS NOT NULL"
+            )
+        else:
+            row = await self._db.fetch_one(
+                "SELECT next_run_at FROM schedules"
+                " WHERE paused = 0 AND next_run_at IS NOT NULL"
+                " AND id NOT IN (SELECT value FROM json_each(?))"
+                " ORDER BY next_run_at LIMIT 1",
+                (json.dumps(list(exclude)),),
+            )
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def active_ids(self, schedule_ids: Collection[int]) -> set[int]:
+        """Which of these schedules still exist and are not paused."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM schedules WHERE paused = 0 AND id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(schedule_ids)),),
+        )
+        return {int(row[0]) for row in rows}
+
+    async def log_channel_for(self, community_id: str) -> str | None:
+        row = await self._db.fetch_one(
+            "SELECT log_channel_id FROM communities WHERE id = ?", (community_id,)
+        )
+        return None if row is None else row[0]
+
+    async def claim_due(
+        self,
+        now: int,
+        limit: int,
+        skip: Collection[int],
+        plan: Callable[[Schedule], SlotPlan],
+        owner: str,
+        lease_until: int,
+    ) -> list[ClaimedSlot]:
+        """Claim up to `limit` due slots in ONE transaction: record missed slots, insert each
+        claimed slot's unique key, advance every schedule to its next slot.
+
+        Guarantee (a slot is claimed at most once): the insert of the slot key and the advance
+        of `next_run_at` commit together; a key that already exists is never claimed again, so
+        even a schedule moved back in time cannot post the same slot twice.
+        """
+        claimed: list[ClaimedSlot] = []
+        async with self._db.write() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM schedules"
+                " WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?"
+                " ORDER BY next_run_at LIMIT ?",
+                (now, limit + len(skip)),
+            )
+            schedules = [_schedule(row) for row in rows if row["id"] not in skip][:limit]
+            if not schedules:
+                return []
+            plans = [(schedule, plan(schedule)) for schedule in schedules]
+            wanted = [[s.id, p.claim] for s, p in plans if p.claim is not None]
+            existing: set[tuple[int, int]] = set()
+            if wanted:
+                found = await conn.execute_fetchall(
+                    "SELECT sl.schedule_id, sl.slot_at FROM json_each(?) AS j"
+                    " JOIN schedule_slots sl ON sl.schedule_id = json_extract(j.value, '$[0]')"
+                    " AND sl.slot_at = json_extract(j.value, '$[1]')",
+                    (json.dumps(wanted),),
+                )
+                existing = {(int(r[0]), int(r[1])) for r in found}
+            missed_rows: list[tuple[object, ...]] = []
+            claim_rows: list[tuple[object, ...]] = []
+            updates: list[tuple[object, ...]] = []
+            for schedule, slot_plan in plans:
+                for slot_at, reason in slot_plan.missed:
+                    missed_rows.append((schedule.id, slot_at, reason, now))
+                outcome = schedule.last_outcome
+                outcome_at = schedule.last_outcome_at
+                if slot_plan.missed:
+                    outcome, outcome_at = SlotStatus.MISSED.value, now
+                if slot_plan.claim is not None:
+                    if (schedule.id, slot_plan.claim) in existing:
+                        log.warning(
+                            "Schedule %s slot %s already has a record; not posting it again",
+                            schedule.id,
+                            slot_plan.claim,
+                        )
+                    else:
+                        claim_rows.append((schedule.id, slot_plan.claim, owner, lease_until, now))
+                        claimed.append(ClaimedSlot(schedule, slot_plan.claim, 1))
+                updates.append(
+                    (
+                        slot_plan.next_run_at,
+                        outcome,
+                        outcome_at,
+                        int(slot_plan.pause_reason is not None),
+                        slot_plan.pause_reason,
+                        schedule.id,
+                    )
+                )
+            if missed_rows:
+                await conn.executemany(
+                    "INSERT INTO schedule_slots (schedule_id, slot_at, status, reason, updated_at)"
+                    " VALUES (?, ?, 'missed', ?, ?) ON CONFLICT DO NOTHING",
+                    missed_rows,
+                )
+            if claim_rows:
+                await conn.executemany(
+                    "INSERT INTO schedule_slots (schedule_id, slot_at, status, lease_owner,"
+                    " lease_until, attempts, updated_at) VALUES (?, ?, 'claimed', ?, ?, 1, ?)",
+                    claim_rows,
+                )
+            await conn.executemany(
+                "UPDATE schedules SET next_run_at = ?, last_outcome = ?, last_outcome_at = ?,"
+                " paused = max(paused, ?), paused_reason = coalesce(?, paused_reason)"
+                " WHERE id = ?",
+                updates,
+            )
+        return claimed
+
+    async def recover_claimed(
+        self,
+        now: int,
+        owner: str,
+        lease_until: int,
+        retry: Callable[[Schedule, int], str | None],
+        keep: Collection[tuple[int, int]] = (),
+    ) -> list[ClaimedSlot]:
+        """Slots left `claimed` by a process that stopped (or by this one before it lost the
+        lease). `retry(schedule, slot_at)` returns None to retry the slot (same key) or the
+        reason it is missed. Slots in `keep` are this process's own, still being posted."""
+        retried: list[ClaimedSlot] = []
+        async with self._db.write() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT sl.slot_at AS slot_at, sl.attempts AS attempts,"
+                f" {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
+                " FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
+                " WHERE sl.status = 'claimed'"
+            )
+            retry_rows: list[tuple[object, ...]] = []
+            missed_rows: list[tuple[object, ...]] = []
+            for row in rows:
+                schedule = _schedule(row)
+                slot_at = int(row["slot_at"])
+                if (schedule.id, slot_at) in keep:
+                    continue
+                reason = retry(schedule, slot_at)
+                if reason is None:
+                    attempts = int(row["attempts"]) + 1
+                    retry_rows.append((owner, lease_until, attempts, now, schedule.id, slot_at))
+                    retried.append(ClaimedSlot(schedule, slot_at, attempts))
+                else:
+                    missed_rows.append((reason, now, schedule.id, slot_at))
+            if retry_rows:
+                await conn.executemany(
+                    "UPDATE schedule_slots SET lease_owner = ?, lease_until = ?, attempts = ?,"
+                    " updated_at = ? WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
+                    retry_rows,
+                )
+            if missed_rows:
+                await conn.executemany(
+                    "UPDATE schedule_slots SET status = 'missed', reason = ?, updated_at = ?"
+                    " WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
+                    missed_rows,
+                )
+                await conn.executemany(
+                    "UPDATE schedules SET last_outcome = 'missed', last_outcome_at = ?"
+                    " WHERE id = ?",
+                    [(r[1], r[2]) for r in missed_rows],
+                )
+        return retried
+
+    async def record_outcomes(self, outcomes: Sequence[SlotOutcome], now: int) -> None:
+        """Write final slot states in one transaction. Only a `claimed` row changes, so a
+        slot's outcome is written once even if two writers raced."""
+        if not outcomes:
+            return
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "UPDATE schedule_slots SET status = ?, reason = ?, message_id = ?, attempts = ?,"
+                " updated_at = ? WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
+                [
+                    (
+                        o.status.value,
+                        o.reason,
+                        o.message_id,
+                        o.attempts,
+                        now,
+                        o.schedule_id,
+                        o.slot_at,
+                    )
+                    for o in outcomes
+                ],
+            )
+            await conn.executemany(
+                "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?",
+                [(o.status.value, now, o.schedule_id) for o in outcomes],
+            )
+            pauses = [(o.pause_reason, o.schedule_id) for o in outcomes if o.pause_reason]
+            if pauses:
+                # Never deleted on failure: paused with the reason, to be fixed and resumed.
+                await conn.executemany(
+                    "UPDATE schedules SET paused = 1, paused_reason = ?, version = version + 1"
+                    " WHERE id = ?",
+                    pauses,
+                )
+
+    # ---- the lease ------------------------------------------------------------------
+
+    async def acquire_lease(
+        self, name: str, owner: str, now: float, ttl: float, *, renew_only: bool = False
+    ) -> LeaseState:
+        """Take or renew the lease in one transaction.
+
+        Taken when free, expired, or already ours. With `renew_only`, only extended if still
+        ours: a holder that lost the lease must start over (and recover its slots) instead.
+        """
+        async with self._db.write() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT owner, expires_at, heartbeat FROM scheduler_lease WHERE name = ?",
+                    (name,),
+                )
+            )
+            row = rows[0] if rows else None
+            ours = row is not None and row["owner"] == owner
+            free = row is None or float(row["expires_at"]) <= now
+            if ours or (free and not renew_only):
+                await conn.execute(
+                    "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+                    " expires_at = excluded.expires_at, heartbeat = excluded.heartbeat",
+                    (name, owner, now + ttl, now),
+                )
+                return LeaseState(True, owner, now + ttl, now)
+            if row is None:
+                return LeaseState(False, None, None, None)
+            return LeaseState(
+                False, row["owner"], float(row["expires_at"]), float(row["heartbeat"])
+            )
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "DELETE FROM scheduler_lease WHERE name = ? AND owner = ?", (name, owner)
+            )
