@@ -236,8 +236,9 @@ def _walk_nodes(
 
 
 def _load_yaml(text: str) -> tuple[object, dict[str, tuple[int, int]], list[PackProblem]]:
-    loader = _PackLoader(text)
+    loader: _PackLoader | None = None
     try:
+        loader = _PackLoader(text)  # the reader rejects control characters right here
         node = loader.get_single_node()
         if node is None:
             return None, {}, []
@@ -278,7 +279,8 @@ def _load_yaml(text: str) -> tuple[object, dict[str, tuple[int, int]], list[Pack
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         return None, {}, [PackProblem("", f"Not valid YAML: {exc}.")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _load_json(text: str) -> tuple[object, list[PackProblem]]:
@@ -536,14 +538,10 @@ class _Checker:
                 + (", or global for worldwide resources." if allow_global else "."),
             )
             return False
-        if suggestion == GLOBAL_REGION and not allow_global:
-            self.error(place, f"'{value}' must be one country's code here, like GB or NZ.")
-        else:
-            self.error(
-                place,
-                f"'{value}' is not an ISO 3166-1 code; write {suggestion} "
-                f"({region_name(suggestion)}).",
-            )
+        self.error(
+            place,
+            f"'{value}' is not an ISO 3166-1 code; write {suggestion} ({region_name(suggestion)}).",
+        )
         return False
 
 
@@ -643,8 +641,7 @@ def _check(
         )
         last_reviewed = checker.day(meta, "last_reviewed", "pack")
 
-    topics = _check_topics(checker, root)
-    slugs = {topic.slug for topic in topics}
+    topics, slugs = _check_topics(checker, root)
     emergency = _check_emergency(checker, root)
     messages = _check_messages(checker, root, slugs, locale)
     resources, notes = _check_resources(checker, root, slugs)
@@ -695,10 +692,12 @@ def _check_topic_refs(
     return tuple(result)
 
 
-def _check_topics(checker: _Checker, root: Mapping[str, object]) -> list[Topic]:
+def _check_topics(checker: _Checker, root: Mapping[str, object]) -> tuple[list[Topic], set[str]]:
+    """The topics, and every slug declared (even on a topic with other errors, so one missing
+    label does not turn every message that uses the topic into an error too)."""
     if "topics" not in root:
         checker.error("topics", "is missing; list at least one topic (slug, label, description).")
-        return []
+        return [], set()
     topics: list[Topic] = []
     seen: dict[str, str] = {}
     for index, place in checker.items(root, "topics", "topics"):
@@ -717,7 +716,7 @@ def _check_topics(checker: _Checker, root: Mapping[str, object]) -> list[Topic]:
         )
         if slug and label:
             topics.append(Topic(slug=slug, label=label, description=description))
-    return topics
+    return topics, set(seen)
 
 
 def _check_emergency(checker: _Checker, root: Mapping[str, object]) -> list[EmergencyNumber]:
@@ -1045,13 +1044,26 @@ def export_pack(
     }
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    body = yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    body = yaml.dump(
+        data,
+        Dumper=_PackDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
     )
     return (
         f"# Haven content pack '{pack_id}'. Check it with `haven pack check FILE` before "
         "importing.\n" + body
     )
+
+
+class _PackDumper(yaml.SafeDumper):
+    """Writes every value out in full: PyYAML would otherwise turn a date object shared by
+    several resources into `&id001` anchors and `*id001` aliases, unreadable to moderators."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 # --- Diff -------------------------------------------------------------------------------------

@@ -587,8 +587,7 @@ _EXTRA_ALIASES: dict[str, str] = {
     "Belgique": "BE",
 }
 
-# Words for "no single country": resources that serve everyone carry the `global` region.
-_GLOBAL_ALIASES = frozenset({"global", "worldwide", "international", "world", "everywhere"})
+# How `global` (models.GLOBAL_REGION, the region of international resources) is named.
 GLOBAL_NAME = "Worldwide"
 
 
@@ -662,8 +661,8 @@ def region_name(code: str) -> str:
 def normalise_region(text: str) -> str:
     """The ISO code for what a person typed: `UK`, `england`, `gb`, `Aotearoa`, `🇳🇿`.
 
-    Words like "worldwide" give `global` (models.GLOBAL_REGION), the region of international
-    resources. Anything else raises UnknownChoice listing the closest codes first.
+    Always a country code: callers that also accept `global` (resources that serve everyone)
+    check for it first. Anything unknown raises UnknownChoice listing the closest codes first.
     """
     stripped = text.strip()
     flag = _from_flag(stripped)
@@ -675,8 +674,6 @@ def normalise_region(text: str) -> str:
     code = _LOOKUP.get(folded)
     if code:
         return code
-    if folded in _GLOBAL_ALIASES:
-        return GLOBAL_REGION
     choices = closest_regions(stripped)
     if choices:
         shown = ", ".join(f"{c} ({REGION_NAMES[c]})" for c in choices[:5])
@@ -721,9 +718,11 @@ def closest_regions(text: str, limit: int = 8) -> list[str]:
         labels = [label for label, _, _ in _LABELS]
         for label in difflib.get_close_matches(folded, labels, n=limit * 2, cutoff=0.6):
             ratio = difflib.SequenceMatcher(None, folded, label).ratio()
-            for candidate, code, penalty in _LABELS:
+            # No alias penalty here: "Englnd" is a typo of the alias England, and must
+            # rank GB above Greenland.
+            for candidate, code, _ in _LABELS:
                 if candidate == label:
-                    offer(code, 3 + (1 - ratio) + penalty)
+                    offer(code, 3 + (1 - ratio))
     ordered = sorted(ranked, key=lambda code: ranked[code])
     return ordered[:limit]
 

@@ -1,0 +1,141 @@
+"""Regions: what people type becomes an ISO code, names read well, and typos get suggestions."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import UnknownChoice, ValidationFailed
+from bot.core.regions import (
+    REGION_NAMES,
+    closest_regions,
+    is_region_code,
+    normalise_region,
+    region_name,
+    search_regions,
+)
+
+
+def test_table_covers_iso_3166_1() -> None:
+    # 249 ISO 3166-1 entries plus Kosovo's widely used XK.
+    assert len(REGION_NAMES) == 250
+    assert all(len(code) == 2 and code.isupper() for code in REGION_NAMES)
+    for code in ("GB", "IE", "US", "CA", "AU", "NZ", "NO", "XK"):
+        assert is_region_code(code)
+    assert not is_region_code("UK")
+    assert not is_region_code("gb")
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("UK", "GB"),
+        ("uk", "GB"),
+        ("U.K.", "GB"),
+        ("England", "GB"),
+        ("scotland", "GB"),
+        ("Wales", "GB"),
+        ("Northern Ireland", "GB"),
+        ("Britain", "GB"),
+        ("Great Britain", "GB"),
+        ("United Kingdom", "GB"),
+        ("gb", "GB"),
+        ("GBR", "GB"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("united states", "US"),
+        ("Aotearoa", "NZ"),
+        ("new zealand", "NZ"),
+        ("Eire", "IE"),
+        ("Éire", "IE"),
+        ("IRELAND", "IE"),
+        ("Canada", "CA"),
+        ("australia", "AU"),
+        ("The Netherlands", "NL"),
+        ("Holland", "NL"),
+        ("Côte d'Ivoire", "CI"),
+        ("cote d’ivoire", "CI"),
+        ("Viet Nam", "VN"),
+        ("Vietnam", "VN"),
+        ("Korea, Republic of", "KR"),
+        ("  Germany  ", "DE"),
+        ("no", "NO"),  # Norway: a code, not a "no"
+        ("🇳🇿", "NZ"),
+    ],
+)
+def test_normalise_region_accepts_what_people_type(typed: str, code: str) -> None:
+    assert normalise_region(typed) == code
+
+
+def test_region_names() -> None:
+    assert region_name("GB") == "United Kingdom"
+    assert region_name("gb") == "United Kingdom"
+    assert region_name("NZ") == "New Zealand"
+    assert region_name("IE") == "Ireland"
+    assert region_name("KR") == "South Korea"
+    assert region_name("global") == "Worldwide"
+    # Display never fails: an unknown code comes back as it was.
+    assert region_name("ZZ") == "ZZ"
+
+
+def test_unknown_region_offers_the_closest_first() -> None:
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("Englnd")
+    error = raised.value
+    assert isinstance(error, ValidationFailed)
+    assert error.what == "Region"
+    assert error.given == "Englnd"
+    assert error.choices[0] == "GB"
+    assert "Region 'Englnd' is not one I know." in error.message
+    assert "GB (United Kingdom)" in error.hint
+
+
+def test_typo_in_a_country_name() -> None:
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("Gremany")
+    assert raised.value.choices[0] == "DE"
+
+
+def test_ambiguous_name_lists_both() -> None:
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("Korea")
+    assert set(raised.value.choices[:2]) == {"KR", "KP"}
+
+
+def test_nothing_close_still_says_what_to_type() -> None:
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("zz")
+    assert raised.value.choices == ()
+    assert "two-letter code" in raised.value.hint
+
+
+def test_closest_regions_prefers_names_over_aliases() -> None:
+    found = closest_regions("united")
+    assert found.index("GB") < found.index("MX")  # "United Mexican States" is only an alias
+    assert closest_regions("ire")[0] == "IE"
+    assert closest_regions("") == []
+    assert len(closest_regions("a", limit=3)) == 3
+
+
+def test_search_regions_puts_covered_regions_first() -> None:
+    results = search_regions("ir", covered={"IE"})
+    assert results[0] == ("IE", "Ireland")
+    codes = [code for code, _ in results]
+    assert "IR" in codes and "IQ" in codes
+
+
+def test_search_regions_with_no_prefix_lists_covered_then_all() -> None:
+    results = search_regions("", limit=25, covered={"NZ", "GB"})
+    assert [code for code, _ in results[:2]] == ["NZ", "GB"]  # by name: New Zealand, United...
+    assert len(results) == 25
+
+
+def test_search_regions_defaults_to_the_shipped_packs_regions() -> None:
+    codes = [code for code, _ in search_regions("", limit=6)]
+    assert sorted(codes) == ["AU", "CA", "GB", "IE", "NZ", "US"]
+
+
+def test_search_regions_matches_codes_aliases_and_words() -> None:
+    assert search_regions("us", covered=())[0] == ("US", "United States")
+    assert ("GB", "United Kingdom") in search_regions("eng", covered=())
+    assert ("NZ", "New Zealand") in search_regions("zeal", covered=())
+    assert search_regions("qqq", covered=()) == []
