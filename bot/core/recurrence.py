@@ -813,8 +813,9 @@ def describe_run(instant: datetime, timezone: str) -> str:
     utc = instant.astimezone(UTC)
     clock = "%H:%M:%S" if local.second else "%H:%M"
     abbreviation = local.tzname() or ""
-    if abbreviation[:1] in "+-":  # zones without a letter abbreviation ("+0545")
-        abbreviation = f"UTC{abbreviation}"
+    if abbreviation[:1] in "+-":  # zones without a letter abbreviation ("+0545", "-03")
+        hours, minutes = abbreviation[:3], abbreviation[3:]
+        abbreviation = f"UTC{hours}:{minutes}" if minutes else f"UTC{hours}"
     text = f"{local:%a %Y-%m-%d} {local.strftime(clock)} {abbreviation}".rstrip()
     if utc.utcoffset() == local.utcoffset() and abbreviation == "UTC":
         return text
