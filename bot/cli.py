@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,7 +24,9 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _settings() -> Settings:
+def _settings(*, quiet: bool = False) -> Settings:
+    """Load settings or exit with every problem listed. `quiet`: an interactive command, where
+    Haven's INFO lines would clutter the terminal unless HAVEN_LOG_LEVEL asks for them."""
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -32,6 +35,8 @@ def _settings() -> Settings:
         raise  # unreachable: _fail exits
     from bot.logging import configure_logging
 
+    if quiet and not settings.log_level_explicit:
+        settings = replace(settings, log_level="WARNING")
     configure_logging(settings)
     return settings
 
@@ -83,7 +88,7 @@ def console() -> None:
     from bot.adapters.console_publisher import ConsolePublisher
     from bot.app import open_services
 
-    settings = _settings()
+    settings = _settings(quiet=True)
 
     async def session() -> None:
         from bot.adapters.console import run_console

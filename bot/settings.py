@@ -56,6 +56,8 @@ class SettingsError(Exception):
 class Settings:
     database_path: Path = DEFAULT_DATABASE_PATH
     log_level: str = "INFO"
+    # False when HAVEN_LOG_LEVEL was not given anywhere (interactive commands stay quieter).
+    log_level_explicit: bool = False
     # Platform libraries log payloads (user ids, text, interaction tokens) at DEBUG: opt-in only.
     platform_debug_logs: bool = False
     removal_grace_days: int = 30
@@ -192,6 +194,7 @@ def load_settings(
     settings = Settings(
         database_path=database_path,
         log_level=log_level,
+        log_level_explicit=get("HAVEN_LOG_LEVEL") is not None,
         platform_debug_logs=platform_debug,
         removal_grace_days=grace,
         discord_token=secret("DISCORD_TOKEN"),

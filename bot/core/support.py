@@ -88,7 +88,7 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
     badges: list[str] = []
     if resource.always_open:
         badges.append("24/7")
-    if crisis and not resource.crisis_service:
+    if crisis and not resource.crisis_service and not resource.is_global:
         badges.append("not a crisis line")
     if resource.is_global:
         badges.append("international")
@@ -321,7 +321,10 @@ class SupportService:
     def _pick_resources(
         index: LibraryIndex, topic: str, region: str | None
     ) -> tuple[Resource, ...]:
-        directories = index.directories_by_topic.get(topic) or index.directories
+        directories = index.directories_by_topic.get(topic, ())
+        if not directories and topic != CRISIS_TOPIC:
+            # An unrelated directory is still a way to find local groups; not for a crisis.
+            directories = index.directories
         if region is None:
             # No country known: never present one country's numbers as universal.
             return directories[:MAX_RESOURCES]
@@ -377,10 +380,9 @@ class SupportService:
             )
         region_choices: tuple[Choice, ...] = ()
         if region is None:
-            body += (
-                "\n\nTell me your country to see services near you. "
-                "Until then, these international directories list helplines everywhere."
-            )
+            body += "\n\nTell me your country to see services near you."
+            if selection.resources:
+                body += " Until then, these international resources can help you find them."
             region_choices = tuple(
                 Choice(label=f"{region_name(code)} ({code})", value=code)
                 for code in index.covered_regions
