@@ -22,12 +22,14 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a Sunday
 NY = "America/New_York"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def local(zone: str, *args: int) -> datetime:
-    return datetime(*args, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
+def local(zone: str, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
 
 
 def runs(recurrence: Recurrence, after: datetime, count: int = 3) -> list[datetime]:
@@ -290,7 +292,8 @@ def test_next_after_accepts_any_aware_datetime_and_refuses_naive() -> None:
     tokyo = NOW.astimezone(ZoneInfo("Asia/Tokyo"))
     assert r.next_after(tokyo) == r.next_after(NOW) == utc(2026, 3, 1, 18, 0)
     assert r.next_after(NOW.astimezone(timezone(timedelta(hours=-7)))) == utc(2026, 3, 1, 18)
-    assert r.next_after(NOW).tzinfo is UTC
+    slot = r.next_after(NOW)
+    assert slot is not None and slot.tzinfo is UTC
     with pytest.raises(ValueError):
         r.next_after(datetime(2026, 3, 1, 12, 0))
     with pytest.raises(ValueError):
