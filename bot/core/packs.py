@@ -10,6 +10,7 @@ held to exactly the limits a moderator's command is.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import functools
 import json
@@ -330,14 +331,17 @@ def _load_json(text: str) -> tuple[object, list[PackProblem]]:
 
 
 def _months_before(day: date, months: int) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):  # 29 February, 31 April... use the month's last day
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
+    """The same day `months` earlier, or that month's last day (29 February, 31 April)."""
+    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month = month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# Hours that say "around the clock". Anything else beside always_open: true is suspicious:
+# lists that still called Trans Lifeline 24/7 years after it cut its hours are the reason.
+_ROUND_THE_CLOCK = re.compile(
+    r"24\s*/\s*7|24 hours|any time|anytime|day or night|around the clock|round the clock", re.I
+)
 
 
 class _Checker:
@@ -852,6 +856,18 @@ def _check_resources(
             notes.append((key, note))
         crisis_service = checker.flag(entry, "crisis_service", place, False)
         always_open = checker.flag(entry, "always_open", place, False)
+        if always_open and hours and not _ROUND_THE_CLOCK.search(hours):
+            checker.warn(
+                _child(place, "always_open"),
+                f"is true but the hours ('{hours}') do not say 24/7; check the source and "
+                "set always_open: false unless it says the service never closes.",
+            )
+        elif not always_open and _ROUND_THE_CLOCK.search(hours):
+            checker.warn(
+                _child(place, "always_open"),
+                f"is false but the hours ('{hours}') say 24/7; if the source says so, set "
+                "always_open: true.",
+            )
         enabled = checker.flag(entry, "enabled", place, True)
         if key and title and url and regions and topics:
             resources.append(

@@ -498,6 +498,20 @@ def test_staleness_is_relative_to_today() -> None:
     assert [p.place for p in later] == ["resources[0].last_verified", "resources[1].last_verified"]
 
 
+def test_always_open_must_agree_with_the_hours() -> None:
+    data = minimal()
+    data["resources"][0]["hours"] = "Monday to Friday 10am to 6pm"
+    pack, problems = check(data)
+    assert pack is not None
+    (warning,) = problems
+    assert (warning.place, warning.severity) == ("resources[0].always_open", "warning")
+    assert "do not say 24/7" in warning.message
+    data["resources"][0]["hours"] = "24 hours a day"
+    data["resources"][0]["always_open"] = False
+    (warning,) = check(data)[1]
+    assert "say 24/7" in warning.message
+
+
 def test_future_date_is_a_warning() -> None:
     data = minimal()
     data["resources"][0]["last_verified"] = "2062-11-28"
