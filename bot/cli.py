@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -164,7 +164,7 @@ def pack() -> None:
     """Content packs: check, import, export."""
 
 
-def _print_problems(problems: list[object]) -> None:
+def _print_problems(problems: Sequence[object]) -> None:
     for problem in problems:
         severity = getattr(problem, "severity", "error")
         click.echo(
