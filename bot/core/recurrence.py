@@ -45,6 +45,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import difflib
+import functools
 import itertools
 import logging
 import re
@@ -627,7 +628,14 @@ def _parse_cron(fields_: list[str], timezone: str, *, whole: str) -> Recurrence:
             f"a cron expression has five fields (minute hour day-of-month month day-of-week), "
             f"e.g. 0 9 * * 1-5; this one has {len(fields_)}"
         )
-    expression = " ".join(fields_)
+    return _cron_recurrence(" ".join(fields_), timezone)
+
+
+# The scheduler re-reads a schedule's recurrence from its stored text each time it advances;
+# parsing a cron expression costs ~1 ms (croniter), so parsed ones are kept. A Recurrence is
+# immutable, and errors are not cached (lru_cache only stores returned values).
+@functools.lru_cache(maxsize=4096)
+def _cron_recurrence(expression: str, timezone: str) -> Recurrence:
     try:
         matcher = _CronMatcher(expression)
     except (ValueError, KeyError, TypeError) as exc:  # croniter's errors derive from ValueError
@@ -640,10 +648,13 @@ def _parse_cron(fields_: list[str], timezone: str, *, whole: str) -> Recurrence:
             f"'{expression}' runs more often than every 15 minutes: the shortest interval is "
             "every 15m (e.g. */15 * * * *)"
         )
+    reference = datetime(2026, 1, 5)
     try:
-        sample = matcher.after(datetime(2026, 1, 5), 33)
+        # croniter gives up after searching decades; our own matcher would search longer.
+        matcher.after(reference, 1)
     except (ValueError, KeyError, TypeError):
         raise _WhenError(f"'{expression}' never matches a real date") from None
+    sample = list(itertools.islice(matcher.walls_after(reference), 33))
     gaps = sorted(b - a for a, b in itertools.pairwise(sample))
     # The median of the next 32 gaps: "0 9 * * 1-5" is daily, "0 9,10 * * *" half a day.
     period = (gaps[len(gaps) // 2 - 1] + gaps[len(gaps) // 2]) / 2
