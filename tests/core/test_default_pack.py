@@ -135,6 +135,11 @@ def test_mind_infoline_is_not_a_crisis_line(pack: ParsedPack) -> None:
     assert "Not a crisis line" in mind.description
 
 
+def test_a_visible_directory_for_people_in_other_countries(pack: ParsedPack) -> None:
+    directories = [r for r in pack.resources if r.is_global and r.visible and "crisis" in r.topics]
+    assert [r.key for r in directories] == ["global-find-a-helpline"]
+
+
 def test_every_resource_has_a_source_and_the_research_date(pack: ParsedPack) -> None:
     assert len(pack.resources) >= 20
     for resource in pack.resources:
@@ -145,7 +150,7 @@ def test_every_resource_has_a_source_and_the_research_date(pack: ParsedPack) -> 
 def test_unconfirmed_entries_are_hidden_and_explained(pack: ParsedPack) -> None:
     needs_review = {r.key for r in pack.resources if r.needs_review}
     # Only third-party (C) evidence for what a person would act on.
-    assert {"us-lgbt-national-hotline", "nz-outline", "global-find-a-helpline"} <= needs_review
+    assert {"us-lgbt-national-hotline", "nz-outline", "global-iasp"} <= needs_review
     for key in needs_review:
         assert pack.note_for(key), f"{key} needs notes_for_mods saying what to confirm"
 
