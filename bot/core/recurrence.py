@@ -32,6 +32,9 @@ What that means in practice:
     into the canonical text as `every 6h from 2026-03-01 00:00` so re-reading it gives the same
     slots. They never double or skip across DST; their local clock time shifts by the DST
     change instead.
+  * The 15-minute minimum is checked on the wall clock (cron's minute and hour fields). Right
+    before a spring-forward gap two cron slots can therefore be closer in elapsed time, once:
+    `5,20,35,50 * * * *` in New York runs at 01:50 EST and then 03:00 EDT, ten minutes later.
   * `in` is an absolute instant (now + duration, rounded up to the whole second), stored as
     `once YYYY-MM-DD HH:MM:SS UTC`. `once ... UTC` (or a trailing Z) means a UTC wall time.
 

@@ -529,3 +529,12 @@ def test_the_next_three_runs_read_well() -> None:
         "Mon 2026-12-07 18:00 GMT (18:00 UTC)",
         "Thu 2026-12-10 18:00 GMT (18:00 UTC)",
     ]
+
+
+def test_documented_caveat_a_gap_can_bring_two_cron_slots_closer_once() -> None:
+    r = parse_when("5,20,35,50 * * * *", NY, NOW)
+    assert r.next_runs(utc(2026, 3, 8, 6, 45), 3) == [
+        utc(2026, 3, 8, 6, 50),  # 01:50 EST
+        utc(2026, 3, 8, 7, 0),  # 02:05 .. 02:50 do not exist: one run at 03:00 EDT
+        utc(2026, 3, 8, 7, 5),  # 03:05 EDT
+    ]
