@@ -92,6 +92,8 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        # Channels Slack knows about; DMs are added by conversations.open.
+        self.channels: dict[str, dict[str, Any]] = {}
         self.app_tokens_seen: list[str] = []
         self._faults: dict[str, list[Fault]] = {}
         self._response_url_faults: list[Fault] = []
@@ -170,6 +172,26 @@ class FakeSlack:
             "deleted": False,
             "tz": tz,
             "profile": {"display_name": name or user_id, "real_name": name or user_id},
+        }
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_member: bool = True,
+        is_private: bool = False,
+        is_archived: bool = False,
+    ) -> None:
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not is_private,
+            "is_group": is_private,
+            "is_im": False,
+            "is_private": is_private,
+            "is_archived": is_archived,
+            "is_member": is_member,
         }
 
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
@@ -437,7 +459,27 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
 
+    def _channel_problem(self, channel_id: str, *, posting: bool) -> str | None:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return "channel_not_found"
+        if posting and channel["is_archived"]:
+            return "is_archived"
+        if posting and not channel["is_member"]:
+            return "not_in_channel"
+        return None
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(args.get("channel"))
+        problem = self._channel_problem(channel_id, posting=False)
+        if problem:
+            return {"ok": False, "error": problem}
+        return {"ok": True, "channel": dict(self.channels[channel_id])}
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._channel_problem(str(args.get("channel")), posting=True)
+        if problem:
+            return {"ok": False, "error": problem}
         ts = f"{time.time():.6f}"
         return {
             "ok": True,
@@ -456,8 +498,13 @@ class FakeSlack:
         return {"ok": True, "message_ts": f"{time.time():.6f}"}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        users = str(args.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+        user = str(args.get("users", "")).split(",")[0]
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        channel_id = "D" + user
+        self.channels.setdefault(channel_id, {"id": channel_id, "is_im": True, "user": user})
+        self.channels[channel_id].update(is_member=True, is_archived=False)
+        return {"ok": True, "channel": {"id": channel_id}}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
