@@ -7,8 +7,9 @@ Built once when a library is loaded (and again after any change), so a reply loo
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.core.cards import CardResource
 from bot.core.models import Resource, SupportMessage, Topic
 from bot.core.ports import Library
 
@@ -18,6 +19,8 @@ class LibraryIndex:
     library: Library
     topics: tuple[Topic, ...]
     messages_by_topic: dict[str, tuple[SupportMessage, ...]]
+    # The same pools split by language ("en"), so a reply never filters a pool itself.
+    messages_by_topic_language: dict[tuple[str, str], tuple[SupportMessage, ...]]
     message_by_key: dict[str, SupportMessage]
     # Visible services of one country for one topic, in library order.
     local: dict[tuple[str, str], tuple[Resource, ...]]
@@ -27,14 +30,19 @@ class LibraryIndex:
     directories: tuple[Resource, ...]
     emergency_numbers: dict[str, str]
     covered_regions: tuple[str, ...]
+    # Rendered resources, memoised per (resource key, crisis answer): content is immutable
+    # for the life of an index, so each is validated and made inert once.
+    card_resources: dict[tuple[str, bool], CardResource] = field(default_factory=dict)
 
     @classmethod
     def build(cls, library: Library) -> LibraryIndex:
         messages: defaultdict[str, list[SupportMessage]] = defaultdict(list)
+        by_language: defaultdict[tuple[str, str], list[SupportMessage]] = defaultdict(list)
         for message in library.messages:
             if message.enabled:
                 for topic in message.topics:
                     messages[topic].append(message)
+                    by_language[(topic, language_of(message.locale))].append(message)
         local: defaultdict[tuple[str, str], list[Resource]] = defaultdict(list)
         crisis: defaultdict[str, list[Resource]] = defaultdict(list)
         directories_by_topic: defaultdict[str, list[Resource]] = defaultdict(list)
@@ -58,6 +66,7 @@ class LibraryIndex:
             library=library,
             topics=library.topics,
             messages_by_topic={topic: tuple(found) for topic, found in messages.items()},
+            messages_by_topic_language={key: tuple(found) for key, found in by_language.items()},
             message_by_key={m.key: m for m in library.messages if m.enabled},
             local={key: tuple(found) for key, found in local.items()},
             crisis_lines={region: tuple(found) for region, found in crisis.items()},
@@ -68,3 +77,8 @@ class LibraryIndex:
             },
             covered_regions=tuple(sorted({region for region, _topic in local if len(region) == 2})),
         )
+
+
+def language_of(locale: str) -> str:
+    """`en-GB` -> `en`: messages are chosen by language, not by regional variant."""
+    return locale.split("-")[0].split("_")[0].lower()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.errors import UnknownChoice
-from bot.core.library_index import LibraryIndex
+from bot.core.library_index import LibraryIndex, language_of
 from bot.core.models import (
     Community,
     ContactKind,
@@ -134,6 +134,7 @@ class SupportService:
         self._default_index: LibraryIndex | None = None
         self._community_cache: dict[str, Community | None] = {}
         self._rotation: dict[tuple[str, str], list[str]] = {}
+        self._rotation_sets: dict[tuple[str, str], set[str]] = {}
         self._usage: Counter[tuple[str, str, object]] = Counter()
         self._rotation_dirty = False
 
@@ -298,24 +299,44 @@ class SupportService:
     ) -> SupportMessage:
         if message_key is not None and message_key in index.message_by_key:
             return index.message_by_key[message_key]
-        pool = index.messages_by_topic.get(topic) or index.messages_by_topic.get(DEFAULT_TOPIC)
+        if topic not in index.messages_by_topic:
+            topic = DEFAULT_TOPIC
+        pool = index.messages_by_topic_language.get(
+            (topic, language_of(locale))
+        ) or index.messages_by_topic.get(topic)
         if not pool:
             return FALLBACK_MESSAGE
-        language = locale.split("-")[0]
-        in_locale = [m for m in pool if m.locale.split("-")[0] == language]
-        candidates = in_locale or pool
-        # Rotation: keys shown this round for (community, topic); start a new round when the
+        # Rotation: keys shown this round for (community, topic); a new round starts when the
         # pool is used up. Per community, never per person.
-        shown = self._rotation.setdefault((community_id, topic), [])
-        seen = set(shown)
-        unseen = [m for m in candidates if m.key not in seen]
-        if not unseen:
+        state = (community_id, topic)
+        shown = self._rotation.setdefault(state, [])
+        shown_set = self._rotation_sets.get(state)
+        if shown_set is None or len(shown_set) != len(shown):
+            shown_set = self._rotation_sets[state] = set(shown)
+        choice = self._unseen_message(pool, shown_set)
+        if choice is None:
             shown.clear()
-            unseen = list(candidates)
-        choice = self._random.choice(unseen)
+            shown_set.clear()
+            choice = self._random.choice(pool)
         shown.append(choice.key)
+        shown_set.add(choice.key)
         self._rotation_dirty = True
         return choice
+
+    def _unseen_message(
+        self, pool: tuple[SupportMessage, ...], shown: set[str]
+    ) -> SupportMessage | None:
+        """A random message not shown this round, or None when every one was shown.
+
+        Random probing first (constant time while most of the pool is unseen), then one scan,
+        so a reply stays fast even for a pool of thousands.
+        """
+        for _ in range(16):
+            candidate = self._random.choice(pool)
+            if candidate.key not in shown:
+                return candidate
+        unseen = [m for m in pool if m.key not in shown]
+        return self._random.choice(unseen) if unseen else None
 
     @staticmethod
     def _pick_resources(
@@ -348,6 +369,15 @@ class SupportService:
         keys = {r.key for r in result}
         result += [d for d in directories[:MAX_RESOURCES] if d.key not in keys]
         return tuple(result[:MAX_RESOURCES])
+
+    @staticmethod
+    def _card_resource(index: LibraryIndex, resource: Resource, crisis: bool) -> CardResource:
+        cached = index.card_resources.get((resource.key, crisis))
+        if cached is None:
+            cached = index.card_resources[(resource.key, crisis)] = _card_resource(
+                resource, crisis=crisis
+            )
+        return cached
 
     def _card(
         self,
@@ -393,7 +423,8 @@ class SupportService:
             body=body,
             tone=CardTone.SUPPORT,
             resources=tuple(
-                _card_resource(r, crisis=topic.slug == CRISIS_TOPIC) for r in selection.resources
+                self._card_resource(index, r, topic.slug == CRISIS_TOPIC)
+                for r in selection.resources
             ),
             footer=" ".join(footer_parts),
             choices=tuple(Choice(t.label, t.slug, t.description) for t in topics if t != topic),
