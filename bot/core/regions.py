@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from bot.core.errors import UnknownChoice
 from bot.core.models import GLOBAL_REGION
@@ -750,11 +750,6 @@ def search_regions(
         scored, key=lambda code: (code not in covered, scored[code], REGION_NAMES[code])
     )
     return [(code, REGION_NAMES[code]) for code in ordered[: max(limit, 0)]]
-
-
-def covered_regions(regions: Iterable[str]) -> frozenset[str]:
-    """The country codes among `regions` (drops `global` and anything unknown)."""
-    return frozenset(r for r in regions if r in REGION_NAMES)
 
 
 def _default_covered() -> frozenset[str]:
