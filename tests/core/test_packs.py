@@ -746,3 +746,24 @@ def test_diff_against_an_empty_library_adds_everything() -> None:
 def test_minimal_is_not_shared_between_tests() -> None:
     # Guard for the helpers above: each test mutates its own copy.
     assert minimal() == copy.deepcopy(minimal())
+
+
+def test_a_broken_shipped_pack_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import packs
+    from bot.core.errors import ValidationFailed
+
+    broken = tmp_path / "default.yaml"
+    broken.write_text(as_yaml(minimal()).replace("https://line", "http://line", 1), "utf-8")
+    monkeypatch.setattr(packs, "default_pack_path", lambda: broken)
+    packs.load_default_pack.cache_clear()
+    try:
+        with pytest.raises(ValidationFailed) as raised:
+            packs.load_default_pack()
+        assert "resources[0].url" in raised.value.problems[0]
+        assert "haven pack check" in raised.value.hint
+    finally:
+        monkeypatch.undo()
+        packs.load_default_pack.cache_clear()
+    assert packs.load_default_pack().pack_id == "default"
