@@ -183,6 +183,7 @@ def pack_check(file: Path) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if parsed is None or errors:
         _fail(f"{file}: {len(errors)} error(s); the pack cannot be imported as it is.")
+        return
     click.echo(
         f"{file}: OK — {len(parsed.messages)} messages, {len(parsed.resources)} resources"
         + (f", {len(problems)} warning(s)." if problems else ".")

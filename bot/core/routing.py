@@ -17,8 +17,11 @@ class CommandGroup(Protocol):
     router before any group runs, and again by services that write.
     """
 
-    name: str
-    verbs: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def verbs(self) -> tuple[str, ...]: ...
 
     async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card: ...
 
