@@ -99,6 +99,7 @@ def _resource_fields(resource: Resource) -> tuple[tuple[str, str], ...]:
         ("Hours", make_mentions_inert(resource.hours) or "not given"),
         ("Last verified", resource.last_verified.isoformat() if resource.last_verified else "-"),
         ("Status", status),
+        *((("Notes for moderators", resource.notes_for_mods),) if resource.notes_for_mods else ()),
         ("Enabled", "yes" if resource.enabled else "no"),
         ("Version", str(resource.version)),
     )

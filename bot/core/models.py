@@ -109,6 +109,8 @@ class Resource:
     last_verified: date | None = None
     # Imported from a source we could not verify: hidden until a moderator confirms it.
     needs_review: bool = False
+    # For moderators only (why it needs review, what to re-check); never shown to members.
+    notes_for_mods: str = ""
     enabled: bool = True
     version: int = 1
 

@@ -76,10 +76,10 @@ class PackCommands:
                 raise ValidationFailed(["content: the pack file is empty."])
             pack, problems = parse_pack(content, options.get("filename", "pack.yaml"))
             errors = [p for p in problems if p.severity == "error"]
-            warnings = [f"warning: {p.place}: {p.message}" for p in problems if p not in errors]
+            warnings = [str(p) for p in problems if p not in errors]
             if pack is None or errors:
                 raise ValidationFailed(
-                    [f"{p.place}: {p.message}" for p in errors] or ["The pack could not be read."],
+                    [str(p) for p in errors] or ["The pack could not be read."],
                     "Fix these and import again; nothing was changed.",
                 )
             library = await self._support.library(ctx.community_id)

@@ -885,6 +885,7 @@ def _check_resources(
                     source_url=source_url,
                     last_verified=last_verified,
                     needs_review=needs_review,
+                    notes_for_mods=note or "",
                     enabled=enabled,
                 )
             )
@@ -1010,6 +1011,8 @@ def _resource_data(resource: Resource, dates: Callable[[date], object]) -> dict[
     if resource.last_verified:
         data["last_verified"] = dates(resource.last_verified)
     data["status"] = _status(resource.needs_review)
+    if resource.notes_for_mods:
+        data["notes_for_mods"] = resource.notes_for_mods
     if not resource.enabled:
         data["enabled"] = False
     return data

@@ -62,6 +62,7 @@ def resource_to_dict(resource: Resource) -> dict[str, object]:
         "source_url": resource.source_url,
         "last_verified": resource.last_verified.isoformat() if resource.last_verified else None,
         "needs_review": resource.needs_review,
+        "notes_for_mods": resource.notes_for_mods,
         "enabled": resource.enabled,
         "version": resource.version,
     }
@@ -83,6 +84,7 @@ def resource_from_dict(data: Mapping[str, Any]) -> Resource:
         source_url=str(data.get("source_url", "")),
         last_verified=date.fromisoformat(str(verified)) if verified else None,
         needs_review=bool(data.get("needs_review", False)),
+        notes_for_mods=str(data.get("notes_for_mods", "")),
         enabled=bool(data.get("enabled", True)),
         version=int(data.get("version", 1)),
     )

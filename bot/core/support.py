@@ -196,10 +196,13 @@ class SupportService:
         ]
         return found[:MAX_CHOICES]
 
-    def region_choices(self, prefix: str = "") -> list[Choice]:
+    def region_choices(self, prefix: str = "", community_id: str | None = None) -> list[Choice]:
+        """Regions for autocomplete: the community's covered regions first (from memory)."""
+        index = self._indexes.get(community_id) if community_id else None
+        covered = index.covered_regions if index is not None else None
         return [
             Choice(label=f"{name} ({code})", value=code)
-            for code, name in search_regions(prefix, MAX_CHOICES)
+            for code, name in search_regions(prefix, MAX_CHOICES, covered)
         ]
 
     # ---- resolving what was asked ----------------------------------------------------------

@@ -202,6 +202,7 @@ def _resource_from_row(row: Row) -> Resource:
         source_url=row["source_url"],
         last_verified=date.fromisoformat(verified) if verified else None,
         needs_review=bool(row["needs_review"]),
+        notes_for_mods=row["notes_for_mods"],
         enabled=bool(row["enabled"]),
         version=row["version"],
     )
@@ -235,6 +236,7 @@ def _resource_params(community_id: str, resource: Resource) -> tuple[Any, ...]:
         resource.source_url,
         resource.last_verified.isoformat() if resource.last_verified else None,
         int(resource.needs_review),
+        resource.notes_for_mods,
         int(resource.enabled),
         resource.version,
     )
@@ -250,13 +252,15 @@ _UPSERT_MESSAGE = (
 _UPSERT_RESOURCE = (
     "INSERT INTO resources (community_id, key, title, url, description, contacts, regions,"
     " topics, crisis_service, always_open, hours, source_url, last_verified, needs_review,"
-    " enabled, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " notes_for_mods, enabled, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (community_id, key) DO UPDATE SET title = excluded.title,"
     " url = excluded.url, description = excluded.description, contacts = excluded.contacts,"
     " regions = excluded.regions, topics = excluded.topics,"
     " crisis_service = excluded.crisis_service, always_open = excluded.always_open,"
     " hours = excluded.hours, source_url = excluded.source_url,"
     " last_verified = excluded.last_verified, needs_review = excluded.needs_review,"
+    " notes_for_mods = excluded.notes_for_mods,"
     " enabled = excluded.enabled, version = excluded.version"
 )
 

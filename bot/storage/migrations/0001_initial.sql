@@ -51,6 +51,7 @@ CREATE TABLE resources (
     source_url TEXT NOT NULL DEFAULT '',
     last_verified TEXT,
     needs_review INTEGER NOT NULL DEFAULT 0,
+    notes_for_mods TEXT NOT NULL DEFAULT '',
     enabled INTEGER NOT NULL DEFAULT 1,
     version INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (community_id, key)
