@@ -1,0 +1,181 @@
+"""Autocomplete for Haven's slash-command options, answered from memory.
+
+Discord gives autocomplete no deferral (answer within 3 s, at most 25 choices of 100
+characters), and discord.py logs an escaping exception together with the user's id: so every
+function here is wrapped by `safe_autocomplete` and answers [] rather than fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.context import request_context
+from bot.adapters.discord.render import clip
+from bot.core.cards import Choice
+from bot.core.models import GLOBAL_REGION
+from bot.core.permissions import is_moderator
+from bot.core.timezones import closest_timezones
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+CHOICES_MAX = 25
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+AppChoices = list[app_commands.Choice[str]]
+AutocompleteFn = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, AppChoices]]
+
+
+def services_of(interaction: discord.Interaction) -> Services:
+    return cast("Services", interaction.client.services)  # type: ignore[attr-defined]
+
+
+def to_app_choices(choices: list[Choice]) -> AppChoices:
+    return [
+        app_commands.Choice(name=clip(c.label or c.value, 100), value=c.value[:100])
+        for c in choices[:CHOICES_MAX]
+        if c.value
+    ]
+
+
+def safe_autocomplete(what: str) -> Callable[[AutocompleteFn], AutocompleteFn]:
+    def decorate(fn: AutocompleteFn) -> AutocompleteFn:
+        # functools.wraps keeps the signature and qualname that discord.py inspects.
+        @functools.wraps(fn)
+        async def wrapper(interaction: discord.Interaction[Any], current: str) -> AppChoices:
+            try:
+                return (await fn(interaction, current))[:CHOICES_MAX]
+            except Exception:
+                log.exception("Autocomplete for %s failed; offering no choices", what)
+                return []
+
+        return wrapper
+
+    return decorate
+
+
+def _split_list(current: str) -> tuple[list[str], str]:
+    """ "a, b, c" -> (["a", "b"], "c"): the items already chosen and the one being typed."""
+    parts = [p.strip() for p in current.split(",")]
+    return [p for p in parts[:-1] if p], parts[-1] if parts else ""
+
+
+def _complete_list(done: list[str], choices: list[Choice]) -> AppChoices:
+    prefix = ", ".join(done)
+    out: AppChoices = []
+    for choice in choices:
+        if choice.value in done:
+            continue
+        value = f"{prefix}, {choice.value}" if prefix else choice.value
+        if len(value) > 100:
+            continue
+        out.append(app_commands.Choice(name=clip(value, 100), value=value))
+    return out[:CHOICES_MAX]
+
+
+@safe_autocomplete("topic")
+async def topic(interaction: discord.Interaction, current: str) -> AppChoices:
+    community_id = request_context(interaction).community_id
+    return to_app_choices(services_of(interaction).support.topic_choices(community_id, current))
+
+
+@safe_autocomplete("topics")
+async def topics(interaction: discord.Interaction, current: str) -> AppChoices:
+    done, typing = _split_list(current)
+    community_id = request_context(interaction).community_id
+    choices = services_of(interaction).support.topic_choices(community_id, typing)
+    return _complete_list(done, choices)
+
+
+@safe_autocomplete("region")
+async def region(interaction: discord.Interaction, current: str) -> AppChoices:
+    return to_app_choices(services_of(interaction).support.region_choices(current))
+
+
+@safe_autocomplete("regions")
+async def regions(interaction: discord.Interaction, current: str) -> AppChoices:
+    done, typing = _split_list(current)
+    choices = services_of(interaction).support.region_choices(typing)
+    if GLOBAL_REGION.startswith(typing.lower()):
+        choices = [Choice("global (everywhere)", GLOBAL_REGION), *choices]
+    return _complete_list(done, choices)
+
+
+@safe_autocomplete("timezone")
+async def timezone(interaction: discord.Interaction, current: str) -> AppChoices:
+    names = closest_timezones(current, CHOICES_MAX) if current.strip() else list(COMMON_TIMEZONES)
+    return [app_commands.Choice(name=n, value=n) for n in names]
+
+
+async def _moderator_library_keys(
+    interaction: discord.Interaction,
+) -> tuple[Services, str] | None:
+    """Item keys are offered to moderators only (the core's rule decides who that is)."""
+    services = services_of(interaction)
+    ctx = request_context(interaction)
+    community = await services.communities.get(ctx.community_id)
+    if community is None or not is_moderator(community, ctx.actor):
+        return None
+    return services, ctx.community_id
+
+
+def _preview(text: str) -> str:
+    return " ".join(text.split())
+
+
+@safe_autocomplete("message key")
+async def message_key(interaction: discord.Interaction, current: str) -> AppChoices:
+    found = await _moderator_library_keys(interaction)
+    if found is None:
+        return []
+    services, community_id = found
+    library = await services.support.library(community_id)
+    wanted = current.strip().lower()
+    out: AppChoices = []
+    for message in library.messages:
+        if wanted and wanted not in message.key.lower() and wanted not in message.text.lower():
+            continue
+        label = clip(f"{message.key} — {_preview(message.text)}", 100)
+        out.append(app_commands.Choice(name=label, value=message.key[:100]))
+    return out[:CHOICES_MAX]
+
+
+@safe_autocomplete("resource key")
+async def resource_key(interaction: discord.Interaction, current: str) -> AppChoices:
+    found = await _moderator_library_keys(interaction)
+    if found is None:
+        return []
+    services, community_id = found
+    library = await services.support.library(community_id)
+    wanted = current.strip().lower()
+    out: AppChoices = []
+    for resource in library.resources:
+        if wanted and wanted not in resource.key.lower() and wanted not in resource.title.lower():
+            continue
+        label = clip(f"{resource.key} — {resource.title}", 100)
+        out.append(app_commands.Choice(name=label, value=resource.key[:100]))
+    return out[:CHOICES_MAX]

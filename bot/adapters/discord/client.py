@@ -1,0 +1,294 @@
+"""HavenBot: the discord.py client, built from Services in a factory, and `run_discord`.
+
+What it does and does not do:
+- no privileged intents (guilds only: join/removal and the channel/role cache), no message
+  cache, no member chunking, AllowedMentions.none() for everything it sends;
+- everything starts in `setup_hook` (called once), never in `on_ready` (called on every resume);
+- slash commands live in the cogs (cogs/*.py); components and modals are dispatched here by
+  custom_id, so buttons keep working across restarts and nothing per request is kept in memory;
+- the command tree is synced at start-up only when its hash changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord import component_ids as ids
+from bot.adapters.discord.commands import build_admin_group, sync_if_changed
+from bot.adapters.discord.context import request_context
+from bot.adapters.discord.endpoints import apply_endpoint_overrides
+from bot.adapters.discord.publisher import DiscordPublisher
+from bot.adapters.discord.responding import (
+    NEW_MESSAGE,
+    Presentation,
+    answer_card,
+    answer_text,
+    modal_values,
+    raw_data,
+    send_card,
+)
+from bot.core.cards import Card
+from bot.core.commands import SOMETHING_WENT_WRONG
+from bot.core.errors import HavenError
+from bot.core.permissions import is_moderator
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.support", "cogs.curation", "cogs.schedules", "cogs.admin")
+ComponentHandler = Callable[[discord.Interaction, ids.ParsedId], Awaitable[None]]
+
+# How long `close` waits for background work (server joins being recorded) to finish.
+SHUTDOWN_GRACE = 10.0
+
+EXPIRED = (
+    "This button or form has expired (Haven restarted or too much time passed). "
+    "Please run the command again."
+)
+
+
+class HavenTree(app_commands.CommandTree["HavenBot"]):
+    """A backstop: every handler answers on its own, but if one raises, answer here."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "a command"
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        # The traceback helps the operator; the interaction's user and options are not logged.
+        log.error("/%s failed", command, exc_info=original)
+        bot = interaction.client
+        if isinstance(bot, HavenBot) and not interaction.response.is_done():
+            await send_card(interaction, SOMETHING_WENT_WRONG, bot.refs, what=f"/{command}")
+
+
+class HavenBot(commands.Bot):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        guild_ready_timeout: float = 2.0,
+        sync_commands: bool = True,
+        publish_timeout: float | None = None,
+        extensions: tuple[str, ...] = EXTENSIONS,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: Haven has slash commands only
+            help_command=None,
+            intents=intents,
+            tree_cls=HavenTree,
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+            # A 429 asking for more than 30 s is raised (discord.RateLimited) instead of slept
+            # through, so a scheduled post fails fast as transient and the scheduler waits.
+            max_ratelimit_timeout=30.0,
+        )
+        self.services = services
+        self.sync_commands = sync_commands
+        self.publisher = (
+            DiscordPublisher(self)
+            if publish_timeout is None
+            else DiscordPublisher(self, timeout=publish_timeout)
+        )
+        self.refs = ids.ShortLivedStore()
+        self.admin_group = build_admin_group()
+        self.component_handlers: dict[str, ComponentHandler] = {}
+        self._extensions = extensions
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        self.tree.add_command(self.admin_group)
+        self.services.register_publisher(self.publisher)
+        if self.sync_commands:
+            try:
+                await sync_if_changed(self.tree, self.services.meta)
+            except discord.HTTPException as error:
+                # The commands already registered keep working; the next start tries again.
+                log.error(
+                    "Could not sync slash commands (%s %s); run `haven discord sync`",
+                    error.status,
+                    error.code,
+                )
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `work` in the background, referenced until done and awaited by `close`
+        (a server join must not be cut off half-way by a shutdown)."""
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=SHUTDOWN_GRACE)
+        await super().close()
+
+    # ---- shared by the cogs -------------------------------------------------------------
+
+    async def answer(
+        self,
+        interaction: discord.Interaction,
+        work: Awaitable[Card],
+        *,
+        what: str,
+        how: Presentation = NEW_MESSAGE,
+    ) -> None:
+        await answer_card(interaction, work, self.refs, what=what, how=how)
+
+    async def run_admin(
+        self,
+        interaction: discord.Interaction,
+        group: str,
+        verb: str,
+        options: dict[str, Any],
+        *,
+        how: Presentation = NEW_MESSAGE,
+    ) -> None:
+        """`/support-admin <group> <verb>` with the options given (None = not given)."""
+        given = {k: _option_text(v) for k, v in options.items() if v is not None}
+        ctx = request_context(interaction)
+        await self.answer(
+            interaction,
+            self.services.router.admin(ctx, group, verb, given),
+            what=f"{group} {verb}",
+            how=how,
+        )
+
+    async def may_moderate(self, interaction: discord.Interaction, group: str, verb: str) -> bool:
+        """Before opening a form: the core's moderator rule, so nobody types a long text only
+        to be refused. When refused, answers with the router's own refusal."""
+        ctx = request_context(interaction)
+        try:
+            await self.services.communities.ensure_for_context(ctx)
+            community = await self.services.communities.get(ctx.community_id)
+        except Exception:
+            log.exception("Checking moderator rights for %s %s failed", group, verb)
+            community = None
+        if (
+            community is not None
+            and not ctx.in_direct_message
+            and is_moderator(community, ctx.actor)
+        ):
+            return True
+        await self.answer(
+            interaction, self.services.router.admin(ctx, group, verb, {}), what=f"{group} {verb}"
+        )
+        return False
+
+    # ---- components and modals ------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type not in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            return
+        parsed = ids.parse_id(str(raw_data(interaction).get("custom_id", "")))
+        if parsed is None:
+            return
+        if interaction.type is discord.InteractionType.modal_submit and parsed.kind in (
+            ids.FORM,
+            ids.FORM_REF,
+        ):
+            await self._submit_form(interaction, parsed)
+            return
+        handler = self.component_handlers.get(parsed.kind)
+        if handler is None:
+            await answer_text(interaction, EXPIRED, what="an old component")
+            return
+        try:
+            await handler(interaction, parsed)
+        except Exception:
+            log.exception("Handling a %s component failed", parsed.kind)
+            if not interaction.response.is_done():
+                await send_card(interaction, SOMETHING_WENT_WRONG, self.refs, what=parsed.kind)
+
+    async def _submit_form(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:
+        form = ids.resolve_form(parsed, self.refs)
+        if form is None:
+            await answer_text(interaction, EXPIRED, what="an expired form")
+            return
+        group, verb, carried = form
+        values = {k: v for k, v in modal_values(raw_data(interaction)).items() if v.strip()}
+        await self.run_admin(interaction, group, verb, {**carried, **values})
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py's default prints the event's arguments' repr, which can name people.
+        log.exception("Unhandled error in Discord event %s", event_method)
+
+
+def _option_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def create_bot(services: Services, **kwargs: Any) -> HavenBot:
+    return HavenBot(services, **kwargs)
+
+
+class DiscordLoginRejected(HavenError):
+    pass
+
+
+# Reconnect backoff for failures discord.py does not retry itself (login, start-up). Discord
+# resets a bot's token after 1000 IDENTIFYs in 24 h, so a crash loop must slow down.
+BACKOFF_START = 2.0
+BACKOFF_MAX = 300.0
+STABLE_AFTER = 120.0
+
+
+async def run_discord(services: Services, **bot_kwargs: Any) -> None:
+    """Serve Discord until cancelled; closes the connection cleanly on the way out."""
+    settings = services.settings
+    if settings.discord_token is None:
+        raise DiscordLoginRejected("DISCORD_TOKEN is not set.", "See .env.example.")
+    apply_endpoint_overrides(settings.discord_api_url, settings.discord_gateway_url)
+    token = settings.discord_token.reveal()
+    delay = BACKOFF_START
+    while True:
+        bot = create_bot(services, **bot_kwargs)
+        started = time.monotonic()
+        try:
+            await bot.start(token)
+            return  # closed on purpose
+        except discord.LoginFailure as error:
+            raise DiscordLoginRejected(
+                "Discord rejected DISCORD_TOKEN.",
+                "Copy the bot token again from the Developer Portal (Bot → Reset Token).",
+            ) from error
+        except (
+            discord.HTTPException,
+            discord.GatewayNotFound,
+            discord.ConnectionClosed,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as error:
+            if time.monotonic() - started > STABLE_AFTER:
+                delay = BACKOFF_START
+            log.warning(
+                "Discord connection failed (%s); retrying in %.0f s", type(error).__name__, delay
+            )
+        finally:
+            if not bot.is_closed():
+                await bot.close()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, BACKOFF_MAX)

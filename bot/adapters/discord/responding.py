@@ -1,0 +1,181 @@
+"""Answering interactions: always, ephemerally, within Discord's 3-second window.
+
+Discord invalidates an interaction 3 s after it is sent (reliability.md §1). Haven answers from
+memory well inside that; if the work is still running after DEFER_AFTER seconds, the answer is
+deferred (ephemeral, fixed at defer time) and sent as a follow-up. Any exception still produces
+an answer (never "The application did not respond") and a log line without user ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import discord
+
+from bot.adapters.discord import component_ids as ids
+from bot.adapters.discord.render import RenderedCard, clip, render_card
+from bot.core.cards import Card
+from bot.core.commands import SOMETHING_WENT_WRONG
+
+log = logging.getLogger(__name__)
+
+DEFER_AFTER = 1.5
+
+# Discord error codes (opcodes-and-status-codes.mdx).
+UNKNOWN_INTERACTION = 10062
+ALREADY_ACKNOWLEDGED = 40060
+INVALID_FORM_BODY = 50035
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """How to show a card: a new ephemeral message, or in place of the message clicked."""
+
+    update: bool = False
+    interactive: bool = True
+    offer_dm_copy: bool = True
+
+
+NEW_MESSAGE = Presentation()
+UPDATE_MESSAGE = Presentation(update=True)
+
+
+async def _within_window(
+    interaction: discord.Interaction, work: Awaitable[Card], update: bool
+) -> Card:
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        if not done and not interaction.response.is_done():
+            # Too slow for the 3 s window: acknowledge now, answer within the token's 15 minutes.
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        return await task
+    finally:
+        if not task.done():
+            # The defer failed: let the work finish (a write must not be cut in half) and keep
+            # its outcome out of "exception never retrieved" noise.
+            task.add_done_callback(_log_orphan)
+
+
+def _log_orphan(task: asyncio.Future[Card]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Work behind an unanswered interaction failed", exc_info=task.exception())
+
+
+async def answer_card(
+    interaction: discord.Interaction,
+    work: Awaitable[Card],
+    store: ids.ShortLivedStore,
+    *,
+    what: str,
+    how: Presentation = NEW_MESSAGE,
+) -> None:
+    """Run `work` and answer with its card; never raises, never leaves Discord waiting.
+
+    `what` names the command in logs ("/support", "message add"): never ids or text.
+    """
+    try:
+        card = await _within_window(interaction, work, how.update)
+    except Exception:
+        log.exception("Answering %s failed", what)
+        card = SOMETHING_WENT_WRONG
+    await send_card(interaction, card, store, what=what, how=how)
+
+
+async def send_card(
+    interaction: discord.Interaction,
+    card: Card,
+    store: ids.ShortLivedStore,
+    *,
+    what: str,
+    how: Presentation = NEW_MESSAGE,
+) -> None:
+    try:
+        rendered = render_card(
+            card, store, interactive=how.interactive, offer_dm_copy=how.offer_dm_copy
+        )
+    except Exception:
+        log.exception("Rendering the answer to %s failed", what)
+        rendered = render_card(SOMETHING_WENT_WRONG, store)
+    try:
+        await _deliver(interaction, rendered, how.update)
+    except discord.HTTPException as error:
+        if error.code in (UNKNOWN_INTERACTION, ALREADY_ACKNOWLEDGED):
+            # Too late or answered elsewhere (a second instance on the same token): never retry.
+            log.warning("Could not answer %s: Discord error %s", what, error.code)
+            return
+        log.error("Discord refused the answer to %s (%s %s)", what, error.status, error.code)
+        await _last_resort(interaction, card, what)
+    except Exception:
+        log.exception("Sending the answer to %s failed", what)
+        await _last_resort(interaction, card, what)
+
+
+async def _deliver(interaction: discord.Interaction, rendered: RenderedCard, update: bool) -> None:
+    if update:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**rendered.edit_kwargs())
+        else:
+            await interaction.response.edit_message(**rendered.edit_kwargs())
+    elif interaction.response.is_done():
+        await interaction.followup.send(**rendered.send_kwargs(), ephemeral=True)
+    else:
+        await interaction.response.send_message(**rendered.send_kwargs(), ephemeral=True)
+
+
+async def _last_resort(interaction: discord.Interaction, card: Card, what: str) -> None:
+    """Plain text, no embed or components: what is left when the rich answer was refused."""
+    text = clip(card.plain_text(), 2000)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except Exception:
+        log.exception("Even the plain answer to %s failed", what)
+
+
+async def answer_text(interaction: discord.Interaction, text: str, *, what: str) -> None:
+    """A short ephemeral sentence (acknowledgements, "your DMs may be closed")."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(clip(text, 2000), ephemeral=True)
+        else:
+            await interaction.response.send_message(clip(text, 2000), ephemeral=True)
+    except discord.HTTPException as error:
+        log.warning("Could not answer %s: Discord error %s", what, error.code)
+
+
+def raw_data(interaction: discord.Interaction) -> Mapping[str, Any]:
+    """The interaction's `data` as a plain mapping (components and modals carry raw JSON)."""
+    return cast("Mapping[str, Any]", interaction.data or {})
+
+
+def selected_values(interaction: discord.Interaction) -> list[str]:
+    return [str(v) for v in raw_data(interaction).get("values") or ()]
+
+
+def modal_values(data: Mapping[str, Any] | None) -> dict[str, str]:
+    """custom_id -> value of every text input in a modal submission (action rows or labels)."""
+    values: dict[str, str] = {}
+
+    def walk(components: Any) -> None:
+        for component in components or ():
+            if not isinstance(component, Mapping):
+                continue
+            if "custom_id" in component and "value" in component:
+                values[str(component["custom_id"])] = str(component["value"] or "")
+            walk(component.get("components"))
+            inner = component.get("component")
+            if isinstance(inner, Mapping):
+                walk([inner])
+
+    walk((data or {}).get("components"))
+    return values

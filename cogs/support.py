@@ -1,0 +1,127 @@
+"""/support on Discord: private support and resources, the topic and region menus, DM copies.
+
+Every answer is ephemeral: only the person who asked sees it, and nobody else can tell they
+asked. Nothing about the person is stored or logged; the request context lives for one call.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord import autocomplete
+from bot.adapters.discord import component_ids as ids
+from bot.adapters.discord.context import request_context
+from bot.adapters.discord.render import render_card
+from bot.adapters.discord.responding import UPDATE_MESSAGE, answer_text, selected_values
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.client import HavenBot
+
+log = logging.getLogger(__name__)
+
+DM_SENT = "Sent. Check your direct messages from Haven."
+DM_CLOSED = (
+    "I couldn't DM you — your DMs may be closed. To allow them: open this server's menu → "
+    "Privacy Settings → turn on Direct Messages. Your answer above stays here for you."
+)
+DM_FAILED = "I couldn't send the DM just now. Please try again in a moment."
+CANNOT_SEND_TO_USER = 50007
+
+
+class SupportCog(commands.Cog):
+    def __init__(self, bot: HavenBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+
+    async def cog_load(self) -> None:
+        handlers = self.bot.component_handlers
+        handlers[ids.TOPIC_SELECT] = self.on_topic_select
+        handlers[ids.REGION_SELECT] = self.on_region_select
+        handlers[ids.DM_COPY] = self.on_dm_copy
+
+    async def cog_unload(self) -> None:
+        for kind in (ids.TOPIC_SELECT, ids.REGION_SELECT, ids.DM_COPY):
+            self.bot.component_handlers.pop(kind, None)
+
+    @app_commands.command(
+        name="support",
+        description="Privately get a supportive message and helplines for your topic and country",
+    )
+    @app_commands.describe(
+        topic="What it's about (leave empty for general support)",
+        region="Your country, for services near you (e.g. GB, IE, US)",
+    )
+    @app_commands.autocomplete(topic=autocomplete.topic, region=autocomplete.region)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def support(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        region: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """Only you see the answer. Nothing about who asked is kept."""
+        ctx = request_context(interaction)
+        await self.bot.answer(
+            interaction, self.services.router.support(ctx, topic, region), what="/support"
+        )
+
+    # ---- components on the answer -------------------------------------------------------
+
+    async def on_topic_select(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:
+        """Another topic from the menu: the answer is replaced in place (still private)."""
+        values = selected_values(interaction)
+        topic = values[0] if values else None
+        region = ids.optional(parsed.parts[0]) if parsed.parts else None
+        ctx = request_context(interaction)
+        await self.bot.answer(
+            interaction,
+            self.services.router.support(ctx, topic, region),
+            what="/support topic menu",
+            how=UPDATE_MESSAGE,
+        )
+
+    async def on_region_select(
+        self, interaction: discord.Interaction, parsed: ids.ParsedId
+    ) -> None:
+        values = selected_values(interaction)
+        region = values[0] if values else None
+        topic = ids.optional(parsed.parts[0]) if parsed.parts else None
+        ctx = request_context(interaction)
+        await self.bot.answer(
+            interaction,
+            self.services.router.support(ctx, topic, region),
+            what="/support region menu",
+            how=UPDATE_MESSAGE,
+        )
+
+    async def on_dm_copy(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:
+        """The same message and resources, by DM, so the person can keep them."""
+        parts = (*parsed.parts, "", "", "")[:3]
+        topic, region, message_key = (ids.optional(p) for p in parts)
+        ctx = request_context(interaction)
+        # Opening the DM channel and sending are two REST calls: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        card = await self.services.router.support(ctx, topic, region, message_key)
+        rendered = render_card(card, self.bot.refs, interactive=False)
+        try:
+            await interaction.user.send(**rendered.send_kwargs())
+        except discord.Forbidden as error:
+            if error.code != CANNOT_SEND_TO_USER:
+                log.warning("DM copy refused by Discord (error %s)", error.code)
+            await answer_text(interaction, DM_CLOSED, what="DM copy")
+            return
+        except discord.HTTPException as error:
+            log.warning("DM copy failed (Discord %s %s)", error.status, error.code)
+            await answer_text(interaction, DM_FAILED, what="DM copy")
+            return
+        await answer_text(interaction, DM_SENT, what="DM copy")
+
+
+async def setup(bot: HavenBot) -> None:
+    await bot.add_cog(SupportCog(bot))
