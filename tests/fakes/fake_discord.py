@@ -43,6 +43,8 @@ from aiohttp import WSMsgType, web
 log = logging.getLogger(__name__)
 
 EPHEMERAL = 1 << 6
+# View Channel, Send Messages, Embed Links, Send Messages in Threads: Haven's invite.
+BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 38)
 DEFAULT_TOKEN = "fake-token"
 
 # Discord's limits (developers/resources/message.mdx, components/reference.mdx,
@@ -373,8 +375,13 @@ class FakeDiscord:
         channels: Iterable[str] = ("general", "resources"),
         roles: Iterable[str] = ("moderators",),
         locale: str = "en-US",
+        bot_permissions: int | None = None,
     ) -> dict[str, Any]:
-        """Create a guild the bot is in (announced at IDENTIFY; use `add_guild` to join later)."""
+        """Create a guild the bot is in (announced at IDENTIFY; use `add_guild` to join later).
+
+        The bot's own member is included (Discord sends it without the members intent), with a
+        managed role carrying `bot_permissions` (by default what `haven invite` asks for).
+        """
         gid = guild_id or snowflake()
         role_list = [
             {
@@ -399,6 +406,17 @@ class FakeDiscord:
                     "permissions": "0",
                 }
             )
+        bot_role = {
+            **role_list[0],
+            "id": snowflake(),
+            "name": "Haven",
+            "managed": True,
+            "position": len(role_list),
+            "permissions": str(BOT_PERMISSIONS if bot_permissions is None else bot_permissions),
+        }
+        role_list.append(bot_role)
+        # @everyone grants nothing here, so the bot's managed role is what decides.
+        role_list[0]["permissions"] = "0"
         channel_list = []
         for position, channel_name in enumerate(channels):
             channel = {
@@ -423,7 +441,7 @@ class FakeDiscord:
             "roles": role_list,
             "channels": channel_list,
             "threads": [],
-            "members": [],
+            "members": [self._member(self.bot_user, 0, [bot_role["id"]])],
             "member_count": 2,
             "large": False,
             "features": [],

@@ -46,6 +46,16 @@ _MESSAGEABLE = (
 )
 
 
+# What a Discord call can fail with; anything else is a bug and propagates.
+_PLATFORM_ERRORS = (
+    discord.HTTPException,
+    discord.RateLimited,  # a 429 longer than max_ratelimit_timeout (not an HTTPException)
+    TimeoutError,
+    aiohttp.ClientError,
+    OSError,
+)
+
+
 class _BotLike(Protocol):
     def get_channel(self, id: int, /) -> object: ...
 
@@ -65,8 +75,6 @@ def nonce_for(idempotency_key: str) -> str:
 
 
 def _retry_after(error: discord.HTTPException) -> float | None:
-    if isinstance(error, discord.RateLimited):
-        return float(error.retry_after)
     header = error.response.headers.get("Retry-After") if error.response is not None else None
     try:
         return float(header) if header is not None else None
@@ -127,7 +135,7 @@ class DiscordPublisher:
                     nonce=nonce_for(idempotency_key),
                     allowed_mentions=discord.AllowedMentions.none(),
                 )
-        except (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError) as error:
+        except _PLATFORM_ERRORS as error:
             failure = classify(error)
             log.warning("Scheduled post to channel %s failed: %s", channel_id, failure.reason)
             raise failure from error
@@ -140,7 +148,7 @@ class DiscordPublisher:
             if channel is None:
                 async with asyncio.timeout(10):
                     channel = await self._bot.fetch_channel(int(channel_id))
-        except (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError) as error:
+        except _PLATFORM_ERRORS as error:
             raise classify(error) from error
         except ValueError as error:
             raise PermanentPublishError("that is not a Discord channel id") from error

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +153,10 @@ async def haven(
         yield bot
     finally:
         await stop_client(bot, task)
+
+
+async def eventually_async(condition: Callable[[], Awaitable[object]], within: float = 5.0) -> None:
+    """`eventually` for a condition that must be awaited (a database read)."""
+    async with asyncio.timeout(within):
+        while not await condition():  # noqa: ASYNC110 - polling another task's side effect
+            await asyncio.sleep(0.01)
