@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.context import SlackDirectory
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
+from bot.core.errors import HavenError
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,14 @@ WEB_API_TIMEOUT_SECONDS = 10
 STARTUP_CHECK_SECONDS = 10.0
 
 
-class SlackStartupError(Exception):
+class SlackStartupError(HavenError):
     """Slack cannot be used with this configuration; the message says what to change."""
 
 
 class _BodyScrubber(logging.Filter):
-    """Removes request bodies from the Bolt log lines that include them."""
+    """Removes request bodies from the Bolt log lines that include them, and drops Bolt's
+    start-up note that SLACK_BOT_TOKEN from the environment is unused (Haven passes the
+    token itself, through the client and the authorize function)."""
 
     _PATTERNS = (
         (re.compile(r"^(Invalid request signature detected).*", re.DOTALL), r"\1 (body withheld)"),
@@ -65,6 +68,8 @@ class _BodyScrubber(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if message.startswith("As you gave `client` as well, `token` will be unused"):
+            return False
         for pattern, replacement in self._PATTERNS:
             if pattern.match(message):
                 record.msg, record.args = pattern.sub(replacement, message), None
