@@ -1415,7 +1415,7 @@ def validate_message(body: Mapping[str, Any]) -> list[str]:
         if len(fields) > EMBED_FIELDS_MAX:
             problems.append(f"embeds[{i}].fields: {len(fields)} > {EMBED_FIELDS_MAX}")
         for j, fld in enumerate(fields):
-            if not fld.get("name") or not fld.get("value"):
+            if not (fld.get("name") or "").strip() or not (fld.get("value") or "").strip():
                 problems.append(f"embeds[{i}].fields[{j}]: name and value are required")
             if len(fld.get("name") or "") > EMBED_FIELD_NAME_MAX:
                 problems.append(f"embeds[{i}].fields[{j}].name > {EMBED_FIELD_NAME_MAX}")
@@ -1457,6 +1457,8 @@ def validate_components(rows: list[Mapping[str, Any]]) -> list[str]:
                 custom_ids.add(cid)
             if comp.get("type") == 2:
                 label = comp.get("label") or ""
+                if not label.strip() and not comp.get("emoji"):
+                    problems.append(f"{where}: a button needs a label or an emoji")
                 if len(label) > BUTTON_LABEL_MAX:
                     problems.append(f"{where}.label: {len(label)} > {BUTTON_LABEL_MAX}")
                 if comp.get("style") == 5:
@@ -1475,6 +1477,8 @@ def validate_components(rows: list[Mapping[str, Any]]) -> list[str]:
                 if len(set(values)) != len(values):
                     problems.append(f"{where}.options: duplicate values")
                 for o in options:
+                    if not (o.get("label") or "").strip() or not o.get("value"):
+                        problems.append(f"{where}.options: label and value are required")
                     for key in ("label", "value", "description"):
                         if len(o.get(key) or "") > SELECT_TEXT_MAX:
                             problems.append(f"{where}.options.{key} > {SELECT_TEXT_MAX}")

@@ -52,6 +52,11 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def label(text: str, limit: int, fallback: str = "—") -> str:
+    """Like clip, for places Discord requires non-empty (field names, button labels)."""
+    return clip(text, limit) or fallback
+
+
 @dataclass
 class RenderedCard:
     embed: discord.Embed
@@ -126,9 +131,9 @@ def build_embed(card: Card) -> discord.Embed:
     fields: list[tuple[str, str, bool]] = []
     for name, value in card.fields:
         shown = value.strip() or "—"
-        fields.append((clip(name, FIELD_NAME_MAX) or "—", clip(shown, FIELD_VALUE_MAX), True))
+        fields.append((label(name, FIELD_NAME_MAX), label(shown, FIELD_VALUE_MAX), True))
     for resource in card.resources:
-        fields.append((clip(resource.title, FIELD_NAME_MAX), _resource_value(resource), False))
+        fields.append((label(resource.title, FIELD_NAME_MAX), _resource_value(resource), False))
     if card.tone is CardTone.ERROR and card.choices:
         values = ", ".join(c.value for c in card.choices)
         fields.append(("Try one of", clip(values, FIELD_VALUE_MAX), False))
@@ -154,7 +159,7 @@ def _select_options(choices: tuple[Choice, ...], current: str | None) -> list[di
         seen.add(value)
         options.append(
             discord.SelectOption(
-                label=clip(choice.label or choice.value, SELECT_TEXT_MAX),
+                label=label(choice.label, SELECT_TEXT_MAX, value),
                 value=value,
                 description=clip(choice.description, SELECT_TEXT_MAX) or None,
             )
@@ -175,7 +180,7 @@ def _link_buttons(card: Card) -> list[discord.ui.Button[discord.ui.View]]:
         buttons.append(
             discord.ui.Button(
                 style=discord.ButtonStyle.link,
-                label=clip(resource.title, BUTTON_LABEL_MAX),
+                label=label(resource.title, BUTTON_LABEL_MAX, resource.domain or "Link"),
                 url=url,
             )
         )
@@ -270,7 +275,7 @@ def _interactive_rows(
     for index, action in enumerate(card.actions[: PER_ROW - len(buttons)]):
         buttons.append(
             discord.ui.Button(
-                label=clip(action.label, BUTTON_LABEL_MAX),
+                label=label(action.label, BUTTON_LABEL_MAX, "Run"),
                 style=discord.ButtonStyle.primary,
                 custom_id=ids.run_id(action.value, store, str(index) if index else ""),
             )

@@ -160,3 +160,16 @@ async def eventually_async(condition: Callable[[], Awaitable[object]], within: f
     async with asyncio.timeout(within):
         while not await condition():  # noqa: ASYNC110 - polling another task's side effect
             await asyncio.sleep(0.01)
+
+
+def components(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every component of a message payload, rows flattened."""
+    return [c for row in message.get("components", []) for c in row["components"]]
+
+
+def component(message: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The component whose custom_id is of `kind` (haven:<kind>:...)."""
+    for found in components(message):
+        if found.get("custom_id", "").startswith(f"haven:{kind}:"):
+            return found
+    raise AssertionError(f"no {kind} component in {components(message)}")

@@ -34,10 +34,8 @@ async def test_join_remove_and_rejoin_keep_the_library(fake: FakeDiscord, haven:
         guild=guild,
         member_permissions=MANAGE_GUILD,
     )
-    key = next(
-        f["value"] for f in (await added.response())["data"]["embeds"][0]["fields"]
-        if f["name"] == "Key"
-    )  # fmt: skip
+    fields = (await added.response())["data"]["embeds"][0]["fields"]
+    key = next(f["value"] for f in fields if f["name"] == "Key")
     schedule = await fake.dispatch_command(
         "support-admin schedule add",
         {"channel": fake.channel_id(guild), "when": "daily 09:00", "topic": "general"},

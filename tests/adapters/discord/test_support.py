@@ -13,7 +13,7 @@ from bot.adapters.discord.commands import TREE_HASH_KEY
 from bot.adapters.discord.render import DM_BUTTON_LABEL
 from bot.services import Services
 from cogs.support import DM_CLOSED, DM_SENT
-from tests.adapters.discord.conftest import start_client, stop_client
+from tests.adapters.discord.conftest import component, components, start_client, stop_client
 from tests.fakes.fake_discord import (
     CHANNEL,
     EPHEMERAL,
@@ -22,18 +22,6 @@ from tests.fakes.fake_discord import (
     FakeDiscord,
     command_size,
 )
-
-
-def components(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for row in message.get("components", []) for c in row["components"]]
-
-
-def find(message: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The component whose custom_id is of `kind` (haven:<kind>:...)."""
-    for component in components(message):
-        if component.get("custom_id", "").startswith(f"haven:{kind}:"):
-            return component
-    raise AssertionError(f"no {kind} component in {components(message)}")
 
 
 async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
@@ -101,10 +89,10 @@ async def test_support_answer_is_private_with_local_resources(
 
     links = [c for c in components(data) if c.get("style") == 5]
     assert links and all(len(c["label"]) <= 80 and len(c["url"]) <= 512 for c in links)
-    topic_menu = find(data, ids.TOPIC_SELECT)
+    topic_menu = component(data, ids.TOPIC_SELECT)
     assert "coming-out" not in [o["value"] for o in topic_menu["options"]]
     assert "crisis" in [o["value"] for o in topic_menu["options"]]
-    dm_button = find(data, ids.DM_COPY)
+    dm_button = component(data, ids.DM_COPY)
     assert dm_button["label"] == DM_BUTTON_LABEL
     assert dm_button["custom_id"].startswith("haven:dm:coming-out:GB:")
 
@@ -132,7 +120,7 @@ async def test_topic_menu_replaces_the_answer_in_place(
     )
     await first.response()
     assert first.message is not None
-    menu = find(first.message, ids.TOPIC_SELECT)
+    menu = component(first.message, ids.TOPIC_SELECT)
     chosen = await fake.dispatch_component(
         first.message, menu["custom_id"], values=["crisis"], guild=guild
     )
@@ -149,7 +137,7 @@ async def test_region_menu_when_no_region_is_known(
     first = await fake.dispatch_command("support", {"topic": "coming-out"}, guild=guild)
     data = (await first.response())["data"]
     assert "Tell me your country" in data["embeds"][0]["description"]
-    menu = find(data, ids.REGION_SELECT)
+    menu = component(data, ids.REGION_SELECT)
     assert 0 < len(menu["options"]) <= 25
     assert first.message is not None
     chosen = await fake.dispatch_component(
@@ -169,7 +157,7 @@ async def test_dm_copy_is_the_same_answer(
     )
     original = (await first.response())["data"]["embeds"][0]
     assert first.message is not None
-    button = find(first.message, ids.DM_COPY)
+    button = component(first.message, ids.DM_COPY)
     pressed = await fake.dispatch_component(
         first.message, button["custom_id"], guild=guild, user=user
     )
