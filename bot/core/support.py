@@ -412,7 +412,13 @@ class SupportService:
                 "Haven is not a crisis service. In an emergency, call your local emergency number."
             )
         region_choices: tuple[Choice, ...] = ()
-        if region is None:
+        if region is None and not private:
+            # A channel post cannot ask one reader for their country: point to the private path.
+            body += (
+                f"\n\nFor services in your country, type /support {topic.slug} with your "
+                "country (for example GB or US). Only you will see the answer."
+            )
+        elif region is None:
             body += "\n\nTell me your country to see services near you."
             if selection.resources:
                 body += " Until then, these international resources can help you find them."
