@@ -139,3 +139,17 @@ async def test_mentions_in_content_are_inert(stack: Stack) -> None:
     assert "@everyone" not in card.body
     assert "<@&" not in card.body and "<!channel>" not in card.body
     assert "everyone" in card.body
+
+
+async def test_channel_post_card_points_to_private_support(stack: Stack) -> None:
+    community_id = stack.ctx().community_id
+    unknown = await stack.support.post_card(community_id, "coming-out", None)
+    assert unknown.region_choices == ()
+    assert "type /support coming-out with your country" in unknown.body
+    assert "Only you can see this" not in unknown.footer
+    await stack.router.admin(stack.ctx(), "settings", "region", {"region": "GB"})
+    local = await stack.support.post_card(community_id, "coming-out", None)
+    assert local.region == "GB"
+    assert "GB Peer Line" in titles(local)
+    by_key = await stack.support.post_card(community_id, None, "crisis-1")
+    assert by_key.topic == "crisis" and by_key.message_key == "crisis-1"
