@@ -83,6 +83,10 @@ class HavenBot(commands.Bot):
         publish_timeout: float | None = None,
         extensions: tuple[str, ...] = EXTENSIONS,
     ) -> None:
+        # Haven never joins voice: discord.py's "PyNaCl/davey is not installed" warnings would
+        # only send operators looking for a problem that does not exist.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
