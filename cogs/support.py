@@ -16,7 +16,6 @@ from discord.ext import commands
 from bot.adapters.discord import autocomplete
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.context import request_context
-from bot.adapters.discord.render import render_card
 from bot.adapters.discord.responding import UPDATE_MESSAGE, answer_text, selected_values
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ class SupportCog(commands.Cog):
         # Opening the DM channel and sending are two REST calls: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         card = await self.services.router.support(ctx, topic, region, message_key)
-        rendered = render_card(card, self.bot.refs, interactive=False)
+        rendered = self.bot.renderer.render(card, interactive=False)
         try:
             await interaction.user.send(**rendered.send_kwargs())
         except discord.Forbidden as error:

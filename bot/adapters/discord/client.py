@@ -27,6 +27,7 @@ from bot.adapters.discord.commands import build_admin_group, sync_if_changed
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
 from bot.adapters.discord.publisher import DiscordPublisher
+from bot.adapters.discord.render import CardRenderer
 from bot.adapters.discord.responding import (
     NEW_MESSAGE,
     Presentation,
@@ -70,7 +71,7 @@ class HavenTree(app_commands.CommandTree["HavenBot"]):
         log.error("/%s failed", command, exc_info=original)
         bot = interaction.client
         if isinstance(bot, HavenBot) and not interaction.response.is_done():
-            await send_card(interaction, SOMETHING_WENT_WRONG, bot.refs, what=f"/{command}")
+            await send_card(interaction, SOMETHING_WENT_WRONG, bot.renderer, what=f"/{command}")
 
 
 class HavenBot(commands.Bot):
@@ -111,6 +112,7 @@ class HavenBot(commands.Bot):
             else DiscordPublisher(self, timeout=publish_timeout)
         )
         self.refs = ids.ShortLivedStore()
+        self.renderer = CardRenderer(self.refs)
         self.admin_group = build_admin_group()
         self.component_handlers: dict[str, ComponentHandler] = {}
         self._extensions = extensions
@@ -154,7 +156,7 @@ class HavenBot(commands.Bot):
         what: str,
         how: Presentation = NEW_MESSAGE,
     ) -> None:
-        await answer_card(interaction, work, self.refs, what=what, how=how)
+        await answer_card(interaction, work, self.renderer, what=what, how=how)
 
     async def run_admin(
         self,
@@ -222,7 +224,7 @@ class HavenBot(commands.Bot):
         except Exception:
             log.exception("Handling a %s component failed", parsed.kind)
             if not interaction.response.is_done():
-                await send_card(interaction, SOMETHING_WENT_WRONG, self.refs, what=parsed.kind)
+                await send_card(interaction, SOMETHING_WENT_WRONG, self.renderer, what=parsed.kind)
 
     async def _submit_form(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:
         form = ids.resolve_form(parsed, self.refs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,6 +300,40 @@ def _interactive_rows(
             )
     rows.append(buttons)
     return rows
+
+
+class CardRenderer:
+    """render_card with a small cache: the same card (same message, topic, region and
+    resources, which is most /support answers) reuses its finished embed and view.
+
+    Safe because a sent embed or stopped view is never modified. Cards with a file (a stream,
+    read once) or with page/action buttons (which may hold expiring tokens) are always built.
+    """
+
+    def __init__(self, store: ids.ShortLivedStore, capacity: int = 256) -> None:
+        self.store = store
+        self._capacity = capacity
+        self._cache: OrderedDict[tuple[Card, bool, bool], RenderedCard] = OrderedDict()
+
+    def render(
+        self, card: Card, *, interactive: bool = True, offer_dm_copy: bool = True
+    ) -> RenderedCard:
+        if card.attachment is not None or card.page is not None or card.actions:
+            return render_card(
+                card, self.store, interactive=interactive, offer_dm_copy=offer_dm_copy
+            )
+        key = (card, interactive, offer_dm_copy)
+        found = self._cache.get(key)
+        if found is not None:
+            self._cache.move_to_end(key)
+            return found
+        rendered = render_card(
+            card, self.store, interactive=interactive, offer_dm_copy=offer_dm_copy
+        )
+        self._cache[key] = rendered
+        if len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        return rendered
 
 
 def plain_message(text: str) -> str:

@@ -16,8 +16,7 @@ from typing import Any, cast
 
 import discord
 
-from bot.adapters.discord import component_ids as ids
-from bot.adapters.discord.render import RenderedCard, clip, render_card
+from bot.adapters.discord.render import CardRenderer, RenderedCard, clip
 from bot.core.cards import Card
 from bot.core.commands import SOMETHING_WENT_WRONG
 
@@ -47,32 +46,37 @@ UPDATE_MESSAGE = Presentation(update=True)
 async def _within_window(
     interaction: discord.Interaction, work: Awaitable[Card], update: bool
 ) -> Card:
-    task = asyncio.ensure_future(work)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-        if not done and not interaction.response.is_done():
-            # Too slow for the 3 s window: acknowledge now, answer within the token's 15 minutes.
+    """Await `work`; if it is still running after DEFER_AFTER seconds, defer the answer.
+
+    A timer rather than a task per request: the work runs in the handler's own task, and the
+    defer (a REST call) only starts if it is needed.
+    """
+    deferring: list[asyncio.Future[Any]] = []
+
+    def defer() -> None:
+        if not interaction.response.is_done():
+            # Too slow for the 3 s window: acknowledge now, answer within the token's 15 min.
             if update:
-                await interaction.response.defer()
+                deferring.append(asyncio.ensure_future(interaction.response.defer()))
             else:
-                await interaction.response.defer(ephemeral=True, thinking=True)
-        return await task
+                deferring.append(
+                    asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+                )
+
+    timer = asyncio.get_running_loop().call_later(DEFER_AFTER, defer)
+    try:
+        return await work
     finally:
-        if not task.done():
-            # The defer failed: let the work finish (a write must not be cut in half) and keep
-            # its outcome out of "exception never retrieved" noise.
-            task.add_done_callback(_log_orphan)
-
-
-def _log_orphan(task: asyncio.Future[Card]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Work behind an unanswered interaction failed", exc_info=task.exception())
+        timer.cancel()
+        if deferring:
+            # The answer must know whether the defer went out (then it is a follow-up).
+            await deferring[0]
 
 
 async def answer_card(
     interaction: discord.Interaction,
     work: Awaitable[Card],
-    store: ids.ShortLivedStore,
+    renderer: CardRenderer,
     *,
     what: str,
     how: Presentation = NEW_MESSAGE,
@@ -86,24 +90,24 @@ async def answer_card(
     except Exception:
         log.exception("Answering %s failed", what)
         card = SOMETHING_WENT_WRONG
-    await send_card(interaction, card, store, what=what, how=how)
+    await send_card(interaction, card, renderer, what=what, how=how)
 
 
 async def send_card(
     interaction: discord.Interaction,
     card: Card,
-    store: ids.ShortLivedStore,
+    renderer: CardRenderer,
     *,
     what: str,
     how: Presentation = NEW_MESSAGE,
 ) -> None:
     try:
-        rendered = render_card(
-            card, store, interactive=how.interactive, offer_dm_copy=how.offer_dm_copy
+        rendered = renderer.render(
+            card, interactive=how.interactive, offer_dm_copy=how.offer_dm_copy
         )
     except Exception:
         log.exception("Rendering the answer to %s failed", what)
-        rendered = render_card(SOMETHING_WENT_WRONG, store)
+        rendered = renderer.render(SOMETHING_WENT_WRONG)
     try:
         await _deliver(interaction, rendered, how.update)
     except discord.HTTPException as error:
