@@ -17,6 +17,7 @@ action buttons carry the command line to run.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -58,12 +59,17 @@ _TONE_PREFIX = {
     CardTone.SUPPORT: "",
 }
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
 
 def escape(text: str) -> str:
     """Slack's three control characters as entities: the text shows exactly as written."""
-    return text.translate(_ESCAPES)
+    # str.replace is several times faster than translate here, and this runs on every answer.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -72,7 +78,8 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _truncate(text, limit) or " ", "emoji": True}
+    # `emoji` defaults to true: leaving it out keeps every answer smaller.
+    return {"type": "plain_text", "text": _truncate(text, limit) or " "}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -89,6 +96,11 @@ def split_escaped(text: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:
     Cuts fall on paragraph, line or word boundaries where possible and never inside an entity,
     so no piece ends with half of `&amp;`.
     """
+    escaped_whole = escape(text)
+    if len(escaped_whole) <= limit:
+        # The common case (every /support answer): one piece, no tokenising.
+        whole = escaped_whole.strip("\n ")
+        return [whole] if whole else []
     pieces: list[str] = []
     current: list[str] = []
     size = 0
@@ -153,6 +165,10 @@ def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]
         lines.append(f"{escape(contact.label)}: {shown}" if contact.label else shown)
     if resource.hours:
         lines.append(f"Hours: {escape(resource.hours)}")
+    if resource.last_verified:
+        # In the section, not a context block of its own: the answer is sent in the ack, and
+        # every block costs bytes and encoding time there.
+        lines.append(f"_{escape(resource.last_verified)}_")
     text = "\n".join(lines)
     button = {
         "type": "button",
@@ -167,8 +183,6 @@ def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]
         # Validation keeps resources far below this; split rather than fail if it ever grows.
         blocks = [{"type": "section", "text": _mrkdwn(piece)} for piece in _split_lines(text)]
         blocks[0]["accessory"] = button
-    if resource.last_verified:
-        blocks.append({"type": "context", "elements": [_mrkdwn(escape(resource.last_verified))]})
     return blocks
 
 
@@ -235,26 +249,22 @@ def _select(action_id: str, placeholder: str, options: list[dict[str, Any]]) -> 
 
 
 def state_value(topic: str | None, region: str | None, message_key: str | None = None) -> str:
-    """What a support card's controls carry: enough to rebuild or switch the card."""
-    return json.dumps(
-        {"t": topic or "", "r": region or "", "k": message_key or ""}, separators=(",", ":")
-    )
+    """What a support card's controls carry: enough to rebuild or switch the card.
+
+    `topic|region|key`: slugs, region codes and keys never contain `|` (validation allows
+    letters, digits and dashes), and this is built for every option of every answer, so it is
+    kept cheaper than JSON."""
+    return f"{topic or ''}|{region or ''}|{message_key or ''}"
 
 
 def read_state_value(value: str) -> tuple[str | None, str | None, str | None]:
-    """(topic, region, message key) from `state_value`; Nones for anything unreadable."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
+    """(topic, region, message key) from `state_value`; Nones for anything missing. The parts
+    are only ever passed back to the core, which validates them like typed input."""
+    parts = value.split("|")
+    if len(parts) != 3:
         return None, None, None
-    if not isinstance(data, dict):
-        return None, None, None
-
-    def _get(name: str) -> str | None:
-        item = data.get(name)
-        return item if isinstance(item, str) and item else None
-
-    return _get("t"), _get("r"), _get("k")
+    topic, region, key = (part.strip() or None for part in parts)
+    return topic, region, key
 
 
 def _support_controls(card: Card, *, dm_copy: bool) -> list[dict[str, Any]]:
@@ -416,6 +426,9 @@ def block_text_size(block: Any) -> int:
 
 def pack_blocks(blocks: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Group blocks into messages of at most 50 blocks and MESSAGE_TEXT_BUDGET characters."""
+    if len(blocks) <= MESSAGE_BLOCKS_MAX and len(json.dumps(blocks)) <= MESSAGE_TEXT_BUDGET:
+        # The serialised size bounds the text size: one message, no walk over every block.
+        return [list(blocks)]
     messages: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     size = 0
@@ -443,21 +456,32 @@ class SlackMessage:
 
 
 def fallback_text(card: Card) -> str:
-    pieces = split_escaped(card.plain_text(), FALLBACK_TEXT_LIMIT)
+    text = card.plain_text()
+    # Only the first piece is used: cut the raw text first so a huge card is not tokenised.
+    pieces = split_escaped(text[: FALLBACK_TEXT_LIMIT + 1], FALLBACK_TEXT_LIMIT)
     return pieces[0] if pieces else escape(card.title) or " "
 
 
 def render_card(
     card: Card, *, dm_copy: bool = False, interactive: bool = True
 ) -> list[SlackMessage]:
-    """The card as one or more messages, in order; the first is the one to answer with."""
+    """The card as one or more messages, in order; the first is the one to answer with.
+
+    The messages are shared between equal cards: callers must not modify them."""
+    return list(_render(card, dm_copy, interactive))
+
+
+# Cards are immutable and hold no personal data, and /support answers repeat (a topic, region
+# and rotated message), so rendering is memoised: it is most of the adapter's per-answer cost.
+@functools.lru_cache(maxsize=512)
+def _render(card: Card, dm_copy: bool, interactive: bool) -> tuple[SlackMessage, ...]:
     groups = pack_blocks(card_blocks(card, dm_copy=dm_copy, interactive=interactive))
     first_text = fallback_text(card)
     more = f"{escape(_truncate(card.title, 200))} (continued)"
-    return [
+    return tuple(
         SlackMessage(text=first_text if index == 0 else more, blocks=group)
         for index, group in enumerate(groups)
-    ]
+    )
 
 
 def iter_texts(blocks: Sequence[dict[str, Any]]) -> Iterator[tuple[str, str]]:

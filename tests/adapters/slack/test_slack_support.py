@@ -60,7 +60,7 @@ async def test_support_is_answered_in_the_ack_privately_everywhere(
     assert answer["response_type"] == "ephemeral"
     assert answer["blocks"][0] == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "Coming out", "emoji": True},
+        "text": {"type": "plain_text", "text": "Coming out"},
     }
     assert "Only you can see this." in _texts(answer)
     assert any(block.get("accessory", {}).get("url") for block in answer["blocks"])
