@@ -193,6 +193,32 @@ async def check_token(client: AsyncWebClient) -> str:
     return str(response.get("team") or response.get("team_id") or "")
 
 
+async def open_socket_url(client: AsyncWebClient, app_token: str) -> str:
+    """apps.connections.open once, so a wrong app-level token stops start-up with a sentence
+    (the SDK's own connect loop would log and retry it forever)."""
+    try:
+        response = await asyncio.wait_for(
+            client.apps_connections_open(app_token=app_token), STARTUP_CHECK_SECONDS
+        )
+    except SlackApiError as error:
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        code = str(data.get("error") or error.response.status_code)
+        if code in PERMANENT_ERRORS or code in ("not_allowed_token_type", "invalid_token"):
+            raise SlackStartupError(
+                f"Slack rejected SLACK_APP_TOKEN ({code}). Create an app-level token with the "
+                "connections:write scope (Basic Information -> App-Level Tokens; it starts with "
+                "xapp-), and turn on Socket Mode for the app."
+            ) from None
+        log.warning("Socket Mode URL request failed (%s); the client will retry", code)
+        return ""
+    except (SlackClientError, OSError, TimeoutError) as error:
+        log.warning(
+            "Socket Mode URL request failed (%s); the client will retry", type(error).__name__
+        )
+        return ""
+    return str(response.get("url") or "")
+
+
 async def run_slack(services: Services) -> None:
     """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http."""
     runtime = assemble(services)
@@ -220,9 +246,11 @@ async def run_slack(services: Services) -> None:
                     "SLACK_APP_TOKEN (xapp-...) is required for Socket Mode; "
                     "or set SLACK_MODE=http with SLACK_SIGNING_SECRET."
                 )
-            handler = AsyncSocketModeHandler(
-                runtime.app, app_token=settings.slack_app_token.reveal()
-            )
+            app_token = settings.slack_app_token.reveal()
+            url = await open_socket_url(runtime.app.client, app_token)
+            handler = AsyncSocketModeHandler(runtime.app, app_token=app_token)
+            if url:
+                handler.client.wss_uri = url  # use the URL just issued; no second request
             await handler.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: connected over Socket Mode%s", f" to {team}" if team else "")
         await asyncio.Event().wait()

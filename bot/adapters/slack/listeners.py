@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -108,6 +109,22 @@ def _slack_error(error: BaseException) -> str:
         data = error.response.data if isinstance(error.response.data, dict) else {}
         return str(data.get("error") or f"HTTP {error.response.status_code}")
     return type(error).__name__
+
+
+async def _reply(respond: AsyncRespond, **message: Any) -> None:
+    """A follow-up through the response_url; refused or unreachable, it is dropped with a log
+    line. Never re-sent another way: a public post could show who asked (reliability.md §7
+    row 36), and chat.postEphemeral fails where Haven is not a member."""
+    try:
+        response = await respond(**message)
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        log.warning("A response_url follow-up could not be sent (%s)", type(error).__name__)
+        return
+    if response.status_code != 200:
+        log.warning(
+            "Slack refused a response_url follow-up (HTTP %d: used up or expired); dropped",
+            response.status_code,
+        )
 
 
 def _bare_modal_request(text: str) -> tuple[str, str, str | None] | None:
@@ -215,7 +232,8 @@ class SlackListeners:
 
         async def rest() -> None:
             for message in messages[1:]:
-                await respond(
+                await _reply(
+                    respond,
                     text=message.text,
                     blocks=message.blocks,
                     response_type="ephemeral",
@@ -341,7 +359,8 @@ class SlackListeners:
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
                 why = _slack_error(error)
                 log.warning("Sending an export file failed (%s)", why)
-                await respond(
+                await _reply(
+                    respond,
                     text=f"I couldn't send {attachment.filename} to your DMs ({why}). "
                     "`haven pack export` on the server gives the same file.",
                     response_type="ephemeral",
@@ -372,7 +391,8 @@ class SlackListeners:
         async def switch() -> None:
             card = await self._services.router.support(request_context(body), topic, region)
             message = render_card(card, dm_copy=True)[0]
-            await respond(
+            await _reply(
+                respond,
                 text=message.text,
                 blocks=message.blocks,
                 response_type="ephemeral",
@@ -397,7 +417,7 @@ class SlackListeners:
                 request_context(body), topic, region, message_key=key
             )
             if card.tone is CardTone.ERROR:
-                await respond(text=card.plain_text(), response_type="ephemeral")
+                await _reply(respond, text=card.plain_text(), response_type="ephemeral")
                 return
             try:
                 opened = await client.conversations_open(users=user_of(body))
@@ -413,13 +433,15 @@ class SlackListeners:
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
                 why = _slack_error(error)
                 log.warning("A DM copy could not be sent (%s)", why)
-                await respond(
+                await _reply(
+                    respond,
                     text=_PRIVATE_DM_FAILED.format(why=f" (Slack said {why})"),
                     response_type="ephemeral",
                     replace_original=False,
                 )
                 return
-            await respond(
+            await _reply(
+                respond,
                 text="Sent: you'll find a copy in your direct messages with Haven.",
                 response_type="ephemeral",
                 replace_original=False,
@@ -437,14 +459,16 @@ class SlackListeners:
             ctx = await self._context_for_line(body, line)
             card = await self._services.router.run_text(ctx, line)
             messages = render_card(card)
-            await respond(
+            await _reply(
+                respond,
                 text=messages[0].text,
                 blocks=messages[0].blocks,
                 response_type="ephemeral",
                 replace_original=True,
             )
             for message in messages[1:]:
-                await respond(
+                await _reply(
+                    respond,
                     text=message.text,
                     blocks=message.blocks,
                     response_type="ephemeral",
