@@ -285,3 +285,44 @@ def test_long_command_lines_go_through_the_store() -> None:
         "add",
         {"phone": "1" * 80, "hours": "24/7"},
     )
+
+
+async def test_admin_autocomplete(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    keys = await fake.dispatch_autocomplete(
+        "support-admin message show",
+        {"key": "own-pace"},
+        "key",
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    choices = (await keys.response())["data"]["choices"]
+    assert [c["value"] for c in choices] == ["coming-out-own-pace"]
+    assert all(len(c["name"]) <= 100 for c in choices)
+
+    # Keys are offered to moderators only.
+    hidden = await fake.dispatch_autocomplete(
+        "support-admin message show", {"key": ""}, "key", guild=guild, member_permissions=0
+    )
+    assert (await hidden.response())["data"]["choices"] == []
+
+    topics = await fake.dispatch_autocomplete(
+        "support-admin message add",
+        {"topics": "coming-out, cri"},
+        "topics",
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    values = [c["value"] for c in (await topics.response())["data"]["choices"]]
+    assert values == ["coming-out, crisis"]
+
+    zones = await fake.dispatch_autocomplete(
+        "support-admin settings timezone",
+        {"timezone": "london"},
+        "timezone",
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    zone_values = [c["value"] for c in (await zones.response())["data"]["choices"]]
+    assert "Europe/London" in zone_values and len(zone_values) <= 25

@@ -257,3 +257,24 @@ async def test_tree_synced_only_when_it_changed(
     task = await start_client(bot)
     await stop_client(bot, task)
     assert len(fake.requests_to("PUT", r"/applications/\d+/commands$")) == 2
+
+
+async def test_an_exception_outside_the_work_is_answered_by_the_tree(
+    fake: FakeDiscord,
+    haven: HavenBot,
+    guild: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    log_guard: Any,
+) -> None:
+    import sys
+
+    def broken(interaction: Any) -> Any:
+        raise RuntimeError("context exploded")
+
+    # The module the bot loaded as an extension (load_extension imports it afresh).
+    monkeypatch.setattr(sys.modules["cogs.support"], "request_context", broken)
+    log_guard.expect_error(r"^/support failed$")
+    handle = await fake.dispatch_command("support", {"topic": "crisis"}, guild=guild)
+    data = (await handle.response())["data"]
+    assert data["flags"] & EPHEMERAL
+    assert data["embeds"][0]["title"] == "Something went wrong on our side"
