@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "post-scheduler"
 # Retry delays for transient failures without a retry-after, attempt 2, 3, ... (capped).
 DEFAULT_BACKOFF: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+# Outcomes are written in batches: at most this many, or this long after the first. Until
+# then a slot stays `claimed`, which a restart retries with the same key.
+FLUSH_BATCH = 50
+FLUSH_DELAY_SECONDS = 0.2
 
 ChannelKey = tuple[Platform, str]
 Sleep = Callable[[float], Awaitable[None]]
@@ -121,6 +125,7 @@ class PostScheduler:
         self._standby_retry = standby_retry_seconds
         self._idle_seconds = idle_seconds
         self._max_pending = max_pending
+        self._claim_batch = max(1, min(50, max_pending // 10))
         self._publish_timeout = publish_timeout
         self._backoff = tuple(backoff) or DEFAULT_BACKOFF
         self._pacers: dict[Platform, ChannelPacer] = default_pacers(pacing)
@@ -134,12 +139,17 @@ class PostScheduler:
 
     def _reset_state(self) -> None:
         self._queues: dict[ChannelKey, deque[_Job]] = {}
-        self._ready: list[tuple[float, int, ChannelKey]] = []
+        # Per platform, channels with queued posts by when they may go next: a platform's
+        # global budget is checked once per post, not once per waiting channel.
+        self._ready: dict[Platform, list[tuple[float, int, ChannelKey]]] = {}
         self._in_ready: set[ChannelKey] = set()
         self._busy: set[ChannelKey] = set()
         self._jobs: dict[int, _Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: list[SlotOutcome] = []
+        self._outcomes_since = 0.0
+        self._next_due: int | None = None
+        self._due_stale = True
         self._seq = 0
 
     # ---- public --------------------------------------------------------------------
@@ -218,9 +228,15 @@ class PostScheduler:
             if not await self._keep_lease(now):
                 return
             try:
-                await self._flush_outcomes(now)
+                if self._outcomes and (
+                    len(self._outcomes) >= FLUSH_BATCH
+                    or now >= self._outcomes_since + FLUSH_DELAY_SECONDS
+                    or not self._jobs
+                ):
+                    await self._flush_outcomes(now)
                 if self._changed:
                     self._changed = False
+                    self._due_stale = True
                     await self._drop_inactive()
                 next_due = await self._claim(now)
             except Exception as error:
@@ -230,12 +246,13 @@ class PostScheduler:
                 continue
             self._dispatch(now)
             wake_at = min(now + self._idle_seconds, self._next_heartbeat)
-            if self._ready:
-                wake_at = min(wake_at, self._ready[0][0])
+            ready_at = self._next_dispatch(now)
+            if ready_at is not None:
+                wake_at = min(wake_at, ready_at)
             if next_due is not None:
                 wake_at = min(wake_at, float(next_due))
             if self._outcomes:
-                wake_at = now
+                wake_at = min(wake_at, self._outcomes_since + FLUSH_DELAY_SECONDS)
             await self._wait(wake_at - now)
 
     async def _keep_lease(self, now: float) -> bool:
@@ -264,6 +281,7 @@ class PostScheduler:
             return False
         self._lease_expires = now + self._lease_seconds
         self._next_heartbeat = now + self._heartbeat_seconds
+        self._due_stale = True  # another process may have added or changed schedules
         return True
 
     async def _wait(self, delay: float) -> None:
@@ -272,6 +290,9 @@ class PostScheduler:
         if delay <= 0:
             await asyncio.sleep(0)
             return
+        # Clocks tick in microseconds: a sub-millisecond wait could leave "now" unchanged and
+        # the loop spinning on a post that is due a hair later.
+        delay = max(delay, 0.001)
         sleeper = asyncio.ensure_future(self._sleep(delay))
         waker = asyncio.ensure_future(self._wake_event.wait())
         try:
@@ -333,13 +354,20 @@ class PostScheduler:
         """Claim due slots while there is room; returns when to look again (None: only when
         woken, e.g. by a post finishing)."""
         now_i = int(now)
-        next_due = await self._store.next_due_at(exclude=self._jobs.keys())
+        capacity = self._max_pending - len(self._jobs)
+        if capacity < self._claim_batch and self._jobs:
+            # Claim in batches while a backlog drains (one transaction per batch, not per
+            # post); a post finishing wakes us to look again.
+            return None
+        # The earliest due time is cached: only this loop advances schedules, and moderators'
+        # changes arrive through wake(). It is read again after a claim, on a wake, on every
+        # heartbeat (changes made by another process), and once it is due.
+        if self._due_stale or (self._next_due is not None and self._next_due <= now_i):
+            self._next_due = await self._store.next_due_at()
+            self._due_stale = False
+        next_due = self._next_due
         if next_due is None or next_due > now_i:
             return next_due
-        capacity = self._max_pending - len(self._jobs)
-        if capacity <= 0:
-            return None
-
         def plan(schedule: Schedule) -> SlotPlan:
             try:
                 recurrence = None if schedule.one_shot else recurrence_for(schedule)
@@ -359,9 +387,12 @@ class PostScheduler:
         for slot in claimed:
             self._enqueue(slot, now)
         self.stats.claimed += len(claimed)
-        if len(claimed) >= capacity:
-            return now_i  # more may be due: look again once there is room
-        return await self._store.next_due_at(exclude=self._jobs.keys())
+        self._next_due = await self._store.next_due_at()
+        if self._next_due is not None and self._next_due <= now_i:
+            # Still due: more than fitted (we look again when there is room), or schedules
+            # whose previous slot is still being posted (we look again when it finishes).
+            return None
+        return self._next_due
 
     def _enqueue(self, claimed: ClaimedSlot, now: float) -> None:
         schedule = claimed.schedule
@@ -406,38 +437,54 @@ class PostScheduler:
 
     def _push(self, key: ChannelKey, at: float) -> None:
         self._seq += 1
-        heapq.heappush(self._ready, (at, self._seq, key))
+        heapq.heappush(self._ready.setdefault(key[0], []), (at, self._seq, key))
         self._in_ready.add(key)
+
+    def _next_dispatch(self, now: float) -> float | None:
+        """When the next queued post may go, on any platform."""
+        soonest: float | None = None
+        for platform, heap in self._ready.items():
+            if not heap:
+                continue
+            at = heap[0][0]
+            pacer = self._pacers.get(platform)
+            if pacer is not None:
+                at = max(at, pacer.global_earliest(now))
+            soonest = at if soonest is None else min(soonest, at)
+        return soonest
 
     def _dispatch(self, now: float) -> None:
         """Start every post whose channel and platform budget allow it now."""
-        while self._ready and self._ready[0][0] <= now:
-            _, _, key = heapq.heappop(self._ready)
-            self._in_ready.discard(key)
-            if key in self._busy:
-                continue
-            queue = self._queues.get(key)
-            if not queue:
-                self._queues.pop(key, None)
-                continue
-            job = queue[0]
-            pacer = self._pacers.get(key[0])
-            at = max(job.not_before, pacer.earliest(key[1], now) if pacer else now)
-            if at > job.deadline:
+        for platform, heap in self._ready.items():
+            pacer = self._pacers.get(platform)
+            while heap and heap[0][0] <= now:
+                if pacer is not None and pacer.global_earliest(now) > now:
+                    break  # the platform's budget is spent for now; every channel waits
+                _, _, key = heapq.heappop(heap)
+                self._in_ready.discard(key)
+                if key in self._busy:
+                    continue
+                queue = self._queues.get(key)
+                if not queue:
+                    self._queues.pop(key, None)
+                    continue
+                job = queue[0]
+                at = max(job.not_before, pacer.earliest(key[1], now) if pacer else now)
+                if at > job.deadline:
+                    queue.popleft()
+                    self._expire(job)
+                    self._schedule_channel(key, now)
+                    continue
+                if at > now:
+                    self._push(key, at)
+                    continue
+                if pacer is not None:
+                    pacer.take(key[1], now)
                 queue.popleft()
-                self._expire(job)
-                self._schedule_channel(key, now)
-                continue
-            if at > now:
-                self._push(key, at)
-                continue
-            if pacer is not None:
-                pacer.take(key[1], now)
-            queue.popleft()
-            self._busy.add(key)
-            task = asyncio.create_task(self._post(job), name=f"post-{job.schedule.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+                self._busy.add(key)
+                task = asyncio.create_task(self._post(job), name=f"post-{job.schedule.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     def _expire(self, job: _Job) -> None:
         grace = describe_duration(job.schedule.grace_seconds)
@@ -570,6 +617,8 @@ class PostScheduler:
     ) -> None:
         if self._jobs.get(job.schedule.id) is job:
             del self._jobs[job.schedule.id]
+        if not self._outcomes:
+            self._outcomes_since = self._now()
         self._outcomes.append(
             SlotOutcome(
                 schedule_id=job.schedule.id,

@@ -98,6 +98,10 @@ class ChannelPacer:
             self._channels[channel_id] = limiter
         return limiter
 
+    def global_earliest(self, now: float) -> float:
+        """When the platform-wide budget allows the next post (at or after `now`)."""
+        return self._global.earliest(now) if self._global is not None else now
+
     def earliest(self, channel_id: str, now: float) -> float:
         """When the next post to `channel_id` may go (at or after `now`)."""
         when = now

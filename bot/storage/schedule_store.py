@@ -143,6 +143,33 @@ class SqliteScheduleStore:
             )
         return _schedule(next(iter(rows)))
 
+    async def insert_many(self, news: Sequence[NewSchedule]) -> None:
+        """Bulk load without audit entries: benchmarks and tests only."""
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO schedules (community_id, platform, channel_id, channel_label, topic,"
+                " message_key, when_text, timezone, one_shot, next_run_at, grace_seconds,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        n.community_id,
+                        n.platform.value,
+                        n.channel_id,
+                        n.channel_label,
+                        n.topic,
+                        n.message_key,
+                        n.when_text,
+                        n.timezone,
+                        int(n.one_shot),
+                        n.next_run_at,
+                        n.grace_seconds,
+                        n.created_by,
+                        n.created_at,
+                    )
+                    for n in news
+                ],
+            )
+
     async def get(self, schedule_id: int) -> Schedule | None:
         row = await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
@@ -241,22 +268,11 @@ class SqliteScheduleStore:
 
     # ---- scheduler side -------------------------------------------------------------
 
-    async def next_due_at(self, exclude: Collection[int] = ()) -> int | None:
-        """The earliest next run of any active schedule not in `exclude` (schedules whose
-        previous slot is still being posted): an ordered walk of the partial index."""
-        if not exclude:
-            row = await self._db.fetch_one(
-                "SELECT min(next_run_at) FROM schedules"
-                " WHERE paused = 0 AND next_run_at IS NOT NULL"
-            )
-        else:
-            row = await self._db.fetch_one(
-                "SELECT next_run_at FROM schedules"
-                " WHERE paused = 0 AND next_run_at IS NOT NULL"
-                " AND id NOT IN (SELECT value FROM json_each(?))"
-                " ORDER BY next_run_at LIMIT 1",
-                (json.dumps(list(exclude)),),
-            )
+    async def next_due_at(self) -> int | None:
+        """The earliest next run of any active schedule (one lookup in the partial index)."""
+        row = await self._db.fetch_one(
+            "SELECT min(next_run_at) FROM schedules WHERE paused = 0 AND next_run_at IS NOT NULL"
+        )
         return None if row is None or row[0] is None else int(row[0])
 
     async def active_ids(self, schedule_ids: Collection[int]) -> set[int]:
@@ -294,10 +310,11 @@ class SqliteScheduleStore:
             rows = await conn.execute_fetchall(
                 f"SELECT {_COLUMNS} FROM schedules"
                 " WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?"
+                " AND id NOT IN (SELECT value FROM json_each(?))"
                 " ORDER BY next_run_at LIMIT ?",
-                (now, limit + len(skip)),
+                (now, json.dumps(list(skip)), limit),
             )
-            schedules = [_schedule(row) for row in rows if row["id"] not in skip][:limit]
+            schedules = [_schedule(row) for row in rows]
             if not schedules:
                 return []
             plans = [(schedule, plan(schedule)) for schedule in schedules]

@@ -1,0 +1,719 @@
+"""PostScheduler end to end on simulated time: real SQLite, real migrations, recording publishers.
+
+Each test states one guarantee of issue 3 and fails if the engine broke it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.core.cards import Card
+from bot.core.models import Platform
+from bot.core.pacing import PacingPolicy
+from bot.core.publishing import PermanentPublishError, Publisher, TransientPublishError
+from bot.core.recurrence import parse_when, restore_when
+from bot.core.schedules import (
+    NewSchedule,
+    SlotPlan,
+    SlotStatus,
+    default_grace_seconds,
+    epoch,
+    from_epoch,
+    idempotency_key,
+)
+from bot.scheduler import LEASE_NAME, PostScheduler
+from bot.storage.database import Database
+from bot.storage.schedule_store import SqliteScheduleStore
+from tests.test_scheduler_helpers import (
+    RecordingPublisher,
+    SimClock,
+    StubCards,
+    add_community,
+    audit_for,
+    insert_schedule,
+    run_scheduler_until,
+    settle,
+)
+
+DISCORD = "discord:1"
+SLACK = "slack:T1"
+CONSOLE = "console:local"
+DAY = 86400
+
+
+@pytest.fixture
+async def store(db: Database) -> SqliteScheduleStore:
+    await add_community(db, DISCORD, Platform.DISCORD, log_channel_id="modlog")
+    await add_community(db, SLACK, Platform.SLACK)
+    await add_community(db, CONSOLE, Platform.CONSOLE)
+    return SqliteScheduleStore(db)
+
+
+def make_scheduler(
+    store: SqliteScheduleStore,
+    publishers: dict[Platform, Publisher],
+    clock: SimClock,
+    cards: StubCards | None = None,
+    **overrides: Any,
+) -> PostScheduler:
+    # Long lease and idle cap: simulated weeks pass in a few hundred loop turns.
+    options: dict[str, Any] = {
+        "sleep": clock.sleep,
+        "lease_seconds": 10 * DAY,
+        "heartbeat_seconds": 5 * DAY,
+        "idle_seconds": DAY,
+        "standby_retry_seconds": 5.0,
+    }
+    options.update(overrides)
+    return PostScheduler(store, publishers, cards or StubCards(), clock, "owner-a", **options)
+
+
+def expected_slots(when: str, zone: str, created: datetime, until: datetime) -> list[int]:
+    recurrence = restore_when(when, zone)
+    slots: list[int] = []
+    current = created
+    while True:
+        following = recurrence.next_after(current)
+        if following is None or following > until:
+            return slots
+        slots.append(epoch(following))
+        current = following
+
+
+async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
+    store: SqliteScheduleStore,
+) -> None:
+    """Six weeks across the US and EU spring-forward and the Sydney fall-back, nine forms in
+    eight zones: every slot posted exactly once, at its instant, and recorded sent."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    end = datetime(2026, 4, 12, tzinfo=UTC)
+    clock = SimClock(start)
+    forms = [
+        ("daily 09:00", "Europe/London"),
+        ("daily 02:30", "America/New_York"),  # 2026-03-08 02:30 does not exist
+        ("daily 02:30", "Australia/Sydney"),  # 2026-04-05 02:30 happens twice
+        ("weekdays 08:15", "Asia/Kathmandu"),  # +05:45
+        ("weekly mon,thu 18:00", "Asia/Kolkata"),  # +05:30
+        ("monthly 31 12:00", "Pacific/Chatham"),  # +13:45/+12:45, DST ends 2026-04-05
+        ("every 6h", "UTC"),
+        ("0 */4 * * 1-5", "America/Sao_Paulo"),
+        ("once 2026-03-29 02:30", "Europe/Berlin"),  # in the hour Berlin skips: runs 03:00
+    ]
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    expected: dict[str, tuple[int, int]] = {}
+    for index, (when, zone) in enumerate(forms):
+        schedule = await insert_schedule(
+            store, DISCORD, Platform.DISCORD, f"chan{index}", when, zone, created=start
+        )
+        for slot in expected_slots(schedule.when_text, zone, start, end - timedelta(hours=2)):
+            expected[idempotency_key(schedule.id, slot)] = (schedule.id, slot)
+
+    scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, end)
+
+    keys = publisher.keys()
+    assert len(keys) == len(set(keys)), "a slot was posted twice"
+    posted = {key for key in keys if key in expected}
+    assert posted == set(expected), f"missing slots: {sorted(set(expected) - posted)[:5]}"
+    for post in publisher.posts:
+        if post.key in expected:
+            _, slot = expected[post.key]
+            # Posted at its instant (simulated time has no latency), never before it.
+            assert slot <= post.at < slot + 1
+    for schedule_id in {schedule_id for schedule_id, _ in expected.values()}:
+        statuses = {s.slot_at: s.status for s in await store.slots(schedule_id)}
+        wanted = [slot for sid, slot in expected.values() if sid == schedule_id]
+        assert all(statuses.get(slot) is SlotStatus.SENT for slot in wanted)
+    # The DST cases, spelled out: the gap runs once at 03:00 EDT, the fold once at its first pass.
+    times = {datetime.fromtimestamp(p.at, UTC) for p in publisher.posts}
+    assert datetime(2026, 3, 8, 7, 0, tzinfo=UTC) in times  # NY 02:30 -> 03:00 EDT
+    assert datetime(2026, 4, 4, 15, 30, tzinfo=UTC) in times  # Sydney 02:30 AEDT (first pass)
+    assert datetime(2026, 4, 4, 16, 30, tzinfo=UTC) not in times  # ...not again at AEST
+    assert datetime(2026, 3, 29, 1, 0, tzinfo=UTC) in times  # Berlin 02:30 -> 03:00 CEST
+
+
+async def test_fall_back_fold_posts_once_at_the_first_occurrence(
+    store: SqliteScheduleStore,
+) -> None:
+    start = datetime(2026, 10, 30, tzinfo=UTC)
+    clock = SimClock(start)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "c", "daily 01:30", "America/New_York", created=start
+    )
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 11, 3, 12, tzinfo=UTC),
+    )
+    assert [datetime.fromtimestamp(p.at, UTC) for p in publisher.posts] == [
+        datetime(2026, 10, 30, 5, 30, tzinfo=UTC),
+        datetime(2026, 10, 31, 5, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),  # 01:30 EDT; 01:30 EST an hour later: no
+        datetime(2026, 11, 2, 6, 30, tzinfo=UTC),
+        datetime(2026, 11, 3, 6, 30, tzinfo=UTC),
+    ]
+
+
+async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    soon = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    late = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "b", "daily 02:00", "UTC", created=created
+    )
+    # Haven was down from before the first slot until 09:20 on the third day.
+    clock = SimClock(datetime(2026, 3, 3, 9, 20, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 3, 9, 21, tzinfo=UTC),
+        settle=False,
+    )
+    await settle()
+    # Exactly one catch-up post: today's 09:00 (20 minutes late, inside the 1 h grace).
+    today = epoch(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    assert publisher.keys() == [idempotency_key(soon.id, today)]
+    slots = {s.slot_at: s for s in await store.slots(soon.id)}
+    assert slots[today].status is SlotStatus.SENT
+    for day in (1, 2):
+        missed = slots[epoch(datetime(2026, 3, day, 9, 0, tzinfo=UTC))]
+        assert missed.status is SlotStatus.MISSED
+        assert "not running" in (missed.reason or "")
+    # The 02:00 schedule is 7 h 20 late: never posted at the wrong hour, every slot missed.
+    late_slots = await store.slots(late.id)
+    assert [s.status for s in late_slots] == [SlotStatus.MISSED] * 2  # 2 and 3 March
+    refreshed = await store.get(late.id)
+    assert refreshed is not None and refreshed.next_run_at == epoch(
+        datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+    )
+
+
+async def test_a_year_offline_writes_a_bounded_number_of_missed_rows(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2025, 3, 1, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "every 15m", "UTC", created=created
+    )
+    clock = SimClock(datetime(2026, 3, 1, 0, 3, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 0, 4, tzinfo=UTC),
+        settle=False,
+    )
+    await settle()
+    slots = await store.slots(schedule.id)
+    # 35,000 missed slots are summed up, not written one by one; the 00:00 slot is posted.
+    assert len(slots) <= 30
+    assert slots[-1].status is SlotStatus.SENT
+    assert slots[-1].slot_at == epoch(datetime(2026, 3, 1, tzinfo=UTC))
+    assert any("Every later slot" in (s.reason or "") for s in slots)
+    assert len(publisher.posts) == 1
+
+
+async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within_grace(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    within = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    beyond = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "b", "daily 06:00", "UTC", created=created.replace(hour=5)
+    )
+    # A previous process claimed both slots, posted the first, then died before recording.
+    dead_clock = SimClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, dead_clock)
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    six = epoch(datetime(2026, 3, 1, 6, 0, tzinfo=UTC))
+
+    def plan(schedule: Any) -> SlotPlan:
+        slot = nine if schedule.id == within.id else six
+        return SlotPlan(claim=slot, missed=(), next_run_at=slot + DAY)
+
+    claimed = await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)
+    assert len(claimed) == 2
+    first_id = await publisher.publish("a", Card(title="posted"), idempotency_key(within.id, nine))
+
+    # Restart 10 minutes later: inside the 09:00 slot's 1 h grace, outside the 06:00 one's.
+    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
+    publisher.clock = clock
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+        settle=False,
+    )
+    await settle()
+    # Retried with the same key: the platform returned the first message, nothing new.
+    assert [post.key for post in publisher.posts] == [idempotency_key(within.id, nine)]
+    retried = [call for call in publisher.calls if call[1] == idempotency_key(within.id, nine)]
+    assert len(retried) == 2
+    slot = {s.slot_at: s for s in await store.slots(within.id)}[nine]
+    assert slot.status is SlotStatus.SENT and slot.message_id == first_id and slot.attempts == 2
+    # Past the grace: recorded missed, and not retried (it may have been posted once).
+    old = {s.slot_at: s for s in await store.slots(beyond.id)}[six]
+    assert old.status is SlotStatus.MISSED and "may have been posted once" in (old.reason or "")
+    assert not [call for call in publisher.calls if call[0] == "b"]
+
+
+async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
+    store: SqliteScheduleStore, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.scheduler")
+    start = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
+    clock = SimClock(start, manual=True)
+    await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=start
+    )
+    other_db = await Database.open(db.path)  # a second connection pair, as another process
+    try:
+        pub_a = RecordingPublisher(Platform.DISCORD, clock)
+        pub_b = RecordingPublisher(Platform.DISCORD, clock)
+        options = {"lease_seconds": 20.0, "heartbeat_seconds": 5.0, "idle_seconds": 60.0}
+        first = make_scheduler(store, {Platform.DISCORD: pub_a}, clock, **options)
+        second = PostScheduler(
+            SqliteScheduleStore(other_db),
+            {Platform.DISCORD: pub_b},
+            StubCards(),
+            clock,
+            "owner-b",
+            sleep=clock.sleep,
+            standby_retry_seconds=5.0,
+            **options,
+        )
+        task_a = asyncio.create_task(first.run())
+        await settle()
+        task_b = asyncio.create_task(second.run())
+        await settle()
+        assert first.is_holder and not second.is_holder
+        standby = [r for r in caplog.records if "Another Haven process" in r.getMessage()]
+        assert len(standby) == 1 and standby[0].levelno == logging.WARNING
+        for tick in range(1, 181):
+            await clock.tick_to(start + timedelta(seconds=tick), rounds=5)
+        assert len(pub_a.posts) == 1 and pub_b.posts == []
+        # The holder dies without a word (kill -9: no release, no more heartbeats).
+        task_a.cancel()
+        await asyncio.gather(task_a, return_exceptions=True)
+        await store.acquire_lease(LEASE_NAME, "owner-a-dead", clock.now().timestamp(), 20.0)
+        died = clock.now()
+        step = 0
+        while not second.is_holder and step < 60:
+            step += 1
+            await clock.tick_to(died + timedelta(seconds=step), rounds=5)
+        # Taken over after the lease ran out, within lease + one standby retry (25 s).
+        assert second.is_holder
+        assert timedelta(seconds=20) <= clock.now() - died <= timedelta(seconds=25)
+        # Only one standby warning, however long it waited.
+        standby = [r for r in caplog.records if "Another Haven process" in r.getMessage()]
+        assert len(standby) == 1
+        task_b.cancel()
+        await asyncio.gather(task_b, return_exceptions=True)
+    finally:
+        await other_db.close()
+
+
+async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
+    store: SqliteScheduleStore,
+) -> None:
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    clock = SimClock(start, manual=True)
+    publisher = RecordingPublisher(Platform.CONSOLE, clock)
+    scheduler = make_scheduler(store, {Platform.CONSOLE: publisher}, clock, idle_seconds=3600.0)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await settle()
+        assert clock.waiting_until() == [start + timedelta(hours=1)]
+        schedule = await insert_schedule(
+            store,
+            CONSOLE,
+            Platform.CONSOLE,
+            "welcome",
+            "once 2026-03-01 12:00:30 UTC",
+            "UTC",
+            created=start,
+        )
+        scheduler.wake()
+        await settle()
+        # Woken: it now waits for the new slot, not for the end of the hour.
+        assert clock.waiting_until()[0] == start + timedelta(seconds=30)
+        await clock.tick_to(start + timedelta(seconds=30))
+        await settle()
+        assert [p.key for p in publisher.posts] == [idempotency_key(schedule.id, epoch(start) + 30)]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+# ---- failures -----------------------------------------------------------------------------
+
+
+async def test_a_429_waits_its_retry_after_on_that_channel_only(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    throttled = await insert_schedule(
+        store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
+    )
+    other = await insert_schedule(
+        store, SLACK, Platform.SLACK, "C2", "daily 09:00", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.SLACK, clock)
+    publisher.fail("C1", TransientPublishError("ratelimited", retry_after=7.0))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.SLACK: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 5, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    at = {post.channel_id: post.at for post in publisher.posts}
+    assert at["C2"] < nine + 1  # the other channel was not held up by the 429
+    assert abs(at["C1"] - (nine + 7)) < 0.01  # retried exactly after retry-after
+    sent = {s.slot_at: s for s in await store.slots(throttled.id)}[nine]
+    assert sent.status is SlotStatus.SENT and sent.attempts == 2
+    assert (await store.slots(other.id))[0].attempts == 1
+
+
+async def test_server_errors_back_off_and_then_post_once(store: SqliteScheduleStore) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail(
+        "a",
+        TransientPublishError("502 Bad Gateway"),
+        TransientPublishError("timed out"),
+        TransientPublishError("500"),
+    )
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock, backoff=(2.0, 5.0, 15.0)),
+        clock,
+        datetime(2026, 3, 1, 9, 5, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    assert [call[2] - nine for call in publisher.calls] == [0, 2, 7, 22]
+    assert len(publisher.posts) == 1
+    slot = (await store.slots(schedule.id))[0]
+    assert slot.status is SlotStatus.SENT and slot.attempts == 4
+
+
+async def test_transient_failures_past_the_grace_fail_the_slot_but_keep_the_schedule(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail("a", *[TransientPublishError("503 Service Unavailable")] * 10)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock, backoff=(60.0, 300.0, 600.0)),
+        clock,
+        datetime(2026, 3, 1, 11, 30, tzinfo=UTC),
+    )
+    slots = await store.slots(schedule.id)
+    first = slots[0]
+    assert first.status is SlotStatus.FAILED
+    assert "grace ran out" in (first.reason or "") and "503" in (first.reason or "")
+    refreshed = await store.get(schedule.id)
+    assert refreshed is not None and not refreshed.paused
+    # Later slots post normally once the platform recovers.
+    assert SlotStatus.SENT in [s.status for s in slots[1:]]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Unknown Channel (Discord 10003)",
+        "Missing Access (Discord 50001)",
+        "Missing Permissions (Discord 50013)",
+        "Haven was removed from the server",
+    ],
+)
+async def test_permanent_failure_pauses_tells_moderators_and_stops_calling(
+    store: SqliteScheduleStore, reason: str
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "gone", "every 1h", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail("gone", PermanentPublishError(reason))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 14, 0, tzinfo=UTC),
+    )
+    # One call to the broken channel, then none: the invalid-request budget is protected.
+    assert [call[0] for call in publisher.calls].count("gone") == 1
+    refreshed = await store.get(schedule.id)
+    assert refreshed is not None, "never deleted because of a failure"
+    assert refreshed.paused and refreshed.paused_reason == reason
+    slots = await store.slots(schedule.id)
+    assert [s.status for s in slots] == [SlotStatus.FAILED]
+    assert slots[0].reason == reason
+    # The moderator log channel heard about it, with how to resume.
+    notices = [post for post in publisher.posts if post.channel_id == "modlog"]
+    assert len(notices) == 1
+    assert reason in notices[0].card.body and f"resume id:{schedule.id}" in notices[0].card.body
+
+
+async def test_one_shot_that_fails_permanently_is_paused_not_lost(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, SLACK, Platform.SLACK, "C9", "once 2026-03-01 09:00 UTC", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.SLACK, clock)
+    publisher.fail("C9", PermanentPublishError("not_in_channel"))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.SLACK: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+    )
+    refreshed = await store.get(schedule.id)
+    assert refreshed is not None and refreshed.paused
+    assert refreshed.paused_reason == "not_in_channel"
+
+
+async def test_a_post_that_cannot_be_built_pauses_the_schedule(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store,
+        DISCORD,
+        Platform.DISCORD,
+        "a",
+        "daily 09:00",
+        "UTC",
+        created=created,
+        topic="removed-topic",
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await run_scheduler_until(
+        make_scheduler(
+            store, {Platform.DISCORD: publisher}, clock, StubCards(missing_topics={"removed-topic"})
+        ),
+        clock,
+        datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+    )
+    refreshed = await store.get(schedule.id)
+    assert refreshed is not None and refreshed.paused
+    assert "removed-topic" in (refreshed.paused_reason or "")
+    assert [p for p in publisher.posts if p.channel_id == "a"] == []
+
+
+async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_registers(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
+    clock = SimClock(created, manual=True)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    publishers: dict[Platform, Publisher] = {}
+    scheduler = make_scheduler(store, publishers, clock, backoff=(30.0,))
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await settle()
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+        publisher = RecordingPublisher(Platform.DISCORD, clock)
+        publishers[Platform.DISCORD] = publisher  # the adapter connected
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, 30, tzinfo=UTC))
+        await settle()
+        assert len(publisher.posts) == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    slot = (await store.slots(schedule.id))[0]
+    assert slot.status is SlotStatus.SENT and slot.attempts == 2
+
+
+async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC), manual=True)
+    schedules = [
+        await insert_schedule(
+            store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
+        )
+        for _ in range(4)
+    ]
+    publisher = RecordingPublisher(Platform.SLACK, clock, channel_min_spacing=1.0)
+    scheduler = make_scheduler(store, {Platform.SLACK: publisher}, clock)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await settle()
+        nine = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        await clock.tick_to(nine)
+        assert len(publisher.posts) == 1 and scheduler.pending == 3  # one per second
+        last = schedules[-1]
+        await store.update_state(
+            last.id,
+            SLACK,
+            paused=True,
+            paused_reason="paused by Mod",
+            next_run_at=last.next_run_at,
+            audit=audit_for(last.id),
+        )
+        scheduler.wake()
+        await settle()
+        for second in range(1, 5):
+            await clock.tick_to(nine + timedelta(seconds=second))
+        posted = {post.key for post in publisher.posts}
+        assert idempotency_key(last.id, epoch(nine)) not in posted
+        assert len(publisher.posts) == 3
+        await settle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    dropped = (await store.slots(last.id))[0]
+    assert dropped.status is SlotStatus.MISSED and "paused" in (dropped.reason or "")
+
+
+# ---- pacing -------------------------------------------------------------------------------
+
+
+async def _bulk(
+    store: SqliteScheduleStore,
+    community: str,
+    platform: Platform,
+    channels: list[str],
+    when: str,
+    created: datetime,
+) -> None:
+    recurrence = parse_when(when, "UTC", created)
+    first = recurrence.next_after(created)
+    assert first is not None
+    await store.insert_many(
+        [
+            NewSchedule(
+                community,
+                platform,
+                channel,
+                f"#{channel}",
+                "general",
+                None,
+                recurrence.text,
+                "UTC",
+                recurrence.one_shot,
+                epoch(first),
+                default_grace_seconds(recurrence),
+                "mod",
+                int(created.timestamp()),
+            )
+            for channel in channels
+        ]
+    )
+
+
+async def test_two_thousand_discord_posts_due_at_once_drain_without_a_429(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    # 1,600 channels with one post each and 40 busy channels with ten each.
+    channels = [f"c{i}" for i in range(1600)] + [f"busy{i % 40}" for i in range(400)]
+    await _bulk(store, DISCORD, Platform.DISCORD, channels, "daily 09:00", created)
+    clock = SimClock(created)
+    # Discord's limits: 50 requests/s for the bot, about 5 messages per 5 s per channel.
+    publisher = RecordingPublisher(
+        Platform.DISCORD, clock, global_per_second=50, channel_per_window=(5, 5.0)
+    )
+    scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 9, 2, tzinfo=UTC))
+    assert publisher.rejected_429 == 0
+    assert len(publisher.posts) == 2000 and len(set(publisher.keys())) == 2000
+    times = sorted(post.at for post in publisher.posts)
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 0.95 * 40 <= rate <= 40.5  # the whole budget used, never more
+    assert scheduler.stats.sent == 2000
+
+
+async def test_slack_posts_one_per_second_per_channel_and_other_channels_flow(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    await _bulk(
+        store,
+        SLACK,
+        Platform.SLACK,
+        ["Cbusy"] * 30 + [f"C{i}" for i in range(30)],
+        "daily 09:00",
+        created,
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.SLACK, clock, channel_min_spacing=1.0)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.SLACK: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 1, tzinfo=UTC),
+    )
+    assert publisher.rejected_429 == 0 and len(publisher.posts) == 60
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    busy = sorted(p.at for p in publisher.posts if p.channel_id == "Cbusy")
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(busy))
+    # The 30 quiet channels are done within 1.5 s (the 20/s workspace budget), not after Cbusy.
+    quiet = [p.at for p in publisher.posts if p.channel_id != "Cbusy"]
+    assert max(quiet) - nine <= 1.6
+
+
+async def test_without_pacing_the_same_burst_gets_429s(store: SqliteScheduleStore) -> None:
+    """Control for the pacing tests: the fake really enforces the limits."""
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    await _bulk(store, SLACK, Platform.SLACK, ["Cbusy"] * 10, "daily 09:00", created)
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.SLACK, clock, channel_min_spacing=1.0)
+    await run_scheduler_until(
+        make_scheduler(
+            store, {Platform.SLACK: publisher}, clock, pacing={Platform.SLACK: PacingPolicy()}
+        ),
+        clock,
+        datetime(2026, 3, 1, 9, 1, tzinfo=UTC),
+    )
+    assert publisher.rejected_429 > 0
+
+
+async def test_posts_the_rate_limit_cannot_fit_in_the_grace_are_missed_not_late(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 50, tzinfo=UTC)
+    # 600 posts to one Slack channel every 15 minutes: 600 s of posting, a 450 s grace.
+    await _bulk(store, SLACK, Platform.SLACK, ["Cone"] * 600, "every 15m", created)
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.SLACK, clock, channel_min_spacing=1.0)
+    scheduler = make_scheduler(store, {Platform.SLACK: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 9, 8, tzinfo=UTC))
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    first_slot = [p for p in publisher.posts if p.at < nine + 900]
+    assert publisher.rejected_429 == 0
+    assert all(p.at <= nine + 450 for p in first_slot)  # never past the grace
+    assert 440 <= len(first_slot) <= 452
+    assert scheduler.stats.missed >= 148
+    history = await store.history(SLACK, None, 1000)
+    reasons = {s.reason for s in history if s.status is SlotStatus.MISSED}
+    assert any("rate limit left no room" in (r or "") for r in reasons)
+
+
+def test_from_epoch_round_trips() -> None:
+    assert epoch(from_epoch(1_772_355_600)) == 1_772_355_600
