@@ -417,7 +417,15 @@ class SlackListeners:
                 request_context(body), topic, region, message_key=key
             )
             if card.tone is CardTone.ERROR:
-                await _reply(respond, text=card.plain_text(), response_type="ephemeral")
+                # Escaped like every answer: the error may quote what was sent back to us.
+                message = render_card(card)[0]
+                await _reply(
+                    respond,
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
                 return
             try:
                 opened = await client.conversations_open(users=user_of(body))

@@ -207,3 +207,17 @@ async def test_support_over_socket_mode(runtime: SlackRuntime, fake: FakeSlack) 
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
         await runtime.listeners.drain()
+
+
+async def test_a_forged_menu_value_cannot_smuggle_a_link_into_the_answer(
+    slack: SignedSender, fake: FakeSlack, runtime: SlackRuntime
+) -> None:
+    url = fake.new_response_url()
+    forged = state_value("x<https://evil.example>", "GB", "key")
+    await slack.interactive(fake.block_action(ACTION_DM_COPY, forged, response_url=url))
+    [answer] = await fake.wait_for_posts(url)
+    assert answer["response_type"] == "ephemeral"
+    assert "<https://evil.example>" not in str(answer)
+    assert "&lt;https://evil.example&gt;" in _texts(answer) + answer["text"]
+    assert fake.calls_to("chat.postMessage") == []  # no copy of an answer that failed
+    await runtime.listeners.drain()
