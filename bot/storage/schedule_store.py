@@ -452,16 +452,36 @@ class SqliteScheduleStore:
                     for o in outcomes
                 ],
             )
-            await conn.executemany(
-                "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?",
-                [(o.status.value, now, o.schedule_id) for o in outcomes],
+            # The schedule reflects an outcome only if that outcome was the one written.
+            written = (
+                " AND EXISTS (SELECT 1 FROM schedule_slots WHERE schedule_id = ? AND slot_at = ?"
+                " AND status = ? AND updated_at = ?)"
             )
-            pauses = [(o.pause_reason, o.schedule_id) for o in outcomes if o.pause_reason]
+            await conn.executemany(
+                "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?" + written,
+                [
+                    (
+                        o.status.value,
+                        now,
+                        o.schedule_id,
+                        o.schedule_id,
+                        o.slot_at,
+                        o.status.value,
+                        now,
+                    )
+                    for o in outcomes
+                ],
+            )
+            pauses = [
+                (o.pause_reason, o.schedule_id, o.schedule_id, o.slot_at, o.status.value, now)
+                for o in outcomes
+                if o.pause_reason
+            ]
             if pauses:
                 # Never deleted on failure: paused with the reason, to be fixed and resumed.
                 await conn.executemany(
                     "UPDATE schedules SET paused = 1, paused_reason = ?, version = version + 1"
-                    " WHERE id = ?",
+                    " WHERE id = ?" + written,
                     pauses,
                 )
 

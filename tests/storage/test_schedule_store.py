@@ -1,0 +1,289 @@
+"""SqliteScheduleStore on real SQLite with the real migrations: the transactions the scheduler's
+guarantees rest on."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.core.models import Platform
+from bot.core.schedules import NewSchedule, SlotPlan, SlotStatus
+from bot.scheduler import LEASE_NAME
+from bot.storage.database import Database
+from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
+from tests.test_scheduler_helpers import add_community, audit_for
+
+COMMUNITY = "discord:1"
+OTHER = "discord:2"
+T0 = 1_772_355_600  # 2026-03-01 09:00 UTC
+
+
+def new(channel: str = "c1", next_run_at: int = T0, community: str = COMMUNITY) -> NewSchedule:
+    return NewSchedule(
+        community_id=community,
+        platform=Platform.DISCORD,
+        channel_id=channel,
+        channel_label=f"<#{channel}>",
+        topic="general",
+        message_key=None,
+        when_text="daily 09:00",
+        timezone="UTC",
+        one_shot=False,
+        next_run_at=next_run_at,
+        grace_seconds=3600,
+        created_by="mod-1",
+        created_at=T0 - 3600,
+    )
+
+
+@pytest.fixture
+async def store(db: Database) -> SqliteScheduleStore:
+    await add_community(db, COMMUNITY, Platform.DISCORD, log_channel_id="modlog")
+    await add_community(db, OTHER, Platform.DISCORD)
+    return SqliteScheduleStore(db)
+
+
+def advance_daily(schedule: object) -> SlotPlan:
+    slot = schedule.next_run_at  # type: ignore[attr-defined]
+    return SlotPlan(claim=slot, missed=(), next_run_at=slot + 86400)
+
+
+async def test_insert_writes_the_schedule_and_its_audit_entry_together(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    assert schedule.id > 0 and schedule.next_run_at == T0 and not schedule.paused
+    rows = await db.fetch_all(
+        "SELECT item_kind, item_key, actor_id FROM audit_log WHERE community_id = ?",
+        (COMMUNITY,),
+    )
+    assert [tuple(row) for row in rows] == [("schedule", str(schedule.id), "mod")]
+
+
+async def test_next_due_reads_the_partial_index(store: SqliteScheduleStore, db: Database) -> None:
+    await store.insert(new(next_run_at=T0 + 60), audit_for)
+    await store.insert(new(next_run_at=T0), audit_for)
+    assert await store.next_due_at() == T0
+    plan = await db.fetch_all(
+        "EXPLAIN QUERY PLAN SELECT min(next_run_at) FROM schedules"
+        " WHERE paused = 0 AND next_run_at IS NOT NULL"
+    )
+    assert any("schedules_due" in str(tuple(row)) for row in plan)
+
+
+async def test_claim_inserts_the_slot_key_and_advances_in_one_transaction(
+    store: SqliteScheduleStore,
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    claimed = await store.claim_due(T0, 10, set(), advance_daily, "owner", T0 + 20)
+    assert [(c.schedule.id, c.slot_at) for c in claimed] == [(schedule.id, T0)]
+    slots = await store.slots(schedule.id)
+    assert [(s.slot_at, s.status, s.attempts) for s in slots] == [(T0, SlotStatus.CLAIMED, 1)]
+    after = await store.get(schedule.id)
+    assert after is not None and after.next_run_at == T0 + 86400
+    # Nothing is due any more: claiming again at the same instant claims nothing.
+    assert await store.claim_due(T0, 10, set(), advance_daily, "owner", T0 + 20) == []
+
+
+async def test_a_slot_key_that_exists_is_never_claimed_again(
+    store: SqliteScheduleStore, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    await store.claim_due(T0, 10, set(), advance_daily, "owner", T0 + 20)
+    await store.record_outcomes(
+        [SlotOutcome(schedule.id, T0, SlotStatus.SENT, message_id="m1")], T0
+    )
+    # Something moves the schedule back in time (a bug, a restored backup...).
+    async with db.write() as conn:
+        await conn.execute("UPDATE schedules SET next_run_at = ? WHERE id = ?", (T0, schedule.id))
+    claimed = await store.claim_due(T0 + 5, 10, set(), advance_daily, "owner", T0 + 25)
+    assert claimed == []
+    slots = await store.slots(schedule.id)
+    assert [(s.status, s.message_id) for s in slots] == [(SlotStatus.SENT, "m1")]
+    assert "not posting it again" in caplog.text
+
+
+async def test_a_failing_claim_writes_nothing(store: SqliteScheduleStore) -> None:
+    first = await store.insert(new("c1"), audit_for)
+    await store.insert(new("c2"), audit_for)
+
+    def explode(schedule: object) -> SlotPlan:
+        if schedule.id != first.id:  # type: ignore[attr-defined]
+            raise RuntimeError("planner bug")
+        return advance_daily(schedule)
+
+    with pytest.raises(RuntimeError):
+        await store.claim_due(T0, 10, set(), explode, "owner", T0 + 20)
+    assert await store.slots(first.id) == []
+    unchanged = await store.get(first.id)
+    assert unchanged is not None and unchanged.next_run_at == T0
+
+
+async def test_claim_skips_schedules_still_being_posted_and_respects_the_limit(
+    store: SqliteScheduleStore,
+) -> None:
+    ids = [(await store.insert(new(f"c{i}"), audit_for)).id for i in range(5)]
+    claimed = await store.claim_due(T0, 2, {ids[0]}, advance_daily, "owner", T0 + 20)
+    assert [c.schedule.id for c in claimed] == ids[1:3]
+
+
+async def test_missed_rows_and_pause_are_written_with_the_claim(
+    store: SqliteScheduleStore,
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+
+    def plan(_: object) -> SlotPlan:
+        return SlotPlan(
+            claim=T0, missed=((T0 - 86400, "Haven was not running"),), next_run_at=T0 + 86400
+        )
+
+    await store.claim_due(T0, 10, set(), plan, "owner", T0 + 20)
+    slots = await store.slots(schedule.id)
+    assert [(s.status, s.reason) for s in slots] == [
+        (SlotStatus.MISSED, "Haven was not running"),
+        (SlotStatus.CLAIMED, None),
+    ]
+
+    broken = await store.insert(new("c9"), audit_for)
+
+    def unreadable(_: object) -> SlotPlan:
+        return SlotPlan(claim=None, missed=(), next_run_at=T0, pause_reason="cannot read when")
+
+    await store.claim_due(T0, 10, set(), unreadable, "owner", T0 + 20)
+    paused = await store.get(broken.id)
+    assert paused is not None and paused.paused and paused.paused_reason == "cannot read when"
+
+
+async def test_outcomes_only_overwrite_claimed_slots_and_pause_never_deletes(
+    store: SqliteScheduleStore,
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    await store.claim_due(T0, 10, set(), advance_daily, "owner", T0 + 20)
+    failure = SlotOutcome(
+        schedule.id, T0, SlotStatus.FAILED, reason="Unknown Channel", pause_reason="Unknown Channel"
+    )
+    await store.record_outcomes([failure], T0 + 1)
+    # A late duplicate outcome for the same slot changes nothing.
+    await store.record_outcomes([SlotOutcome(schedule.id, T0, SlotStatus.SENT, "x")], T0 + 2)
+    slot = (await store.slots(schedule.id))[0]
+    assert slot.status is SlotStatus.FAILED and slot.reason == "Unknown Channel"
+    after = await store.get(schedule.id)
+    assert after is not None and after.paused and after.paused_reason == "Unknown Channel"
+    assert after.last_outcome == "failed"
+
+
+async def test_recover_retries_within_grace_and_marks_the_rest_missed(
+    store: SqliteScheduleStore,
+) -> None:
+    keep = await store.insert(new("c1"), audit_for)
+    lose = await store.insert(new("c2"), audit_for)
+    await store.claim_due(T0, 10, set(), advance_daily, "dead", T0 + 20)
+
+    def retry(schedule: object, slot_at: int) -> str | None:
+        return None if schedule.id == keep.id else "too late"  # type: ignore[attr-defined]
+
+    retried = await store.recover_claimed(T0 + 600, "new-owner", T0 + 620, retry)
+    assert [(c.schedule.id, c.attempts) for c in retried] == [(keep.id, 2)]
+    kept = (await store.slots(keep.id))[0]
+    assert kept.status is SlotStatus.CLAIMED and kept.attempts == 2
+    lost = (await store.slots(lose.id))[0]
+    assert lost.status is SlotStatus.MISSED and lost.reason == "too late"
+
+
+async def test_lease_is_exclusive_until_it_expires(store: SqliteScheduleStore) -> None:
+    a = await store.acquire_lease(LEASE_NAME, "a", 100.0, 20.0)
+    b = await store.acquire_lease(LEASE_NAME, "b", 110.0, 20.0)
+    assert a.acquired and not b.acquired and b.owner == "a" and b.expires_at == 120.0
+    # The holder renews; the other still cannot take it.
+    assert (await store.acquire_lease(LEASE_NAME, "a", 115.0, 20.0, renew_only=True)).acquired
+    assert not (await store.acquire_lease(LEASE_NAME, "b", 130.0, 20.0)).acquired
+    # The holder stops renewing: after expiry the other takes it...
+    assert (await store.acquire_lease(LEASE_NAME, "b", 135.0, 20.0)).acquired
+    # ...and the old holder may not quietly renew it back.
+    assert not (await store.acquire_lease(LEASE_NAME, "a", 136.0, 20.0, renew_only=True)).acquired
+    await store.release_lease(LEASE_NAME, "a")  # not the holder: no effect
+    assert not (await store.acquire_lease(LEASE_NAME, "c", 137.0, 20.0)).acquired
+    await store.release_lease(LEASE_NAME, "b")
+    assert (await store.acquire_lease(LEASE_NAME, "c", 137.0, 20.0)).acquired
+
+
+async def test_lease_on_two_connections_to_one_file_has_one_winner(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    import asyncio
+
+    other = await Database.open(db.path)
+    try:
+        stores = [store, SqliteScheduleStore(other)]
+        results = await asyncio.gather(
+            *(s.acquire_lease(LEASE_NAME, f"p{i}", 100.0, 20.0) for i, s in enumerate(stores))
+        )
+        assert sorted(r.acquired for r in results) == [False, True]
+    finally:
+        await other.close()
+
+
+async def test_history_is_scoped_to_the_community_and_newest_first(
+    store: SqliteScheduleStore,
+) -> None:
+    mine = await store.insert(new("c1"), audit_for)
+    theirs = await store.insert(new("c2", community=OTHER), audit_for)
+    for day in range(3):
+        at = T0 + day * 86400
+
+        def plan(schedule: object, at: int = at) -> SlotPlan:
+            return SlotPlan(claim=at, missed=(), next_run_at=at + 86400)
+
+        await store.claim_due(at, 10, set(), plan, "owner", at + 20)
+        await store.record_outcomes(
+            [
+                SlotOutcome(mine.id, at, SlotStatus.SENT, message_id=f"m{day}"),
+                SlotOutcome(theirs.id, at, SlotStatus.SENT, message_id=f"t{day}"),
+            ],
+            at,
+        )
+    history = await store.history(COMMUNITY, None, 10)
+    assert [s.slot_at for s in history] == [T0 + 2 * 86400, T0 + 86400, T0]
+    assert {s.schedule_id for s in history} == {mine.id}
+    assert await store.history(COMMUNITY, theirs.id, 10) == []
+    assert await store.has_sent_slot(mine.id)
+
+
+async def test_state_changes_are_scoped_and_deleting_a_community_cascades(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    assert (
+        await store.update_state(
+            schedule.id,
+            OTHER,
+            paused=True,
+            paused_reason="x",
+            next_run_at=None,
+            audit=audit_for(schedule.id),
+        )
+        is None
+    )
+    assert not await store.delete(schedule.id, OTHER, audit_for(schedule.id))
+    assert await store.pause_all_for_community(COMMUNITY, "Haven was removed") == 1
+    paused = await store.get(schedule.id)
+    assert paused is not None and paused.paused_reason == "Haven was removed"
+    await store.claim_due(T0, 10, set(), advance_daily, "owner", T0)  # paused: nothing
+    assert await store.slots(schedule.id) == []
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM communities WHERE id = ?", (COMMUNITY,))
+    assert await store.get(schedule.id) is None
+
+
+async def test_slot_status_is_checked_by_the_database(db: Database) -> None:
+    await add_community(db, COMMUNITY, Platform.DISCORD)
+    store = SqliteScheduleStore(db)
+    schedule = await store.insert(new(), audit_for)
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO schedule_slots (schedule_id, slot_at, status, updated_at)"
+                " VALUES (?, ?, 'posted', 0)",
+                (schedule.id, T0),
+            )
