@@ -1,0 +1,362 @@
+"""ScheduleService and the `schedule` command group, through the real text grammar, over real
+SQLite and the real SupportService (sample library)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.cards import Card, CardTone
+from bot.core.errors import PermissionDenied
+from bot.core.models import (
+    LOCAL_COMMUNITY_ID,
+    Actor,
+    Platform,
+    RequestContext,
+    community_id_for,
+)
+from bot.core.publishing import PermanentPublishError, Publisher
+from bot.core.schedule_commands import ScheduleCommands
+from bot.core.schedules import ScheduleService, SlotStatus, epoch
+from bot.scheduler import PostScheduler
+from bot.storage.repositories import SqliteCommunityRepository
+from bot.storage.schedule_store import SqliteScheduleStore
+from tests.core.conftest import MEMBER, MODERATOR, Stack
+from tests.test_scheduler_helpers import RecordingPublisher, SimClock, run_scheduler_until
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # the stack's FixedClock
+GUILD = community_id_for(Platform.DISCORD, "1234")
+
+
+@dataclass
+class Schedules:
+    stack: Stack
+    store: SqliteScheduleStore
+    service: ScheduleService
+    console: RecordingPublisher
+    discord: RecordingPublisher
+    publishers: dict[Platform, Publisher]
+    wakes: list[int] = field(default_factory=list)
+
+    async def run(self, line: str, ctx: RequestContext | None = None) -> Card:
+        return await self.stack.router.run_text(ctx or self.stack.ctx(), line)
+
+    async def count(self) -> int:
+        row = await self.stack.db.fetch_one("SELECT count(*) FROM schedules")
+        return int(row[0]) if row else 0
+
+
+@pytest.fixture
+async def schedules(stack: Stack) -> AsyncIterator[Schedules]:
+    store = SqliteScheduleStore(stack.db)
+    sim = SimClock(NOW)
+    console = RecordingPublisher(Platform.CONSOLE, sim)
+    discord = RecordingPublisher(Platform.DISCORD, sim)
+    publishers: dict[Platform, Publisher] = {Platform.CONSOLE: console, Platform.DISCORD: discord}
+    wakes: list[int] = []
+    service = ScheduleService(
+        store,
+        SqliteCommunityRepository(stack.db),
+        stack.support,
+        publishers,
+        stack.clock,
+        wake=lambda: wakes.append(1),
+    )
+    stack.router.add_group(ScheduleCommands(service))
+    stack.communities.add_removal_hook(service.pause_all_for_community)
+    await stack.communities.ensure(Platform.DISCORD, "1234", "Guild")
+    yield Schedules(stack, store, service, console, discord, publishers, wakes)
+
+
+ADD = '/support-admin schedule add channel:#welcome when:"daily 09:00" topic:coming-out'
+
+
+async def test_add_answers_with_the_next_three_runs_in_local_time_and_utc(
+    schedules: Schedules, stack: Stack
+) -> None:
+    card = await schedules.run(ADD + " timezone:America/New_York")
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert card.title == "Schedule 1 added"
+    assert card.lines == (
+        "Next runs:",
+        "• Sun 2026-11-29 09:00 EST (14:00 UTC)",
+        "• Mon 2026-11-30 09:00 EST (14:00 UTC)",
+        "• Tue 2026-12-01 09:00 EST (14:00 UTC)",
+    )
+    assert ("Channel", "#welcome") in card.fields
+    assert ("When", "daily 09:00 (America/New_York)") in card.fields
+    stored = await schedules.store.get(1)
+    assert stored is not None
+    assert (stored.channel_id, stored.topic, stored.timezone) == (
+        "welcome",
+        "coming-out",
+        "America/New_York",
+    )
+    assert stored.next_run_at == epoch(datetime(2026, 11, 29, 14, 0, tzinfo=UTC))
+    assert stored.grace_seconds == 3600 and stored.created_by == MODERATOR.id
+    assert schedules.wakes == [1]  # the scheduler looks again at once
+    audit = await stack.db.fetch_all(
+        "SELECT action, item_kind, item_key, actor_id FROM audit_log WHERE item_kind='schedule'"
+    )
+    assert [tuple(r) for r in audit] == [("add", "schedule", "1", MODERATOR.id)]
+
+
+async def test_add_defaults_to_the_community_time_zone_and_shows_a_one_shot(
+    schedules: Schedules,
+) -> None:
+    await schedules.run("/support-admin settings timezone timezone:Asia/Kolkata")
+    card = await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"in 30s" topic:crisis'
+    )
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert card.lines == ("Runs once:", "• Sun 2026-11-29 17:30:30 IST (12:00:30 UTC)")
+    stored = await schedules.store.get(1)
+    assert stored is not None and stored.one_shot and stored.timezone == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ('when:"dialy 09:00" topic:coming-out', "Did you mean daily 09:00?"),
+        ('when:"every 10m" topic:coming-out', "the shortest interval is every 15m"),
+        ('when:"once 2020-01-01 10:00" topic:coming-out', "is in the past"),
+        ('when:"daily 25:00" topic:coming-out', "hours are 00-23"),
+        ('when:"0 9 * *" topic:coming-out', "five fields"),
+        ('when:"daily 09:00" topic:coming-out timezone:Europe/Londn', "Europe/London"),
+        ('when:"daily 09:00" topic:comming-out', "coming-out"),
+        ('when:"daily 09:00" message:no-such-message', "no enabled message 'no-such-message'"),
+        ('when:"daily 09:00"', "say what to post"),
+        ("topic:coming-out", "when: is required"),
+        ('when:"daily 09:00" topic:coming-out colour:blue', "colour: is not an option"),
+    ],
+)
+async def test_bad_add_input_is_answered_clearly_and_nothing_is_stored(
+    schedules: Schedules, options: str, expected: str
+) -> None:
+    card = await schedules.run(f"/support-admin schedule add channel:#welcome {options}")
+    assert card.tone is CardTone.ERROR
+    assert expected in card.plain_text() + " ".join(c.value for c in card.choices)
+    assert await schedules.count() == 0
+    assert schedules.wakes == []
+
+
+async def test_every_bad_when_lists_the_accepted_forms(schedules: Schedules) -> None:
+    card = await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"fortnightly" topic:coming-out'
+    )
+    assert card.tone is CardTone.ERROR
+    assert "Accepted forms: daily 18:00; weekdays 09:00" in card.footer
+    assert "in 2h" in card.footer
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused(schedules: Schedules) -> None:
+    schedules.console.unpostable.add("private")
+    card = await schedules.run(
+        '/support-admin schedule add channel:#private when:"daily 09:00" topic:coming-out'
+    )
+    assert card.tone is CardTone.ERROR
+    assert "Haven cannot post in #private: Haven is not a member of this channel" in card.body
+    assert "Nothing was saved" in card.footer
+    assert await schedules.count() == 0
+
+
+@pytest.mark.parametrize("channel", ["welcome!", "<#123>", "#", "#a b"])
+async def test_a_channel_that_is_not_a_console_channel_is_refused(
+    schedules: Schedules, channel: str
+) -> None:
+    card = await schedules.run(
+        f'/support-admin schedule add channel:"{channel}" when:"daily 09:00" topic:crisis'
+    )
+    assert card.tone is CardTone.ERROR and "channel" in card.body
+    assert await schedules.count() == 0
+
+
+async def test_discord_and_slack_channel_references_are_read(schedules: Schedules) -> None:
+    from bot.core.schedules import parse_channel
+
+    assert parse_channel("<#112233445566778899>", Platform.DISCORD) == (
+        "112233445566778899",
+        "<#112233445566778899>",
+    )
+    assert parse_channel("112233445566778899", Platform.DISCORD)[0] == "112233445566778899"
+    assert parse_channel("<#C0123ABCD|welcome>", Platform.SLACK) == ("C0123ABCD", "#welcome")
+    assert parse_channel("C0123ABCD", Platform.SLACK) == ("C0123ABCD", "C0123ABCD")
+    assert parse_channel("#Welcome", Platform.CONSOLE) == ("welcome", "#welcome")
+    ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    card = await schedules.run(
+        "/support-admin schedule add channel:<#112233445566778899> "
+        'when:"weekly mon,thu 18:00" topic:crisis timezone:Europe/London',
+        ctx,
+    )
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert ("Channel", "#112233445566778899") in card.fields  # the publisher's own label
+
+
+async def test_members_cannot_schedule_and_direct_messages_are_refused(
+    schedules: Schedules, stack: Stack
+) -> None:
+    card = await schedules.run(ADD, stack.ctx(actor=MEMBER))
+    assert card.tone is CardTone.ERROR and card.title == "Not permitted"
+    # The service checks too, whatever called it.
+    with pytest.raises(PermissionDenied):
+        await schedules.service.add(
+            stack.ctx(actor=MEMBER), channel="#welcome", when="daily 09:00", topic="crisis"
+        )
+    dm = RequestContext(LOCAL_COMMUNITY_ID, Platform.CONSOLE, MODERATOR, in_direct_message=True)
+    with pytest.raises(PermissionDenied):
+        await schedules.service.list(dm)
+    assert await schedules.count() == 0
+
+
+async def test_list_pause_resume_remove(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    await schedules.run(
+        '/support-admin schedule add channel:#crisis when:"every 6h" topic:crisis timezone:UTC'
+    )
+    card = await schedules.run("/support-admin schedule pause id:2")
+    assert card.title == "Schedule 2 paused"
+    listing = await schedules.run("/support-admin schedule list")
+    text = "\n".join(listing.lines)
+    assert "#1 · daily 09:00 (UTC) · topic coming-out → #welcome" in text
+    assert "next: Sun 2026-11-29 13:00 UTC" not in text
+    assert "    next: Mon 2026-11-30 09:00 UTC" in text
+    assert "#2 · every 6h (UTC) · topic crisis → #crisis" in text
+    assert "    paused: paused by Mod One" in text
+    resumed = await schedules.run("/support-admin schedule resume 2")  # positional id
+    assert (
+        resumed.title == "Schedule 2 resumed" and "Next run: Sun 2026-11-29 18:00" in resumed.body
+    )
+    removed = await schedules.run("/support-admin schedule remove id:1")
+    assert removed.title == "Schedule 1 removed"
+    assert await schedules.store.get(1) is None
+    assert len(schedules.wakes) == 5  # add, add, pause, resume, remove: each took effect at once
+    missing = await schedules.run("/support-admin schedule pause id:1")
+    assert missing.tone is CardTone.ERROR and "no schedule 1 here" in missing.body
+    bad = await schedules.run("/support-admin schedule pause id:abc")
+    assert bad.tone is CardTone.ERROR and "not a schedule id" in bad.body
+
+
+async def test_another_communitys_schedule_is_invisible(schedules: Schedules, stack: Stack) -> None:
+    guild_ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    added = await schedules.run(
+        '/support-admin schedule add channel:<#112233445566778899> when:"daily 09:00" topic:crisis',
+        guild_ctx,
+    )
+    assert added.tone is CardTone.SUCCESS
+    for verb in ("pause", "resume", "remove", "test", "history"):
+        card = await schedules.run(f"/support-admin schedule {verb} id:1")
+        assert card.tone is CardTone.ERROR and "no schedule 1 here" in card.body, verb
+    listing = await schedules.run("/support-admin schedule list")
+    assert listing.body == "No scheduled posts yet."
+    stored = await schedules.store.get(1)
+    assert stored is not None and not stored.paused
+
+
+async def test_test_posts_once_now_outside_the_history(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    before = await schedules.store.get(1)
+    card = await schedules.run("/support-admin schedule test id:1")
+    assert card.title == "Test post sent to #welcome"
+    assert [post.channel_id for post in schedules.console.posts] == ["welcome"]
+    assert schedules.console.posts[0].card.topic == "coming-out"
+    assert await schedules.store.slots(1) == []
+    assert await schedules.store.get(1) == before
+    schedules.console.fail("welcome", PermanentPublishError("channel archived"))
+    failed = await schedules.run("/support-admin schedule test id:1")
+    assert failed.tone is CardTone.ERROR and "channel archived" in failed.body
+
+
+async def test_scheduled_posts_use_the_real_support_cards_and_history_says_why(
+    schedules: Schedules, stack: Stack
+) -> None:
+    """Integration: SupportService.post_card builds what the scheduler posts."""
+    await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"every 1h" topic:coming-out'
+    )
+    await schedules.run('/support-admin schedule add channel:#gone when:"every 1h" topic:crisis')
+    schedules.console.fail("gone", PermanentPublishError("the channel was deleted"))
+    sim = schedules.console.clock
+    scheduler = PostScheduler(
+        schedules.store,
+        schedules.publishers,
+        stack.support,
+        sim,
+        "owner",
+        sleep=sim.sleep,
+        lease_seconds=86400,
+        heartbeat_seconds=3600,
+        idle_seconds=3600,
+    )
+    await run_scheduler_until(scheduler, sim, NOW + timedelta(hours=2, minutes=30))
+    welcome = [post for post in schedules.console.posts if post.channel_id == "welcome"]
+    assert len(welcome) == 2
+    card = welcome[0].card
+    assert card.topic == "coming-out"
+    assert card.body.startswith(("Your pace", "You decide", "Nobody is owed"))
+    assert "Helpline Directory" in [resource.title for resource in card.resources]
+    history = await schedules.run("/support-admin schedule history")
+    text = "\n".join(history.lines)
+    assert "#1 · Sun 2026-11-29 13:00 UTC · sent" in text
+    assert "#2 · Sun 2026-11-29 13:00 UTC · failed: the channel was deleted" in text
+    one = await schedules.run("/support-admin schedule history id:2")
+    assert one.lines == ("Sun 2026-11-29 13:00 UTC · failed: the channel was deleted",)
+    listing = "\n".join((await schedules.run("/support-admin schedule list")).lines)
+    assert "paused: the channel was deleted" in listing
+    assert "last: sent, Sun 2026-11-29 14:00 UTC" in listing
+    statuses = [s.status for s in await schedules.store.slots(1)]
+    assert statuses == [SlotStatus.SENT, SlotStatus.SENT]
+
+
+async def test_a_one_shot_resumed_after_its_time_posts_now(schedules: Schedules) -> None:
+    await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"in 10m" topic:coming-out'
+    )
+    await schedules.run("/support-admin schedule pause id:1")
+    schedules.stack.clock.current = NOW + timedelta(hours=3)
+    card = await schedules.run("/support-admin schedule resume id:1")
+    assert card.body == "Its time has passed, so it posts now."
+    stored = await schedules.store.get(1)
+    assert stored is not None and stored.next_run_at == epoch(NOW + timedelta(hours=3))
+
+
+async def test_removing_haven_pauses_every_schedule_of_the_community(
+    schedules: Schedules, stack: Stack
+) -> None:
+    guild_ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    for _ in range(2):
+        await schedules.run(
+            '/support-admin schedule add channel:112233445566778899 when:"daily 09:00" '
+            "topic:crisis",
+            guild_ctx,
+        )
+    await schedules.run(ADD)  # the console's own schedule is untouched
+    await stack.communities.mark_removed(GUILD, "Haven was removed from the server")
+    paused = [s for s in await schedules.store.list_for_community(GUILD) if s.paused]
+    assert len(paused) == 2
+    assert {s.paused_reason for s in paused} == {"Haven was removed from the server"}
+    console = await schedules.store.get(3)
+    assert console is not None and not console.paused
+
+
+async def test_help_lists_every_schedule_verb(schedules: Schedules) -> None:
+    card = await schedules.run("/support-admin help")
+    text = "\n".join(card.lines)
+    for verb in ("add", "list", "pause", "resume", "remove", "test", "history"):
+        assert f"/support-admin schedule {verb}" in text
+
+
+async def test_service_rejects_a_removed_community(schedules: Schedules, stack: Stack) -> None:
+    await stack.communities.mark_removed(GUILD)
+    moderator = Actor(id="m", display_name="M", has_admin_permission=True)
+    with pytest.raises(Exception, match="removed"):
+        await schedules.service.add(
+            RequestContext(GUILD, Platform.DISCORD, moderator),
+            channel="112233445566778899",
+            when="daily 09:00",
+            topic="crisis",
+        )
+    await asyncio.sleep(0)
