@@ -22,6 +22,7 @@ from bot.core.commands import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content_commands import MessageCommands, ResourceCommands
 from bot.core.curation import CurationService
+from bot.core.errors import HavenError
 from bot.core.models import Platform
 from bot.core.pack_commands import PackCommands
 from bot.core.packs import load_default_pack, pack_to_changes
@@ -182,3 +183,21 @@ async def run(settings: Settings) -> None:
                 )
         except asyncio.CancelledError:
             log.info("Haven is stopping")
+        except ExceptionGroup as group:
+            # An adapter refused to start (e.g. a rejected token): surface its sentence, not a
+            # traceback of the task group.
+            refusal = _first_haven_error(group)
+            if refusal is None:
+                raise
+            raise refusal from None
+
+
+def _first_haven_error(group: BaseExceptionGroup[BaseException]) -> HavenError | None:
+    for error in group.exceptions:
+        if isinstance(error, HavenError):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            found = _first_haven_error(error)
+            if found is not None:
+                return found
+    return None

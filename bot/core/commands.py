@@ -118,9 +118,12 @@ class CommandRouter:
     async def _admin(
         self, ctx: RequestContext, group_name: str, verb: str, options: Mapping[str, str]
     ) -> Card:
-        if ctx.in_direct_message or ctx.community_id == DIRECT_MESSAGE_COMMUNITY:
+        # A Discord DM belongs to no server. A Slack DM with Haven still belongs to the
+        # workspace, and is the most private place for a moderator to work: allowed.
+        if ctx.community_id == DIRECT_MESSAGE_COMMUNITY:
             raise PermissionDenied(
-                "Moderator commands work inside a server or workspace, not in direct messages."
+                "Moderator commands work inside a server, not in direct messages.",
+                "Run /support-admin in a channel of the server you moderate.",
             )
         if group_name in ("", "help"):
             return self.help_card()

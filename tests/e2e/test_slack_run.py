@@ -148,6 +148,7 @@ async def test_haven_run_stops_with_a_sentence_when_slack_rejects_the_token(
         },
     )
     _out, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode != 0
+    assert process.returncode == 1
     assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in err.decode()
+    assert "Traceback" not in err.decode()
     assert TOKEN not in err.decode()

@@ -276,7 +276,7 @@ class SlackListeners:
             text = str(body.get("text") or "").strip()
             modal = _bare_modal_request(text)
             ctx = request_context(body, await self._admin_actor(body))
-            if modal is not None and not ctx.in_direct_message:
+            if modal is not None:
                 refusal = await self._open_modal(ctx, body, client, *modal)
                 if refusal is None:
                     await ack()

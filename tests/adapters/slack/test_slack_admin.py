@@ -112,7 +112,10 @@ async def test_configured_user_group_and_user_ids_may_moderate(
     assert allowed.json["blocks"][0]["text"]["text"].startswith("Messages (")
 
 
-async def test_admin_commands_are_refused_in_a_dm(slack: SignedSender) -> None:
+async def test_admin_commands_work_in_a_dm_with_haven_for_moderators_only(
+    slack: SignedSender,
+) -> None:
+    # A DM with the bot still belongs to the workspace: the most private place to moderate.
     reply = await slack.command(
         "/support-admin",
         "message list",
@@ -121,7 +124,16 @@ async def test_admin_commands_are_refused_in_a_dm(slack: SignedSender) -> None:
         channel_name="directmessage",
     )
     assert reply.json["response_type"] == "ephemeral"
-    assert "direct messages" in _texts(reply.json)
+    assert reply.json["blocks"][0]["text"]["text"].startswith("Messages (")
+    refused = await slack.command(
+        "/support-admin",
+        "message list",
+        user_id=MEMBER,
+        channel_id="D0MEMBER",
+        channel_name="directmessage",
+    )
+    assert refused.json["response_type"] == "ephemeral"
+    assert "Only moderators" in _texts(refused.json)
 
 
 async def test_message_add_modal_opens_and_its_submission_saves(
