@@ -6,7 +6,11 @@ connects (DISCORD_API_URL / DISCORD_GATEWAY_URL through apply_endpoint_overrides
 
 - haven: the real HavenBot with real services, SQLite and the default pack, answering
          /support <topic> <region> with the embed, link buttons, menus and DM button;
-- bare:  a bare discord.py client whose /support answers a static string, ephemerally.
+- bare:  a bare discord.py client whose /support answers a static string, ephemerally;
+- bare-rich: the same bare client answering with a static message of Haven's shape (embed with
+         resources, link buttons, topic menu, DM button), so the Haven/bare-rich ratio isolates
+         Haven's own work from the cost of a richer message (discord.py also parses the echoed
+         message, components included, from the callback response).
 
 Measured per interaction, in the emulator: from the INTERACTION_CREATE being sent to the
 callback arriving. Reported: one at a time (p50/p99, throughput), then N in flight, then the
@@ -15,7 +19,7 @@ alternate the two clients; medians over rounds are printed, with Haven/bare rati
 of the bare client's throughput).
 
     python bench/discord_throughput.py            # full run (3 rounds)
-    python bench/discord_throughput.py --quick    # under a minute, for a CI smoke
+    python bench/discord_throughput.py --quick    # two short rounds, under a minute (CI smoke)
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TOKEN = "bench-discord-token-0123456789"
-CLIENTS = ("haven", "bare")
+CLIENTS = ("haven", "bare", "bare-rich")
 QUERIES: tuple[dict[str, str], ...] = (
     {"topic": "coming-out", "region": "GB"},
     {"topic": "crisis", "region": "US"},
@@ -61,7 +65,7 @@ def _client_main(kind: str, api_url: str, gateway_url: str, db_path: str) -> Non
     main = (
         _run_haven(api_url, gateway_url, db_path)
         if kind == "haven"
-        else _run_bare(api_url, gateway_url)
+        else _run_bare(api_url, gateway_url, rich=kind == "bare-rich")
     )
     profile_to = os.environ.get("HAVEN_BENCH_PROFILE")
     if not profile_to:
@@ -99,11 +103,43 @@ async def _run_haven(api_url: str, gateway_url: str, db_path: str) -> None:
         await _until_terminated(HavenBot(services, guild_ready_timeout=0.1))
 
 
-async def _run_bare(api_url: str, gateway_url: str) -> None:
+def _rich_card() -> Any:
+    """A static card of the shape Haven answers /support with (4 resources, 9 other topics)."""
+    from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
+
+    resources = tuple(
+        CardResource(
+            title=f"Helpline {n}",
+            url=f"https://helpline{n}.example.org",
+            domain=f"helpline{n}.example.org",
+            description="A listening service for LGBTQ+ people, their friends and families.",
+            contacts=(CardContact("Call", "0800 123 4567"),),
+            hours="10am to 10pm",
+            badges=("24/7",),
+            last_verified="checked 2026-11-28",
+        )
+        for n in range(4)
+    )
+    return Card(
+        title="Coming out",
+        body="There's no single big reveal you owe anyone. Whatever pace keeps you safe is valid.",
+        tone=CardTone.SUPPORT,
+        resources=resources,
+        footer="Only you can see this. Haven is not a crisis service.",
+        choices=tuple(Choice(f"Topic {n}", f"topic-{n}", "What it is about") for n in range(9)),
+        topic="coming-out",
+        region="GB",
+        message_key="coming-out-own-pace",
+    )
+
+
+async def _run_bare(api_url: str, gateway_url: str, rich: bool) -> None:
     import discord
     from discord import app_commands
 
+    from bot.adapters.discord import component_ids
     from bot.adapters.discord.endpoints import apply_endpoint_overrides
+    from bot.adapters.discord.render import render_card
 
     apply_endpoint_overrides(api_url, gateway_url)
     intents = discord.Intents.none()
@@ -127,14 +163,21 @@ async def _run_bare(api_url: str, gateway_url: str) -> None:
                 topic: str | None = None,
                 region: str | None = None,
             ) -> None:
-                await interaction.response.send_message(
-                    "You are not alone. Here are some places that can help.", ephemeral=True
-                )
+                if rich:
+                    await interaction.response.send_message(**answer, ephemeral=True)
+                else:
+                    await interaction.response.send_message(
+                        "You are not alone. Here are some places that can help.", ephemeral=True
+                    )
 
         async def setup_hook(self) -> None:
             await self.tree.sync()
 
-    await _until_terminated(Bare())
+    answer: dict[str, Any] = {}
+    client = Bare()
+    if rich:
+        answer = render_card(_rich_card(), component_ids.ShortLivedStore()).send_kwargs()
+    await _until_terminated(client)
 
 
 # --------------------------------------------------------------------------- the driver
@@ -208,6 +251,12 @@ async def run_client(
                 cwd=tmp,
             )
             try:
+                exited = asyncio.create_task(process.wait())
+                await asyncio.wait({identified, exited}, return_when=asyncio.FIRST_COMPLETED)
+                if exited.done():
+                    identified.cancel()
+                    raise RuntimeError(f"the {kind} client exited with {process.returncode}")
+                exited.cancel()
                 await identified
                 await fake.wait_for("PUT", r"/commands$", timeout=60)
                 for i in range(50):  # warm-up: caches, code paths, connection pools
@@ -264,7 +313,7 @@ def _median(values: list[float]) -> float:
 def report(results: list[Result], in_flight: int) -> None:
     by_kind: dict[str, list[Result]] = {k: [r for r in results if r.client == k] for k in CLIENTS}
     print()
-    print(f"{'client':<7} {'1-at-a-time/s':>14} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"{'client':<9} {'1-at-a-time/s':>14} {'p50 ms':>7} {'p99 ms':>7} "
           f"{f'{in_flight} in flight/s':>15} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'RSS MiB':>8} {'+guilds':>8}")  # fmt: skip
     medians: dict[str, dict[str, float]] = {}
@@ -282,16 +331,20 @@ def report(results: list[Result], in_flight: int) -> None:
         medians[kind] = m
         failures = sum(r.failures for r in runs)
         print(
-            f"{kind:<7} {m['seq']:>14.0f} {m['seq50']:>7.2f} {m['seq99']:>7.2f} "
+            f"{kind:<9} {m['seq']:>14.0f} {m['seq50']:>7.2f} {m['seq99']:>7.2f} "
             f"{m['con']:>15.0f} {m['con50']:>7.2f} {m['con99']:>7.2f} "
             f"{m['rss1']:>8.1f} {m['rss1'] - m['rss0']:>+8.1f}"
             + (f"  ({failures} failed)" if failures else "")
         )
-    haven, bare = medians["haven"], medians["bare"]
+    haven, bare, rich = medians["haven"], medians["bare"], medians["bare-rich"]
     guilds = results[0].guilds if results else 0
     print()
     print(f"Haven / bare throughput, one at a time: {haven['seq'] / bare['seq']:.2f} (aim >= 0.8)")
     print(f"Haven / bare throughput, {in_flight} in flight: {haven['con'] / bare['con']:.2f}")
+    print(
+        f"Haven / bare-rich (same message shape): {haven['seq'] / rich['seq']:.2f} one at a "
+        f"time, {haven['con'] / rich['con']:.2f} in flight"
+    )
     print(
         f"Resident memory after {guilds} servers joined: Haven {haven['rss1']:.1f} MiB "
         f"(+{haven['rss1'] - haven['rss0']:.1f}), bare {bare['rss1']:.1f} MiB "
@@ -301,13 +354,14 @@ def report(results: list[Result], in_flight: int) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     if args.quick:
-        rounds, sequential, concurrent, guilds = 1, 300, 400, 1000
+        rounds, sequential, concurrent, guilds = 2, 300, 400, 1000
     else:
         rounds, sequential, concurrent, guilds = args.rounds, 1000, 2000, 1000
     results: list[Result] = []
     print(f"{rounds} round(s): {sequential} one at a time, {concurrent} with {args.in_flight} in "
           f"flight, then {guilds} servers joined; each client in its own process")  # fmt: skip
     for round_number in range(rounds):
+        # Alternate the order: these machines are noisy, and position in a run matters.
         order = CLIENTS if round_number % 2 == 0 else tuple(reversed(CLIENTS))
         for kind in order:
             started = time.perf_counter()
@@ -320,7 +374,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             results.append(result)
             print(
-                f"  round {round_number + 1} {kind:<5}: {result.sequential_per_s:6.0f}/s one at "
+                f"  round {round_number + 1} {kind:<9}: {result.sequential_per_s:6.0f}/s one at "
                 f"a time, {result.concurrent_per_s:6.0f}/s in flight, "
                 f"RSS {result.rss_before_mib:.1f} -> {result.rss_after_mib:.1f} MiB "
                 f"({time.perf_counter() - started:.1f} s)",
@@ -334,7 +388,7 @@ if __name__ == "__main__":
         _client_main(*sys.argv[2:6])
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one short round (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="two short rounds (< 60 s)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-flight", type=int, default=20)
     os.environ.setdefault("PYTHONHASHSEED", "0")

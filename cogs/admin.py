@@ -10,7 +10,10 @@ that run a command line (list pages, "Apply" on a pack preview).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,6 +35,8 @@ class AdminCog(commands.Cog):
     def __init__(self, bot: HavenBot) -> None:
         self.bot = bot
         self.services = bot.services
+        self._steps: deque[Callable[[], Awaitable[None]]] = deque()
+        self._worker: asyncio.Task[None] | None = None
 
         async def show_help(interaction: discord.Interaction) -> None:
             await bot.run_admin(interaction, "help", "", {})
@@ -72,9 +77,22 @@ class AdminCog(commands.Cog):
 
     # ---- server lifecycle ---------------------------------------------------------------------
 
-    async def _ensure(self, guild: discord.Guild, why: str) -> None:
+    def _enqueue(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Joins and removals run one at a time, in gateway order: a removal can never overtake
+        the join it follows, and a burst (1,000 servers at start-up) does not open 1,000
+        concurrent transactions. The worker is tracked by the bot, so a shutdown waits for it."""
+        self._steps.append(step)
+        if self._worker is None or self._worker.done():
+            self._worker = self.bot.spawn(self._drain(), "guild-lifecycle")
+
+    async def _drain(self) -> None:
+        while self._steps:
+            step = self._steps.popleft()
+            await step()
+
+    async def _ensure(self, guild_id: int, name: str, why: str) -> None:
         try:
-            await self.services.communities.ensure(Platform.DISCORD, str(guild.id), guild.name)
+            await self.services.communities.ensure(Platform.DISCORD, str(guild_id), name)
         except Exception:
             log.exception("Could not set up the community for a server (%s)", why)
 
@@ -86,18 +104,20 @@ class AdminCog(commands.Cog):
         except Exception:
             log.exception("Could not mark a removed server's community")
 
-    # Tracked by the bot (spawn), so a shutdown waits for a join or removal to be recorded.
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        self.bot.spawn(self._ensure(guild, "join"), "guild-join")
+        guild_id, name = guild.id, guild.name
+        self._enqueue(lambda: self._ensure(guild_id, name, "join"))
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        self.bot.spawn(self._ensure(guild, "available"), "guild-available")
+        guild_id, name = guild.id, guild.name
+        self._enqueue(lambda: self._ensure(guild_id, name, "available"))
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        self.bot.spawn(self._remove(guild.id), "guild-remove")
+        guild_id = guild.id
+        self._enqueue(lambda: self._remove(guild_id))
 
 
 async def setup(bot: HavenBot) -> None:

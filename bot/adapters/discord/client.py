@@ -134,12 +134,13 @@ class HavenBot(commands.Bot):
                     error.code,
                 )
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` in the background, referenced until done and awaited by `close`
         (a server join must not be cut off half-way by a shutdown)."""
         task = asyncio.create_task(work, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def close(self) -> None:
         if self._background:

@@ -121,7 +121,7 @@ class DiscordPublisher:
 
     def __init__(self, bot: _BotLike, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._bot = bot
-        self._timeout = timeout
+        self.timeout = timeout
         # Link buttons only (interactive=False): nothing here needs a custom_id.
         self._store = ids.ShortLivedStore(capacity=1)
 
@@ -129,7 +129,7 @@ class DiscordPublisher:
         rendered = render_card(card, self._store, interactive=False)
         channel = self._bot.get_partial_messageable(int(channel_id))
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 message = await channel.send(
                     **rendered.send_kwargs(),
                     nonce=nonce_for(idempotency_key),

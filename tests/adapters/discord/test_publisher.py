@@ -55,7 +55,7 @@ async def test_a_5xx_after_the_message_was_created_does_not_double_post(
     """discord.py retries a 500 on its own; the nonce makes the retry return the first post."""
     channel = fake.channel_id(guild)
     fake.fail("POST", MESSAGES, 500, after_processing=True)
-    haven.publisher._timeout = 5.0
+    haven.publisher.timeout = 5.0
     message_id = await haven.publisher.publish(channel, CARD, "retry-key")
     assert [r.status for r in fake.requests_to("POST", MESSAGES)] == [500, 200]
     assert [m["id"] for m in fake.messages[channel]] == [message_id]
@@ -80,7 +80,7 @@ async def test_failure_classes(
     code: int,
     permanent: bool,
 ) -> None:
-    haven.publisher._timeout = 0.5  # discord.py would retry a 502 for 25 s
+    haven.publisher.timeout = 0.5  # discord.py would retry a 502 for 25 s
     fake.fail("POST", MESSAGES, status, code, times=-1)
     expected = PermanentPublishError if permanent else TransientPublishError
     with pytest.raises(expected) as raised:
@@ -104,7 +104,7 @@ async def test_rate_limit_is_transient_with_retry_after(
 async def test_timeout_is_transient(
     fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
 ) -> None:
-    haven.publisher._timeout = 0.2
+    haven.publisher.timeout = 0.2
     fake.slow("POST", MESSAGES, delay=1.0)
     with pytest.raises(TransientPublishError):
         await haven.publisher.publish(fake.channel_id(guild), CARD, "slow")
