@@ -99,5 +99,6 @@ async def test_rejected_token_stops_with_a_clear_sentence(
     logs = err.decode()
     assert process.returncode != 0
     assert "Discord rejected DISCORD_TOKEN" in logs
+    assert "Traceback" not in logs, "one readable sentence, not a stack trace"
     assert "not-the-right-token-000" not in logs
     assert fake.identify_count == 0
