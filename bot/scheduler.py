@@ -90,6 +90,8 @@ class SchedulerStats:
     retries: int = 0
     claimed: int = 0
     lease_taken: int = 0
+    # Loop passes while holding the lease (each ends in a sleep until the next thing to do).
+    passes: int = 0
 
 
 class PostScheduler:
@@ -253,6 +255,7 @@ class PostScheduler:
                 wake_at = min(wake_at, float(next_due))
             if self._outcomes:
                 wake_at = min(wake_at, self._outcomes_since + FLUSH_DELAY_SECONDS)
+            self.stats.passes += 1
             await self._wait(wake_at - now)
 
     async def _keep_lease(self, now: float) -> bool:
@@ -368,6 +371,7 @@ class PostScheduler:
         next_due = self._next_due
         if next_due is None or next_due > now_i:
             return next_due
+
         def plan(schedule: Schedule) -> SlotPlan:
             try:
                 recurrence = None if schedule.one_shot else recurrence_for(schedule)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from bot.core.models import Platform
 
 DISCORD_POSTS_PER_SECOND = 40.0
+DISCORD_GLOBAL_BURST = 5
 DISCORD_CHANNEL_POSTS = 5
 DISCORD_CHANNEL_WINDOW_SECONDS = 5.0
 SLACK_CHANNEL_POSTS_PER_SECOND = 1.0
@@ -139,14 +140,16 @@ def default_policies() -> Mapping[Platform, PacingPolicy]:
     return {
         Platform.DISCORD: PacingPolicy(
             global_rate=DISCORD_POSTS_PER_SECOND,
-            global_burst=1,
+            # A small burst lets a loop that woke a little late catch up without losing
+            # budget; 5 + 40 per second still stays under Discord's 50.
+            global_burst=DISCORD_GLOBAL_BURST,
             # GCRA: burst 1 + rate r over a 5 s window gives at most 1 + 5r posts: r = 0.8/s.
             channel_rate=(DISCORD_CHANNEL_POSTS - 1) / DISCORD_CHANNEL_WINDOW_SECONDS,
             channel_burst=1,
         ),
         Platform.SLACK: PacingPolicy(
             global_rate=SLACK_POSTS_PER_SECOND,
-            global_burst=1,
+            global_burst=2,
             channel_rate=SLACK_CHANNEL_POSTS_PER_SECOND,
             channel_burst=1,
         ),
