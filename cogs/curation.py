@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord import autocomplete
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.forms import MESSAGE_FIELDS, RESOURCE_FIELDS, build_modal
+from bot.adapters.discord.responding import answer_text
 from bot.core.cards import Card
 from bot.core.commands import error_card
 from bot.core.errors import HavenError
@@ -34,13 +35,16 @@ PageNumber = app_commands.Range[int, 1, 1000]
 Key = app_commands.Range[str, 1, 100]
 
 
-async def _open_form(
-    bot: HavenBot, interaction: discord.Interaction, modal: discord.ui.Modal, what: str
-) -> None:
+async def _open_form(interaction: discord.Interaction, modal: discord.ui.Modal, what: str) -> None:
     try:
         await interaction.response.send_modal(modal)
     except discord.HTTPException as error:
         log.warning("Could not open the %s form (Discord %s)", what, error.code)
+        await answer_text(
+            interaction,
+            "I couldn't open the form. Please give the text as the command's options instead.",
+            what=what,
+        )
 
 
 class MessageGroup(app_commands.Group, name="message", description="Supportive messages"):
@@ -72,7 +76,7 @@ class MessageGroup(app_commands.Group, name="message", description="Supportive m
                     carried=carried,
                     store=self.bot.refs,
                 )
-                await _open_form(self.bot, interaction, modal, "message add")
+                await _open_form(interaction, modal, "message add")
             return
         await self.bot.run_admin(
             interaction, "message", "add", {"text": text, "topics": topics, "locale": locale}
@@ -113,7 +117,7 @@ class MessageGroup(app_commands.Group, name="message", description="Supportive m
             carried={"key": message.key, "version": str(message.version)},
             store=self.bot.refs,
         )
-        await _open_form(self.bot, interaction, modal, "message edit")
+        await _open_form(interaction, modal, "message edit")
 
     @app_commands.command(name="list", description="List messages")
     @app_commands.autocomplete(topic=autocomplete.topic)
@@ -221,7 +225,7 @@ class ResourceGroup(app_commands.Group, name="resource", description="Helplines 
                     carried={k: v for k, v in given.items() if k not in _RESOURCE_FORM_FIELDS},
                     store=self.bot.refs,
                 )
-                await _open_form(self.bot, interaction, modal, "resource add")
+                await _open_form(interaction, modal, "resource add")
             return
         await self.bot.run_admin(interaction, "resource", "add", options)
 
@@ -286,7 +290,7 @@ class ResourceGroup(app_commands.Group, name="resource", description="Helplines 
             carried={"key": resource.key, "version": str(resource.version)},
             store=self.bot.refs,
         )
-        await _open_form(self.bot, interaction, modal, "resource edit")
+        await _open_form(interaction, modal, "resource edit")
 
     @app_commands.command(name="list", description="List resources")
     @app_commands.autocomplete(topic=autocomplete.topic, region=autocomplete.region)

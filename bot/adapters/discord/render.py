@@ -81,17 +81,27 @@ class RenderedCard:
         return kwargs
 
 
+def _md_url(url: str) -> str:
+    # A ")" would end the markdown link early (Wikipedia-style URLs); percent-encoding keeps
+    # the same address.
+    return url.replace("(", "%28").replace(")", "%29")
+
+
+def _md_text(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")")
+
+
 def _resource_value(resource: CardResource) -> str:
     lines: list[str] = []
     if resource.description:
         lines.append(resource.description)
     for contact in resource.contacts:
         # tel:/sms:/mailto: are not clickable in embeds; the number as printed is what matters.
-        label = f"{contact.label}: " if contact.label else ""
+        prefix = f"{contact.label}: " if contact.label else ""
         if contact.link and contact.link.startswith("https://"):
-            lines.append(f"{label}[{contact.display}]({contact.link})")
+            lines.append(f"{prefix}[{_md_text(contact.display)}]({_md_url(contact.link)})")
         else:
-            lines.append(f"{label}{contact.display}")
+            lines.append(f"{prefix}{contact.display}")
     if resource.hours:
         lines.append(f"Hours: {resource.hours}")
     facts = list(resource.badges)
@@ -100,7 +110,7 @@ def _resource_value(resource: CardResource) -> str:
     if facts:
         lines.append(" · ".join(facts))
     # The domain is the link text: a label can never hide where the link goes.
-    link = f"🔗 [{resource.domain}]({resource.url})"
+    link = f"🔗 [{_md_text(resource.domain)}]({_md_url(resource.url)})"
     body = "\n".join(lines)
     room = FIELD_VALUE_MAX - len(link) - 1
     body = clip(body, room) if body else ""

@@ -27,7 +27,6 @@ DEFER_AFTER = 1.5
 # Discord error codes (opcodes-and-status-codes.mdx).
 UNKNOWN_INTERACTION = 10062
 ALREADY_ACKNOWLEDGED = 40060
-INVALID_FORM_BODY = 50035
 
 
 @dataclass(frozen=True, slots=True)
