@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-from bot.core.cards import Card, CardTone
+from bot.core.cards import Card, CardTone, PageRef
 from bot.core.errors import ValidationFailed
 from bot.core.models import RequestContext
 from bot.core.recurrence import ACCEPTED_FORMS, describe_run
@@ -16,9 +17,11 @@ from bot.core.schedules import (
     from_epoch,
 )
 
+PAGE_SIZE = 10
+
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "add": ("channel", "when", "topic", "message", "timezone"),
-    "list": (),
+    "list": ("page",),
     "pause": ("id",),
     "resume": ("id",),
     "remove": ("id",),
@@ -30,7 +33,7 @@ _USAGE = {
     "add": 'schedule add channel:#welcome when:"daily 09:00" topic:coming-out '
     "[message:key] [timezone:Europe/London]  — post a topic's message and resources on a "
     "schedule",
-    "list": "schedule list  — every schedule: next run, last outcome, paused and why",
+    "list": "schedule list [page:2]  — every schedule: next run, last outcome, paused and why",
     "pause": "schedule pause id:3  — stop posting until resumed",
     "resume": "schedule resume id:3  — start again from the next run",
     "remove": "schedule remove id:3  — delete the schedule",
@@ -71,6 +74,13 @@ def _schedule_id(options: Mapping[str, str], verb: str, *, required: bool = True
     return int(raw)
 
 
+def _page(options: Mapping[str, str]) -> int:
+    raw = options.get("page", "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed([f"page: '{raw[:20]}' is not a page number."], "Use page:2, ...")
+    return int(raw)
+
+
 def _when_label(schedule: Schedule) -> str:
     # The `every` origin is stored to keep slots stable; it is noise in a list.
     when = (
@@ -78,6 +88,8 @@ def _when_label(schedule: Schedule) -> str:
         if schedule.when_text.startswith("every")
         else (schedule.when_text)
     )
+    if when.endswith(" UTC"):  # a one-shot given in UTC (or by `in`): the zone is in the text
+        return when
     return f"{when} ({schedule.timezone})"
 
 
@@ -110,7 +122,7 @@ class ScheduleCommands:
         if verb == "add":
             return await self._add(ctx, options)
         if verb == "list":
-            return self._list_card(await self._service.list(ctx))
+            return self._list_card(await self._service.list(ctx), _page(options))
         if verb == "history":
             return await self._history(ctx, _schedule_id(options, verb, required=False))
         schedule_id = _schedule_id(options, verb)
@@ -185,15 +197,18 @@ class ScheduleCommands:
             footer=footer,
         )
 
-    def _list_card(self, schedules: tuple[Schedule, ...]) -> Card:
+    def _list_card(self, schedules: tuple[Schedule, ...], page: int) -> Card:
         if not schedules:
             return Card(
                 title="Schedules",
                 body="No scheduled posts yet.",
                 footer=f"Add one: /support-admin {_USAGE['add']}",
             )
+        # Pages keep a long list inside every platform's message limits.
+        page_count = math.ceil(len(schedules) / PAGE_SIZE)
+        page = min(page, page_count)
         lines: list[str] = []
-        for schedule in schedules:
+        for schedule in schedules[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
             lines.append(
                 f"#{schedule.id} · {_when_label(schedule)} · {schedule.describe_target()} → "
                 f"{schedule.channel_label}"
@@ -210,8 +225,9 @@ class ScheduleCommands:
                     f"{_run_label(schedule.last_outcome_at, schedule)}"
                 )
         return Card(
-            title="Schedules",
+            title=f"Schedules ({len(schedules)})",
             lines=tuple(lines),
+            page=PageRef(page=page, page_count=page_count, command="/support-admin schedule list"),
             footer="`schedule history id:N` shows each run and why one was missed or failed.",
         )
 

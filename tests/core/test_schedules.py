@@ -220,6 +220,7 @@ async def test_list_pause_resume_remove(schedules: Schedules) -> None:
     card = await schedules.run("/support-admin schedule pause id:2")
     assert card.title == "Schedule 2 paused"
     listing = await schedules.run("/support-admin schedule list")
+    assert listing.title == "Schedules (2)"
     text = "\n".join(listing.lines)
     assert "#1 · daily 09:00 (UTC) · topic coming-out → #welcome" in text
     assert "next: Sun 2026-11-29 13:00 UTC" not in text
@@ -360,3 +361,43 @@ async def test_service_rejects_a_removed_community(schedules: Schedules, stack: 
             topic="crisis",
         )
     await asyncio.sleep(0)
+
+
+async def test_a_long_list_is_paged(schedules: Schedules) -> None:
+    for _ in range(12):
+        await schedules.run(ADD)
+    first = await schedules.run("/support-admin schedule list")
+    assert first.page is not None and (first.page.page, first.page.page_count) == (1, 2)
+    assert first.page.command == "/support-admin schedule list"
+    second = await schedules.run(first.page.command + " page:2")
+    assert [line for line in second.lines if line.startswith("#")] == [
+        "#11 · daily 09:00 (UTC) · topic coming-out → #welcome",
+        "#12 · daily 09:00 (UTC) · topic coming-out → #welcome",
+    ]
+
+
+async def test_a_specific_message_can_be_scheduled(schedules: Schedules) -> None:
+    card = await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"daily 09:00" message:coming-out-2'
+    )
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert ("Posts", "message coming-out-2") in card.fields
+    stored = await schedules.store.get(1)
+    assert stored is not None and stored.message_key == "coming-out-2" and stored.topic is None
+    await schedules.run("/support-admin schedule test id:1")
+    posted = schedules.console.posts[0].card
+    assert posted.message_key == "coming-out-2"
+    assert posted.body.startswith("You decide who knows.")
+
+
+async def test_add_without_the_platform_connected_says_it_could_not_check(
+    schedules: Schedules,
+) -> None:
+    del schedules.publishers[Platform.DISCORD]
+    ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    card = await schedules.run(
+        '/support-admin schedule add channel:112233445566778899 when:"daily 09:00" topic:crisis',
+        ctx,
+    )
+    assert card.tone is CardTone.SUCCESS
+    assert "could not check the channel now" in card.footer
