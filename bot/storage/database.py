@@ -116,9 +116,10 @@ class Database:
         return list(rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._reader.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        # One round trip that finalises the statement: a cursor left open across an await would
+        # hold the reader's snapshot, and concurrent reads would miss rows just committed.
+        rows = await self._reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def writer_fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Read on the writer connection: for reads that must see a transaction just committed

@@ -138,3 +138,22 @@ async def _insert_range(db: Database, start: int, stop: int) -> None:
             await conn.execute(
                 "INSERT INTO communities (id, platform) VALUES (?, 'console')", (f"c{i}",)
             )
+
+
+async def test_reads_right_after_concurrent_commits_see_them(db: Database) -> None:
+    """Many create-then-read sequences at once: each read sees its own committed row."""
+
+    async def create_then_read(i: int) -> bool:
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO communities (id, platform) VALUES (?, 'console')", (f"r{i}",)
+            )
+        return await db.fetch_one("SELECT id FROM communities WHERE id = ?", (f"r{i}",)) is not None
+
+    async def other_reader(i: int) -> None:
+        await db.fetch_one("SELECT count(*) FROM communities WHERE id > ?", (f"r{i}",))
+
+    tasks = [create_then_read(i) for i in range(300)]
+    noise = [other_reader(i) for i in range(300)]
+    results = await asyncio.gather(*(t for pair in zip(tasks, noise, strict=True) for t in pair))
+    assert all(result is not False for result in results)
