@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -187,10 +188,14 @@ class PostScheduler:
                     log.info("This process runs the scheduler (lease owner %s)", self.owner)
                     try:
                         await self._run_as_holder(now)
+                    except (sqlite3.Error, OSError) as error:
+                        # Storage trouble while taking over: claimed slots stay claimed.
+                        log.warning("Scheduler storage error (%s); starting over", error)
+                        await self._sleep(self._standby_retry)
                     except Exception:
                         # A bug, not a bad post (those never raise here): start over calmly.
                         log.exception("Scheduler loop failed; restarting it")
-                        await self._sleep(1.0)
+                        await self._sleep(self._standby_retry)
                     finally:
                         await self._stop_holding()
                     continue

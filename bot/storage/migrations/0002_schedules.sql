@@ -17,7 +17,7 @@ CREATE TABLE schedules (
     paused INTEGER NOT NULL DEFAULT 0,
     paused_reason TEXT,
     created_by TEXT NOT NULL,            -- the moderator's platform id (moderators are audited)
-    created_at INTEGER NOT NULL,         -- epoch seconds; `when` is re-read as of this instant
+    created_at INTEGER NOT NULL,         -- epoch seconds when a moderator added it
     last_outcome TEXT,
     last_outcome_at INTEGER,
     version INTEGER NOT NULL DEFAULT 1
