@@ -370,7 +370,7 @@ class ResumedSchedule:
 
 
 @dataclass(frozen=True, slots=True)
-class TestPost:
+class SentTestPost:
     schedule: Schedule
     message_id: str
 
@@ -650,7 +650,7 @@ class ScheduleService:
         self._wake()
         return before
 
-    async def test(self, ctx: RequestContext, schedule_id: int) -> TestPost:
+    async def test(self, ctx: RequestContext, schedule_id: int) -> SentTestPost:
         """Post once now, outside the slot history (no slot row, no effect on the next run)."""
         await self._moderated_community(ctx)
         schedule = await self._own_schedule(ctx, schedule_id)
@@ -673,7 +673,7 @@ class ScheduleService:
                 "Nothing was posted and the schedule is unchanged.",
             ) from error
         log.info("Test post for schedule %s in %s", schedule.id, schedule.community_id)
-        return TestPost(schedule, message_id)
+        return SentTestPost(schedule, message_id)
 
     async def history(
         self, ctx: RequestContext, schedule_id: int | None = None, limit: int = HISTORY_LIMIT
@@ -695,11 +695,6 @@ class ScheduleService:
             log.info("Paused %d schedules of %s: %s", count, community_id, reason)
             self._wake()
         return count
-
-    def next_run_of(self, schedule: Schedule) -> datetime | None:
-        if schedule.next_run_at is None:
-            return None
-        return from_epoch(schedule.next_run_at)
 
 
 def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
@@ -733,10 +728,10 @@ __all__ = [
     "ScheduleHistory",
     "ScheduleRepository",
     "ScheduleService",
+    "SentTestPost",
     "SlotPlan",
     "SlotRecord",
     "SlotStatus",
-    "TestPost",
     "default_grace_seconds",
     "describe_duration",
     "epoch",
