@@ -717,3 +717,19 @@ async def test_posts_the_rate_limit_cannot_fit_in_the_grace_are_missed_not_late(
 
 def test_from_epoch_round_trips() -> None:
     assert epoch(from_epoch(1_772_355_600)) == 1_772_355_600
+
+
+async def test_console_publisher_prints_once_per_key_with_the_channel() -> None:
+    from bot.adapters.console_publisher import ConsolePublisher
+
+    printed: list[str] = []
+    publisher = ConsolePublisher(printed.append)
+    card = Card(title="Support resources: Coming out", body="Your pace is the right pace.")
+    first = await publisher.publish("welcome", card, "KEY1")
+    again = await publisher.publish("welcome", card, "KEY1")
+    assert first == again and len(printed) == 1
+    assert "── Scheduled post to #welcome" in printed[0]
+    assert "Support resources: Coming out\nYour pace is the right pace." in printed[0]
+    assert (await publisher.check_channel("#welcome")).label == "#welcome"
+    with pytest.raises(PermanentPublishError):
+        await publisher.check_channel("not a channel")
