@@ -454,7 +454,8 @@ def main() -> None:
     print(
         f"  Real clock: {real_count:,} slots, production pacing (40/s), fake limit 50/s: posted "
         f"{real['posted']:,}, 429s {real['rejected_429']}, achieved {real['rate']:.1f}/s = "
-        f"{real['ratio']:.3f} of the allowed rate in {real['wall_s']:.1f} s wall"
+        f"{real['ratio']:.3f} of the allowed rate in {real['wall_s']:.1f} s wall, "
+        f"{real['cpu_s']:.2f} s CPU"
     )
     ok = sim["rejected_429"] == 0 and sim["ratio"] >= 0.95 and real["rejected_429"] == 0
     print(f"\n  targets (ratio >= 0.95, zero 429s): {'met' if ok else 'NOT met'}")
