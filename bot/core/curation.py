@@ -223,13 +223,7 @@ class CurationService:
         message = SupportMessage(
             key=key, text=text, topics=topics, locale=(draft.locale or "en").strip() or "en"
         )
-        await self._content.write_message(
-            ctx.community_id,
-            None,
-            message,
-            self._audit(ctx, "add", ItemKind.MESSAGE, key, None, message_to_dict(message)),
-        )
-        self._support.invalidate(ctx.community_id)
+        await self._write_message(ctx, "add", None, message)
         return message
 
     async def edit_message(
@@ -273,10 +267,13 @@ class CurationService:
         self,
         ctx: RequestContext,
         action: str,
-        before: SupportMessage,
+        before: SupportMessage | None,
         after: SupportMessage | None,
         undoes: int | None = None,
     ) -> None:
+        """Insert (no `before`), change, or delete (no `after`), audited in one transaction."""
+        item = after or before
+        assert item is not None
         await self._content.write_message(
             ctx.community_id,
             before,
@@ -285,8 +282,8 @@ class CurationService:
                 ctx,
                 action,
                 ItemKind.MESSAGE,
-                before.key,
-                message_to_dict(before),
+                item.key,
+                message_to_dict(before) if before else None,
                 message_to_dict(after) if after else None,
                 undoes,
             ),
@@ -396,13 +393,7 @@ class CurationService:
             source_url=str(fields.get("url", "")),
             **fields,  # type: ignore[arg-type]
         )
-        await self._content.write_resource(
-            ctx.community_id,
-            None,
-            resource,
-            self._audit(ctx, "add", ItemKind.RESOURCE, key, None, resource_to_dict(resource)),
-        )
-        self._support.invalidate(ctx.community_id)
+        await self._write_resource(ctx, "add", None, resource)
         return resource
 
     async def edit_resource(
@@ -435,10 +426,13 @@ class CurationService:
         self,
         ctx: RequestContext,
         action: str,
-        before: Resource,
+        before: Resource | None,
         after: Resource | None,
         undoes: int | None = None,
     ) -> None:
+        """Insert (no `before`), change, or delete (no `after`), audited in one transaction."""
+        item = after or before
+        assert item is not None
         await self._content.write_resource(
             ctx.community_id,
             before,
@@ -447,8 +441,8 @@ class CurationService:
                 ctx,
                 action,
                 ItemKind.RESOURCE,
-                before.key,
-                resource_to_dict(before),
+                item.key,
+                resource_to_dict(before) if before else None,
                 resource_to_dict(after) if after else None,
                 undoes,
             ),
@@ -496,52 +490,22 @@ class CurationService:
         current = await self._content.get_message(ctx.community_id, last.item_key)
         self._check_undo_applies(current.version if current else None, last)
         restored = message_from_dict(last.before) if last.before else None
-        if current is None:
-            assert restored is not None
-            restored = replace(restored, version=restored.version + 1)
-            await self._content.write_message(
-                ctx.community_id,
-                None,
-                restored,
-                self._audit(
-                    ctx,
-                    "undo",
-                    ItemKind.MESSAGE,
-                    last.item_key,
-                    None,
-                    message_to_dict(restored),
-                    last.id,
-                ),
-            )
-            self._support.invalidate(ctx.community_id)
-            return
-        after = replace(restored, version=current.version + 1) if restored else None
+        after = None
+        if restored is not None:
+            # The restored content gets a new version: it is a new change, recorded as one.
+            base = current.version if current else restored.version
+            after = replace(restored, version=base + 1)
         await self._write_message(ctx, "undo", current, after, undoes=last.id)
 
     async def _undo_resource(self, ctx: RequestContext, last: AuditEntry) -> None:
         current = await self._content.get_resource(ctx.community_id, last.item_key)
         self._check_undo_applies(current.version if current else None, last)
         restored = resource_from_dict(last.before) if last.before else None
-        if current is None:
-            assert restored is not None
-            restored = replace(restored, version=restored.version + 1)
-            await self._content.write_resource(
-                ctx.community_id,
-                None,
-                restored,
-                self._audit(
-                    ctx,
-                    "undo",
-                    ItemKind.RESOURCE,
-                    last.item_key,
-                    None,
-                    resource_to_dict(restored),
-                    last.id,
-                ),
-            )
-            self._support.invalidate(ctx.community_id)
-            return
-        after = replace(restored, version=current.version + 1) if restored else None
+        after = None
+        if restored is not None:
+            # The restored content gets a new version: it is a new change, recorded as one.
+            base = current.version if current else restored.version
+            after = replace(restored, version=base + 1)
         await self._write_resource(ctx, "undo", current, after, undoes=last.id)
 
     @staticmethod
