@@ -98,6 +98,7 @@ async def open_services(
             store, community_repository, support, publishers, clock, wake=scheduler.wake
         )
         communities.add_removal_hook(schedules.pause_all_for_community)
+        communities.add_return_hook(schedules.resume_after_return)
         router = CommandRouter(
             support,
             communities,

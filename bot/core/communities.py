@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # A Discord DM has no server: it is served from the default pack and stores nothing.
 DIRECT_MESSAGE_COMMUNITY = community_id_for(Platform.DISCORD, "dm")
 
-RemovalHook = Callable[[str, str], Awaitable[object]]
+# Called with (community_id, reason): on removal, and on return within the grace period.
+CommunityHook = Callable[[str, str], Awaitable[object]]
 
 
 def _settings_dict(community: Community) -> dict[str, object]:
@@ -53,12 +54,18 @@ class CommunityService:
         self._seed = seed
         self._removal_grace = removal_grace
         self._on_change = on_change
-        self._removal_hooks: list[RemovalHook] = []
+        self._removal_hooks: list[CommunityHook] = []
+        self._return_hooks: list[CommunityHook] = []
         self._known: set[str] = set()
 
-    def add_removal_hook(self, hook: RemovalHook) -> None:
+    def add_removal_hook(self, hook: CommunityHook) -> None:
         """Called with (community_id, reason) when the bot leaves (e.g. pause schedules)."""
         self._removal_hooks.append(hook)
+
+    def add_return_hook(self, hook: CommunityHook) -> None:
+        """Called with (community_id, the removal reason) when it comes back within the grace
+        (e.g. resume what the removal paused)."""
+        self._return_hooks.append(hook)
 
     async def get(self, community_id: str) -> Community | None:
         return await self._repository.get(community_id)
@@ -77,9 +84,8 @@ class CommunityService:
             existing = await self._repository.get(community_id)
             assert existing is not None
         elif existing.status is CommunityStatus.REMOVED:
-            await self._repository.mark_active(community_id)
-            log.info("Community %s came back within the grace period", community_id)
-            existing = replace(existing, status=CommunityStatus.ACTIVE)
+            await self._return(existing)
+            existing = replace(existing, status=CommunityStatus.ACTIVE, removed_reason=None)
         self._known.add(community_id)
         self._on_change(community_id)
         return existing
@@ -96,7 +102,7 @@ class CommunityService:
 
     async def mark_removed(self, community_id: str, reason: str = "Haven was removed") -> None:
         """The bot left: pause everything now, purge after the grace period."""
-        await self._repository.mark_removed(community_id, self._clock.now())
+        await self._repository.mark_removed(community_id, self._clock.now(), reason)
         self._known.discard(community_id)
         self._on_change(community_id)
         for hook in self._removal_hooks:
@@ -104,8 +110,16 @@ class CommunityService:
         log.info("Community %s removed; data is kept for the grace period", community_id)
 
     async def mark_active(self, community_id: str) -> None:
-        await self._repository.mark_active(community_id)
-        self._on_change(community_id)
+        community = await self._repository.get(community_id)
+        if community is not None and community.status is CommunityStatus.REMOVED:
+            await self._return(community)
+
+    async def _return(self, community: Community) -> None:
+        await self._repository.mark_active(community.id)
+        self._on_change(community.id)
+        for hook in self._return_hooks:
+            await hook(community.id, community.removed_reason or "")
+        log.info("Community %s came back within the grace period", community.id)
 
     async def purge_expired(self) -> list[str]:
         """Delete the data of communities removed longer ago than the grace period."""

@@ -47,6 +47,8 @@ class Community:
     moderator_user_ids: tuple[str, ...] = ()
     log_channel_id: str | None = None
     status: CommunityStatus = CommunityStatus.ACTIVE
+    # Why the bot was removed, while status is REMOVED (e.g. "The Slack app was uninstalled").
+    removed_reason: str | None = None
     version: int = 1
 
 

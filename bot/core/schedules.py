@@ -313,6 +313,12 @@ class CardSource(Protocol):
         self, community_id: str, topic: str | None, message_key: str | None
     ) -> Card: ...
 
+    async def resolve_post(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> str:
+        """The topic slug such a post would show; raises for an unknown topic or message."""
+        ...
+
 
 class CommunityLookup(Protocol):
     async def get(self, community_id: str) -> Community | None: ...
@@ -535,21 +541,16 @@ class ScheduleService:
                 [f"This community already has {MAX_SCHEDULES_PER_COMMUNITY} schedules."],
                 "Remove one you no longer need first.",
             )
-        # Build the post once now: an unknown topic or message is refused here, with choices,
-        # instead of failing at 09:00 tomorrow.
-        card = await self._cards.post_card(community.id, topic, message)
-        if message is not None and card.message_key != message:
-            raise NotFound(
-                f"message: there is no enabled message '{message}'.",
-                "`/support-admin message list` shows the keys.",
-            )
+        # Check what will be posted now: an unknown topic or message is refused here, with
+        # choices, instead of failing at 09:00 tomorrow (no message rotation is spent on it).
+        resolved_topic = await self._cards.resolve_post(community.id, topic, message)
         label, notes = await self._check_channel(ctx.platform, channel_id, label)
         new = NewSchedule(
             community_id=community.id,
             platform=ctx.platform,
             channel_id=channel_id,
             channel_label=label,
-            topic=card.topic if topic is not None else None,
+            topic=resolved_topic if topic is not None else None,
             message_key=message,
             when_text=recurrence.text,
             timezone=recurrence.timezone,
@@ -686,6 +687,38 @@ class ScheduleService:
             schedules = {s.id: s for s in await self._store.list_for_community(ctx.community_id)}
         slots = await self._store.history(ctx.community_id, schedule_id, limit)
         return ScheduleHistory(schedules, tuple(slots), schedule_id)
+
+    async def resume_after_return(self, community_id: str, reason: str) -> int:
+        """The bot is back within the grace period: resume the recurring schedules its removal
+        paused (same reason), from their next run after now. One-shots and schedules paused
+        for any other reason stay paused for a moderator to decide."""
+        resumed = 0
+        now = self._now()
+        for schedule in await self._store.list_for_community(community_id):
+            if not schedule.paused or schedule.one_shot or schedule.paused_reason != reason:
+                continue
+            following = recurrence_for(schedule).next_after(now)
+            await self._store.update_state(
+                schedule.id,
+                community_id,
+                paused=False,
+                paused_reason=None,
+                next_run_at=epoch(following) if following is not None else None,
+                audit=NewAuditEntry(
+                    actor_id="haven",
+                    actor_name="Haven",
+                    action="resume",
+                    item_kind=ItemKind.SCHEDULE,
+                    item_key=str(schedule.id),
+                    before={"paused": True, "paused_reason": reason},
+                    after={"paused": False, "why": "Haven came back within the grace period"},
+                ),
+            )
+            resumed += 1
+        if resumed:
+            log.info("Resumed %d schedules of %s after its return", resumed, community_id)
+            self._wake()
+        return resumed
 
     async def pause_all_for_community(self, community_id: str, reason: str) -> int:
         """The bot was removed: pause every schedule of the community so no post is attempted

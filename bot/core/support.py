@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
-from bot.core.errors import UnknownChoice
+from bot.core.errors import NotFound, UnknownChoice
 from bot.core.library_index import LibraryIndex, language_of
 from bot.core.models import (
     Community,
@@ -262,6 +262,23 @@ class SupportService:
         locale = community.default_locale if community else "en"
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
         return self._card(index, chosen_topic, region, selection, private=False)
+
+    async def resolve_post(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> str:
+        """The topic slug a scheduled post would show. Raises UnknownChoice for an unknown
+        topic and NotFound for an unknown or disabled message; touches no rotation state."""
+        index = await self.index(community_id)
+        if message_key is not None:
+            message = index.message_by_key.get(message_key)
+            if message is None:
+                raise NotFound(
+                    f"message: there is no enabled message '{message_key}'.",
+                    "`/support-admin message list` shows the keys.",
+                )
+            if topic is None and message.topics:
+                topic = message.topics[0]
+        return self.resolve_topic(index, topic).slug
 
     async def fallback_card(self, topic: str | None) -> Card:
         """The answer when storage fails: the built-in default library, international

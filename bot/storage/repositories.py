@@ -82,6 +82,7 @@ def _community_from_row(row: Row) -> Community:
         moderator_user_ids=tuple(json.loads(row["moderator_user_ids"])),
         log_channel_id=row["log_channel_id"],
         status=CommunityStatus(row["status"]),
+        removed_reason=row["removed_reason"],
         version=row["version"],
     )
 
@@ -155,17 +156,19 @@ class SqliteCommunityRepository:
         )
         return [row["id"] for row in rows]
 
-    async def mark_removed(self, community_id: str, at: datetime) -> None:
+    async def mark_removed(self, community_id: str, at: datetime, reason: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(
-                "UPDATE communities SET status = 'removed', removed_at = ? WHERE id = ?",
-                (at.astimezone(UTC).isoformat(timespec="seconds"), community_id),
+                "UPDATE communities SET status = 'removed', removed_at = ?, removed_reason = ?"
+                " WHERE id = ?",
+                (at.astimezone(UTC).isoformat(timespec="seconds"), reason, community_id),
             )
 
     async def mark_active(self, community_id: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(
-                "UPDATE communities SET status = 'active', removed_at = NULL WHERE id = ?",
+                "UPDATE communities SET status = 'active', removed_at = NULL,"
+                " removed_reason = NULL WHERE id = ?",
                 (community_id,),
             )
 

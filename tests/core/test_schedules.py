@@ -68,6 +68,7 @@ async def schedules(stack: Stack) -> AsyncIterator[Schedules]:
     )
     stack.router.add_group(ScheduleCommands(service))
     stack.communities.add_removal_hook(service.pause_all_for_community)
+    stack.communities.add_return_hook(service.resume_after_return)
     await stack.communities.ensure(Platform.DISCORD, "1234", "Guild")
     yield Schedules(stack, store, service, console, discord, publishers, wakes)
 
@@ -341,6 +342,23 @@ async def test_removing_haven_pauses_every_schedule_of_the_community(
     assert {s.paused_reason for s in paused} == {"Haven was removed from the server"}
     console = await schedules.store.get(3)
     assert console is not None and not console.paused
+
+
+async def test_return_within_grace_resumes_what_removal_paused(
+    schedules: Schedules, stack: Stack
+) -> None:
+    guild_ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    add = '/support-admin schedule add channel:112233445566778899 when:"{when}" topic:crisis'
+    await schedules.run(add.format(when="daily 09:00"), guild_ctx)
+    await schedules.run(add.format(when="weekly mon 18:00"), guild_ctx)
+    await schedules.run("/support-admin schedule pause id:2", guild_ctx)  # a moderator's pause
+    await stack.communities.mark_removed(GUILD, "Haven was removed from the server")
+    stack.clock.current += timedelta(days=3)
+    await stack.communities.ensure(Platform.DISCORD, "1234", "Guild")
+    daily, weekly = await schedules.store.list_for_community(GUILD)
+    assert not daily.paused and daily.next_run_at is not None
+    assert daily.next_run_at > int(stack.clock.current.timestamp())
+    assert weekly.paused, "a moderator's own pause is theirs to undo"
 
 
 async def test_help_lists_every_schedule_verb(schedules: Schedules) -> None:

@@ -13,6 +13,7 @@ CREATE TABLE communities (
     log_channel_id TEXT,
     status TEXT NOT NULL DEFAULT 'active',
     removed_at TEXT,                     -- when the bot was removed; purge after the grace period
+    removed_reason TEXT,                 -- why (schedules paused for it resume on return)
     version INTEGER NOT NULL DEFAULT 1
 );
 
