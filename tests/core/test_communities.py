@@ -68,7 +68,8 @@ async def test_settings_changes_are_audited_and_validated(stack: Stack) -> None:
     bad = await stack.router.admin(ctx, "settings", "timezone", {"timezone": "Europe/Lundon"})
     assert bad.tone is CardTone.ERROR and "Europe/London" in bad.footer + bad.body
     rows = await stack.db.fetch_all(
-        "SELECT actor_id, action, before_json, after_json FROM audit_log WHERE item_kind = 'settings'"
+        "SELECT actor_id, action, before_json, after_json FROM audit_log"
+        " WHERE item_kind = 'settings'"
     )
     assert len(rows) == 1
     assert rows[0]["actor_id"] == "mod-1" and rows[0]["action"] == "settings.timezone"

@@ -123,7 +123,7 @@ async def test_stale_write_is_refused_by_storage_too(stack: Stack) -> None:
     assert stale is not None
     await stack.curation.edit_message(ctx, "coming-out-1", MessageDraft(text="new"), None)
     try:
-        await stack.curation._write_message(ctx, "edit", stale, stale)  # noqa: SLF001
+        await stack.curation._write_message(ctx, "edit", stale, stale)
     except Conflict:
         pass
     else:

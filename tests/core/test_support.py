@@ -87,7 +87,7 @@ async def test_copy_by_message_key_is_identical_and_not_counted(stack: Stack) ->
     copy = await stack.router.support(stack.ctx(), "coming-out", "GB", card.message_key)
     assert copy.body == card.body
     await stack.support.flush()
-    usage = await stack.support._state.usage(stack.ctx().community_id)  # noqa: SLF001
+    usage = await stack.support._state.usage(stack.ctx().community_id)
     assert sum(usage.values()) == 1
 
 
@@ -111,7 +111,7 @@ async def test_usage_is_aggregate_and_nothing_identifies_the_asker(
     for topic in ("coming-out", "crisis", "coming-out"):
         await stack.router.support(stack.ctx(ASKER), topic, "GB")
     await stack.support.flush()
-    usage = await stack.support._state.usage(stack.ctx().community_id)  # noqa: SLF001
+    usage = await stack.support._state.usage(stack.ctx().community_id)
     assert {topic: n for (topic, _day), n in usage.items()} == {"coming-out": 2, "crisis": 1}
     audit = await stack.db.fetch_all("SELECT actor_id FROM audit_log")
     assert all(row["actor_id"] != ASKER.id for row in audit)
