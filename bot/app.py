@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -160,10 +161,11 @@ async def run(settings: Settings) -> None:
         raise NoPlatformConfigured
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
-    if main_task is not None:
+    # Stop cleanly on SIGTERM (service managers) as on Ctrl-C. Windows event loops have no
+    # signal handlers; there Ctrl-C still ends the run through KeyboardInterrupt.
+    if main_task is not None and sys.platform != "win32":
         for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, main_task.cancel)
+            loop.add_signal_handler(sig, main_task.cancel)
     async with open_services(settings) as services:
         try:
             async with asyncio.TaskGroup() as tasks:

@@ -25,7 +25,7 @@ from tests.conftest import FixedClock
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+BOT_TOKEN = "xoxb-fake-haven-test-bot-token"
 APP_TOKEN = "xapp-1-A0HAVEN-1234-abcdef"
 ADMIN = "U0ADMIN"
 MEMBER = "U0MEMBER"
