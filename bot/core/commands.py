@@ -115,9 +115,34 @@ class CommandRouter:
             log.exception("/support-admin %s %s failed", group, verb)
             return SOMETHING_WENT_WRONG
 
+    async def refusal(self, ctx: RequestContext, group: str, verb: str) -> Card | None:
+        """The card `admin` would answer before running `group verb` (wrong place, unknown
+        command, not a moderator), or None when the caller may go on. Adapters ask this before
+        opening a form, so nobody types a long text only to be refused."""
+        try:
+            await self._authorise(ctx, group.strip().lower(), verb.strip().lower())
+        except HavenError as error:
+            return error_card(error)
+        except Exception:
+            log.exception("Checking /support-admin %s %s failed", group, verb)
+            return SOMETHING_WENT_WRONG
+        return None
+
     async def _admin(
         self, ctx: RequestContext, group_name: str, verb: str, options: Mapping[str, str]
     ) -> Card:
+        group = await self._authorise(ctx, group_name, verb)
+        if group is None:
+            return self.help_card()
+        return await group.handle(ctx, verb, options)
+
+    async def _authorise(
+        self, ctx: RequestContext, group_name: str, verb: str
+    ) -> CommandGroup | None:
+        """The group that runs `group_name verb` for this caller (None: the help), or raise.
+
+        The one moderator rule for every platform and every entry (command, form, button).
+        """
         # A Discord DM belongs to no server. A Slack DM with Haven still belongs to the
         # workspace, and is the most private place for a moderator to work: allowed.
         if ctx.community_id == DIRECT_MESSAGE_COMMUNITY:
@@ -126,7 +151,7 @@ class CommandRouter:
                 "Run /support-admin in a channel of the server you moderate.",
             )
         if group_name in ("", "help"):
-            return self.help_card()
+            return None
         group = self._groups.get(group_name)
         if group is None:
             raise UnknownChoice(
@@ -148,7 +173,7 @@ class CommandRouter:
         if community is None:
             raise PermissionDenied("Haven is not set up here yet.")
         require_moderator(community, ctx.actor)
-        return await group.handle(ctx, verb, options)
+        return group
 
     async def run_text(self, ctx: RequestContext, line: str) -> Card:
         """Run one line of the text grammar (console, Slack, and button values)."""

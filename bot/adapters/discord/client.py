@@ -40,7 +40,6 @@ from bot.adapters.discord.responding import (
 from bot.core.cards import Card
 from bot.core.commands import SOMETHING_WENT_WRONG
 from bot.core.errors import HavenError
-from bot.core.permissions import is_moderator
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -181,22 +180,10 @@ class HavenBot(commands.Bot):
     async def may_moderate(self, interaction: discord.Interaction, group: str, verb: str) -> bool:
         """Before opening a form: the core's moderator rule, so nobody types a long text only
         to be refused. When refused, answers with the router's own refusal."""
-        ctx = request_context(interaction)
-        try:
-            await self.services.communities.ensure_for_context(ctx)
-            community = await self.services.communities.get(ctx.community_id)
-        except Exception:
-            log.exception("Checking moderator rights for %s %s failed", group, verb)
-            community = None
-        if (
-            community is not None
-            and not ctx.in_direct_message
-            and is_moderator(community, ctx.actor)
-        ):
+        refusal = await self.services.router.refusal(request_context(interaction), group, verb)
+        if refusal is None:
             return True
-        await self.answer(
-            interaction, self.services.router.admin(ctx, group, verb, {}), what=f"{group} {verb}"
-        )
+        await send_card(interaction, refusal, self.renderer, what=f"{group} {verb}")
         return False
 
     # ---- components and modals ------------------------------------------------------------

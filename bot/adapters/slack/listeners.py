@@ -64,8 +64,7 @@ from bot.adapters.slack.render import (
 from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands import SOMETHING_WENT_WRONG, error_card
 from bot.core.errors import HavenError
-from bot.core.models import Actor, Platform, RequestContext
-from bot.core.permissions import require_moderator
+from bot.core.models import Actor, RequestContext
 from bot.core.textgrammar import parse_line
 from bot.core.timezones import closest_timezones
 from bot.services import Services
@@ -302,13 +301,12 @@ class SlackListeners:
     ) -> Card | None:
         """Open the form; returns a card to show instead when it cannot (refused, not found)."""
         services = self._services
+        # The rule the router applies on submit, checked now so a non-moderator is refused
+        # before filling in a form.
+        refusal = await services.router.refusal(ctx, group, verb)
+        if refusal is not None:
+            return refusal
         try:
-            community = await services.communities.ensure(
-                Platform.SLACK, team_of(body), str(body.get("team_domain") or "")
-            )
-            # The same rule the router applies on submit, checked now so a non-moderator is
-            # refused before filling in a form.
-            require_moderator(community, ctx.actor)
             topics = services.support.topic_choices(ctx.community_id, "")
             if group == "message":
                 message = await services.curation.get_message(ctx, key) if key else None
@@ -317,7 +315,9 @@ class SlackListeners:
                 resource = await services.curation.get_resource(ctx, key) if key else None
                 view = resource_modal(topics, resource, ctx.channel_id)
             else:
-                view = schedule_modal(topics, community.timezone, ctx.channel_id)
+                community = await services.communities.get(ctx.community_id)
+                timezone = community.timezone if community is not None else "UTC"
+                view = schedule_modal(topics, timezone, ctx.channel_id)
         except HavenError as error:
             return error_card(error)
         try:
