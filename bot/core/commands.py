@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bot.core.cards import Card, CardTone, Choice
 from bot.core.communities import DIRECT_MESSAGE_COMMUNITY, CommunityService
@@ -90,13 +91,7 @@ class CommandRouter:
             return await self._support.reply(ctx, topic, region, message_key)
         except UnknownChoice as error:
             card = error_card(error)
-            return Card(
-                title=card.title,
-                body=card.body,
-                footer=card.footer or "Or just type /support for general support.",
-                tone=CardTone.ERROR,
-                choices=card.choices,
-            )
+            return replace(card, footer=card.footer or "Or just type /support for general support.")
         except HavenError as error:
             return error_card(error)
         except Exception:

@@ -22,6 +22,7 @@ import logging
 import re
 import traceback
 from collections.abc import Coroutine, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -368,15 +369,11 @@ class SlackListeners:
                 )
 
         self._spawn(upload(), "sending an export file")
-        return Card(
-            title=card.title,
+        return replace(
+            card,
             body=(card.body + "\n\n" if card.body else "")
             + f"I'm sending {attachment.filename} to you in a direct message with Haven.",
-            tone=card.tone,
-            fields=card.fields,
-            lines=card.lines,
-            footer=card.footer,
-            actions=card.actions,
+            attachment=None,
         )
 
     # ---- buttons and menus on our messages -------------------------------------------------
