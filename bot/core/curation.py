@@ -479,44 +479,35 @@ class CurationService:
         if last is None:
             raise NotFound(f"There is no change to undo for {kind.value} '{key}'.")
         if kind is ItemKind.MESSAGE:
-            await self._undo_message(ctx, last)
+            message = await self._content.get_message(ctx.community_id, last.item_key)
+            restored = message_from_dict(last.before) if last.before else None
+            after = self._undone(message, restored, last)
+            await self._write_message(ctx, "undo", message, after, undoes=last.id)
         elif kind is ItemKind.RESOURCE:
-            await self._undo_resource(ctx, last)
+            resource = await self._content.get_resource(ctx.community_id, last.item_key)
+            restored_resource = resource_from_dict(last.before) if last.before else None
+            undone = self._undone(resource, restored_resource, last)
+            await self._write_resource(ctx, "undo", resource, undone, undoes=last.id)
         else:
             raise ValidationFailed([f"Undo is available for messages and resources, not {kind}."])
         return last
 
-    async def _undo_message(self, ctx: RequestContext, last: AuditEntry) -> None:
-        current = await self._content.get_message(ctx.community_id, last.item_key)
-        self._check_undo_applies(current.version if current else None, last)
-        restored = message_from_dict(last.before) if last.before else None
-        after = None
-        if restored is not None:
-            # The restored content gets a new version: it is a new change, recorded as one.
-            base = current.version if current else restored.version
-            after = replace(restored, version=base + 1)
-        await self._write_message(ctx, "undo", current, after, undoes=last.id)
-
-    async def _undo_resource(self, ctx: RequestContext, last: AuditEntry) -> None:
-        current = await self._content.get_resource(ctx.community_id, last.item_key)
-        self._check_undo_applies(current.version if current else None, last)
-        restored = resource_from_dict(last.before) if last.before else None
-        after = None
-        if restored is not None:
-            # The restored content gets a new version: it is a new change, recorded as one.
-            base = current.version if current else restored.version
-            after = replace(restored, version=base + 1)
-        await self._write_resource(ctx, "undo", current, after, undoes=last.id)
-
     @staticmethod
-    def _check_undo_applies(current_version: int | None, last: AuditEntry) -> None:
+    def _undone(current: E | None, restored: E | None, last: AuditEntry) -> E | None:
+        """What undoing `last` leaves: its `before` (None: it was an add, so delete), refused
+        if the item changed since, because undoing then could lose someone's work."""
         after_version = last.after.get("version") if last.after else None
-        if current_version != after_version:
+        if (current.version if current else None) != after_version:
             raise Conflict(
                 "This item changed after that change was made, so undoing it now could lose "
                 "someone's work.",
                 "Look at `history` and edit it by hand instead.",
             )
+        if restored is None:
+            return None
+        # The restored content gets a new version: it is a new change, recorded as one.
+        base = current.version if current else restored.version
+        return replace(restored, version=base + 1)
 
     @staticmethod
     def _started_from(current: E, expected_version: int | None) -> E:
