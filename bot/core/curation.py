@@ -8,7 +8,6 @@ opened it" instead of silently overwriting the first. Permission is checked here
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from bot.core.models import (
     RequestContext,
     Resource,
     SupportMessage,
+    paginate,
 )
 from bot.core.permissions import require_moderator
 from bot.core.ports import Clock, CommunityRepository, ContentRepository, NewAuditEntry
@@ -50,10 +50,8 @@ from bot.core.validation import (
     check_url,
 )
 
-T = TypeVar("T")
 E = TypeVar("E", SupportMessage, Resource)
 
-PAGE_SIZE = 10
 HISTORY_LIMIT = 20
 
 
@@ -94,22 +92,6 @@ def _parse_yes_no(field: str, value: str) -> bool:
     if lowered in ("no", "n", "false", "0", "off"):
         return False
     raise ValidationFailed([f"{field}: answer yes or no (got '{value}')."])
-
-
-def paginate(items: Sequence[T], page: int) -> Page[T]:
-    page_count = max(1, math.ceil(len(items) / PAGE_SIZE))
-    if page < 1 or page > page_count:
-        raise ValidationFailed(
-            [f"page: there are {page_count} page(s); page {page} does not exist."],
-            f"Ask for a page from 1 to {page_count}.",
-        )
-    start = (page - 1) * PAGE_SIZE
-    return Page(
-        items=tuple(items[start : start + PAGE_SIZE]),
-        page=page,
-        page_count=page_count,
-        total=len(items),
-    )
 
 
 class CurationService:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import enum
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
 
+from bot.core.errors import ValidationFailed
+
 T = TypeVar("T")
+
+# Ten lines a page keeps every list answer inside every platform's message limits.
+PAGE_SIZE = 10
 
 
 class Platform(enum.StrEnum):
@@ -196,3 +203,23 @@ class Page(Generic[T]):
     page_count: int
     total: int
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def paginate(items: Sequence[T], page: int, *, clamp: bool = False) -> Page[T]:
+    """Page `page` (from 1) of `items`. Past the end: the last page when `clamp`, else a
+    ValidationFailed naming the pages there are."""
+    page_count = max(1, math.ceil(len(items) / PAGE_SIZE))
+    if clamp:
+        page = min(max(page, 1), page_count)
+    if page < 1 or page > page_count:
+        raise ValidationFailed(
+            [f"page: there are {page_count} page(s); page {page} does not exist."],
+            f"Ask for a page from 1 to {page_count}.",
+        )
+    start = (page - 1) * PAGE_SIZE
+    return Page(
+        items=tuple(items[start : start + PAGE_SIZE]),
+        page=page,
+        page_count=page_count,
+        total=len(items),
+    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from bot.core.cards import Card, CardTone, PageRef
 from bot.core.errors import ValidationFailed
-from bot.core.models import RequestContext
+from bot.core.models import RequestContext, paginate
 from bot.core.recurrence import ACCEPTED_FORMS, describe_run
 from bot.core.schedules import (
     Schedule,
@@ -16,8 +15,6 @@ from bot.core.schedules import (
     SlotStatus,
     from_epoch,
 )
-
-PAGE_SIZE = 10
 
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "add": ("channel", "when", "topic", "message", "timezone"),
@@ -204,11 +201,10 @@ class ScheduleCommands:
                 body="No scheduled posts yet.",
                 footer=f"Add one: /support-admin {_USAGE['add']}",
             )
-        # Pages keep a long list inside every platform's message limits.
-        page_count = math.ceil(len(schedules) / PAGE_SIZE)
-        page = min(page, page_count)
+        # A page past the end (a stale Next button after removals) shows the last page.
+        shown = paginate(schedules, page, clamp=True)
         lines: list[str] = []
-        for schedule in schedules[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
+        for schedule in shown.items:
             lines.append(
                 f"#{schedule.id} · {_when_label(schedule)} · {schedule.describe_target()} → "
                 f"{schedule.channel_label}"
@@ -227,7 +223,11 @@ class ScheduleCommands:
         return Card(
             title=f"Schedules ({len(schedules)})",
             lines=tuple(lines),
-            page=PageRef(page=page, page_count=page_count, command="/support-admin schedule list"),
+            page=PageRef(
+                page=shown.page,
+                page_count=shown.page_count,
+                command="/support-admin schedule list",
+            ),
             footer="`schedule history id:N` shows each run and why one was missed or failed.",
         )
 
