@@ -273,6 +273,15 @@ _CHANGED_BY_SOMEONE_ELSE = Conflict(
 )
 
 
+def _written_key(
+    before: SupportMessage | Resource | None, after: SupportMessage | Resource | None
+) -> str:
+    item = after or before
+    if item is None:
+        raise ValueError("a content write needs a before or an after")
+    return item.key
+
+
 async def _check_version(
     conn: aiosqlite.Connection, table: str, community_id: str, key: str, expected: int | None
 ) -> None:
@@ -369,21 +378,11 @@ class SqliteContentRepository:
         after: SupportMessage | None,
         audit: NewAuditEntry,
     ) -> None:
-        item = after or before
-        if item is None:
-            raise ValueError("write_message needs a before or an after")
-        key = item.key
-        async with self._db.write() as conn:
-            await _check_version(
-                conn, "messages", community_id, key, before.version if before else None
-            )
-            if after is None:
-                await conn.execute(
-                    "DELETE FROM messages WHERE community_id = ? AND key = ?", (community_id, key)
-                )
-            else:
-                await conn.execute(_UPSERT_MESSAGE, _message_params(community_id, after))
-            await insert_audit(conn, community_id, audit)
+        params = _message_params(community_id, after) if after else None
+        key = _written_key(before, after)
+        await self._write_item(
+            "messages", _UPSERT_MESSAGE, community_id, key, before, params, audit
+        )
 
     async def write_resource(
         self,
@@ -392,20 +391,32 @@ class SqliteContentRepository:
         after: Resource | None,
         audit: NewAuditEntry,
     ) -> None:
-        item = after or before
-        if item is None:
-            raise ValueError("write_resource needs a before or an after")
-        key = item.key
+        params = _resource_params(community_id, after) if after else None
+        key = _written_key(before, after)
+        await self._write_item(
+            "resources", _UPSERT_RESOURCE, community_id, key, before, params, audit
+        )
+
+    async def _write_item(
+        self,
+        table: str,
+        upsert: str,
+        community_id: str,
+        key: str,
+        before: SupportMessage | Resource | None,
+        upsert_params: Sequence[object] | None,
+        audit: NewAuditEntry,
+    ) -> None:
+        """Insert or change (`upsert_params`) or delete (None) one item and audit it, in one
+        transaction that first checks nobody changed the item since `before` was read."""
         async with self._db.write() as conn:
-            await _check_version(
-                conn, "resources", community_id, key, before.version if before else None
-            )
-            if after is None:
+            await _check_version(conn, table, community_id, key, before.version if before else None)
+            if upsert_params is None:
                 await conn.execute(
-                    "DELETE FROM resources WHERE community_id = ? AND key = ?", (community_id, key)
+                    f"DELETE FROM {table} WHERE community_id = ? AND key = ?", (community_id, key)
                 )
             else:
-                await conn.execute(_UPSERT_RESOURCE, _resource_params(community_id, after))
+                await conn.execute(upsert, upsert_params)
             await insert_audit(conn, community_id, audit)
 
     async def apply_library_changes(
