@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord import autocomplete
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.forms import MESSAGE_FIELDS, RESOURCE_FIELDS, build_modal
-from bot.adapters.discord.responding import answer_text
+from bot.adapters.discord.responding import answer_text, send_card
 from bot.core.cards import Card
 from bot.core.commands import error_card
 from bot.core.errors import HavenError
@@ -104,7 +104,7 @@ class MessageGroup(app_commands.Group, name="message", description="Supportive m
         try:
             message = await self.bot.services.curation.get_message(ctx, key)
         except HavenError as error:
-            await self.bot.answer(interaction, _ready(error_card(error)), what="message edit")
+            await send_card(interaction, error_card(error), self.bot.renderer, what="message edit")
             return
         modal = build_modal(
             f"Edit {message.key}",
@@ -273,7 +273,7 @@ class ResourceGroup(app_commands.Group, name="resource", description="Helplines 
         try:
             resource = await self.bot.services.curation.get_resource(ctx, key)
         except HavenError as error:
-            await self.bot.answer(interaction, _ready(error_card(error)), what="resource edit")
+            await send_card(interaction, error_card(error), self.bot.renderer, what="resource edit")
             return
         modal = build_modal(
             f"Edit {resource.key}",
@@ -415,10 +415,6 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-async def _ready(card: Card) -> Card:
-    return card
 
 
 class CurationCog(commands.Cog):
