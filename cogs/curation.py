@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord import autocomplete
+from bot.adapters.discord.client import option_text
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.forms import MESSAGE_FIELDS, RESOURCE_FIELDS, build_modal
 from bot.adapters.discord.responding import answer_text, send_card
@@ -215,7 +216,7 @@ class ResourceGroup(app_commands.Group, name="resource", description="Helplines 
         }
         if title is None or url is None:
             if await self.bot.may_moderate(interaction, "resource", "add"):
-                given = {k: _text(v) for k, v in options.items() if v is not None}
+                given = {k: option_text(v) for k, v in options.items() if v is not None}
                 modal = build_modal(
                     "Add a resource",
                     "resource",
@@ -409,12 +410,6 @@ class PackGroup(app_commands.Group, name="pack", description="Export or import t
             return await self.bot.services.router.admin(ctx, "pack", "import", options)
 
         await self.bot.answer(interaction, work(), what="pack import")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 class CurationCog(commands.Cog):

@@ -168,7 +168,7 @@ class HavenBot(commands.Bot):
         how: Presentation = NEW_MESSAGE,
     ) -> None:
         """`/support-admin <group> <verb>` with the options given (None = not given)."""
-        given = {k: _option_text(v) for k, v in options.items() if v is not None}
+        given = {k: option_text(v) for k, v in options.items() if v is not None}
         ctx = request_context(interaction)
         await self.answer(
             interaction,
@@ -228,7 +228,8 @@ class HavenBot(commands.Bot):
         log.exception("Unhandled error in Discord event %s", event_method)
 
 
-def _option_text(value: Any) -> str:
+def option_text(value: Any) -> str:
+    """A Discord option value as the text the core reads (booleans as yes/no)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
