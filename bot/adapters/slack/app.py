@@ -32,7 +32,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.context import SlackDirectory
+from bot.adapters.slack.context import SlackDirectory, slack_error
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
 from bot.core.errors import HavenError
@@ -176,8 +176,7 @@ async def check_token(client: AsyncWebClient) -> str:
     try:
         response = await asyncio.wait_for(client.auth_test(), STARTUP_CHECK_SECONDS)
     except SlackApiError as error:
-        data = error.response.data if isinstance(error.response.data, dict) else {}
-        code = str(data.get("error") or error.response.status_code)
+        code = slack_error(error)
         if code in PERMANENT_ERRORS:
             raise SlackStartupError(
                 f"Slack rejected SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token "
@@ -201,8 +200,7 @@ async def open_socket_url(client: AsyncWebClient, app_token: str) -> str:
             client.apps_connections_open(app_token=app_token), STARTUP_CHECK_SECONDS
         )
     except SlackApiError as error:
-        data = error.response.data if isinstance(error.response.data, dict) else {}
-        code = str(data.get("error") or error.response.status_code)
+        code = slack_error(error)
         if code in PERMANENT_ERRORS or code in ("not_allowed_token_type", "invalid_token"):
             raise SlackStartupError(
                 f"Slack rejected SLACK_APP_TOKEN ({code}). Create an app-level token with the "

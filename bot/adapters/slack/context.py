@@ -164,7 +164,9 @@ class SlackDirectory:
             )
         except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
             # Not cached: the next command tries again.
-            log.warning("users.info failed (%s); treating the caller as a non-admin", _why(error))
+            log.warning(
+                "users.info failed (%s); treating the caller as a non-admin", slack_error(error)
+            )
             return facts
         user = response.get("user") or {}
         profile = user.get("profile") or {}
@@ -189,7 +191,7 @@ class SlackDirectory:
                     self._client.usergroups_users_list(usergroup=group), LOOKUP_TIMEOUT_SECONDS
                 )
             except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
-                log.warning("usergroups.users.list failed for %s (%s)", group, _why(error))
+                log.warning("usergroups.users.list failed for %s (%s)", group, slack_error(error))
                 continue
             members = frozenset(str(user) for user in response.get("users") or ())
             self._groups.put(group, members, self._ttl)
@@ -197,8 +199,10 @@ class SlackDirectory:
         return found
 
 
-def _why(error: BaseException) -> str:
+def slack_error(error: BaseException) -> str:
+    """What went wrong with a Web API call, for logs and answers: Slack's `error` code (never
+    the payload), else `http_<status>`, else the exception's type."""
     if isinstance(error, SlackApiError):
         data = error.response.data if isinstance(error.response.data, dict) else {}
-        return str(data.get("error") or error.response.status_code)
+        return str(data.get("error") or f"http_{error.response.status_code}")
     return type(error).__name__

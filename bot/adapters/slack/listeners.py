@@ -37,6 +37,7 @@ from bot.adapters.slack.context import (
     SlackDirectory,
     community_for_team,
     request_context,
+    slack_error,
     team_of,
     user_of,
 )
@@ -102,13 +103,6 @@ def _log_failure(what: str, error: BaseException) -> None:
     """Log a listener failure without the exception's message, which could quote user text."""
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.error("%s failed (%s)\n%s", what, type(error).__name__, frames)
-
-
-def _slack_error(error: BaseException) -> str:
-    if isinstance(error, SlackApiError):
-        data = error.response.data if isinstance(error.response.data, dict) else {}
-        return str(data.get("error") or f"HTTP {error.response.status_code}")
-    return type(error).__name__
 
 
 async def _reply(respond: AsyncRespond, **message: Any) -> None:
@@ -324,11 +318,11 @@ class SlackListeners:
         try:
             await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
-            log.warning("views.open failed (%s)", _slack_error(error))
+            log.warning("views.open failed (%s)", slack_error(error))
             return Card(
                 title="I couldn't open the form",
                 body=(
-                    f"Slack did not open it ({_slack_error(error)}). You can use the text form "
+                    f"Slack did not open it ({slack_error(error)}). You can use the text form "
                     f"instead: /support-admin {group} {verb} name:value ... — "
                     "/support-admin help lists every option."
                 ),
@@ -358,7 +352,7 @@ class SlackListeners:
                     title=attachment.filename,
                 )
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
-                why = _slack_error(error)
+                why = slack_error(error)
                 log.warning("Sending an export file failed (%s)", why)
                 await _reply(
                     respond,
@@ -436,7 +430,7 @@ class SlackListeners:
                         unfurl_media=False,
                     )
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
-                why = _slack_error(error)
+                why = slack_error(error)
                 log.warning("A DM copy could not be sent (%s)", why)
                 await _reply(
                     respond,

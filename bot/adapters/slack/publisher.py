@@ -28,6 +28,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.context import slack_error
 from bot.adapters.slack.render import render_card
 from bot.core.cards import Card
 from bot.core.models import Platform
@@ -107,8 +108,7 @@ class SlackPublisher:
         try:
             response = await self._client.conversations_info(channel=channel_id)
         except SlackApiError as error:
-            data = error.response.data if isinstance(error.response.data, dict) else {}
-            code = str(data.get("error") or f"http_{error.response.status_code}")
+            code = slack_error(error)
             if code == "channel_not_found":
                 raise PermanentPublishError(
                     "Haven cannot see that channel; if it is private, invite Haven to it first "
@@ -164,8 +164,7 @@ class SlackPublisher:
     ) -> TransientPublishError | PermanentPublishError:
         response = error.response
         status = response.status_code
-        data = response.data if isinstance(response.data, dict) else {}
-        code = str(data.get("error") or f"http_{status}")
+        code = slack_error(error)
         if status == 429 or code == "ratelimited":
             retry_after = _retry_after(response.headers)
             # Hold this channel back only; other channels keep posting.
