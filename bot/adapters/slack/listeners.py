@@ -121,6 +121,19 @@ async def _reply(respond: AsyncRespond, **message: Any) -> None:
         )
 
 
+async def _reply_message(
+    respond: AsyncRespond, message: SlackMessage, *, replace_original: bool
+) -> None:
+    """A rendered message as an ephemeral follow-up, in place of the original or below it."""
+    await _reply(
+        respond,
+        text=message.text,
+        blocks=message.blocks,
+        response_type="ephemeral",
+        replace_original=replace_original,
+    )
+
+
 def _bare_modal_request(text: str) -> tuple[str, str, str | None] | None:
     """(group, verb, key) when the text asks for a form rather than giving the fields."""
     try:
@@ -226,13 +239,7 @@ class SlackListeners:
 
         async def rest() -> None:
             for message in messages[1:]:
-                await _reply(
-                    respond,
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
+                await _reply_message(respond, message, replace_original=False)
 
         self._spawn(rest(), "sending the rest of a long answer")
 
@@ -382,13 +389,7 @@ class SlackListeners:
         async def switch() -> None:
             card = await self._services.router.support(request_context(body), topic, region)
             message = render_card(card, dm_copy=True)[0]
-            await _reply(
-                respond,
-                text=message.text,
-                blocks=message.blocks,
-                response_type="ephemeral",
-                replace_original=True,
-            )
+            await _reply_message(respond, message, replace_original=True)
 
         self._spawn(switch(), "switching a /support answer")
 
@@ -410,13 +411,7 @@ class SlackListeners:
             if card.tone is CardTone.ERROR:
                 # Escaped like every answer: the error may quote what was sent back to us.
                 message = render_card(card)[0]
-                await _reply(
-                    respond,
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
+                await _reply_message(respond, message, replace_original=False)
                 return
             try:
                 opened = await client.conversations_open(users=user_of(body))
@@ -458,21 +453,9 @@ class SlackListeners:
             ctx = await self._context_for_line(body, line)
             card = await self._services.router.run_text(ctx, line)
             messages = render_card(card)
-            await _reply(
-                respond,
-                text=messages[0].text,
-                blocks=messages[0].blocks,
-                response_type="ephemeral",
-                replace_original=True,
-            )
+            await _reply_message(respond, messages[0], replace_original=True)
             for message in messages[1:]:
-                await _reply(
-                    respond,
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
+                await _reply_message(respond, message, replace_original=False)
 
         self._spawn(run(), "running a button's command")
 
