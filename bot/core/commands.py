@@ -15,6 +15,7 @@ from dataclasses import replace
 from bot.core.cards import Card, CardTone, Choice
 from bot.core.communities import DIRECT_MESSAGE_COMMUNITY, CommunityService
 from bot.core.errors import Conflict, HavenError, PermissionDenied, UnknownChoice
+from bot.core.failures import log_failure
 from bot.core.models import RequestContext
 from bot.core.permissions import require_moderator
 from bot.core.routing import CommandGroup
@@ -94,9 +95,9 @@ class CommandRouter:
             return replace(card, footer=card.footer or "Or just type /support for general support.")
         except HavenError as error:
             return error_card(error)
-        except Exception:
+        except Exception as error:
             # No request details in the log: they could say who asked for what.
-            log.exception("Answering /support failed; serving the built-in answer")
+            log_failure(log, "Answering /support (serving the built-in answer)", error)
             return await self._support.fallback_card(topic)
 
     async def admin(
@@ -106,8 +107,8 @@ class CommandRouter:
             return await self._admin(ctx, group.strip().lower(), verb.strip().lower(), options)
         except HavenError as error:
             return error_card(error)
-        except Exception:
-            log.exception("/support-admin %s %s failed", group, verb)
+        except Exception as error:
+            log_failure(log, f"/support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
 
     async def refusal(self, ctx: RequestContext, group: str, verb: str) -> Card | None:
@@ -118,8 +119,8 @@ class CommandRouter:
             await self._authorise(ctx, group.strip().lower(), verb.strip().lower())
         except HavenError as error:
             return error_card(error)
-        except Exception:
-            log.exception("Checking /support-admin %s %s failed", group, verb)
+        except Exception as error:
+            log_failure(log, f"Checking /support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
         return None
 

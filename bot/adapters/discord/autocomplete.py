@@ -18,6 +18,7 @@ from discord import app_commands
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.render import clip
 from bot.core.cards import Choice
+from bot.core.failures import log_failure
 from bot.core.models import GLOBAL_REGION
 from bot.core.permissions import is_moderator
 from bot.core.timezones import closest_timezones
@@ -69,8 +70,8 @@ def safe_autocomplete(what: str) -> Callable[[AutocompleteFn], AutocompleteFn]:
         async def wrapper(interaction: discord.Interaction[Any], current: str) -> AppChoices:
             try:
                 return (await fn(interaction, current))[:CHOICES_MAX]
-            except Exception:
-                log.exception("Autocomplete for %s failed; offering no choices", what)
+            except Exception as error:
+                log_failure(log, f"Autocomplete for {what} (offering no choices)", error)
                 return []
 
         return wrapper

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from bot.adapters.discord.responding import (
 from bot.core.cards import Card
 from bot.core.commands import SOMETHING_WENT_WRONG
 from bot.core.errors import HavenError
+from bot.core.failures import log_failure
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -66,8 +68,9 @@ class HavenTree(app_commands.CommandTree["HavenBot"]):
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "a command"
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        # The traceback helps the operator; the interaction's user and options are not logged.
-        log.error("/%s failed", command, exc_info=original)
+        # The stack helps the operator; the user, the options and the error's message are not
+        # logged (a message can quote what was typed).
+        log_failure(log, f"/{command}", original)
         bot = interaction.client
         if isinstance(bot, HavenBot) and not interaction.response.is_done():
             await send_card(interaction, SOMETHING_WENT_WRONG, bot.renderer, what=f"/{command}")
@@ -209,8 +212,8 @@ class HavenBot(commands.Bot):
             return
         try:
             await handler(interaction, parsed)
-        except Exception:
-            log.exception("Handling a %s component failed", parsed.kind)
+        except Exception as error:
+            log_failure(log, f"Handling a {parsed.kind} component", error)
             if not interaction.response.is_done():
                 await send_card(interaction, SOMETHING_WENT_WRONG, self.renderer, what=parsed.kind)
 
@@ -225,7 +228,9 @@ class HavenBot(commands.Bot):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         # discord.py's default prints the event's arguments' repr, which can name people.
-        log.exception("Unhandled error in Discord event %s", event_method)
+        error = sys.exc_info()[1]
+        if error is not None:
+            log_failure(log, f"Discord event {event_method}", error)
 
 
 def option_text(value: Any) -> str:

@@ -19,6 +19,7 @@ import discord
 from bot.adapters.discord.render import CardRenderer, RenderedCard, clip
 from bot.core.cards import Card
 from bot.core.commands import SOMETHING_WENT_WRONG
+from bot.core.failures import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ async def answer_card(
     """
     try:
         card = await _within_window(interaction, work, how.update)
-    except Exception:
-        log.exception("Answering %s failed", what)
+    except Exception as error:
+        log_failure(log, f"Answering {what}", error)
         card = SOMETHING_WENT_WRONG
     await send_card(interaction, card, renderer, what=what, how=how)
 
@@ -104,8 +105,8 @@ async def send_card(
         rendered = renderer.render(
             card, interactive=how.interactive, offer_dm_copy=how.offer_dm_copy
         )
-    except Exception:
-        log.exception("Rendering the answer to %s failed", what)
+    except Exception as error:
+        log_failure(log, f"Rendering the answer to {what}", error)
         rendered = renderer.render(SOMETHING_WENT_WRONG)
     try:
         await _deliver(interaction, rendered, how.update)
@@ -116,8 +117,8 @@ async def send_card(
             return
         log.error("Discord refused the answer to %s (%s %s)", what, error.status, error.code)
         await _last_resort(interaction, card, what)
-    except Exception:
-        log.exception("Sending the answer to %s failed", what)
+    except Exception as error:
+        log_failure(log, f"Sending the answer to {what}", error)
         await _last_resort(interaction, card, what)
 
 
@@ -141,8 +142,8 @@ async def _last_resort(interaction: discord.Interaction, card: Card, what: str) 
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)
-    except Exception:
-        log.exception("Even the plain answer to %s failed", what)
+    except Exception as error:
+        log_failure(log, f"Even the plain answer to {what}", error)
 
 
 async def answer_text(interaction: discord.Interaction, text: str, *, what: str) -> None:

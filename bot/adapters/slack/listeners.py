@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import traceback
 from collections.abc import Coroutine, Mapping
 from dataclasses import replace
 from typing import Any
@@ -66,6 +65,7 @@ from bot.adapters.slack.render import (
 from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands import SOMETHING_WENT_WRONG, error_card
 from bot.core.errors import HavenError
+from bot.core.failures import log_failure
 from bot.core.models import Actor, RequestContext
 from bot.core.textgrammar import parse_line
 from bot.core.timezones import closest_timezones
@@ -97,12 +97,6 @@ _PRIVATE_DM_FAILED = (
     "I couldn't send you a direct message just now{why}. The answer above stays here until "
     "you reload; you can copy anything you need from it."
 )
-
-
-def _log_failure(what: str, error: BaseException) -> None:
-    """Log a listener failure without the exception's message, which could quote user text."""
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("%s failed (%s)\n%s", what, type(error).__name__, frames)
 
 
 async def _reply(respond: AsyncRespond, **message: Any) -> None:
@@ -197,7 +191,7 @@ class SlackListeners:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                _log_failure(what, error)
+                log_failure(log, what, error)
 
         task = asyncio.get_running_loop().create_task(guarded(), name=f"slack: {what}")
         self._tasks.add(task)
@@ -261,7 +255,7 @@ class SlackListeners:
             card = await self._services.router.run_text(ctx, f"{SUPPORT_COMMAND} {text}")
             await self._answer(ack, respond, card, dm_copy=True)
         except Exception as error:
-            _log_failure("/support", error)
+            log_failure(log, "/support", error)
             await self._answer(ack, respond, SOMETHING_WENT_WRONG)
 
     # ---- /support-admin --------------------------------------------------------------------
@@ -289,7 +283,7 @@ class SlackListeners:
                 card = self._send_file(card, card.attachment, body, client, respond)
             await self._answer(ack, respond, card)
         except Exception as error:
-            _log_failure("/support-admin", error)
+            log_failure(log, "/support-admin", error)
             await self._answer(ack, respond, SOMETHING_WENT_WRONG)
 
     async def _open_modal(
@@ -466,7 +460,7 @@ class SlackListeners:
         try:
             zones = closest_timezones(query, 25) if query else list(COMMON_TIMEZONES)
         except Exception as error:  # an options request must be answered, even if empty
-            _log_failure("time zone search", error)
+            log_failure(log, "time zone search", error)
             zones = []
         await ack(
             options=[
@@ -494,7 +488,7 @@ class SlackListeners:
                 return
             await ack(response_action="update", view=result_view(card))
         except Exception as error:
-            _log_failure("a modal submission", error)
+            log_failure(log, "a modal submission", error)
             await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
 
     # ---- lifecycle events ------------------------------------------------------------------
@@ -520,7 +514,7 @@ class SlackListeners:
         try:
             await self._services.communities.mark_removed(community_for_team(team_of(body)), reason)
         except Exception as error:
-            _log_failure("marking a workspace removed", error)
+            log_failure(log, "marking a workspace removed", error)
 
     async def on_ignored(self, ack: AsyncAck) -> None:
         await ack()
