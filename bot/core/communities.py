@@ -81,13 +81,13 @@ class CommunityService:
             )
             if created:
                 log.info("New community %s joined; seeded with the default pack", community_id)
+                self._on_change(community_id)
             existing = await self._repository.get(community_id)
             assert existing is not None
         elif existing.status is CommunityStatus.REMOVED:
             await self._return(existing)
             existing = replace(existing, status=CommunityStatus.ACTIVE, removed_reason=None)
         self._known.add(community_id)
-        self._on_change(community_id)
         return existing
 
     async def ensure_for_context(self, ctx: RequestContext) -> None:

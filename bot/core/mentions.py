@@ -5,32 +5,51 @@ from __future__ import annotations
 import re
 
 from bot.core.errors import ValidationFailed
+from bot.core.models import Platform
 from bot.core.textgrammar import split_list
 
-# Discord <#123>, Slack (escaped) <#C123|name> or <#C123>.
-_CHANNEL = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 _ROLE = re.compile(r"^<@&(\d+)>$")
 _SLACK_GROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9]+$")
-_CHANNEL_NAME = re.compile(r"^#([a-z0-9][a-z0-9_-]{0,79})$")
 
 
-def parse_channel_ref(value: str) -> tuple[str, str]:
-    """(channel id, label for display). Accepts a mention, a bare id, or `#name` (console)."""
-    text = value.strip()
-    match = _CHANNEL.match(text)
-    if match:
-        channel_id = match.group(1)
-        return channel_id, f"#{match.group(2)}" if match.group(2) else f"<#{channel_id}>"
-    match = _CHANNEL_NAME.match(text)
-    if match:
-        return match.group(1), text
-    if _PLAIN_ID.match(text):
-        return text, text
+_DISCORD_MENTION = re.compile(r"^<#(\d{5,25})>$")
+_DISCORD_ID = re.compile(r"^\d{5,25}$")
+_SLACK_ESCAPED = re.compile(r"^<#([A-Z0-9]{5,30})(?:\|([^<>|]{0,80}))?>$")
+_SLACK_ID = re.compile(r"^[CGD][A-Z0-9]{4,29}$")
+_CONSOLE_NAME = re.compile(r"^#?([a-z0-9][a-z0-9_-]{0,79})$")
+
+
+def parse_channel(text: str, platform: Platform) -> tuple[str, str]:
+    """(channel id, label) from `<#123>` (Discord), `<#C123|name>` (Slack, escaped), a bare
+    id, or `#name` (console)."""
+    value = text.strip()
+    example = {
+        Platform.DISCORD: "pick the channel from the menu, or give <#123456789012345678>",
+        Platform.SLACK: "pick the channel from the menu, or give its id like C0123456789",
+        Platform.CONSOLE: "give a name like #welcome",
+    }[platform]
+    if not value:
+        raise ValidationFailed(["channel: is required."], f"Example: {example}.")
+    if platform is Platform.DISCORD:
+        match = _DISCORD_MENTION.match(value) or _DISCORD_ID.match(value)
+        if match:
+            channel_id = match.group(1) if match.re is _DISCORD_MENTION else value
+            return channel_id, f"<#{channel_id}>"
+    elif platform is Platform.SLACK:
+        escaped = _SLACK_ESCAPED.match(value)
+        if escaped:
+            name = escaped.group(2)
+            return escaped.group(1), f"#{name}" if name else escaped.group(1)
+        if _SLACK_ID.match(value):
+            return value, value
+    else:
+        console = _CONSOLE_NAME.match(value.lower())
+        if console:
+            return console.group(1), f"#{console.group(1)}"
     raise ValidationFailed(
-        [f"channel: '{value}' is not a channel I can read."],
-        "Mention the channel (#welcome) or paste its id.",
+        [f"channel: '{value[:80]}' is not a channel I can recognise."], f"Please {example}."
     )
 
 

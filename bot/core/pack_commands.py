@@ -10,7 +10,7 @@ from typing import Literal
 
 from bot.core.cards import Attachment, Card, CardTone, Choice
 from bot.core.curation import CurationService
-from bot.core.errors import NotFound, ValidationFailed
+from bot.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bot.core.models import ItemKind, RequestContext
 from bot.core.packs import ParsedPack, diff_pack, export_pack, pack_to_changes, parse_pack
 from bot.core.ports import Clock, ContentRepository, NewAuditEntry
@@ -108,6 +108,12 @@ class PackCommands:
                 raise NotFound(
                     "That import preview has expired or does not exist.",
                     "Run pack import again.",
+                )
+            if pending.actor_id != ctx.actor.id:
+                # The person who read the preview is the one who confirms what it changes.
+                raise PermissionDenied(
+                    "Only the moderator who previewed this import can apply it.",
+                    "Run pack import yourself to see the changes first.",
                 )
             del self._pending[token]
             await self._content.apply_library_changes(

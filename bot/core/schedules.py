@@ -24,7 +24,6 @@ import enum
 import hashlib
 import logging
 import math
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from typing import Protocol
 
 from bot.core.cards import Card
 from bot.core.errors import HavenError, NotFound, PermissionDenied, ValidationFailed
+from bot.core.mentions import parse_channel
 from bot.core.models import (
     Community,
     CommunityStatus,
@@ -263,45 +263,6 @@ def _next(recurrence: Recurrence, after: int) -> int | None:
 
 
 # ---- channels ---------------------------------------------------------------------------
-
-_DISCORD_MENTION = re.compile(r"^<#(\d{5,25})>$")
-_DISCORD_ID = re.compile(r"^\d{5,25}$")
-_SLACK_ESCAPED = re.compile(r"^<#([A-Z0-9]{5,30})(?:\|([^<>|]{0,80}))?>$")
-_SLACK_ID = re.compile(r"^[CGD][A-Z0-9]{4,29}$")
-_CONSOLE_NAME = re.compile(r"^#?([a-z0-9][a-z0-9_-]{0,79})$")
-
-
-def parse_channel(text: str, platform: Platform) -> tuple[str, str]:
-    """(channel id, label) from `<#123>` (Discord), `<#C123|name>` (Slack, escaped), a bare
-    id, or `#name` (console)."""
-    value = text.strip()
-    example = {
-        Platform.DISCORD: "pick the channel from the menu, or give <#123456789012345678>",
-        Platform.SLACK: "pick the channel from the menu, or give its id like C0123456789",
-        Platform.CONSOLE: "give a name like #welcome",
-    }[platform]
-    if not value:
-        raise ValidationFailed(["channel: is required."], f"Example: {example}.")
-    if platform is Platform.DISCORD:
-        match = _DISCORD_MENTION.match(value) or _DISCORD_ID.match(value)
-        if match:
-            channel_id = match.group(1) if match.re is _DISCORD_MENTION else value
-            return channel_id, f"<#{channel_id}>"
-    elif platform is Platform.SLACK:
-        escaped = _SLACK_ESCAPED.match(value)
-        if escaped:
-            name = escaped.group(2)
-            return escaped.group(1), f"#{name}" if name else escaped.group(1)
-        if _SLACK_ID.match(value):
-            return value, value
-    else:
-        console = _CONSOLE_NAME.match(value.lower())
-        if console:
-            return console.group(1), f"#{console.group(1)}"
-    raise ValidationFailed(
-        [f"channel: '{value[:80]}' is not a channel I can recognise."], f"Please {example}."
-    )
-
 
 # ---- ports ------------------------------------------------------------------------------
 

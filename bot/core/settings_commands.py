@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from bot.core.cards import Card, CardTone
 from bot.core.communities import CommunityService
 from bot.core.errors import NotFound, ValidationFailed
-from bot.core.mentions import parse_channel_ref, parse_role_refs, parse_user_refs
+from bot.core.mentions import parse_channel, parse_role_refs, parse_user_refs
 from bot.core.models import Community, Platform, RequestContext
 from bot.core.permissions import require_moderator
 from bot.core.recurrence import parse_timezone
@@ -84,7 +84,9 @@ class SettingsCommands:
         elif verb == "moderator-users":
             changes = {"moderator_user_ids": parse_user_refs(value)}
         else:
-            changes = {"log_channel_id": None if clearing else parse_channel_ref(value)[0]}
+            changes = {
+                "log_channel_id": None if clearing else parse_channel(value, ctx.platform)[0]
+            }
         community = await self._communities.update_settings(ctx, verb, **changes)
         return Card(
             title="Settings saved", tone=CardTone.SUCCESS, fields=settings_fields(community)

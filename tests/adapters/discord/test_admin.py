@@ -222,8 +222,13 @@ async def test_pack_export_and_import_with_confirmation(
     edited = text.replace("There's no single big reveal", "No big reveal is owed", 1)
     assert edited != text
 
+    moderator = fake.make_user("pack-moderator")
     preview = await admin(
-        fake, guild, "pack import", {"file": fake.attachment("haven-pack.yaml", edited)}
+        fake,
+        guild,
+        "pack import",
+        {"file": fake.attachment("haven-pack.yaml", edited)},
+        user=moderator,
     )
     embed = card_of(await preview.response())
     assert embed["title"] == "Pack import preview"
@@ -234,8 +239,13 @@ async def test_pack_export_and_import_with_confirmation(
         for c in row["components"]
         if c.get("label") == "Apply"
     )
+    # The moderator who read the preview is the one who applies it.
     applied = await fake.dispatch_component(
-        preview.message, apply_button["custom_id"], guild=guild, member_permissions=MANAGE_GUILD
+        preview.message,
+        apply_button["custom_id"],
+        guild=guild,
+        user=moderator,
+        member_permissions=MANAGE_GUILD,
     )
     result = await applied.response()
     assert result["type"] == 7
