@@ -74,6 +74,20 @@ def history_card(kind: ItemKind, key: str | None, entries: tuple[AuditEntry, ...
     )
 
 
+async def audit_verb(
+    curation: CurationService, ctx: RequestContext, kind: ItemKind, verb: str, key: str
+) -> Card:
+    """`history` and `undo`: the same for every item kind."""
+    if verb == "history":
+        return history_card(kind, key, tuple(await curation.history(ctx, kind, key)))
+    undone = await curation.undo(ctx, kind, key)
+    return Card(
+        title="Change undone",
+        tone=CardTone.SUCCESS,
+        body=f"Reverted the {undone.action} of {kind.value} {key} made at {undone.at}.",
+    )
+
+
 def _message_fields(message: SupportMessage) -> tuple[tuple[str, str], ...]:
     return (
         ("Key", message.key),
@@ -183,16 +197,8 @@ class MessageCommands:
             return Card(
                 title=f"Message {verb}d", tone=CardTone.SUCCESS, fields=_message_fields(message)
             )
-        if verb == "history":
-            entries = await self._curation.history(ctx, ItemKind.MESSAGE, key)
-            return history_card(ItemKind.MESSAGE, key, tuple(entries))
-        if verb == "undo":
-            undone = await self._curation.undo(ctx, ItemKind.MESSAGE, key)
-            return Card(
-                title="Change undone",
-                tone=CardTone.SUCCESS,
-                body=f"Reverted the {undone.action} of message {key} made at {undone.at}.",
-            )
+        if verb in ("history", "undo"):
+            return await audit_verb(self._curation, ctx, ItemKind.MESSAGE, verb, key)
         raise ValidationFailed([f"message {verb}: not a message command."])
 
 
@@ -277,14 +283,6 @@ class ResourceCommands:
             return Card(
                 title=f"Resource {verb}d", tone=CardTone.SUCCESS, fields=_resource_fields(resource)
             )
-        if verb == "history":
-            entries = await self._curation.history(ctx, ItemKind.RESOURCE, key)
-            return history_card(ItemKind.RESOURCE, key, tuple(entries))
-        if verb == "undo":
-            undone = await self._curation.undo(ctx, ItemKind.RESOURCE, key)
-            return Card(
-                title="Change undone",
-                tone=CardTone.SUCCESS,
-                body=f"Reverted the {undone.action} of resource {key} made at {undone.at}.",
-            )
+        if verb in ("history", "undo"):
+            return await audit_verb(self._curation, ctx, ItemKind.RESOURCE, verb, key)
         raise ValidationFailed([f"resource {verb}: not a resource command."])
