@@ -62,7 +62,7 @@ def rss_mib() -> float:
 
 def build_haven_db(path: Path, count: int, now: datetime) -> None:
     from bot.core.models import Platform
-    from bot.core.schedules import NewSchedule
+    from bot.core.scheduling.schedules import NewSchedule
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
     from bot.storage.schedule_store import SqliteScheduleStore
@@ -266,7 +266,7 @@ class LimitedPublisher:
         self.rejected = 0
 
     async def publish(self, channel_id: str, card: Any, idempotency_key: str) -> str:
-        from bot.core.publishing import TransientPublishError
+        from bot.core.scheduling.publishing import TransientPublishError
 
         now = self._clock.now().timestamp()
         while self._recent and self._recent[0] <= now - 1.0:
@@ -287,8 +287,8 @@ def run_burst(count: int, *, simulated: bool, budget: float, limit: int) -> dict
     from bot.core.cards import Card
     from bot.core.clock import SystemClock
     from bot.core.models import Platform
-    from bot.core.pacing import PacingPolicy
-    from bot.core.schedules import NewSchedule
+    from bot.core.scheduling.pacing import PacingPolicy
+    from bot.core.scheduling.schedules import NewSchedule
     from bot.scheduler import PostScheduler
     from bot.storage.database import Database
     from bot.storage.migrate import migrate

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bot.app import default_library, open_services
+from bot.core.content.packs import load_default_pack, pack_to_changes
 from bot.core.models import (
     GLOBAL_REGION,
     Actor,
@@ -30,7 +31,6 @@ from bot.core.models import (
     SupportMessage,
     community_id_for,
 )
-from bot.core.packs import load_default_pack, pack_to_changes
 from bot.core.ports import LibraryChanges
 from bot.settings import Settings
 from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository

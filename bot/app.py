@@ -19,19 +19,18 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.core.clock import SystemClock
-from bot.core.commands import CommandRouter
+from bot.core.commands.content import MessageCommands, ResourceCommands
+from bot.core.commands.packs import PackCommands
+from bot.core.commands.router import CommandRouter
+from bot.core.commands.schedules import ScheduleCommands
+from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
-from bot.core.content_commands import MessageCommands, ResourceCommands
-from bot.core.curation import CurationService
+from bot.core.content.curation import CurationService
+from bot.core.content.packs import load_default_pack, pack_to_changes
 from bot.core.errors import HavenError
 from bot.core.models import Platform
-from bot.core.pack_commands import PackCommands
-from bot.core.packs import load_default_pack, pack_to_changes
-from bot.core.ports import Clock, Library
-from bot.core.publishing import Publisher
-from bot.core.schedule_commands import ScheduleCommands
-from bot.core.schedules import ScheduleService
-from bot.core.settings_commands import SettingsCommands
+from bot.core.ports import Clock, Library, Publisher
+from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.scheduler import PostScheduler
 from bot.services import Services

@@ -176,7 +176,7 @@ def _print_problems(problems: Sequence[object]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def pack_check(file: Path) -> None:
     """Report every problem in a pack FILE with its place, and stale resources."""
-    from bot.core.packs import load_pack_file
+    from bot.core.content.packs import load_pack_file
 
     parsed, problems = load_pack_file(file)
     _print_problems(list(problems))
@@ -196,7 +196,7 @@ def pack_check(file: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
 def pack_import(file: Path, community: str, dry_run: bool) -> None:
     """Import a pack into a community's library (idempotent by key, one transaction)."""
-    from bot.core.packs import diff_pack, load_pack_file, pack_to_changes
+    from bot.core.content.packs import diff_pack, load_pack_file, pack_to_changes
     from bot.core.ports import NewAuditEntry
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
@@ -258,7 +258,7 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def pack_export(community: str, fmt: str, output: Path | None) -> None:
     """Write a community's library out as a pack (stdout unless -o FILE)."""
-    from bot.core.packs import export_pack
+    from bot.core.content.packs import export_pack
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
     from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository

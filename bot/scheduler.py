@@ -1,14 +1,16 @@
 """PostScheduler: the one loop that posts scheduled cards — lease, claim, send, record, next slot.
 
-How a slot travels (the guarantees are in bot/core/schedules.py; each is enforced where marked):
+How a slot travels (the guarantees are in bot/core/scheduling/schedules.py; each is enforced
+where marked):
 1. Lease. Only the process holding the `scheduler_lease` row runs this loop. It renews the row
    every `heartbeat_seconds`; another process takes over only after `lease_seconds` without a
    renewal (kill -9 of the holder: a standby takes over within lease + standby retry, 25 s by
    default). A holder that cannot renew stops posting before its lease can have expired.
 2. Claim. Due schedules are claimed in one transaction (schedule_store.claim_due): the slot key
    is inserted, missed slots are recorded, `next_run_at` advances. Only then is anything posted.
-3. Send. Claimed posts wait in per-channel queues, paced per platform (bot/core/pacing.py), so
-   thousands due at once drain below the platform limits and a slow channel delays no other.
+3. Send. Claimed posts wait in per-channel queues, paced per platform
+   (bot/core/scheduling/pacing.py), so thousands due at once drain below the platform limits
+   and a slow channel delays no other.
    Every attempt of a slot sends the same idempotency key.
 4. Record. Outcomes are written in batches; a slot ends sent, missed or failed with why.
    Transient failures are retried with backoff while the slot's grace lasts; permanent ones
@@ -34,11 +36,10 @@ from dataclasses import dataclass
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import Platform
-from bot.core.pacing import ChannelPacer, PacingPolicy, default_pacers
-from bot.core.ports import Clock
-from bot.core.publishing import PermanentPublishError, Publisher, TransientPublishError
-from bot.core.schedules import (
-    CardSource,
+from bot.core.ports import CardSource, Clock, Publisher
+from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, default_pacers
+from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.schedules import (
     Schedule,
     SlotPlan,
     SlotStatus,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.commands import CommandRouter
+from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
-from bot.core.curation import CurationService
-from bot.core.ports import Clock
-from bot.core.publishing import Publisher
-from bot.core.schedules import ScheduleService
+from bot.core.content.curation import CurationService
+from bot.core.ports import Clock, Publisher
+from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.scheduler import PostScheduler
 from bot.settings import Settings

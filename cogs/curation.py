@@ -21,7 +21,7 @@ from bot.adapters.discord.context import request_context
 from bot.adapters.discord.forms import MESSAGE_FIELDS, RESOURCE_FIELDS, build_modal
 from bot.adapters.discord.responding import answer_text, send_card
 from bot.core.cards import Card
-from bot.core.commands import error_card
+from bot.core.commands.router import error_card
 from bot.core.errors import HavenError
 
 if TYPE_CHECKING:

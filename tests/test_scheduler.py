@@ -15,10 +15,11 @@ import pytest
 
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.pacing import PacingPolicy
-from bot.core.publishing import PermanentPublishError, Publisher, TransientPublishError
-from bot.core.recurrence import parse_when, restore_when
-from bot.core.schedules import (
+from bot.core.ports import Publisher
+from bot.core.scheduling.pacing import PacingPolicy
+from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.recurrence import parse_when, restore_when
+from bot.core.scheduling.schedules import (
     NewSchedule,
     SlotPlan,
     SlotStatus,

@@ -17,14 +17,14 @@ from bot.core.cards import Card
 from bot.core.errors import NotFound
 from bot.core.models import Community, CommunityStatus, ItemKind, Platform
 from bot.core.ports import NewAuditEntry
-from bot.core.publishing import (
+from bot.core.scheduling.publishing import (
     ChannelInfo,
     PermanentPublishError,
     PublishError,
     TransientPublishError,
 )
-from bot.core.recurrence import parse_when
-from bot.core.schedules import NewSchedule, Schedule, default_grace_seconds, epoch
+from bot.core.scheduling.recurrence import parse_when
+from bot.core.scheduling.schedules import NewSchedule, Schedule, default_grace_seconds, epoch
 from bot.storage.database import Database
 from bot.storage.schedule_store import SqliteScheduleStore
 

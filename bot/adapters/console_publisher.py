@@ -9,8 +9,8 @@ from itertools import count
 
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.publishing import ChannelInfo, PermanentPublishError
-from bot.core.schedules import parse_channel
+from bot.core.scheduling.publishing import ChannelInfo, PermanentPublishError
+from bot.core.scheduling.schedules import parse_channel
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from bot.core.commands.grammar import split_list
 from bot.core.errors import ValidationFailed
 from bot.core.models import Platform
-from bot.core.textgrammar import split_list
 
 _ROLE = re.compile(r"^<@&(\d+)>$")
 _SLACK_GROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -5,20 +5,27 @@ Implementations live in `bot/storage` (SQLite) and `bot/adapters`; tests may pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.core.cards import Card
 from bot.core.models import (
     AuditEntry,
     Community,
     EmergencyNumber,
     ItemKind,
+    Platform,
+    RequestContext,
     Resource,
     SupportMessage,
     Topic,
 )
+
+if TYPE_CHECKING:
+    from bot.core.scheduling.publishing import ChannelInfo
+    from bot.core.scheduling.schedules import NewSchedule, Schedule, SlotRecord
 
 
 class Clock(Protocol):
@@ -148,3 +155,100 @@ class StateRepository(Protocol):
         ...
 
     async def usage(self, community_id: str) -> Mapping[tuple[str, date], int]: ...
+
+
+# ---- publishing -------------------------------------------------------------------------
+
+
+class Publisher(Protocol):
+    platform: Platform
+
+    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str: ...
+
+
+@runtime_checkable
+class ChannelChecker(Protocol):
+    async def check_channel(self, channel_id: str) -> ChannelInfo:
+        """Return the channel if the bot can post there. Raise PermanentPublishError with a
+        sentence a moderator can act on ("Haven is not in this channel", "missing the Send
+        Messages permission") when it cannot; TransientPublishError when the platform cannot
+        be asked right now. Must not post anything."""
+        ...
+
+
+# ---- scheduling -------------------------------------------------------------------------
+
+
+class CardSource(Protocol):
+    """Builds the card a scheduled post shows (SupportService.post_card)."""
+
+    async def post_card(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> Card: ...
+
+    async def resolve_post(
+        self, community_id: str, topic: str | None, message_key: str | None
+    ) -> str:
+        """The topic slug such a post would show; raises for an unknown topic or message."""
+        ...
+
+
+class CommunityLookup(Protocol):
+    async def get(self, community_id: str) -> Community | None: ...
+
+
+class ScheduleRepository(Protocol):
+    """Schedule storage as ScheduleService needs it (bot/storage/schedule_store.py)."""
+
+    async def insert(self, new: NewSchedule, audit: Callable[[int], NewAuditEntry]) -> Schedule: ...
+
+    async def get(self, schedule_id: int) -> Schedule | None: ...
+
+    async def list_for_community(self, community_id: str) -> Sequence[Schedule]: ...
+
+    async def count_for_community(self, community_id: str) -> int: ...
+
+    async def update_state(
+        self,
+        schedule_id: int,
+        community_id: str,
+        *,
+        paused: bool,
+        paused_reason: str | None,
+        next_run_at: int | None,
+        audit: NewAuditEntry,
+    ) -> Schedule | None: ...
+
+    async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool: ...
+
+    async def pause_all_for_community(self, community_id: str, reason: str) -> int: ...
+
+    async def history(
+        self, community_id: str, schedule_id: int | None, limit: int
+    ) -> Sequence[SlotRecord]: ...
+
+    async def has_sent_slot(self, schedule_id: int) -> bool: ...
+
+
+# ---- commands ---------------------------------------------------------------------------
+
+
+class CommandGroup(Protocol):
+    """Handles `/support-admin <name> <verb> name:value ...` for one group.
+
+    `options` are the parsed `name:value` pairs (already unquoted). Raise HavenError subclasses
+    for anything wrong; the router turns them into error cards. Permission is checked by the
+    router before any group runs, and again by services that write.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def verbs(self) -> tuple[str, ...]: ...
+
+    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card: ...
+
+    def help_lines(self) -> tuple[str, ...]:
+        """One line per verb: usage and what it does."""
+        ...

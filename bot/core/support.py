@@ -22,8 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
+from bot.core.content.library_index import LibraryIndex, language_of
+from bot.core.content.regions import normalise_region, region_name, search_regions
+from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
-from bot.core.library_index import LibraryIndex, language_of
 from bot.core.models import (
     Community,
     ContactKind,
@@ -33,8 +35,6 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Clock, CommunityRepository, ContentRepository, Library, StateRepository
-from bot.core.regions import normalise_region, region_name, search_regions
-from bot.core.validation import display_domain, make_mentions_inert
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class SupportService:
     def region_choices(self, prefix: str = "", community_id: str | None = None) -> list[Choice]:
         """Regions for autocomplete: the community's covered regions first (from memory)."""
         index = self._indexes.get(community_id) if community_id else None
-        covered = index.covered_regions if index is not None else None
+        covered = (index or self.default_index()).covered_regions
         return [
             Choice(label=f"{name} ({code})", value=code)
             for code, name in search_regions(prefix, MAX_CHOICES, covered)

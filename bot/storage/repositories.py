@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.content.records import contact_from_dict, contact_to_dict
 from bot.core.errors import Conflict
 from bot.core.models import (
     AuditEntry,
@@ -27,7 +28,6 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library, LibraryChanges, NewAuditEntry
-from bot.core.records import contact_from_dict, contact_to_dict
 from bot.storage.database import Database, Row
 
 

@@ -1,7 +1,7 @@
 """All schedule SQL: schedules, their slots, and the scheduler lease (see 0002_schedules.sql).
 
-The rules (what is due, what is missed, when to retry) live in bot/core/schedules.py; this
-module only reads and writes rows, in transactions shaped so the guarantees hold:
+The rules (what is due, what is missed, when to retry) live in bot/core/scheduling/schedules.py;
+this module only reads and writes rows, in transactions shaped so the guarantees hold:
 - a slot is claimed by inserting its UNIQUE key (schedule id, slot instant) in the same
   transaction that advances the schedule, so no slot is claimed twice, by this process or any;
 - an outcome is only written over a row that is still `claimed`, so a slot's final state is
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.core.models import Platform
 from bot.core.ports import NewAuditEntry
-from bot.core.schedules import (
+from bot.core.scheduling.schedules import (
     NewSchedule,
     Schedule,
     SlotPlan,

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.core.commands import CommandRouter
+from bot.core.commands.content import MessageCommands, ResourceCommands
+from bot.core.commands.router import CommandRouter
+from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
-from bot.core.content_commands import MessageCommands, ResourceCommands
-from bot.core.curation import CurationService
+from bot.core.content.curation import CurationService
 from bot.core.models import (
     LOCAL_COMMUNITY_ID,
     Actor,
@@ -20,7 +21,6 @@ from bot.core.models import (
     community_id_for,
 )
 from bot.core.ports import LibraryChanges
-from bot.core.settings_commands import SettingsCommands
 from bot.core.support import SupportService
 from bot.storage.database import Database
 from bot.storage.repositories import (

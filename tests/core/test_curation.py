@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.cards import CardTone
-from bot.core.curation import MessageDraft
+from bot.core.content.curation import MessageDraft
 from bot.core.errors import Conflict
 from bot.core.models import Actor, ItemKind
 from tests.core.conftest import MEMBER, MODERATOR, Stack

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import Resource
-from bot.core.packs import (
+from bot.core.content.packs import (
     ParsedPack,
     default_pack_path,
     load_default_pack,
     load_pack_file,
     pack_to_changes,
 )
+from bot.core.models import Resource
 
 SHIPPED_REGIONS = ("GB", "IE", "US", "CA", "AU", "NZ")
 TOPICS = (

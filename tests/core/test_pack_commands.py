@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.cards import CardTone
+from bot.core.commands.grammar import quote
+from bot.core.commands.packs import PackCommands
 from bot.core.models import Actor
-from bot.core.pack_commands import PackCommands
-from bot.core.textgrammar import quote
 from tests.core.conftest import Stack
 
 OTHER_MOD = Actor(id="mod-2", display_name="Mod Two", has_admin_permission=True)

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core import validation
-from bot.core.models import Contact, ContactKind, EmergencyNumber, Resource, SupportMessage
-from bot.core.packs import (
+from bot.core.content import validation
+from bot.core.content.packs import (
     PackFormat,
     PackProblem,
     ParsedPack,
@@ -27,6 +26,7 @@ from bot.core.packs import (
     pack_to_changes,
     parse_pack,
 )
+from bot.core.models import Contact, ContactKind, EmergencyNumber, Resource, SupportMessage
 from bot.core.ports import Library
 from tests.conftest import sample_library
 
@@ -751,7 +751,7 @@ def test_minimal_is_not_shared_between_tests() -> None:
 def test_a_broken_shipped_pack_stops_start_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.core import packs
+    from bot.core.content import packs
     from bot.core.errors import ValidationFailed
 
     broken = tmp_path / "default.yaml"

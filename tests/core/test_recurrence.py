@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.errors import UnknownChoice, ValidationFailed
-from bot.core.recurrence import (
+from bot.core.scheduling.recurrence import (
     ACCEPTED_FORMS,
     Recurrence,
     describe_run,

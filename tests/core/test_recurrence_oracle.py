@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.recurrence import Recurrence, parse_when, restore_when
+from bot.core.scheduling.recurrence import Recurrence, parse_when, restore_when
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2027, 1, 1, tzinfo=UTC)

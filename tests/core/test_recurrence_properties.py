@@ -10,7 +10,7 @@ from croniter import croniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.recurrence import _CronMatcher, parse_when, resolve_wall_time
+from bot.core.scheduling.recurrence import _CronMatcher, parse_when, resolve_wall_time
 
 ZONES = (
     "UTC",

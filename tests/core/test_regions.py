@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import UnknownChoice, ValidationFailed
-from bot.core.regions import (
+from bot.core.content.regions import (
     REGION_NAMES,
     closest_regions,
     is_region_code,
@@ -13,6 +12,8 @@ from bot.core.regions import (
     region_name,
     search_regions,
 )
+from bot.core.errors import UnknownChoice, ValidationFailed
+from tests.core.conftest import Stack
 
 
 def test_table_covers_iso_3166_1() -> None:
@@ -129,9 +130,13 @@ def test_search_regions_with_no_prefix_lists_covered_then_all() -> None:
     assert len(results) == 25
 
 
-def test_search_regions_defaults_to_the_shipped_packs_regions() -> None:
-    codes = [code for code, _ in search_regions("", limit=6)]
-    assert sorted(codes) == ["AU", "CA", "GB", "IE", "NZ", "US"]
+async def test_region_choices_without_a_community_put_the_shipped_packs_regions_first(
+    stack: Stack,
+) -> None:
+    covered = stack.support.default_index().covered_regions
+    assert covered and len(covered) < 25  # the sample library covers a few countries
+    codes = [choice.value for choice in stack.support.region_choices("")[: len(covered)]]
+    assert sorted(codes) == sorted(covered)
 
 
 def test_search_regions_matches_codes_aliases_and_words() -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.cards import Card, CardTone
+from bot.core.commands.schedules import ScheduleCommands
 from bot.core.errors import PermissionDenied
 from bot.core.models import (
     LOCAL_COMMUNITY_ID,
@@ -19,9 +20,9 @@ from bot.core.models import (
     RequestContext,
     community_id_for,
 )
-from bot.core.publishing import PermanentPublishError, Publisher
-from bot.core.schedule_commands import ScheduleCommands
-from bot.core.schedules import ScheduleService, SlotStatus, epoch
+from bot.core.ports import Publisher
+from bot.core.scheduling.publishing import PermanentPublishError
+from bot.core.scheduling.schedules import ScheduleService, SlotStatus, epoch
 from bot.scheduler import PostScheduler
 from bot.storage.repositories import SqliteCommunityRepository
 from bot.storage.schedule_store import SqliteScheduleStore
@@ -177,7 +178,7 @@ async def test_a_channel_that_is_not_a_console_channel_is_refused(
 
 
 async def test_discord_and_slack_channel_references_are_read(schedules: Schedules) -> None:
-    from bot.core.schedules import parse_channel
+    from bot.core.scheduling.schedules import parse_channel
 
     assert parse_channel("<#112233445566778899>", Platform.DISCORD) == (
         "112233445566778899",

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import Platform
-from bot.core.pacing import ChannelPacer, PacingPolicy, RateLimiter, default_policies
-from bot.core.recurrence import Recurrence, parse_when
-from bot.core.schedules import (
+from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, RateLimiter, default_policies
+from bot.core.scheduling.recurrence import Recurrence, parse_when
+from bot.core.scheduling.schedules import (
     MAX_MISSED_ROWS,
     Schedule,
     default_grace_seconds,

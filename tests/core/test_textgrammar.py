@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.commands.grammar import parse_line, quote, split_list
 from bot.core.errors import ValidationFailed
-from bot.core.textgrammar import parse_line, quote, split_list
 
 
 def test_support_positional_words() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.errors import ValidationFailed
-from bot.core.validation import (
+from bot.core.content.validation import (
     check_url,
     clean_text,
     display_domain,
     make_mentions_inert,
 )
+from bot.core.errors import ValidationFailed
 
 
 @pytest.mark.parametrize(

@@ -38,8 +38,8 @@ from pathlib import Path
 
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.schedules import Schedule, SlotPlan
-from bot.core.schedules import idempotency_key as slot_key
+from bot.core.scheduling.schedules import Schedule, SlotPlan
+from bot.core.scheduling.schedules import idempotency_key as slot_key
 from bot.scheduler import PostScheduler
 from bot.storage.database import Database
 from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqliteScheduleStore

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.core.packs import default_pack_path
+from bot.core.content.packs import default_pack_path
 from bot.storage.migrate import latest_version
 
 

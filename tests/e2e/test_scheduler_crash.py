@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import Platform
-from bot.core.recurrence import restore_when
-from bot.core.schedules import epoch, from_epoch, idempotency_key
+from bot.core.scheduling.recurrence import restore_when
+from bot.core.scheduling.schedules import epoch, from_epoch, idempotency_key
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
 from bot.storage.schedule_store import SqliteScheduleStore

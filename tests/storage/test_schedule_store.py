@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from bot.core.models import Platform
-from bot.core.schedules import NewSchedule, SlotPlan, SlotStatus
+from bot.core.scheduling.schedules import NewSchedule, SlotPlan, SlotStatus
 from bot.scheduler import LEASE_NAME
 from bot.storage.database import Database
 from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore

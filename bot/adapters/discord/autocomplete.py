@@ -21,7 +21,7 @@ from bot.core.cards import Choice
 from bot.core.failures import log_failure
 from bot.core.models import GLOBAL_REGION
 from bot.core.permissions import is_moderator
-from bot.core.timezones import closest_timezones
+from bot.core.scheduling.timezones import closest_timezones
 
 if TYPE_CHECKING:
     from bot.services import Services

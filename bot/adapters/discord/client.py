@@ -39,7 +39,7 @@ from bot.adapters.discord.responding import (
     send_card,
 )
 from bot.core.cards import Card
-from bot.core.commands import SOMETHING_WENT_WRONG
+from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.errors import HavenError
 from bot.core.failures import log_failure
 

@@ -5,9 +5,9 @@
   may already have created the message) returns the first message instead of posting twice
   (reliability.md §1, §7 #18).
 - No pings: AllowedMentions.none(), whatever the text contains (§7 #8).
-- Failures are classified for the scheduler (bot/core/publishing.py): a missing channel or
-  permission (10003, 50001, 50013, any 403) is permanent, so the schedule pauses and stops
-  spending the invalid-request budget; 429, 5xx and timeouts are transient.
+- Failures are classified for the scheduler (bot/core/scheduling/publishing.py): a missing
+  channel or permission (10003, 50001, 50013, any 403) is permanent, so the schedule pauses and
+  stops spending the invalid-request budget; 429, 5xx and timeouts are transient.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.render import render_card
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
 
 log = logging.getLogger(__name__)
 

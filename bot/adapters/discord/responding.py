@@ -18,7 +18,7 @@ import discord
 
 from bot.adapters.discord.render import CardRenderer, RenderedCard, clip
 from bot.core.cards import Card
-from bot.core.commands import SOMETHING_WENT_WRONG
+from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.failures import log_failure
 
 log = logging.getLogger(__name__)

@@ -63,12 +63,12 @@ from bot.adapters.slack.render import (
     render_card,
 )
 from bot.core.cards import Attachment, Card, CardTone
-from bot.core.commands import SOMETHING_WENT_WRONG, error_card
+from bot.core.commands.grammar import parse_line
+from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
 from bot.core.errors import HavenError
 from bot.core.failures import log_failure
 from bot.core.models import Actor, RequestContext
-from bot.core.textgrammar import parse_line
-from bot.core.timezones import closest_timezones
+from bot.core.scheduling.timezones import closest_timezones
 from bot.services import Services
 
 log = logging.getLogger(__name__)

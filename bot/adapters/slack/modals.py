@@ -20,8 +20,7 @@ from typing import Any
 
 from bot.adapters.slack.render import card_blocks, escape, pack_blocks
 from bot.core.cards import Card, CardTone, Choice
-from bot.core.models import Contact, ContactKind, Resource, SupportMessage
-from bot.core.validation import (
+from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
     MAX_DESCRIPTION_LENGTH,
     MAX_HOURS_LENGTH,
@@ -30,6 +29,7 @@ from bot.core.validation import (
     MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
 )
+from bot.core.models import Contact, ContactKind, Resource, SupportMessage
 
 CALLBACK_ID = "haven_admin_modal"
 ACTION_TIMEZONE = "haven_timezone"

@@ -1,6 +1,6 @@
 """SlackPublisher: the scheduler's way to post a Card to a Slack channel (chat.postMessage).
 
-How it meets the Publisher contract (bot/core/publishing.py):
+How it meets the Publisher contract (bot/core/scheduling/publishing.py):
 - one post per channel per second at most, enforced here whatever the caller does (Slack's
   chat.postMessage tier is about 1 message/s per channel: reliability.md §2), and a 429 holds
   back that channel only, for the Retry-After Slack gave (reliability.md §7 row 38);
@@ -32,7 +32,7 @@ from bot.adapters.slack.context import slack_error
 from bot.adapters.slack.render import render_card
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
 
 log = logging.getLogger(__name__)
 

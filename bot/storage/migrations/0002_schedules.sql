@@ -9,7 +9,7 @@ CREATE TABLE schedules (
     channel_label TEXT NOT NULL DEFAULT '',
     topic TEXT,
     message_key TEXT,
-    when_text TEXT NOT NULL,             -- the canonical `when` (bot/core/recurrence.py)
+    when_text TEXT NOT NULL,             -- the canonical `when` (bot/core/scheduling/recurrence.py)
     timezone TEXT NOT NULL,              -- IANA name
     one_shot INTEGER NOT NULL DEFAULT 0,
     next_run_at INTEGER,                 -- epoch seconds UTC of the next slot; NULL when finished

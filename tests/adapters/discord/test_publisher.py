@@ -14,8 +14,8 @@ from bot.adapters.discord.client import HavenBot
 from bot.adapters.discord.publisher import nonce_for
 from bot.app import open_services
 from bot.core.cards import Card, CardResource, CardTone
-from bot.core.publishing import PermanentPublishError, TransientPublishError
-from bot.core.schedules import idempotency_key
+from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.schedules import idempotency_key
 from bot.services import Services
 from bot.settings import Secret, Settings
 from tests.adapters.discord.conftest import MANAGE_GUILD, start_client, stop_client

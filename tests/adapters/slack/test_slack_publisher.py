@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.app import SlackRuntime
 from bot.adapters.slack.publisher import SlackPublisher, make_publisher_client
 from bot.core.cards import Card, CardResource, CardTone
-from bot.core.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
 from bot.services import Services
 from tests.adapters.slack.conftest import ADMIN, SignedSender
 from tests.conftest import FixedClock

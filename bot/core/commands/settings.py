@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 from bot.core.cards import Card, CardTone
 from bot.core.communities import CommunityService
+from bot.core.content.regions import normalise_region, region_name
 from bot.core.errors import NotFound, ValidationFailed
 from bot.core.mentions import parse_channel, parse_role_refs, parse_user_refs
 from bot.core.models import Community, Platform, RequestContext
 from bot.core.permissions import require_moderator
-from bot.core.recurrence import parse_timezone
-from bot.core.regions import normalise_region, region_name
+from bot.core.scheduling.recurrence import parse_timezone
 
 # verb -> the option that carries its value (also the positional word in the text grammar).
 SETTING_OPTIONS = {

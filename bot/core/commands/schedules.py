@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from bot.core.cards import Card, CardTone, PageRef
 from bot.core.errors import ValidationFailed
 from bot.core.models import RequestContext, paginate
-from bot.core.recurrence import ACCEPTED_FORMS, describe_run
-from bot.core.schedules import (
+from bot.core.scheduling.recurrence import ACCEPTED_FORMS, describe_run
+from bot.core.scheduling.schedules import (
     Schedule,
     ScheduleService,
     SlotRecord,

@@ -10,14 +10,11 @@ user-assigned code XK, so that nobody there is left without a choice.
 from __future__ import annotations
 
 import difflib
-import logging
 import unicodedata
 from collections.abc import Collection
 
 from bot.core.errors import UnknownChoice
 from bot.core.models import GLOBAL_REGION
-
-log = logging.getLogger(__name__)
 
 REGION_NAMES: dict[str, str] = {
     "AD": "Andorra",
@@ -730,11 +727,9 @@ def closest_regions(text: str, limit: int = 8) -> list[str]:
 def search_regions(
     prefix: str, limit: int = 25, covered: Collection[str] | None = None
 ) -> list[tuple[str, str]]:
-    """(code, name) pairs for autocomplete (Discord shows at most 25), regions Haven has
-    resources for first. `covered` defaults to the regions of the shipped default pack; pass a
-    community's own when it has its own library."""
-    if covered is None:
-        covered = _default_covered()
+    """(code, name) pairs for autocomplete (Discord shows at most 25), the `covered` regions
+    (those the library has resources for) first."""
+    covered = covered or frozenset()
     folded = _fold(prefix)
     scored: dict[str, float] = {}
     if not folded:
@@ -750,14 +745,3 @@ def search_regions(
         scored, key=lambda code: (code not in covered, scored[code], REGION_NAMES[code])
     )
     return [(code, REGION_NAMES[code]) for code in ordered[: max(limit, 0)]]
-
-
-def _default_covered() -> frozenset[str]:
-    # Imported here, not at the top: packs imports this module to check region codes.
-    from bot.core.packs import load_default_pack
-
-    try:
-        return load_default_pack().covered_regions()
-    except Exception:  # the shipped pack is checked at start-up; autocomplete must not fail
-        log.warning("default pack unavailable; region search without covered regions")
-        return frozenset()

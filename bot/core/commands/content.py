@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.core.cards import Card, CardTone, PageRef
-from bot.core.curation import CurationService, MessageDraft, ResourceDraft
+from bot.core.commands.grammar import quote
+from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
+from bot.core.content.validation import make_mentions_inert
 from bot.core.errors import ValidationFailed
 from bot.core.models import AuditEntry, ItemKind, Page, RequestContext, Resource, SupportMessage
-from bot.core.textgrammar import quote
-from bot.core.validation import make_mentions_inert
 
 
 def _require(options: Mapping[str, str], name: str, example: str) -> str:

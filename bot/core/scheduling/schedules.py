@@ -1,9 +1,10 @@
 """Scheduled posts: the schedule model, the slot rules, and ScheduleService for moderators.
 
 A schedule posts a topic's card (or one message) to a channel at the instants its `when`
-describes (bot/core/recurrence.py owns the grammar and the DST policy). Each instant is a *slot*,
-identified by (schedule id, slot instant in epoch seconds). The rules that make posting safe
-live here, beside the model, and are enforced by bot/scheduler.py and bot/storage/schedule_store.py:
+describes (bot/core/scheduling/recurrence.py owns the grammar and the DST policy). Each
+instant is a *slot*, identified by (schedule id, slot instant in epoch seconds). The rules that
+make posting safe live here, beside the model, and are enforced by bot/scheduler.py and
+bot/storage/schedule_store.py:
 
 - A slot is posted at most once and always ends `sent`, `missed` (with why) or `failed` (with
   why): the slot key is UNIQUE in the database and claimed in one transaction before any post.
@@ -25,13 +26,11 @@ import hashlib
 import logging
 import math
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
 
-from bot.core.cards import Card
 from bot.core.errors import HavenError, NotFound, PermissionDenied, ValidationFailed
 from bot.core.mentions import parse_channel
 from bot.core.models import (
@@ -42,16 +41,22 @@ from bot.core.models import (
     RequestContext,
 )
 from bot.core.permissions import require_moderator
-from bot.core.ports import Clock, NewAuditEntry
-from bot.core.publishing import (
+from bot.core.ports import (
+    CardSource,
+    Clock,
+    CommunityLookup,
+    NewAuditEntry,
+    Publisher,
+    ScheduleRepository,
+)
+from bot.core.scheduling.publishing import (
     ChannelInfo,
     PermanentPublishError,
-    Publisher,
     PublishError,
     TransientPublishError,
     channel_checker,
 )
-from bot.core.recurrence import Recurrence, parse_timezone, parse_when, restore_when
+from bot.core.scheduling.recurrence import Recurrence, parse_timezone, parse_when, restore_when
 
 log = logging.getLogger(__name__)
 
@@ -263,60 +268,6 @@ def _next(recurrence: Recurrence, after: int) -> int | None:
 
 
 # ---- channels ---------------------------------------------------------------------------
-
-# ---- ports ------------------------------------------------------------------------------
-
-
-class CardSource(Protocol):
-    """Builds the card a scheduled post shows (SupportService.post_card)."""
-
-    async def post_card(
-        self, community_id: str, topic: str | None, message_key: str | None
-    ) -> Card: ...
-
-    async def resolve_post(
-        self, community_id: str, topic: str | None, message_key: str | None
-    ) -> str:
-        """The topic slug such a post would show; raises for an unknown topic or message."""
-        ...
-
-
-class CommunityLookup(Protocol):
-    async def get(self, community_id: str) -> Community | None: ...
-
-
-class ScheduleRepository(Protocol):
-    """Schedule storage as ScheduleService needs it (bot/storage/schedule_store.py)."""
-
-    async def insert(self, new: NewSchedule, audit: Callable[[int], NewAuditEntry]) -> Schedule: ...
-
-    async def get(self, schedule_id: int) -> Schedule | None: ...
-
-    async def list_for_community(self, community_id: str) -> Sequence[Schedule]: ...
-
-    async def count_for_community(self, community_id: str) -> int: ...
-
-    async def update_state(
-        self,
-        schedule_id: int,
-        community_id: str,
-        *,
-        paused: bool,
-        paused_reason: str | None,
-        next_run_at: int | None,
-        audit: NewAuditEntry,
-    ) -> Schedule | None: ...
-
-    async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool: ...
-
-    async def pause_all_for_community(self, community_id: str, reason: str) -> int: ...
-
-    async def history(
-        self, community_id: str, schedule_id: int | None, limit: int
-    ) -> Sequence[SlotRecord]: ...
-
-    async def has_sent_slot(self, schedule_id: int) -> bool: ...
-
 
 # ---- the service ------------------------------------------------------------------------
 
@@ -714,13 +665,10 @@ def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
 
 __all__ = [
     "AddedSchedule",
-    "CardSource",
-    "CommunityLookup",
     "NewSchedule",
     "ResumedSchedule",
     "Schedule",
     "ScheduleHistory",
-    "ScheduleRepository",
     "ScheduleService",
     "SentTestPost",
     "SlotPlan",

@@ -4,8 +4,8 @@ A pack is how Haven ships its default messages and helplines, and how moderators
 between communities. People in distress act on what a pack says, so the checker is strict: every
 problem is reported at once, with the place it is (`resources[3].url`, line 120) and a sentence
 that says how to fix it, and any error makes the whole pack unusable. Warnings (a resource not
-checked for a year) do not block a pack. Field checks reuse bot.core.validation, so a pack is
-held to exactly the limits a moderator's command is.
+checked for a year) do not block a pack. Field checks reuse bot.core.content.validation, so a
+pack is held to exactly the limits a moderator's command is.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.core import validation
+from bot.core.content import validation
+from bot.core.content.regions import is_region_code, normalise_region, region_name
 from bot.core.errors import UnknownChoice, ValidationFailed
 from bot.core.models import (
     GLOBAL_REGION,
@@ -36,7 +37,6 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library, LibraryChanges
-from bot.core.regions import is_region_code, normalise_region, region_name
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +373,7 @@ class _Checker:
         self.problems.append(PackProblem(place, message, "warning", line, column))
 
     def add_all(self, place: str, sentences: Iterable[str]) -> None:
-        """Problems from bot.core.validation come as `field: sentence`; keep the sentence."""
+        """Problems from validation come as `field: sentence`; keep the sentence."""
         for sentence in sentences:
             self.error(place, sentence.removeprefix(f"{place}: "))
 
@@ -950,7 +950,7 @@ def load_pack_file(
 
 def default_pack_path() -> Path:
     """The pack Haven ships (bot/data/default.yaml, a link to config/packs/default.yaml)."""
-    return Path(__file__).resolve().parent.parent / "data" / "default.yaml"
+    return Path(__file__).resolve().parents[2] / "data" / "default.yaml"
 
 
 @functools.cache

@@ -13,16 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bot.core.cards import Card, CardTone, Choice
+from bot.core.commands.grammar import parse_line
+from bot.core.commands.settings import SETTING_OPTIONS
 from bot.core.communities import DIRECT_MESSAGE_COMMUNITY, CommunityService
+from bot.core.content.validation import make_mentions_inert
 from bot.core.errors import Conflict, HavenError, PermissionDenied, UnknownChoice
 from bot.core.failures import log_failure
 from bot.core.models import RequestContext
 from bot.core.permissions import require_moderator
-from bot.core.routing import CommandGroup
-from bot.core.settings_commands import SETTING_OPTIONS
+from bot.core.ports import CommandGroup
 from bot.core.support import SupportService
-from bot.core.textgrammar import parse_line
-from bot.core.validation import make_mentions_inert
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from bot.core.commands.grammar import split_list
+from bot.core.content.records import (
+    message_from_dict,
+    message_to_dict,
+    resource_from_dict,
+    resource_to_dict,
+)
+from bot.core.content.regions import normalise_region
+from bot.core.content.validation import (
+    MAX_CONTACT_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_HOURS_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_TITLE_LENGTH,
+    check_e164,
+    check_key,
+    check_text,
+    check_url,
+)
 from bot.core.errors import Conflict, NotFound, ValidationFailed
 from bot.core.models import (
     GLOBAL_REGION,
@@ -29,26 +48,7 @@ from bot.core.models import (
 )
 from bot.core.permissions import require_moderator
 from bot.core.ports import Clock, CommunityRepository, ContentRepository, NewAuditEntry
-from bot.core.records import (
-    message_from_dict,
-    message_to_dict,
-    resource_from_dict,
-    resource_to_dict,
-)
-from bot.core.regions import normalise_region
 from bot.core.support import SupportService
-from bot.core.textgrammar import split_list
-from bot.core.validation import (
-    MAX_CONTACT_LENGTH,
-    MAX_DESCRIPTION_LENGTH,
-    MAX_HOURS_LENGTH,
-    MAX_MESSAGE_LENGTH,
-    MAX_TITLE_LENGTH,
-    check_e164,
-    check_key,
-    check_text,
-    check_url,
-)
 
 E = TypeVar("E", SupportMessage, Resource)
 

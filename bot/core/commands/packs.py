@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.cards import Attachment, Card, CardTone, Choice
-from bot.core.curation import CurationService
+from bot.core.content.curation import CurationService
+from bot.core.content.packs import ParsedPack, diff_pack, export_pack, pack_to_changes, parse_pack
 from bot.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bot.core.models import ItemKind, RequestContext
-from bot.core.packs import ParsedPack, diff_pack, export_pack, pack_to_changes, parse_pack
 from bot.core.ports import Clock, ContentRepository, NewAuditEntry
 from bot.core.support import SupportService
 

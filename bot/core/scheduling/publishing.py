@@ -1,4 +1,4 @@
-"""The Publisher port: how the scheduler posts a Card to a channel on some platform.
+"""Publishing errors and values: how the scheduler posts a Card to a channel on some platform.
 
 Contract every publisher meets (console, Discord, Slack):
 - `publish` posts once and returns the platform's message id;
@@ -9,17 +9,19 @@ Contract every publisher meets (console, Discord, Slack):
   missing access or permission, revoked token): the scheduler pauses the schedule;
 - it never raises anything else for platform errors.
 
-Optionally a publisher also implements `check_channel` (the ChannelChecker protocol below):
+Optionally a publisher also implements `check_channel` (the ChannelChecker protocol in ports):
 `schedule add` then refuses, before storing anything, a channel the bot cannot post in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
-from bot.core.cards import Card
-from bot.core.models import Platform
+from bot.core.ports import ChannelChecker
+
+if TYPE_CHECKING:
+    from bot.core.ports import Publisher
 
 
 class PublishError(Exception):
@@ -38,12 +40,6 @@ class PermanentPublishError(PublishError):
     pass
 
 
-class Publisher(Protocol):
-    platform: Platform
-
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ChannelInfo:
     """A channel the bot can post in, as the platform describes it."""
@@ -51,16 +47,6 @@ class ChannelInfo:
     channel_id: str
     # How to show it to moderators, e.g. "#welcome" ("" to keep what the moderator typed).
     label: str = ""
-
-
-@runtime_checkable
-class ChannelChecker(Protocol):
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
-        """Return the channel if the bot can post there. Raise PermanentPublishError with a
-        sentence a moderator can act on ("Haven is not in this channel", "missing the Send
-        Messages permission") when it cannot; TransientPublishError when the platform cannot
-        be asked right now. Must not post anything."""
-        ...
 
 
 def channel_checker(publisher: Publisher) -> ChannelChecker | None:

@@ -62,7 +62,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from bot.core.errors import ValidationFailed
-from bot.core.timezones import parse_timezone
+from bot.core.scheduling.timezones import parse_timezone
 
 __all__ = [
     "ACCEPTED_FORMS",

@@ -1,0 +1,1 @@
+"""`/support` and `/support-admin` for every platform: the router, the verb table, the grammar."""

@@ -1,0 +1,1 @@
+"""Scheduled posts: slots, recurrence and the DST policy, time zones, pacing, publishing."""
