@@ -6,7 +6,8 @@ Rules (all here, so Discord, Slack and the console answer the same):
   survives restarts;
 - the region comes from the command, else the community default; with no region known we never
   show a country's numbers as if universal: only international directories, "call your local
-  emergency number", and the region choices;
+  emergency number", and the region choices; an answer without local services always offers a
+  helpline directory (a worldwide resource listed for `crisis`), whatever the topic;
 - `crisis` puts the region's emergency number and 24/7 crisis lines first, and a service that is
   not a crisis line is never offered alone;
 - usage is counted per community, topic and day only; nothing about the person is kept.
@@ -104,6 +105,25 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
             f"checked {resource.last_verified.isoformat()}" if resource.last_verified else ""
         ),
     )
+
+
+def _with_helpline_directory(
+    index: LibraryIndex, directories: tuple[Resource, ...]
+) -> tuple[Resource, ...]:
+    """The directories an answer without local services shows, with a helpline directory.
+
+    A helpline directory is a worldwide resource the library offers for `crisis`: the way to
+    find a line to call in any country. A directory of groups or a guide (for example one
+    tagged only `coming-out`) is not someone to talk to, so when none of the topic's
+    directories is a helpline directory, the library's first one takes the last place.
+    """
+    shown = directories[:MAX_RESOURCES]
+    if any(CRISIS_TOPIC in d.topics for d in shown):
+        return shown
+    helplines = index.directories_by_topic.get(CRISIS_TOPIC, ())
+    if not helplines:
+        return shown
+    return (*shown[: MAX_RESOURCES - 1], helplines[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +388,7 @@ class SupportService:
             directories = index.directories
         if region is None:
             # No country known: never present one country's numbers as universal.
-            return directories[:MAX_RESOURCES]
+            return _with_helpline_directory(index, directories)
         topical = index.local.get((region, topic), ())
         crisis_lines = index.crisis_lines.get(region, ())
         chosen: list[Resource] = []
@@ -384,6 +404,9 @@ class SupportService:
             safety = next((r for r in crisis_lines if r.always_open), None)
             if safety is not None and all(r.key != safety.key for r in chosen):
                 chosen.append(safety)
+        if not chosen:
+            # Nothing listed for this country: directories alone, as with no country known.
+            return _with_helpline_directory(index, directories)
         # The region's own services first (room kept for one directory), then directories.
         result = chosen[: MAX_RESOURCES - 1]
         keys = {r.key for r in result}

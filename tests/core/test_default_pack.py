@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_services
 from bot.core.content.packs import (
     ParsedPack,
     default_pack_path,
@@ -18,7 +19,8 @@ from bot.core.content.packs import (
     load_pack_file,
     pack_to_changes,
 )
-from bot.core.models import Resource
+from bot.core.models import Actor, Platform, RequestContext, Resource, community_id_for
+from bot.settings import Settings
 
 SHIPPED_REGIONS = ("GB", "IE", "US", "CA", "AU", "NZ")
 TOPICS = (
@@ -196,3 +198,28 @@ def test_pack_to_changes_carries_everything(pack: ParsedPack) -> None:
     assert changes.upsert_messages == pack.messages
     assert changes.upsert_resources == pack.resources
     assert changes.emergency_numbers == pack.emergency_numbers
+
+
+async def test_every_topic_without_a_region_offers_a_helpline_directory(
+    pack: ParsedPack, tmp_path: Path
+) -> None:
+    # With no country known, an answer of guides or directories of groups alone (ILGA World
+    # for coming-out) gives nobody to talk to: every topic offers a directory of helplines.
+    helpline_directories = {
+        r.title for r in pack.resources if r.is_global and r.visible and "crisis" in r.topics
+    }
+    assert helpline_directories == {"Find A Helpline"}
+    async with open_services(Settings(database_path=tmp_path / "haven.db")) as services:
+        ctx = RequestContext(
+            community_id=community_id_for(Platform.CONSOLE, "no-region"),
+            platform=Platform.CONSOLE,
+            actor=Actor(id="asker"),
+        )
+        for topic in TOPICS:
+            card = await services.router.support(ctx, topic, None)
+            assert card.region is None and card.topic == topic
+            shown = {r.title for r in card.resources}
+            assert shown & helpline_directories, (topic, shown)
+            # The answer when storage fails follows the same rule.
+            fallback = await services.support.fallback_card(topic)
+            assert {r.title for r in fallback.resources} & helpline_directories, topic

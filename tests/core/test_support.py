@@ -41,6 +41,37 @@ async def test_no_region_shows_no_country_numbers(stack: Stack) -> None:
     assert {c.value for c in card.region_choices} == {"GB", "US", "AU"}
 
 
+async def test_an_answer_without_local_services_offers_a_helpline_directory(
+    stack: Stack,
+) -> None:
+    # A community's own library: its helpline directory is listed for crisis only, and a
+    # directory of groups for coming-out. Without local services, coming-out still gets both.
+    ctx = stack.ctx()
+    edited = await stack.router.admin(
+        ctx, "resource", "edit", {"key": "global-directory", "topics": "crisis"}
+    )
+    assert edited.tone is CardTone.SUCCESS, edited.body
+    added = await stack.router.admin(
+        ctx,
+        "resource",
+        "add",
+        {
+            "title": "Groups Directory",
+            "url": "https://groups.example.org",
+            "topics": "coming-out",
+            "regions": "global",
+        },
+    )
+    assert added.tone is CardTone.SUCCESS, added.body
+    for region in (None, "DE"):
+        card = await stack.router.support(ctx, "coming-out", region)
+        assert titles(card) == ["Groups Directory", "Helpline Directory"], region
+    # Where the country has its own services, they come first as before.
+    card = await stack.router.support(ctx, "coming-out", "GB")
+    assert titles(card)[0] == "GB Peer Line"
+    assert "Groups Directory" in titles(card)
+
+
 async def test_community_default_region_is_used(stack: Stack) -> None:
     await stack.router.admin(stack.ctx(), "settings", "region", {"region": "US"})
     card = await stack.router.support(stack.ctx(), "coming-out", None)
