@@ -15,20 +15,32 @@ Choices, each for a reason:
   levels apply to them) carrying a filter that removes request bodies from the few Bolt lines
   that print them (bad signature, unhandled request): they hold user ids and text.
 - HTTP mode verifies the signature and 5-minute window with Bolt's own middleware.
+- HTTP mode reads each body with `HavenBoltRequest`, not Bolt's `to_bolt_request`: Bolt 1.30
+  (`slack_bolt/request/internals.py`, `parse_body`) treats any form body in which the letters
+  `payload` appear anywhere (`"payload" in body`: a command's text, a channel or user name) as
+  an interactive `payload=` body, finds no such field and answers 404 "unhandled request".
+  Socket Mode hands Bolt the parsed envelope, so it never had the problem.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -159,15 +171,72 @@ async def _note_rejections(
 ) -> web.StreamResponse:
     response = await handler(request)
     if response.status == 401:
-        # Only the fact: the body holds user ids and text (reliability.md §7 row 35).
+        # Only the fact: the body holds user ids and text.
         log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
     return response
 
 
+def parse_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
+    """A Slack request body as Bolt means to read it: JSON (events), a form whose only field
+    is `payload=<JSON>` (interactions), or any other form (slash commands), decided by the
+    form's fields rather than by whether the word `payload` occurs somewhere in the body."""
+    if not raw_body:
+        return {}
+    if content_type == "application/json" or raw_body.startswith("{"):
+        parsed: dict[str, Any] = json.loads(raw_body)
+        return parsed
+    fields = dict(parse_qsl(raw_body, keep_blank_values=True))
+    if "payload" in fields:
+        interaction: dict[str, Any] = json.loads(fields["payload"])
+        return interaction
+    return fields
+
+
+class HavenBoltRequest(AsyncBoltRequest):
+    """Bolt's request with the body read by `parse_body` (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        body: str | dict[str, Any],
+        query: str | dict[str, str] | dict[str, Sequence[str]] | None = None,
+        headers: dict[str, str | Sequence[str]] | None = None,
+        context: dict[str, Any] | None = None,
+        mode: str = "http",
+    ) -> None:
+        super().__init__(body=body, query=query, headers=headers, context=context, mode=mode)
+        if isinstance(body, str):
+            parsed = parse_body(self.raw_body, self.content_type)
+            if parsed != self.body:
+                self.body = parsed
+                # The ids Bolt reads from the body (team, user, channel, response_url).
+                self.context = build_async_context(AsyncBoltContext(context or {}), parsed)
+
+    def to_copyable(self) -> HavenBoltRequest:
+        body: str | dict[str, Any] = self.raw_body if self.mode == "http" else self.body
+        return HavenBoltRequest(
+            body=body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+            mode=self.mode,
+        )
+
+
 def http_app(app: AsyncApp) -> web.Application:
-    """Bolt's aiohttp application for /slack/events, with rejected requests noted."""
-    web_app = app.web_app(path=EVENTS_PATH)
-    web_app.middlewares.append(_note_rejections)
+    """The aiohttp application for /slack/events (what `app.web_app` builds, with Haven's body
+    parsing), with rejected requests noted."""
+
+    async def handle(request: web.Request) -> web.Response:
+        bolt_request = HavenBoltRequest(
+            body=await request.text(),
+            query=request.query_string,
+            headers=dict(request.headers),
+        )
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    web_app = web.Application(middlewares=[_note_rejections])
+    web_app.add_routes([web.post(EVENTS_PATH, handle)])
     return web_app
 
 

@@ -62,6 +62,7 @@ from bot.adapters.slack.render import (
     read_state_value,
     render_card,
 )
+from bot.adapters.slack.text import command_text
 from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands.grammar import parse_line
 from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
@@ -251,7 +252,7 @@ class SlackListeners:
     async def on_support(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         try:
             ctx = request_context(body)
-            text = str(body.get("text") or "")
+            text = command_text(str(body.get("text") or ""))
             card = await self._services.router.run_text(ctx, f"{SUPPORT_COMMAND} {text}")
             await self._answer(ack, respond, card, dm_copy=True)
         except Exception as error:
@@ -268,7 +269,7 @@ class SlackListeners:
         client: AsyncWebClient,
     ) -> None:
         try:
-            text = str(body.get("text") or "").strip()
+            text = command_text(str(body.get("text") or "")).strip()
             modal = _bare_modal_request(text)
             ctx = request_context(body, await self._admin_actor(body))
             if modal is not None:
