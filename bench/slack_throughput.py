@@ -9,7 +9,7 @@ Compared in the same run:
 - haven:      the real Haven app (real services, SQLite, the default pack) answering
               /support <topic> <region>
 - bare-poll:  a bare Bolt AsyncApp acking static text with Bolt's defaults: the async runner
-              polls for ack() every 10 ms (reliability.md §9)
+              polls for ack() every 10 ms (in Bolt's async listener runner)
 - bare-fast:  the same bare app with process_before_response=True, the option Haven uses
 - bare-blocks: bare-fast acking, as static content, one of Haven's real answers (same bytes to
               encode and send): what is left is Haven's own work per request

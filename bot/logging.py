@@ -2,7 +2,7 @@
 
 Why the platform loggers stay at WARNING: discord.py logs request bodies and interaction-token
 URLs at DEBUG, and Bolt logs the whole request body (user id, command text) at INFO when a
-signature is invalid (reliability.md §1, §2). An operator can opt in to their debug output with
+signature is invalid. An operator can opt in to their debug output with
 HAVEN_PLATFORM_DEBUG_LOGS=yes, and Haven then warns that the logs will hold personal data.
 """
 

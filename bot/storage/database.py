@@ -1,6 +1,6 @@
 """SQLite access under asyncio: one writer behind a lock with BEGIN IMMEDIATE, one reader.
 
-Why this shape (../shared/reference/reliability.md §4): SQLite has one writer at a time, and a
+Why this shape: SQLite has one writer at a time, and a
 deferred transaction that reads then writes gets SQLITE_BUSY without waiting. Sharing one
 aiosqlite connection between concurrent transactions interleaves them. So every write runs on
 the writer connection inside `async with db.write()`, which holds an asyncio.Lock from BEGIN

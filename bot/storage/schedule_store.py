@@ -9,7 +9,8 @@ this module only reads and writes rows, in transactions shaped so the guarantees
 - the lease row is read and written in one BEGIN IMMEDIATE transaction, so two processes can
   never both believe they hold it.
 Batches use executemany and a handful of statements per transaction, whatever the batch size
-(aiosqlite costs ~100 µs per statement; reliability.md §4).
+(each aiosqlite statement is a round trip to its worker thread: ~100 µs, against ~7 µs for
+plain sqlite3).
 """
 
 from __future__ import annotations

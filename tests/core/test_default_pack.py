@@ -1,6 +1,7 @@
 """The shipped default pack: people in distress read it, so its safety rules are tested here.
 
-Each rule comes from shared/reference/helplines.md (§0 safety findings, §4 messages).
+Each rule comes from the research the pack was compiled from (its safety findings and its rules
+for messages); each test says which finding it checks.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ TOPICS = (
     "trans-and-gender",
     "family",
 )
-# Numbers that were replaced and must never reach anyone (helplines.md §0.2, §0.3), in the
+# Numbers that were replaced and must never reach anyone (Switchboard LGBT+ left 0300 330 0630
+# for a free 0800 number in March 2023; LGBT Ireland's 1890 number became 1800 929 539), in the
 # spacings they are printed in.
 SUPERSEDED_NUMBERS = ("0300 330 0630", "03003300630", "1890 929 539", "1890929539")
 RESEARCH_DATE = date(2026, 11, 28)

@@ -6,7 +6,7 @@ arguments, headers), and faults can be injected per method: `ok:false` errors, 4
 Retry-After, 5xx. Anything not emulated answers `ok:false, error:unknown_method` so a missing
 piece shows up as a clear failure rather than a hang.
 
-Shapes follow ../shared/reference/testing-with-real-clients.md §2 (observed against Bolt 1.30).
+Shapes follow what Bolt 1.30 and slack_sdk 3.48 were observed to send and expect.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TEAM_DOMAIN = "haven-test"
 BOT_USER_ID = "UHAVENBOT"
 BOT_ID = "BHAVENBOT"
 APP_ID = "AHAVEN"
-# Slack allows five uses of one response_url (reliability.md §2, secondary source).
+# Slack allows five uses of one response_url, within 30 minutes (seen in secondary sources only).
 RESPONSE_URL_USES = 5
 
 

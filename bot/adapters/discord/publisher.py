@@ -3,8 +3,9 @@
 - Idempotent: the slot's idempotency key is the message `nonce` and discord.py sends
   `enforce_nonce: true` with it, so a retry (ours, or discord.py's own retry of a 5xx after Discord
   may already have created the message) returns the first message instead of posting twice
-  (reliability.md §1, §7 #18).
-- No pings: AllowedMentions.none(), whatever the text contains (§7 #8).
+  (Discord matches a nonce against the same author's messages of the past few minutes).
+- No pings: AllowedMentions.none(), whatever the text contains (by default a channel message
+  pings @everyone, users and roles).
 - Failures are classified for the scheduler (bot/core/scheduling/publishing.py): a missing
   channel or permission (10003, 50001, 50013, any 403) is permanent, so the schedule pauses and
   stops spending the invalid-request budget; 429, 5xx and timeouts are transient.

@@ -1,6 +1,6 @@
 """Answering interactions: always, ephemerally, within Discord's 3-second window.
 
-Discord invalidates an interaction 3 s after it is sent (reliability.md §1). Haven answers from
+Discord invalidates an interaction's token if it gets no response within 3 s. Haven answers from
 memory well inside that; if the work is still running after DEFER_AFTER seconds, the answer is
 deferred (ephemeral, fixed at defer time) and sent as a follow-up. Any exception still produces
 an answer (never "The application did not respond") and a log line without user ids.

@@ -6,13 +6,13 @@ Every listener acknowledges exactly once, whatever happens, and never raises int
 - `/support`: the answer is computed from memory and sent *in* the acknowledgement (HTTP body
   or Socket Mode ack payload) as an ephemeral message. Nothing about the asker is looked up,
   stored or logged; the reply never uses `chat.postEphemeral`, so it works in private channels
-  and DMs Haven is not in (reliability.md §7 rows 5, 37).
+  and DMs Haven is not in (an acknowledgement needs no channel membership).
 - `/support-admin`: the text grammar goes to `CommandRouter.run_text` with the caller's admin
   facts; a bare `message add`, `message edit <key>`, `resource add`, `resource edit <key>` or
   `schedule add` opens a modal instead. The core checks permission on every call.
 - work that must follow the acknowledgement (a DM copy, a switched topic, a file, the rest of a
   long answer) runs in tasks this object holds, so shutdown can wait for them instead of losing
-  them (Bolt's own lazy listeners keep no reference: reliability.md §2).
+  them (Bolt's AsyncApp starts lazy listeners with a bare ensure_future and keeps no reference).
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ _PRIVATE_DM_FAILED = (
 
 async def _reply(respond: AsyncRespond, **message: Any) -> None:
     """A follow-up through the response_url; refused or unreachable, it is dropped with a log
-    line. Never re-sent another way: a public post could show who asked (reliability.md §7
-    row 36), and chat.postEphemeral fails where Haven is not a member."""
+    line. Never re-sent another way: a public post could show who asked, and
+    chat.postEphemeral fails where Haven is not a member."""
     try:
         response = await respond(**message)
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
@@ -499,7 +499,7 @@ class SlackListeners:
     ) -> None:
         await ack()
         if _is_retry(request):
-            return  # already handled on the first delivery (reliability.md §7 row 39)
+            return  # already handled on the first delivery (Slack re-sends a late-acked event)
         await self._mark_removed(body, "The Slack app was uninstalled")
 
     async def on_tokens_revoked(

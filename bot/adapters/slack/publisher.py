@@ -2,11 +2,11 @@
 
 How it meets the Publisher contract (bot/core/scheduling/publishing.py):
 - one post per channel per second at most, enforced here whatever the caller does (Slack's
-  chat.postMessage tier is about 1 message/s per channel: reliability.md §2), and a 429 holds
-  back that channel only, for the Retry-After Slack gave (reliability.md §7 row 38);
+  chat.postMessage tier is about 1 message/s per channel, short bursts allowed), and a 429 holds
+  back that channel only, for the Retry-After (in seconds) Slack gave;
 - no automatic retries in the SDK (its default retries connection errors, which can post
   twice); the scheduler decides what to retry from the error class we raise;
-- idempotency: Slack has no idempotency key for chat.postMessage (reliability.md §2, [U]). So a
+- idempotency: as far as we know, Slack has no idempotency key for chat.postMessage. So a
   key that already produced a post is answered from memory with the same ts, and a card split
   into several messages resumes after the last part that was posted, never re-posting a part.
   A timeout after Slack accepted the post cannot be told apart from a lost request: it is

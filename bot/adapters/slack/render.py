@@ -3,11 +3,11 @@
 Two rules shape everything here:
 - every piece of text that reaches a `mrkdwn` field or the fallback `text` is escaped (`&`, `<`,
   `>` -> entities), so moderator content such as `<!channel>` or `<https://evil|Safe>` shows as
-  literal text: no ping, no disguised link (reliability.md §7 row 9). `plain_text` objects are
+  literal text: no ping, no disguised link. `plain_text` objects are
   never parsed for mentions or links, so they are only truncated;
 - Slack rejects a message over its limits instead of trimming it (section text 3000, 50 blocks,
-  and `msg_blocks_too_long` seen at ~13.2k characters of block text: reliability.md §2, §7 row
-  14). Long content is split into more sections and, past the per-message budget, into more
+  and `msg_blocks_too_long` seen at ~13.2k characters of block text, below any per-block limit).
+  Long content is split into more sections and, past the per-message budget, into more
   messages; nothing is ever dropped or sent over a limit.
 
 Interactive elements carry their state in `value`s, so no per-person state is kept server-side:

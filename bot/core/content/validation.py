@@ -1,7 +1,8 @@
 """Input validation shared by every command and pack: each problem says what and how to fix it.
 
-Limits are the strictest of Discord and Slack (see ../shared/reference/reliability.md §1-2),
-with room to spare, so anything accepted here renders on every platform.
+Limits are the strictest of Discord and Slack (Discord: embed description 4096 characters,
+button label 80, link-button URL 512; Slack: section text 3000), with room to spare, so anything
+accepted here renders on every platform.
 """
 
 from __future__ import annotations

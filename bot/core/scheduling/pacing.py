@@ -1,6 +1,6 @@
 """Rate limiters that pace scheduled posts below each platform's limits, so a burst never 429s.
 
-Why these numbers (../shared/reference/reliability.md §1, §2, §6, row 44):
+Why these numbers:
 - Discord allows 50 REST requests/s per bot across all routes. Scheduled posts get a budget of
   40/s, leaving room for everything else the bot sends (interaction callbacks are exempt, but
   DMs, follow-ups and command syncs are not). A channel also has an observed (not contractual)
