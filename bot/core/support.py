@@ -15,7 +15,6 @@ Rules (all here, so Discord, Slack and the console answer the same):
 
 from __future__ import annotations
 
-import difflib
 import logging
 import random
 from collections import Counter
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.content.library_index import LibraryIndex, language_of
 from bot.core.content.regions import normalise_region, region_name, search_regions
+from bot.core.content.topics import match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
 from bot.core.models import (
@@ -208,13 +208,12 @@ class SupportService:
         return index.topics or self.default_index().topics
 
     def topic_choices(self, community_id: str, prefix: str = "") -> list[Choice]:
-        wanted = prefix.strip().lower()
-        found = [
+        """Topics for autocomplete: matches of what is typed, aliases and typos included
+        ("suic" -> crisis); over-long text gives [] at once."""
+        return [
             Choice(label=topic.label, value=topic.slug, description=topic.description)
-            for topic in self.topics(community_id)
-            if not wanted or wanted in topic.slug or wanted in topic.label.lower()
+            for topic in suggest_topics(prefix, self.topics(community_id), MAX_CHOICES)
         ]
-        return found[:MAX_CHOICES]
 
     def region_choices(self, prefix: str = "", community_id: str | None = None) -> list[Choice]:
         """Regions for autocomplete: the community's covered regions first (from memory)."""
@@ -231,13 +230,9 @@ class SupportService:
         topics = index.topics or self.default_index().topics
         if topic is None or not topic.strip():
             topic = DEFAULT_TOPIC
-        wanted = topic.strip().lower().replace(" ", "-").replace("_", "-")
-        for candidate in topics:
-            if wanted in (candidate.slug, candidate.label.lower().replace(" ", "-")):
-                return candidate
-        slugs = [t.slug for t in topics]
-        closest = difflib.get_close_matches(wanted, slugs, n=len(slugs), cutoff=0.0)
-        raise UnknownChoice("Topic", topic.strip(), closest)
+        # Slug or label, an alias ("suicidal" -> crisis), a unique prefix or a clear typo;
+        # otherwise UnknownChoice with the closest topics first.
+        return match_topic(topic, topics)
 
     @staticmethod
     def resolve_region(given: str | None, community: Community | None) -> str | None:

@@ -129,7 +129,7 @@ async def test_add_defaults_to_the_community_time_zone_and_shows_a_one_shot(
         ('when:"daily 25:00" topic:coming-out', "hours are 00-23"),
         ('when:"0 9 * *" topic:coming-out', "five fields"),
         ('when:"daily 09:00" topic:coming-out timezone:Europe/Londn', "Europe/London"),
-        ('when:"daily 09:00" topic:comming-out', "coming-out"),
+        ('when:"daily 09:00" topic:coming-in', "coming-out"),
         ('when:"daily 09:00" message:no-such-message', "no enabled message 'no-such-message'"),
         ('when:"daily 09:00"', "say what to post"),
         ("topic:coming-out", "when: is required"),

@@ -104,7 +104,7 @@ def test_moderator_lifecycle_in_the_console(tmp_path: Path) -> None:
 def test_bad_commands_get_clear_answers(tmp_path: Path) -> None:
     script = "\n".join(
         [
-            "/support comming-out",
+            "/support coming-in",  # too far from coming-out to guess
             "/support coming-out Atlantis",
             "/suport",
             '/support-admin message add topics:general text:"unclosed',
@@ -115,7 +115,7 @@ def test_bad_commands_get_clear_answers(tmp_path: Path) -> None:
     result = run_console(tmp_path, script)
     assert result.returncode == 0
     topic, region, command, quote, url = answers(result.stdout)
-    assert "comming-out" in topic and "coming-out" in topic
+    assert "coming-in" in topic and "coming-out" in topic
     assert "Atlantis" in region
     assert "/support" in command
     assert "not closed" in quote

@@ -45,7 +45,11 @@ def error_card(error: HavenError) -> Card:
         title = "That didn't work"
     choices: tuple[Choice, ...] = ()
     if isinstance(error, UnknownChoice):
-        choices = tuple(Choice(label=value, value=value) for value in error.choices[:25])
+        # The list is carried once, as choices (closest first), which every platform shows;
+        # the hint only names the closest ("Did you mean coming-out?") and never repeats it.
+        choices = tuple(
+            Choice(label=error.label(value), value=value) for value in error.choices[:25]
+        )
     return Card(
         title=title,
         body=make_mentions_inert(error.message),

@@ -586,6 +586,10 @@ _EXTRA_ALIASES: dict[str, str] = {
 
 # How `global` (models.GLOBAL_REGION, the region of international resources) is named.
 GLOBAL_NAME = "Worldwide"
+# The longest name or alias is 44 characters ("South Georgia and the South Sandwich Islands").
+# Anything longer is refused before the fuzzy match, which is slow on long text.
+MAX_REGION_LENGTH = 64
+_REGION_HINT = "Give a country name or its two-letter code, like Ireland, GB or NZ."
 
 
 def _fold(text: str) -> str:
@@ -662,6 +666,8 @@ def normalise_region(text: str) -> str:
     check for it first. Anything unknown raises UnknownChoice listing the closest codes first.
     """
     stripped = text.strip()
+    if len(stripped) > MAX_REGION_LENGTH:
+        raise UnknownChoice.too_long("Region", stripped, MAX_REGION_LENGTH, _REGION_HINT)
     flag = _from_flag(stripped)
     if flag:
         return flag
@@ -673,11 +679,15 @@ def normalise_region(text: str) -> str:
         return code
     choices = closest_regions(stripped)
     if choices:
-        shown = ", ".join(f"{c} ({REGION_NAMES[c]})" for c in choices[:5])
-        hint = f"Did you mean: {shown}? A two-letter country code like GB or NZ always works."
+        first = choices[0]
+        hint = (
+            f"Did you mean {first} ({REGION_NAMES[first]})? "
+            "A two-letter country code like GB or NZ always works."
+        )
     else:
-        hint = "Give a country name or its two-letter code, like Ireland, GB or NZ."
-    raise UnknownChoice("Region", stripped, choices, hint=hint)
+        hint = _REGION_HINT
+    labels = {choice: REGION_NAMES[choice] for choice in choices}
+    raise UnknownChoice("Region", stripped, choices, hint=hint, labels=labels)
 
 
 def _match_rank(query: str, label: str) -> int | None:
@@ -693,7 +703,10 @@ def _match_rank(query: str, label: str) -> int | None:
 
 def closest_regions(text: str, limit: int = 8) -> list[str]:
     """Codes that best match `text`, closest first: exact, prefix, word prefix, then spelling
-    that is close ("Germny" -> DE). For suggestions after a typo and for autocomplete."""
+    that is close ("Germny" -> DE). For suggestions after a typo and for autocomplete; over-long
+    text (no region is named that way) gives [] at once."""
+    if len(text) > MAX_REGION_LENGTH and len(text.strip()) > MAX_REGION_LENGTH:
+        return []
     folded = _fold(text)
     if not folded or limit <= 0:
         return []
@@ -730,6 +743,8 @@ def search_regions(
     """(code, name) pairs for autocomplete (Discord shows at most 25), the `covered` regions
     (those the library has resources for) first."""
     covered = covered or frozenset()
+    if len(prefix) > MAX_REGION_LENGTH and len(prefix.strip()) > MAX_REGION_LENGTH:
+        return []
     folded = _fold(prefix)
     scored: dict[str, float] = {}
     if not folded:

@@ -27,27 +27,111 @@ MAX_KEY_LENGTH = 64
 
 # Bidirectional overrides and invisible characters let a title pose as something else.
 _BIDI_AND_INVISIBLE = {
-    *range(0x200B, 0x2010),  # zero-width space/joiners, LRM, RLM
+    *range(0x200B, 0x2010),  # zero-width space, non-joiner, joiner, LRM, RLM
     *range(0x202A, 0x202F),  # LRE, RLE, PDF, LRO, RLO
     *range(0x2066, 0x206A),  # LRI, RLI, FSI, PDI
-    0xFEFF,  # zero-width no-break space
+    0x061C,  # Arabic letter mark
+    0x180E,  # Mongolian vowel separator (invisible)
     0x2060,  # word joiner
+    *range(0x2061, 0x2065),  # invisible function application, times, separator, plus
+    *range(0x206A, 0x2070),  # deprecated shaping controls
+    0xFEFF,  # zero-width no-break space (byte order mark)
 }
+_ZWNJ, _ZWJ = 0x200C, 0x200D
+# What may sit between an emoji and a joiner: variation selectors, skin tones, the keycap.
+_EMOJI_TRAILERS = {0xFE0E, 0xFE0F, 0x20E3, *range(0x1F3FB, 0x1F400)}
+# Subdivision flags (🏴 + tag letters + cancel tag: Scotland, Wales, England).
+_BLACK_FLAG, _TAGS, _CANCEL_TAG = 0x1F3F4, range(0xE0020, 0xE007F), 0xE007F
+# Scripts where ZWJ/ZWNJ between letters are part of correct spelling (Persian می‌خواهم,
+# Malayalam and Sinhala conjuncts): Arabic and the Indic blocks.
+_JOINING_SCRIPTS = (range(0x0600, 0x0900), range(0x0900, 0x0E00), range(0xFB50, 0xFE00))
+# Text decoded with errors="surrogateescape" carries lone surrogates; errors="replace" U+FFFD.
+_REPLACEMENT_CHARACTER = "\ufffd"
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _E164_RE = re.compile(r"^\+[1-9][0-9]{2,14}$")
 
 
+def _is_emoji(char: str) -> bool:
+    """An emoji or pictographic symbol: what a zero-width joiner may join.
+
+    Symbols (category So, plus the arrows of 🙂‍↔️) and anything in the emoji blocks, including
+    emoji newer than this Python's Unicode data. A joiner between two letters is never allowed.
+    """
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "So" or 0x1F000 <= code <= 0x1FAFF or 0x2190 <= code <= 0x21FF
+    )
+
+
+def _joins_emoji(value: str, index: int) -> bool:
+    """True when the joiner at `index` sits inside an emoji sequence: an emoji (with its
+    variation selector or skin tone) before it and an emoji right after it (👨‍👩‍👧, 🏳️‍🌈)."""
+    before = index - 1
+    while before >= 0 and ord(value[before]) in _EMOJI_TRAILERS:
+        before -= 1
+    after = index + 1
+    return (
+        before >= 0 and after < len(value) and _is_emoji(value[before]) and _is_emoji(value[after])
+    )
+
+
+def _joins_script(value: str, index: int) -> bool:
+    """True for a ZWJ/ZWNJ between two letters or marks of a script that spells with them."""
+    if index == 0 or index + 1 >= len(value):
+        return False
+
+    def joining(char: str) -> bool:
+        return unicodedata.category(char)[0] in "LM" and any(
+            ord(char) in block for block in _JOINING_SCRIPTS
+        )
+
+    return joining(value[index - 1]) and joining(value[index + 1])
+
+
+def _flag_tags(value: str) -> set[int]:
+    """Positions of tag characters that belong to a subdivision flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿)."""
+    allowed: set[int] = set()
+    for start, char in enumerate(value):
+        if ord(char) != _BLACK_FLAG:
+            continue
+        end = start + 1
+        while end < len(value) and ord(value[end]) in _TAGS:
+            end += 1
+        if end > start + 1 and end < len(value) and ord(value[end]) == _CANCEL_TAG:
+            allowed.update(range(start + 1, end + 1))
+    return allowed
+
+
+def _not_utf8(value: str) -> bool:
+    """True when the text carries the traces of bytes that were not valid UTF-8."""
+    return _REPLACEMENT_CHARACTER in value or any(
+        unicodedata.category(char) == "Cs" for char in value
+    )
+
+
 def _bad_characters(value: str, *, allow_newlines: bool) -> list[str]:
+    """Control and invisible characters in `value`, each as 'U+202E RIGHT-TO-LEFT OVERRIDE'.
+
+    Grapheme-aware where it matters: a zero-width joiner inside an emoji sequence (🏳️‍🌈,
+    👨‍👩‍👧, 🏳️‍⚧️), variation selectors, skin tones, keycaps (#️⃣) and the tags of a
+    subdivision flag are fine; the same characters anywhere else are not. Lone surrogates are
+    left to _not_utf8, which says so in one sentence.
+    """
     found: list[str] = []
-    for char in value:
+    tags = _flag_tags(value) if any(ord(char) in _TAGS for char in value) else set()
+    for index, char in enumerate(value):
         code = ord(char)
         if char in "\n\t" and allow_newlines:
             continue
-        if code in _BIDI_AND_INVISIBLE:
-            found.append(f"U+{code:04X}")
-        elif unicodedata.category(char) in ("Cc", "Cs", "Co"):
-            found.append(f"U+{code:04X}")
+        if code in (_ZWJ, _ZWNJ) and (
+            (code == _ZWJ and _joins_emoji(value, index)) or _joins_script(value, index)
+        ):
+            continue
+        stray_tag = (code in _TAGS or code == _CANCEL_TAG) and index not in tags
+        if code in _BIDI_AND_INVISIBLE or unicodedata.category(char) in ("Cc", "Co") or stray_tag:
+            name = unicodedata.name(char, "")
+            found.append(f"U+{code:04X} {name}" if name else f"U+{code:04X}")
     return found
 
 
@@ -70,12 +154,16 @@ def check_text(
             f"{field}: is {len(stripped)} characters; the limit is {max_length} "
             f"(shorten it by {len(stripped) - max_length})."
         )
+    if _not_utf8(stripped):
+        problems.append(f"{field}: is not valid UTF-8 text; retype or paste it again.")
     bad = _bad_characters(stripped, allow_newlines=allow_newlines)
     if bad:
         shown = ", ".join(sorted(set(bad))[:5])
+        joiner = any(item.startswith(f"U+{_ZWJ:04X}") for item in bad)
         problems.append(
             f"{field}: contains control or invisible direction characters ({shown}); "
-            "retype it without them."
+            "retype it without them"
+            + (" (a zero-width joiner is fine only inside an emoji, like 🏳️‍🌈)." if joiner else ".")
         )
     return problems
 
@@ -99,6 +187,8 @@ def check_url(field: str, value: str) -> list[str]:
         return [f"{field}: must not be empty; give the service's https:// address."]
     if len(url) > MAX_URL_LENGTH:
         return [f"{field}: is {len(url)} characters; links can be at most {MAX_URL_LENGTH}."]
+    if _not_utf8(url):
+        return [f"{field}: is not valid UTF-8 text; retype or paste it again."]
     if any(ch.isspace() for ch in url) or _bad_characters(url, allow_newlines=False):
         return [f"{field}: must not contain spaces or control characters."]
     try:

@@ -62,7 +62,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from bot.core.errors import ValidationFailed
-from bot.core.scheduling.timezones import parse_timezone
+from bot.core.scheduling.timezones import parse_timezone, stored_timezone
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -777,10 +777,14 @@ def parse_when(text: str, timezone: str, now: datetime) -> Recurrence:
     """Raises bot.core.errors.ValidationFailed (or UnknownChoice) with a message that lists the
     accepted forms and, when there is one, the closest valid choice (e.g. 'dialy 9:00' ->
     'did you mean daily 09:00?'; 'every 10m' -> 'the shortest interval is every 15m';
-    '25:00' -> hours are 00-23)."""
+    '25:00' -> hours are 00-23).
+
+    `timezone` is kept as it is when it is an exact IANA name (ScheduleService.add resolves what
+    the moderator typed, "BST" -> Europe/London, before calling this); anything else is read
+    like typed input (timezones.stored_timezone)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("parse_when needs an aware `now`")
-    zone_name = parse_timezone(timezone)
+    zone_name = stored_timezone(timezone)
     normalised = _normalise(text)
     try:
         return _parse(normalised, zone_name, now, check_past=True)
@@ -812,7 +816,7 @@ def restore_when(text: str, timezone: str) -> Recurrence:
     """Re-read a stored canonical `Recurrence.text` (no "in the past" check, no clock).
 
     Use this when loading schedules; use parse_when for what people type."""
-    zone_name = parse_timezone(timezone)
+    zone_name = stored_timezone(timezone)
     try:
         return _parse(_normalise(text), zone_name, None, check_past=False)
     except _WhenError as error:
@@ -822,7 +826,7 @@ def restore_when(text: str, timezone: str) -> Recurrence:
 def describe_run(instant: datetime, timezone: str) -> str:
     """'Mon 2026-12-07 18:00 GMT (18:00 UTC)' style: local time and UTC, for the schedule add
     answer that shows the next three runs."""
-    tz = ZoneInfo(parse_timezone(timezone))
+    tz = ZoneInfo(stored_timezone(timezone))
     local = instant.astimezone(tz)
     utc = instant.astimezone(UTC)
     clock = "%H:%M:%S" if local.second else "%H:%M"

@@ -56,7 +56,8 @@ from bot.core.scheduling.publishing import (
     TransientPublishError,
     channel_checker,
 )
-from bot.core.scheduling.recurrence import Recurrence, parse_timezone, parse_when, restore_when
+from bot.core.scheduling.recurrence import Recurrence, parse_when, restore_when
+from bot.core.scheduling.timezones import resolve_timezone, stored_timezone
 
 log = logging.getLogger(__name__)
 
@@ -440,9 +441,15 @@ class ScheduleService:
                 "topic:coming-out",
             )
         channel_id, label = parse_channel(channel, ctx.platform)
-        zone = parse_timezone(
-            timezone.strip() if timezone and timezone.strip() else community.timezone
-        )
+        # What the moderator typed is read as people say it (BST -> Europe/London, with a note
+        # that it follows summer time); the community's stored zone is kept exactly.
+        zone_notes: tuple[str, ...] = ()
+        if timezone and timezone.strip():
+            resolved = resolve_timezone(timezone)
+            zone = resolved.name
+            zone_notes = (resolved.note,) if resolved.note else ()
+        else:
+            zone = stored_timezone(community.timezone)
         now = self._now()
         recurrence = parse_when(when, zone, now)
         next_runs = tuple(recurrence.next_runs(now, 3))
@@ -477,7 +484,7 @@ class ScheduleService:
         )
         log.info("Schedule %s added in %s", schedule.id, community.id)
         self._wake()
-        return AddedSchedule(schedule, next_runs, notes)
+        return AddedSchedule(schedule, next_runs, (*zone_notes, *notes))
 
     async def list(self, ctx: RequestContext) -> tuple[Schedule, ...]:
         await self._moderated_community(ctx)

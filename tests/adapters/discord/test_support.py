@@ -190,7 +190,7 @@ async def test_support_in_a_dm_with_the_bot(fake: FakeDiscord, haven: HavenBot) 
 async def test_unknown_topic_gets_choices(
     fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
 ) -> None:
-    handle = await fake.dispatch_command("support", {"topic": "comming out"}, guild=guild)
+    handle = await fake.dispatch_command("support", {"topic": "coming in"}, guild=guild)
     data = (await handle.response())["data"]
     assert data["flags"] & EPHEMERAL
     embed = data["embeds"][0]

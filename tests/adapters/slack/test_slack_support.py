@@ -76,10 +76,10 @@ async def test_support_help_and_unknown_topic(slack: SignedSender, fake: FakeSla
     assert "How /support works" in help_reply["text"]
     assert "/support [topic] [region]" in _texts(help_reply)
 
-    unknown = (await slack.command("/support", "comming-out")).json
+    unknown = (await slack.command("/support", "coming-in")).json
     assert unknown["response_type"] == "ephemeral"
     texts = _texts(unknown)
-    assert "comming-out" in texts
+    assert "coming-in" in texts
     assert "`coming-out`" in texts  # the valid choices, closest first
     assert fake.calls == []
 
