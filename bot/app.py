@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.core.clock import SystemClock
-from bot.core.commands.content import MessageCommands, ResourceCommands
+from bot.core.commands.content import message_commands, resource_commands
 from bot.core.commands.packs import PackCommands
 from bot.core.commands.router import CommandRouter
 from bot.core.commands.schedules import ScheduleCommands
@@ -103,11 +103,11 @@ async def open_services(
             support,
             communities,
             [
-                MessageCommands(curation),
-                ResourceCommands(curation),
-                ScheduleCommands(schedules),
-                SettingsCommands(communities),
-                PackCommands(curation, content, support, clock),
+                message_commands(curation).table,
+                resource_commands(curation).table,
+                ScheduleCommands(schedules).table,
+                SettingsCommands(communities).table,
+                PackCommands(curation, support, clock).table,
             ],
         )
 

@@ -12,9 +12,11 @@ import logging
 import sys
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.cards import Card, CardTone
+from bot.core.errors import HavenError
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
 from bot.services import Services
 
@@ -39,6 +41,9 @@ def render_card(card: Card) -> str:
 
     def wrap(text: str, indent: str = "") -> None:
         for paragraph in text.split("\n"):
+            if paragraph.startswith("/"):
+                out.append(indent + paragraph)  # a command to copy: kept on one line
+                continue
             out.extend(
                 textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent)
                 or [""]
@@ -86,6 +91,46 @@ def render_card(card: Card) -> str:
     return "\n".join(out) + "\n"
 
 
+class ConsoleFiles:
+    """The console's files: `pack import file:PATH` reads one, `pack export file:PATH` writes
+    one. Relative paths are from the folder the console was started in."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def _path(self, path: str) -> Path:
+        return (self._folder / Path(path).expanduser()).resolve()
+
+    def read_text(self, path: str, max_bytes: int) -> tuple[str, str]:
+        target = self._path(path)
+        try:
+            if target.stat().st_size > max_bytes:
+                raise HavenError(
+                    f"{target} is larger than a pack can be ({max_bytes // 1024 // 1024} MB)."
+                ) from None
+            return target.name, target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise HavenError(
+                f"There is no file {target}.", "Check the path and try again."
+            ) from None
+        except IsADirectoryError:
+            raise HavenError(f"{target} is a folder, not a file.") from None
+        except UnicodeDecodeError:
+            raise HavenError(
+                f"{target} is not valid UTF-8 text.", "Give the .yaml or .json file a pack is."
+            ) from None
+        except OSError as error:
+            raise HavenError(f"Haven cannot read {target} ({error.strerror}).") from None
+
+    def write_bytes(self, path: str, content: bytes) -> str:
+        target = self._path(path)
+        try:
+            target.write_bytes(content)
+        except OSError as error:
+            raise HavenError(f"Haven cannot write {target} ({error.strerror}).") from None
+        return str(target)
+
+
 def console_context() -> RequestContext:
     try:
         name = getpass.getuser()
@@ -113,11 +158,11 @@ class _Completer:
             topics = self._services.support.topic_choices(LOCAL_COMMUNITY_ID)
             return [t.value for t in topics if t.value.startswith(current)]
         if head[0] == "/support-admin":
-            groups = self._services.router.groups
+            tables = self._services.router.tables
             if len(head) == 1:
-                return [g for g in (*groups, "help") if g.startswith(current)]
-            if len(head) == 2 and head[1] in groups:
-                return [v for v in groups[head[1]].verbs if v.startswith(current)]
+                return [g for g in (*tables, "help") if g.startswith(current)]
+            if len(head) == 2 and head[1] in tables:
+                return [v for v in tables[head[1]].verb_names if v.startswith(current)]
         return []
 
     def complete(self, text: str, state: int) -> str | None:
@@ -158,6 +203,7 @@ async def run_console(
     interactive = stdin.isatty() if interactive is None else interactive
     await services.communities.ensure(Platform.CONSOLE, "local", "Local console")
     ctx = console_context()
+    files = ConsoleFiles(Path.cwd())
     if interactive:
         _setup_readline(services)
         emit(
@@ -180,5 +226,5 @@ async def run_console(
             continue
         if line in ("quit", "exit", "/quit"):
             break
-        card = await services.router.run_text(ctx, line)
+        card = await services.router.run_text(ctx, line, files)
         emit(render_card(card))

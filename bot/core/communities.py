@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.core.errors import ValidationFailed
 from bot.core.models import (
+    DIRECT_MESSAGE_COMMUNITY,
     Community,
     CommunityStatus,
     ItemKind,
@@ -16,13 +16,10 @@ from bot.core.models import (
     RequestContext,
     community_id_for,
 )
-from bot.core.permissions import require_moderator
+from bot.core.permissions import moderator_community
 from bot.core.ports import Clock, CommunityRepository, LibraryChanges, NewAuditEntry
 
 log = logging.getLogger(__name__)
-
-# A Discord DM has no server: it is served from the default pack and stores nothing.
-DIRECT_MESSAGE_COMMUNITY = community_id_for(Platform.DISCORD, "dm")
 
 # Called with (community_id, reason): on removal, and on return within the grace period.
 CommunityHook = Callable[[str, str], Awaitable[object]]
@@ -131,12 +128,13 @@ class CommunityService:
             log.info("Purged community %s after the removal grace period", community_id)
         return purged
 
+    async def moderated(self, ctx: RequestContext) -> Community:
+        """The caller's community, through the one moderator gate."""
+        return await moderator_community(self._repository, ctx)
+
     async def update_settings(self, ctx: RequestContext, what: str, **changes: object) -> Community:
         """Change settings as a moderator, audited, refusing a concurrent stale write."""
-        community = await self._repository.get(ctx.community_id)
-        if community is None:
-            raise ValidationFailed(["Settings exist only where Haven is installed."])
-        require_moderator(community, ctx.actor)
+        community = await self.moderated(ctx)
         after = replace(community, **changes)  # type: ignore[arg-type]
         saved = await self._repository.save(
             community,

@@ -31,6 +31,8 @@ def community_id_for(platform: Platform, external_id: str) -> str:
 
 
 LOCAL_COMMUNITY_ID = community_id_for(Platform.CONSOLE, "local")
+# A Discord DM has no server: it is served from the default pack and stores nothing.
+DIRECT_MESSAGE_COMMUNITY = community_id_for(Platform.DISCORD, "dm")
 
 
 class CommunityStatus(enum.StrEnum):
@@ -130,6 +132,10 @@ class Resource:
     @property
     def visible(self) -> bool:
         return self.enabled and not self.needs_review
+
+
+# What moderators curate item by item: one write path, history and undo for both.
+LibraryItem = SupportMessage | Resource
 
 
 @dataclass(frozen=True, slots=True)

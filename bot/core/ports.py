@@ -16,8 +16,8 @@ from bot.core.models import (
     Community,
     EmergencyNumber,
     ItemKind,
+    LibraryItem,
     Platform,
-    RequestContext,
     Resource,
     SupportMessage,
     Topic,
@@ -57,6 +57,23 @@ class Library:
     messages: tuple[SupportMessage, ...]
     resources: tuple[Resource, ...]
     emergency_numbers: tuple[EmergencyNumber, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWrite:
+    """Insert (`before` None), change, or delete (`after` None) one message or resource."""
+
+    kind: ItemKind
+    before: LibraryItem | None
+    after: LibraryItem | None
+    audit: NewAuditEntry
+
+    @property
+    def key(self) -> str:
+        item = self.after or self.before
+        if item is None:
+            raise ValueError("an item write needs a before or an after")
+        return item.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +119,19 @@ class CommunityRepository(Protocol):
 class ContentRepository(Protocol):
     async def load_library(self, community_id: str) -> Library: ...
 
-    async def get_message(self, community_id: str, key: str) -> SupportMessage | None: ...
+    async def get_item(self, community_id: str, kind: ItemKind, key: str) -> LibraryItem | None: ...
 
-    async def get_resource(self, community_id: str, key: str) -> Resource | None: ...
-
-    async def write_message(
+    async def write_items(
         self,
         community_id: str,
-        before: SupportMessage | None,
-        after: SupportMessage | None,
-        audit: NewAuditEntry,
+        writes: Sequence[ItemWrite],
+        library: LibraryChanges | None = None,
+        audit: NewAuditEntry | None = None,
     ) -> None:
-        """Insert (`before` None), update or delete (`after` None) in one transaction with the
-        audit entry. Raises Conflict if the stored row is not `before` (by version), or if
-        inserting a key that exists."""
+        """Every write (and the topics and emergency numbers of `library`, with `audit`) in one
+        transaction. Raises Conflict if a stored item is not the write's `before` (by version),
+        and AlreadyExists when inserting a key that exists: then nothing is written."""
         ...
-
-    async def write_resource(
-        self,
-        community_id: str,
-        before: Resource | None,
-        after: Resource | None,
-        audit: NewAuditEntry,
-    ) -> None: ...
 
     async def apply_library_changes(
         self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None
@@ -219,6 +226,12 @@ class ScheduleRepository(Protocol):
         audit: NewAuditEntry,
     ) -> Schedule | None: ...
 
+    async def update_definition(self, edited: Schedule, audit: NewAuditEntry) -> Schedule | None:
+        """Write what `edited` posts, where and when (and its next run), with the audit entry,
+        only while the stored row still has `edited.version`: None when it is gone or changed
+        (pause and resume state are never written here)."""
+        ...
+
     async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool: ...
 
     async def pause_all_for_community(self, community_id: str, reason: str) -> int: ...
@@ -230,25 +243,16 @@ class ScheduleRepository(Protocol):
     async def has_sent_slot(self, schedule_id: int) -> bool: ...
 
 
-# ---- commands ---------------------------------------------------------------------------
+# ---- files ------------------------------------------------------------------------------
 
 
-class CommandGroup(Protocol):
-    """Handles `/support-admin <name> <verb> name:value ...` for one group.
+class LocalFiles(Protocol):
+    """Files on the machine Haven runs on: only the console has them (`pack import file:PATH`)."""
 
-    `options` are the parsed `name:value` pairs (already unquoted). Raise HavenError subclasses
-    for anything wrong; the router turns them into error cards. Permission is checked by the
-    router before any group runs, and again by services that write.
-    """
+    def read_text(self, path: str, max_bytes: int) -> tuple[str, str]:
+        """(file name, text); HavenError with a sentence when it cannot be read as text."""
+        ...
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def verbs(self) -> tuple[str, ...]: ...
-
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card: ...
-
-    def help_lines(self) -> tuple[str, ...]:
-        """One line per verb: usage and what it does."""
+    def write_bytes(self, path: str, content: bytes) -> str:
+        """Write the file; return where it went. HavenError when it cannot be written."""
         ...

@@ -8,26 +8,27 @@ made it are committed together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import aiosqlite
 
 from bot.core.content.records import contact_from_dict, contact_to_dict
-from bot.core.errors import Conflict
+from bot.core.errors import AlreadyExists, Conflict
 from bot.core.models import (
     AuditEntry,
     Community,
     CommunityStatus,
     EmergencyNumber,
     ItemKind,
+    LibraryItem,
     Platform,
     Resource,
     SupportMessage,
     Topic,
 )
-from bot.core.ports import Library, LibraryChanges, NewAuditEntry
+from bot.core.ports import ItemWrite, Library, LibraryChanges, NewAuditEntry
 from bot.storage.database import Database, Row
 
 
@@ -267,19 +268,18 @@ _UPSERT_RESOURCE = (
     " enabled = excluded.enabled, version = excluded.version"
 )
 
+# Per item kind: (table, row -> item, upsert statement, item -> upsert parameters).
+_ITEM_TABLES: dict[
+    ItemKind, tuple[str, Callable[[Row], LibraryItem], str, Callable[[str, Any], tuple[Any, ...]]]
+] = {
+    ItemKind.MESSAGE: ("messages", _message_from_row, _UPSERT_MESSAGE, _message_params),
+    ItemKind.RESOURCE: ("resources", _resource_from_row, _UPSERT_RESOURCE, _resource_params),
+}
+
 _CHANGED_BY_SOMEONE_ELSE = Conflict(
     "This item was changed by someone else since you opened it; nothing was overwritten.",
     "Open it again (show or edit) to see the current version, then make your change.",
 )
-
-
-def _written_key(
-    before: SupportMessage | Resource | None, after: SupportMessage | Resource | None
-) -> str:
-    item = after or before
-    if item is None:
-        raise ValueError("a content write needs a before or an after")
-    return item.key
 
 
 async def _check_version(
@@ -294,10 +294,7 @@ async def _check_version(
     )
     stored = rows[0]["version"] if rows else None
     if expected is None and stored is not None:
-        raise Conflict(
-            f"Something with the key '{key}' already exists.",
-            "Choose another key, or edit the existing one.",
-        )
+        raise AlreadyExists(f"'{key}' is already in the library.")
     if expected is not None and stored != expected:
         raise _CHANGED_BY_SOMEONE_ELSE
 
@@ -359,65 +356,39 @@ class SqliteContentRepository:
             ),
         )
 
-    async def get_message(self, community_id: str, key: str) -> SupportMessage | None:
+    async def get_item(self, community_id: str, kind: ItemKind, key: str) -> LibraryItem | None:
+        table, from_row, _, _ = _ITEM_TABLES[kind]
         row = await self._db.fetch_one(
-            "SELECT * FROM messages WHERE community_id = ? AND key = ?", (community_id, key)
+            f"SELECT * FROM {table} WHERE community_id = ? AND key = ?", (community_id, key)
         )
-        return _message_from_row(row) if row else None
+        return from_row(row) if row else None
 
-    async def get_resource(self, community_id: str, key: str) -> Resource | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM resources WHERE community_id = ? AND key = ?", (community_id, key)
-        )
-        return _resource_from_row(row) if row else None
-
-    async def write_message(
+    async def write_items(
         self,
         community_id: str,
-        before: SupportMessage | None,
-        after: SupportMessage | None,
-        audit: NewAuditEntry,
+        writes: Sequence[ItemWrite],
+        library: LibraryChanges | None = None,
+        audit: NewAuditEntry | None = None,
     ) -> None:
-        params = _message_params(community_id, after) if after else None
-        key = _written_key(before, after)
-        await self._write_item(
-            "messages", _UPSERT_MESSAGE, community_id, key, before, params, audit
-        )
-
-    async def write_resource(
-        self,
-        community_id: str,
-        before: Resource | None,
-        after: Resource | None,
-        audit: NewAuditEntry,
-    ) -> None:
-        params = _resource_params(community_id, after) if after else None
-        key = _written_key(before, after)
-        await self._write_item(
-            "resources", _UPSERT_RESOURCE, community_id, key, before, params, audit
-        )
-
-    async def _write_item(
-        self,
-        table: str,
-        upsert: str,
-        community_id: str,
-        key: str,
-        before: SupportMessage | Resource | None,
-        upsert_params: Sequence[object] | None,
-        audit: NewAuditEntry,
-    ) -> None:
-        """Insert or change (`upsert_params`) or delete (None) one item and audit it, in one
-        transaction that first checks nobody changed the item since `before` was read."""
+        """Each write checks nobody changed its item since `before` was read, then inserts,
+        changes or deletes it with its audit entry; all of them in one transaction."""
         async with self._db.write() as conn:
-            await _check_version(conn, table, community_id, key, before.version if before else None)
-            if upsert_params is None:
-                await conn.execute(
-                    f"DELETE FROM {table} WHERE community_id = ? AND key = ?", (community_id, key)
-                )
-            else:
-                await conn.execute(upsert, upsert_params)
-            await insert_audit(conn, community_id, audit)
+            if library is not None:
+                await _apply_library_changes(conn, community_id, library)
+            if audit is not None:
+                await insert_audit(conn, community_id, audit)
+            for write in writes:
+                table, _, upsert, params = _ITEM_TABLES[write.kind]
+                expected = write.before.version if write.before else None
+                await _check_version(conn, table, community_id, write.key, expected)
+                if write.after is None:
+                    await conn.execute(
+                        f"DELETE FROM {table} WHERE community_id = ? AND key = ?",
+                        (community_id, write.key),
+                    )
+                else:
+                    await conn.execute(upsert, params(community_id, write.after))
+                await insert_audit(conn, community_id, write.audit)
 
     async def apply_library_changes(
         self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None

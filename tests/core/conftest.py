@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.core.commands.content import MessageCommands, ResourceCommands
+from bot.core.commands.content import message_commands, resource_commands
 from bot.core.commands.router import CommandRouter
 from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
@@ -93,7 +93,11 @@ async def stack(db: Database, clock: FixedClock) -> AsyncIterator[Stack]:
     router = CommandRouter(
         support,
         communities,
-        [MessageCommands(curation), ResourceCommands(curation), SettingsCommands(communities)],
+        [
+            message_commands(curation).table,
+            resource_commands(curation).table,
+            SettingsCommands(communities).table,
+        ],
     )
     await communities.ensure(Platform.CONSOLE, "local")
     yield Stack(db, clock, support, curation, communities, content, router)

@@ -44,10 +44,14 @@ async def test_message_add_edit_undo_remove_with_history(stack: Stack) -> None:
     assert (await stack.router.admin(ctx, "message", "show", {"key": key})).tone is CardTone.INFO
 
     history = await stack.router.admin(ctx, "message", "history", {"key": key})
-    actions = [line.split(" ")[1] for line in history.lines]
+    changes = [line for line in history.lines if not line.startswith(" ")]
+    # "2026-... HH:MM <zone> <action> by <who>": in the community's time zone.
+    actions = [line.split(" ")[3] for line in changes]
     assert actions == ["undo", "remove", "undo", "edit", "add"]
-    assert all("by Mod One" in line for line in history.lines)
-    assert "(undone)" in history.lines[1] and "(undone)" in history.lines[3]
+    assert all("by Mod One" in line for line in changes)
+    assert "(undone)" in changes[1] and "(undone)" in changes[3]
+    # Each change shows what it changed, before and after.
+    assert "    text: Take your time. → Take it slow." in history.lines
 
 
 async def test_resource_add_edit_undo_remove(stack: Stack) -> None:
@@ -69,7 +73,7 @@ async def test_resource_add_edit_undo_remove(stack: Stack) -> None:
     fields = dict(card.fields)
     assert fields["Key"] == "gb-local-group"
     assert fields["Regions"] == "GB"
-    resource = await stack.curation.get_resource(ctx, "gb-local-group")
+    resource = await stack.curation.get(ctx, ItemKind.RESOURCE, "gb-local-group")
     assert resource.contacts[0].e164 == "+442079460000"
 
     await stack.router.admin(
@@ -78,7 +82,7 @@ async def test_resource_add_edit_undo_remove(stack: Stack) -> None:
     support = await stack.router.support(ctx, "coming-out", "GB")
     assert "Local Group" in [r.title for r in support.resources]
     await stack.router.admin(ctx, "resource", "undo", {"key": "gb-local-group"})
-    assert (await stack.curation.get_resource(ctx, "gb-local-group")).hours == ""
+    assert (await stack.curation.get(ctx, ItemKind.RESOURCE, "gb-local-group")).hours == ""
     await stack.router.admin(ctx, "resource", "remove", {"key": "gb-local-group"})
     support = await stack.router.support(ctx, "coming-out", "GB")
     assert "Local Group" not in [r.title for r in support.resources]
@@ -96,8 +100,8 @@ async def test_enabling_a_resource_that_needs_review_confirms_it(stack: Stack) -
 
 async def test_second_editor_gets_changed_since_you_opened_it(stack: Stack) -> None:
     first, second = stack.ctx(MODERATOR), stack.ctx(OTHER_MOD)
-    opened = await stack.curation.get_message(first, "coming-out-1")
-    opened_too = await stack.curation.get_message(second, "coming-out-1")
+    opened = await stack.curation.get(first, ItemKind.MESSAGE, "coming-out-1")
+    opened_too = await stack.curation.get(second, ItemKind.MESSAGE, "coming-out-1")
     await stack.router.admin(
         first,
         "message",
@@ -114,16 +118,18 @@ async def test_second_editor_gets_changed_since_you_opened_it(stack: Stack) -> N
     assert card.tone is CardTone.ERROR
     assert card.title == "Changed since you opened it"
     assert await snapshot(stack) == before
-    assert (await stack.curation.get_message(first, "coming-out-1")).text == "A"
+    assert (await stack.curation.get(first, ItemKind.MESSAGE, "coming-out-1")).text == "A"
 
 
 async def test_stale_write_is_refused_by_storage_too(stack: Stack) -> None:
     ctx = stack.ctx()
-    stale = await stack.content.get_message(ctx.community_id, "coming-out-1")
+    stale = await stack.content.get_item(ctx.community_id, ItemKind.MESSAGE, "coming-out-1")
     assert stale is not None
     await stack.curation.edit_message(ctx, "coming-out-1", MessageDraft(text="new"), None)
     try:
-        await stack.curation._write_message(ctx, "edit", stale, stale)
+        await stack.content.write_items(
+            ctx.community_id, [stack.curation._write_of(ctx, "edit", stale, stale)]
+        )
     except Conflict:
         pass
     else:
@@ -181,7 +187,7 @@ BAD_INPUTS = [
     ),
     (
         {"title": "X", "url": "https://a.org/" + "x" * 600, "topics": "crisis", "regions": "GB"},
-        "at most 512",
+        "limit is 512",
     ),
     (
         {"title": "X" * 81, "url": "https://a.org", "topics": "crisis", "regions": "GB"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.cards import CardTone
 from bot.core.commands.grammar import quote
 from bot.core.commands.packs import PackCommands
-from bot.core.models import Actor
+from bot.core.models import Actor, ItemKind
 from tests.core.conftest import Stack
 
 OTHER_MOD = Actor(id="mod-2", display_name="Mod Two", has_admin_permission=True)
@@ -22,7 +22,7 @@ resources: []
 
 
 def with_packs(stack: Stack) -> None:
-    stack.router.add_group(PackCommands(stack.curation, stack.content, stack.support, stack.clock))
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
 
 
 async def test_export_then_import_preview_then_apply(stack: Stack) -> None:
@@ -35,17 +35,21 @@ async def test_export_then_import_preview_then_apply(stack: Stack) -> None:
         stack.ctx(), f"/support-admin pack import content:{quote(PACK)}"
     )
     assert preview.title == "Pack import preview"
+
+    async def stored(key: str) -> object:
+        return await stack.content.get_item(stack.ctx().community_id, ItemKind.MESSAGE, key)
+
     assert any("extra-hello" in line for line in preview.lines)
-    assert await stack.content.get_message(stack.ctx().community_id, "extra-hello") is None
+    assert await stored("extra-hello") is None
     [apply] = preview.actions
 
     refused = await stack.router.run_text(stack.ctx(OTHER_MOD), apply.value)
     assert refused.tone is CardTone.ERROR and "moderator who previewed" in refused.body
-    assert await stack.content.get_message(stack.ctx().community_id, "extra-hello") is None
+    assert await stored("extra-hello") is None
 
     applied = await stack.router.run_text(stack.ctx(), apply.value)
     assert applied.title == "Pack imported"
-    assert await stack.content.get_message(stack.ctx().community_id, "extra-hello") is not None
+    assert await stored("extra-hello") is not None
     again = await stack.router.run_text(stack.ctx(), apply.value)
     assert again.tone is CardTone.ERROR and "expired" in again.body
 

@@ -67,7 +67,7 @@ async def schedules(stack: Stack) -> AsyncIterator[Schedules]:
         stack.clock,
         wake=lambda: wakes.append(1),
     )
-    stack.router.add_group(ScheduleCommands(service))
+    stack.router.add_table(ScheduleCommands(service).table)
     stack.communities.add_removal_hook(service.pause_all_for_community)
     stack.communities.add_return_hook(service.resume_after_return)
     await stack.communities.ensure(Platform.DISCORD, "1234", "Guild")
@@ -240,7 +240,7 @@ async def test_list_pause_resume_remove(schedules: Schedules) -> None:
     missing = await schedules.run("/support-admin schedule pause id:1")
     assert missing.tone is CardTone.ERROR and "no schedule 1 here" in missing.body
     bad = await schedules.run("/support-admin schedule pause id:abc")
-    assert bad.tone is CardTone.ERROR and "not a schedule id" in bad.body
+    assert bad.tone is CardTone.ERROR and "is not a number" in bad.body
 
 
 async def test_another_communitys_schedule_is_invisible(schedules: Schedules, stack: Stack) -> None:

@@ -93,12 +93,10 @@ def test_moderator_lifecycle_in_the_console(tmp_path: Path) -> None:
     assert "Evenings" in r_edited
     assert r_undone.startswith("✔ Change undone")
     assert r_removed.startswith("✔ Resource removed")
-    assert [line.split()[1] for line in r_history.splitlines()[2:6]] == [
-        "remove",
-        "undo",
-        "edit",
-        "add",
-    ]
+    changes = [line for line in r_history.splitlines()[2:] if line[:1].isdigit()]
+    # "<date> <time> <zone> <action> by <who>", newest first.
+    assert [line.split()[3] for line in changes[:4]] == ["remove", "undo", "edit", "add"]
+    assert "hours: (none) → Evenings" in r_history
 
 
 def test_bad_commands_get_clear_answers(tmp_path: Path) -> None:

@@ -18,9 +18,10 @@ from discord import app_commands
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.render import clip
 from bot.core.cards import Choice
+from bot.core.errors import HavenError
 from bot.core.failures import log_failure
-from bot.core.models import GLOBAL_REGION
-from bot.core.permissions import is_moderator
+from bot.core.models import GLOBAL_REGION, ItemKind, LibraryItem, SupportMessage
+from bot.core.permissions import moderator_community
 from bot.core.scheduling.timezones import closest_timezones
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHOICES_MAX = 25
+# The longest text worth matching while someone types (Discord's own choice limit).
+TYPED_MAX = 100
 COMMON_TIMEZONES = (
     "UTC",
     "Europe/London",
@@ -68,6 +71,10 @@ def safe_autocomplete(what: str) -> Callable[[AutocompleteFn], AutocompleteFn]:
         # functools.wraps keeps the signature and qualname that discord.py inspects.
         @functools.wraps(fn)
         async def wrapper(interaction: discord.Interaction[Any], current: str) -> AppChoices:
+            if len(current) > TYPED_MAX:
+                # Nothing this long names a topic, region, zone or key; matching it would only
+                # hold up the event loop, and everyone else's /support with it.
+                return []
             try:
                 return (await fn(interaction, current))[:CHOICES_MAX]
             except Exception as error:
@@ -132,51 +139,34 @@ async def timezone(interaction: discord.Interaction, current: str) -> AppChoices
     return [app_commands.Choice(name=n, value=n) for n in names]
 
 
-async def _moderator_library_keys(
-    interaction: discord.Interaction,
-) -> tuple[Services, str] | None:
-    """Item keys are offered to moderators only (the core's rule decides who that is)."""
-    services = services_of(interaction)
-    ctx = request_context(interaction)
-    community = await services.communities.get(ctx.community_id)
-    if community is None or not is_moderator(community, ctx.actor):
-        return None
-    return services, ctx.community_id
-
-
 def _preview(text: str) -> str:
     return " ".join(text.split())
 
 
-@safe_autocomplete("message key")
-async def message_key(interaction: discord.Interaction, current: str) -> AppChoices:
-    found = await _moderator_library_keys(interaction)
-    if found is None:
-        return []
-    services, community_id = found
-    library = await services.support.library(community_id)
-    wanted = current.strip().lower()
-    out: AppChoices = []
-    for message in library.messages:
-        if wanted and wanted not in message.key.lower() and wanted not in message.text.lower():
-            continue
-        label = clip(f"{message.key} — {_preview(message.text)}", 100)
-        out.append(app_commands.Choice(name=label, value=message.key[:100]))
-    return out[:CHOICES_MAX]
+def item_key(kind: ItemKind) -> AutocompleteFn:
+    """Keys of the library's messages or resources, offered to moderators only (the core's
+    gate decides who that is), matched on the key and on the text or title."""
 
+    @safe_autocomplete(f"{kind.value} key")
+    async def complete(interaction: discord.Interaction, current: str) -> AppChoices:
+        services = services_of(interaction)
+        ctx = request_context(interaction)
+        try:
+            await moderator_community(services.communities, ctx)
+        except HavenError:
+            return []
+        library = await services.support.library(ctx.community_id)
+        items: tuple[LibraryItem, ...] = (
+            library.messages if kind is ItemKind.MESSAGE else library.resources
+        )
+        wanted = current.strip().lower()
+        out: AppChoices = []
+        for item in items:
+            shown = item.text if isinstance(item, SupportMessage) else item.title
+            if wanted and wanted not in item.key.lower() and wanted not in shown.lower():
+                continue
+            label = clip(f"{item.key} — {_preview(shown)}", 100)
+            out.append(app_commands.Choice(name=label, value=item.key[:100]))
+        return out[:CHOICES_MAX]
 
-@safe_autocomplete("resource key")
-async def resource_key(interaction: discord.Interaction, current: str) -> AppChoices:
-    found = await _moderator_library_keys(interaction)
-    if found is None:
-        return []
-    services, community_id = found
-    library = await services.support.library(community_id)
-    wanted = current.strip().lower()
-    out: AppChoices = []
-    for resource in library.resources:
-        if wanted and wanted not in resource.key.lower() and wanted not in resource.title.lower():
-            continue
-        label = clip(f"{resource.key} — {resource.title}", 100)
-        out.append(app_commands.Choice(name=label, value=resource.key[:100]))
-    return out[:CHOICES_MAX]
+    return complete

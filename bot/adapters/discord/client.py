@@ -27,6 +27,7 @@ from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.commands import build_admin_group, sync_if_changed
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
+from bot.adapters.discord.forms import build_modal, can_show
 from bot.adapters.discord.publisher import DiscordPublisher
 from bot.adapters.discord.render import CardRenderer
 from bot.adapters.discord.responding import (
@@ -39,7 +40,9 @@ from bot.adapters.discord.responding import (
     send_card,
 )
 from bot.core.cards import Card
-from bot.core.commands.router import SOMETHING_WENT_WRONG
+from bot.core.commands.packs import PACK_MAX_BYTES
+from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
+from bot.core.commands.verbs import FormRequest
 from bot.core.errors import HavenError
 from bot.core.failures import log_failure
 
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.support", "cogs.curation", "cogs.schedules", "cogs.admin")
+EXTENSIONS = ("cogs.support", "cogs.curation", "cogs.admin")
 ComponentHandler = Callable[[discord.Interaction, ids.ParsedId], Awaitable[None]]
 
 # How long `close` waits for background work (server joins being recorded) to finish.
@@ -180,14 +183,37 @@ class HavenBot(commands.Bot):
             how=how,
         )
 
-    async def may_moderate(self, interaction: discord.Interaction, group: str, verb: str) -> bool:
-        """Before opening a form: the core's moderator rule, so nobody types a long text only
-        to be refused. When refused, answers with the router's own refusal."""
-        refusal = await self.services.router.refusal(request_context(interaction), group, verb)
-        if refusal is None:
-            return True
-        await send_card(interaction, refusal, self.renderer, what=f"{group} {verb}")
-        return False
+    async def run_verb(
+        self, interaction: discord.Interaction, group: str, verb: str, values: dict[str, Any]
+    ) -> None:
+        """A /support-admin slash command: a form when the core says the call asks for one
+        (and Discord can show it), else the command itself. Refusals come from the router."""
+        try:
+            given = await _options_text(values)
+        except HavenError as error:
+            await send_card(interaction, error_card(error), self.renderer, what=f"{group} {verb}")
+            return
+        ctx = request_context(interaction)
+        form = await self.services.router.form(ctx, group, verb, given)
+        if isinstance(form, Card):
+            await send_card(interaction, form, self.renderer, what=f"{group} {verb}")
+        elif form is not None and can_show(form):
+            await self._open_form(interaction, form)
+        else:
+            await self.run_admin(interaction, group, verb, given)
+
+    async def _open_form(self, interaction: discord.Interaction, form: FormRequest) -> None:
+        try:
+            await interaction.response.send_modal(build_modal(form, self.refs))
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not open the %s %s form (Discord %s)", form.group, form.verb, error.code
+            )
+            await answer_text(
+                interaction,
+                "I couldn't open the form. Please give the text as the command's options instead.",
+                what=f"{form.group} {form.verb}",
+            )
 
     # ---- components and modals ------------------------------------------------------------
 
@@ -234,10 +260,41 @@ class HavenBot(commands.Bot):
 
 
 def option_text(value: Any) -> str:
-    """A Discord option value as the text the core reads (booleans as yes/no)."""
+    """A Discord option value as the text the core reads (booleans as yes/no, a channel as
+    its mention: the id comes from Discord's picker, so it is one of this server's)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, discord.abc.GuildChannel | discord.Thread):
+        return f"<#{value.id}>"
     return str(value)
+
+
+async def _options_text(values: dict[str, Any]) -> dict[str, str]:
+    """The options given, as text; an attached file becomes the `content` and `filename` the
+    core reads (as the console's file:PATH does)."""
+    given: dict[str, str] = {}
+    for name, value in values.items():
+        if isinstance(value, discord.Attachment):
+            given["content"], given["filename"] = await _attached_text(value), value.filename
+        elif value is not None:
+            given[name] = option_text(value)
+    return given
+
+
+async def _attached_text(value: discord.Attachment) -> str:
+    """An attached file's text (a pack), refused when too big or not text."""
+    if value.size > PACK_MAX_BYTES:
+        raise HavenError(
+            f"That file is {value.size // 1024} KB; a pack is at most "
+            f"{PACK_MAX_BYTES // 1024 // 1024} MB.",
+            "Attach the .yaml or .json file that pack export produced.",
+        )
+    try:
+        return (await value.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HavenError(
+            "That file is not valid UTF-8 text.", "Attach a .yaml or .json pack file."
+        ) from None
 
 
 def create_bot(services: Services, **kwargs: Any) -> HavenBot:

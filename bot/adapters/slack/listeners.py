@@ -43,12 +43,9 @@ from bot.adapters.slack.context import (
 from bot.adapters.slack.modals import (
     ACTION_TIMEZONE,
     CALLBACK_ID,
-    MODAL_COMMANDS,
     field_errors,
-    message_modal,
-    resource_modal,
+    form_view,
     result_view,
-    schedule_modal,
     submission_options,
 )
 from bot.adapters.slack.render import (
@@ -64,9 +61,8 @@ from bot.adapters.slack.render import (
 )
 from bot.adapters.slack.text import command_text
 from bot.core.cards import Attachment, Card, CardTone
-from bot.core.commands.grammar import parse_line
-from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
-from bot.core.errors import HavenError
+from bot.core.commands.router import SOMETHING_WENT_WRONG
+from bot.core.commands.verbs import FormRequest
 from bot.core.failures import log_failure
 from bot.core.models import Actor, RequestContext
 from bot.core.scheduling.timezones import closest_timezones
@@ -127,28 +123,6 @@ async def _reply_message(
         response_type="ephemeral",
         replace_original=replace_original,
     )
-
-
-def _bare_modal_request(text: str) -> tuple[str, str, str | None] | None:
-    """(group, verb, key) when the text asks for a form rather than giving the fields."""
-    try:
-        parsed = parse_line(f"{ADMIN_COMMAND} {text}")
-    except HavenError:
-        return None
-    words = [word.lower() for word in parsed.words]
-    if len(words) < 2 or (words[0], words[1]) not in MODAL_COMMANDS:
-        return None
-    options = dict(parsed.options)
-    key = options.pop("key", None)
-    extra = parsed.words[2:]
-    if options or len(extra) > 1 or (extra and key is not None):
-        return None
-    key = key or (extra[0] if extra else None)
-    if words[1] == "edit" and not key:
-        return None  # the router answers with the usage, which says to give a key
-    if words[1] == "add" and key:
-        return None
-    return words[0], words[1], key
 
 
 class SlackListeners:
@@ -270,16 +244,19 @@ class SlackListeners:
     ) -> None:
         try:
             text = command_text(str(body.get("text") or "")).strip()
-            modal = _bare_modal_request(text)
             ctx = request_context(body, await self._admin_actor(body))
-            if modal is not None:
-                refusal = await self._open_modal(ctx, body, client, *modal)
-                if refusal is None:
+            line = f"{ADMIN_COMMAND} {text}"
+            form = await self._services.router.form_for_text(ctx, line)
+            if form is not None:
+                card = (
+                    form if isinstance(form, Card) else await self._open_modal(body, client, form)
+                )
+                if card is None:
                     await ack()
                 else:
-                    await self._answer(ack, respond, refusal)
+                    await self._answer(ack, respond, card)
                 return
-            card = await self._services.router.run_text(ctx, f"{ADMIN_COMMAND} {text}")
+            card = await self._services.router.run_text(ctx, line)
             if card.attachment is not None:
                 card = self._send_file(card, card.attachment, body, client, respond)
             await self._answer(ack, respond, card)
@@ -288,35 +265,11 @@ class SlackListeners:
             await self._answer(ack, respond, SOMETHING_WENT_WRONG)
 
     async def _open_modal(
-        self,
-        ctx: RequestContext,
-        body: Mapping[str, Any],
-        client: AsyncWebClient,
-        group: str,
-        verb: str,
-        key: str | None,
+        self, body: Mapping[str, Any], client: AsyncWebClient, form: FormRequest
     ) -> Card | None:
-        """Open the form; returns a card to show instead when it cannot (refused, not found)."""
-        services = self._services
-        # The rule the router applies on submit, checked now so a non-moderator is refused
-        # before filling in a form.
-        refusal = await services.router.refusal(ctx, group, verb)
-        if refusal is not None:
-            return refusal
-        try:
-            topics = services.support.topic_choices(ctx.community_id, "")
-            if group == "message":
-                message = await services.curation.get_message(ctx, key) if key else None
-                view = message_modal(topics, message, ctx.channel_id)
-            elif group == "resource":
-                resource = await services.curation.get_resource(ctx, key) if key else None
-                view = resource_modal(topics, resource, ctx.channel_id)
-            else:
-                community = await services.communities.get(ctx.community_id)
-                timezone = community.timezone if community is not None else "UTC"
-                view = schedule_modal(topics, timezone, ctx.channel_id)
-        except HavenError as error:
-            return error_card(error)
+        """Open the core's form as a modal; a card to show instead when Slack will not."""
+        topics = self._services.support.topic_choices(community_for_team(team_of(body)), "")
+        view = form_view(form, topics, str(body.get("channel_id") or "") or None)
         try:
             await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
@@ -325,7 +278,7 @@ class SlackListeners:
                 title="I couldn't open the form",
                 body=(
                     f"Slack did not open it ({slack_error(error)}). You can use the text form "
-                    f"instead: /support-admin {group} {verb} name:value ... — "
+                    f"instead: /support-admin {form.group} {form.verb} name:value ... — "
                     "/support-admin help lists every option."
                 ),
                 tone=CardTone.ERROR,

@@ -1,47 +1,68 @@
-"""The `message` and `resource` groups of `/support-admin`: options in, Cards out."""
+"""The `message` and `resource` groups of `/support-admin`: one table of verbs for both kinds.
+
+Both kinds are library items with the same verbs (add, edit, show, list, enable, disable,
+remove, history, undo). Only their fields differ, so each kind is an `ItemSpec` (its options,
+its draft, its card) and one `LibraryItemCommands` builds the verb table from it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.cards import Card, CardTone, PageRef
 from bot.core.commands.grammar import quote
+from bot.core.commands.verbs import (
+    Arguments,
+    Completion,
+    Form,
+    Option,
+    OptionKind,
+    Verb,
+    VerbTable,
+)
 from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
-from bot.core.content.validation import make_mentions_inert
-from bot.core.errors import ValidationFailed
-from bot.core.models import AuditEntry, ItemKind, Page, RequestContext, Resource, SupportMessage
+from bot.core.content.validation import (
+    MAX_CONTACT_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_HOURS_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_URL_LENGTH,
+    make_mentions_inert,
+)
+from bot.core.models import (
+    AuditEntry,
+    ContactKind,
+    ItemKind,
+    LibraryItem,
+    RequestContext,
+    Resource,
+    SupportMessage,
+)
 
-
-def _require(options: Mapping[str, str], name: str, example: str) -> str:
-    value = options.get(name, "").strip()
-    if not value:
-        raise ValidationFailed([f"{name}: is required here."], f"Example: {example}")
-    return value
-
-
-def _check_options(options: Mapping[str, str], allowed: tuple[str, ...], usage: str) -> None:
-    unknown = [name for name in options if name not in allowed]
-    if unknown:
-        raise ValidationFailed(
-            [f"{name}: is not an option here." for name in unknown],
-            f"Usage: {usage}",
-        )
-
-
-def _page_number(options: Mapping[str, str]) -> int:
-    raw = options.get("page", "1").strip()
-    if not raw.isdigit():
-        raise ValidationFailed([f"page: '{raw}' is not a page number."], "Use page:2, page:3 ...")
-    return int(raw)
-
-
-def _version(options: Mapping[str, str]) -> int | None:
-    raw = options.get("version")
-    if raw is None or not raw.strip():
-        return None
-    if not raw.strip().isdigit():
-        raise ValidationFailed([f"version: '{raw}' is not a version number."])
-    return int(raw)
+MAX_LIST_LENGTH = 200  # a comma-separated list of topics or regions
+PAGE = Option("page", "Which page of the list", OptionKind.NUMBER, max_length=4, max_value=1000)
+VERSION = Option("version", "The version the form was opened at", OptionKind.NUMBER, hidden=True)
+TOPICS = Option(
+    "topics",
+    "Topics, comma separated",
+    max_length=MAX_LIST_LENGTH,
+    completion=Completion.TOPICS,
+    aliases=("topic",),
+    placeholder="coming-out,family",
+)
+TOPIC_FILTER = Option(
+    "topic",
+    "Only this topic",
+    max_length=64,
+    completion=Completion.TOPIC,
+    aliases=("topics",),
+    placeholder="<slug>",
+)
 
 
 def _preview(text: str, limit: int = 70) -> str:
@@ -49,46 +70,97 @@ def _preview(text: str, limit: int = 70) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def history_card(kind: ItemKind, key: str | None, entries: tuple[AuditEntry, ...]) -> Card:
+def _when(at: str, timezone: str) -> str:
+    """An audit time (ISO UTC) in the community's time zone."""
+    try:
+        instant = datetime.fromisoformat(at)
+        local = instant.astimezone(ZoneInfo(timezone))
+    except (ValueError, KeyError):
+        return at
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or timezone}"
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(v.get("display", v)) if isinstance(v, dict) else str(v) for v in value)
+    return _preview(str(value), 60)
+
+
+def change_lines(entry: AuditEntry) -> list[str]:
+    """`field: before → after` for each field an audited change touched."""
+    before, after = entry.before or {}, entry.after or {}
+    if not entry.before and entry.after:
+        return [f"    {_preview(str(after.get('text') or after.get('title') or ''), 60)}"]
+    if entry.before and not entry.after:
+        return []
+    return [
+        f"    {name}: {_shown(before.get(name))} → {_shown(after.get(name))}"
+        for name in after
+        if name != "version" and after.get(name) != before.get(name)
+    ]
+
+
+def history_card(
+    kind: ItemKind, key: str | None, entries: tuple[AuditEntry, ...], timezone: str
+) -> Card:
     what = f"{kind.value} {key}" if key else f"{kind.value}s"
     if not entries:
         return Card(title=f"History of {what}", body="No changes recorded yet.")
-    lines = []
+    lines: list[str] = []
     for entry in entries:
         who = entry.actor_name or entry.actor_id
         undone = " (undone)" if entry.undone else ""
-        changed = ""
-        if entry.before and entry.after:
-            fields = [
-                name
-                for name in entry.after
-                if name != "version" and entry.after.get(name) != entry.before.get(name)
-            ]
-            changed = f": {', '.join(fields)}" if fields else ""
         item = "" if key else f" {entry.item_key}"
-        lines.append(f"{entry.at} {entry.action}{item} by {who}{changed}{undone}")
+        lines.append(f"{_when(entry.at, timezone)} {entry.action}{item} by {who}{undone}")
+        lines.extend(change_lines(entry))
     return Card(
         title=f"History of {what}",
         lines=tuple(make_mentions_inert(line) for line in lines),
-        footer="Newest first. `undo` reverts the newest change that is not undone.",
+        footer=f"Newest first, times in {timezone}. `undo` reverts the newest change.",
     )
 
 
-async def audit_verb(
-    curation: CurationService, ctx: RequestContext, kind: ItemKind, verb: str, key: str
-) -> Card:
-    """`history` and `undo`: the same for every item kind."""
-    if verb == "history":
-        return history_card(kind, key, tuple(await curation.history(ctx, kind, key)))
-    undone = await curation.undo(ctx, kind, key)
-    return Card(
-        title="Change undone",
-        tone=CardTone.SUCCESS,
-        body=f"Reverted the {undone.action} of {kind.value} {key} made at {undone.at}.",
-    )
+@dataclass(frozen=True, slots=True)
+class ItemSpec:
+    """What differs between messages and resources, and nothing else."""
+
+    kind: ItemKind
+    description: str
+    example_key: str
+    fields: tuple[Option, ...]  # what add and edit take, besides key
+    add_required: tuple[str, ...]
+    form_title: str
+    form_fields: tuple[str, ...]  # the most important first (Discord shows five)
+    list_filters: tuple[Option, ...]
+    add_example: str
+    add: Callable[[CurationService, RequestContext, Arguments], Awaitable[LibraryItem]]
+    edit: Callable[[CurationService, RequestContext, str, Arguments], Awaitable[LibraryItem]]
+    card_fields: Callable[[LibraryItem], tuple[tuple[str, str], ...]]
+    list_line: Callable[[LibraryItem], str]
+    form_values: Callable[[LibraryItem], dict[str, str]]
+    body: Callable[[LibraryItem], str] = lambda item: ""
 
 
-def _message_fields(message: SupportMessage) -> tuple[tuple[str, str], ...]:
+def _version(args: Arguments) -> int | None:
+    return args.number("version")
+
+
+# ---- messages ------------------------------------------------------------------------------
+
+
+def _message_draft(args: Arguments) -> MessageDraft:
+    return MessageDraft(args.get("text"), args.get("topics"), args.get("locale"))
+
+
+def _message(item: LibraryItem) -> SupportMessage:
+    assert isinstance(item, SupportMessage)
+    return item
+
+
+def _message_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
+    message = _message(item)
     return (
         ("Key", message.key),
         ("Topics", ", ".join(message.topics)),
@@ -98,7 +170,64 @@ def _message_fields(message: SupportMessage) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _resource_fields(resource: Resource) -> tuple[tuple[str, str], ...]:
+def _message_line(item: LibraryItem) -> str:
+    m = _message(item)
+    state = "" if m.enabled else " (disabled)"
+    return f"{m.key} [{', '.join(m.topics)}]{state} {_preview(m.text)}"
+
+
+MESSAGES = ItemSpec(
+    kind=ItemKind.MESSAGE,
+    description="Supportive messages",
+    example_key="coming-out-own-pace",
+    fields=(
+        Option(
+            "text",
+            "The message",
+            OptionKind.PARAGRAPH,
+            max_length=MAX_MESSAGE_LENGTH,
+            placeholder="<the message>",
+        ),
+        TOPICS,
+        Option("locale", "Language, e.g. en", max_length=16, placeholder="en"),
+    ),
+    add_required=("text",),
+    form_title="Add a supportive message",
+    form_fields=("text", "topics", "locale"),
+    list_filters=(TOPIC_FILTER,),
+    add_example="message add topics:coming-out You are loved, exactly as you are.",
+    add=lambda curation, ctx, args: curation.add_message(ctx, _message_draft(args)),
+    edit=lambda curation, ctx, key, args: curation.edit_message(
+        ctx, key, _message_draft(args), _version(args)
+    ),
+    card_fields=_message_fields,
+    list_line=_message_line,
+    form_values=lambda item: {
+        "text": _message(item).text,
+        "topics": ", ".join(_message(item).topics),
+        "locale": _message(item).locale,
+    },
+    body=lambda item: make_mentions_inert(_message(item).text),
+)
+
+# ---- resources -----------------------------------------------------------------------------
+
+_CONTACT_OPTIONS = {"phone": ContactKind.PHONE, "sms": ContactKind.TEXT, "chat": ContactKind.CHAT}
+_CONTACT_OPTIONS["email"] = ContactKind.EMAIL
+
+
+def _resource(item: LibraryItem) -> Resource:
+    assert isinstance(item, Resource)
+    return item
+
+
+def _resource_draft(args: Arguments) -> ResourceDraft:
+    names = ResourceDraft.__dataclass_fields__
+    return ResourceDraft(**{name: args.values.get(name) for name in names})
+
+
+def _resource_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
+    resource = _resource(item)
     contacts = "; ".join(f"{c.kind.value}: {c.display}" for c in resource.contacts) or "none"
     status = "needs review (hidden)" if resource.needs_review else "verified"
     return (
@@ -119,170 +248,261 @@ def _resource_fields(resource: Resource) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _list_card(title: str, page: Page[object], lines: list[str], command: str) -> Card:
-    return Card(
-        title=f"{title} ({page.total})",
-        lines=tuple(make_mentions_inert(line) for line in lines) or ("Nothing here yet.",),
-        page=PageRef(page=page.page, page_count=page.page_count, command=command),
-        footer="Use `show <key>` for details.",
+def _resource_line(item: LibraryItem) -> str:
+    r = _resource(item)
+    review = " (needs review)" if r.needs_review else ""
+    return (
+        f"{r.key} — {r.title} [{', '.join(r.regions)}]{review}{'' if r.enabled else ' (disabled)'}"
     )
 
 
-class MessageCommands:
-    name = "message"
-    verbs = ("add", "edit", "remove", "list", "show", "history", "undo", "enable", "disable")
-
-    def __init__(self, curation: CurationService) -> None:
-        self._curation = curation
-
-    def help_lines(self) -> tuple[str, ...]:
-        return (
-            "message add topics:coming-out text:<the message>  — add a supportive message",
-            "message edit key:<key> text:<new text> [topics:a,b]  — change a message",
-            "message remove|show|history|undo|enable|disable key:<key>",
-            "message list [topic:<slug>] [page:N]  — the library's messages",
-        )
-
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
-        if verb == "add":
-            _check_options(options, ("text", "topics", "locale"), self.help_lines()[0])
-            _require(options, "text", self.help_lines()[0])
-            draft = MessageDraft(options.get("text"), options.get("topics"), options.get("locale"))
-            message = await self._curation.add_message(ctx, draft)
-            return Card(
-                title="Message added",
-                tone=CardTone.SUCCESS,
-                body=make_mentions_inert(message.text),
-                fields=_message_fields(message),
-            )
-        if verb == "list":
-            _check_options(options, ("topic", "page"), self.help_lines()[3])
-            topic = options.get("topic") or None
-            page = await self._curation.list_messages(ctx, _page_number(options), topic)
-            lines = [
-                f"{m.key} [{', '.join(m.topics)}]{'' if m.enabled else ' (disabled)'} "
-                f"{_preview(m.text)}"
-                for m in page.items
-            ]
-            command = "/support-admin message list" + (f" topic:{quote(topic)}" if topic else "")
-            return _list_card("Messages", page, lines, command)  # type: ignore[arg-type]
-        allowed = ("key", "text", "topics", "locale", "version") if verb == "edit" else ("key",)
-        _check_options(options, allowed, self.help_lines()[1 if verb == "edit" else 2])
-        key = _require(options, "key", f"message {verb} key:coming-out-own-pace")
-        if verb == "edit":
-            draft = MessageDraft(options.get("text"), options.get("topics"), options.get("locale"))
-            message = await self._curation.edit_message(ctx, key, draft, _version(options))
-            return Card(
-                title="Message updated",
-                tone=CardTone.SUCCESS,
-                body=make_mentions_inert(message.text),
-                fields=_message_fields(message),
-            )
-        if verb == "show":
-            message = await self._curation.get_message(ctx, key)
-            return Card(
-                title=f"Message {message.key}",
-                body=make_mentions_inert(message.text),
-                fields=_message_fields(message),
-            )
-        if verb == "remove":
-            message = await self._curation.remove_message(ctx, key)
-            return Card(
-                title="Message removed",
-                tone=CardTone.SUCCESS,
-                body=f"Removed {message.key}. `message undo key:{message.key}` brings it back.",
-            )
-        if verb in ("enable", "disable"):
-            message = await self._curation.set_message_enabled(ctx, key, verb == "enable")
-            return Card(
-                title=f"Message {verb}d", tone=CardTone.SUCCESS, fields=_message_fields(message)
-            )
-        if verb in ("history", "undo"):
-            return await audit_verb(self._curation, ctx, ItemKind.MESSAGE, verb, key)
-        raise ValidationFailed([f"message {verb}: not a message command."])
+def _resource_form_values(item: LibraryItem) -> dict[str, str]:
+    r = _resource(item)
+    values = {
+        "title": r.title,
+        "url": r.url,
+        "topics": ", ".join(r.topics),
+        "regions": ", ".join(r.regions),
+        "description": r.description,
+        "hours": r.hours,
+        "crisis": "yes" if r.crisis_service else "no",
+    }
+    for name, kind in _CONTACT_OPTIONS.items():
+        found = next((c.display for c in r.contacts if c.kind is kind), "")
+        values[name] = found
+    return values
 
 
-_RESOURCE_FIELDS = (
-    "title",
-    "url",
-    "topics",
-    "regions",
-    "description",
-    "phone",
-    "sms",
-    "chat",
-    "email",
-    "hours",
-    "crisis",
+def _contact(name: str, description: str, placeholder: str = "") -> Option:
+    return Option(name, description, max_length=MAX_CONTACT_LENGTH, placeholder=placeholder)
+
+
+RESOURCES = ItemSpec(
+    kind=ItemKind.RESOURCE,
+    description="Helplines and links",
+    example_key="gb-samaritans",
+    fields=(
+        Option("title", "Name", max_length=MAX_TITLE_LENGTH, placeholder='"Name"'),
+        Option("url", "https:// link", max_length=MAX_URL_LENGTH, placeholder="https://..."),
+        TOPICS,
+        Option(
+            "regions",
+            "Countries (GB, IE) or global",
+            max_length=MAX_LIST_LENGTH,
+            completion=Completion.REGIONS,
+            aliases=("region",),
+            placeholder="GB",
+        ),
+        Option(
+            "description",
+            "What it offers",
+            OptionKind.PARAGRAPH,
+            max_length=MAX_DESCRIPTION_LENGTH,
+            placeholder="...",
+        ),
+        _contact("phone", "Phone, as printed", '"116 123"'),
+        _contact("sms", "Text line"),
+        _contact("chat", "Web chat link (https://)"),
+        _contact("email", "Email address"),
+        Option("hours", "Opening hours, e.g. 24/7", max_length=MAX_HOURS_LENGTH),
+        Option("crisis", "A crisis line?", OptionKind.YES_NO, max_length=5, placeholder="yes"),
+    ),
+    add_required=("title", "url", "topics", "regions"),
+    form_title="Add a resource",
+    form_fields=(
+        "title",
+        "url",
+        "topics",
+        "regions",
+        "description",
+        "phone",
+        "sms",
+        "chat",
+        "email",
+        "hours",
+        "crisis",
+    ),
+    list_filters=(
+        TOPIC_FILTER,
+        Option("region", "Only this country", max_length=64, completion=Completion.REGION),
+    ),
+    add_example='resource add title:"Samaritans" url:https://www.samaritans.org topics:crisis '
+    'regions:GB phone:"116 123" crisis:yes',
+    add=lambda curation, ctx, args: curation.add_resource(ctx, _resource_draft(args)),
+    edit=lambda curation, ctx, key, args: curation.edit_resource(
+        ctx, key, _resource_draft(args), _version(args)
+    ),
+    card_fields=_resource_fields,
+    list_line=_resource_line,
+    form_values=_resource_form_values,
 )
 
 
-def _resource_draft(options: Mapping[str, str]) -> ResourceDraft:
-    return ResourceDraft(**{name: options.get(name) for name in (*_RESOURCE_FIELDS, "key")})
+class LibraryItemCommands:
+    """The verbs of one item kind, declared once; the handlers are a few lines each."""
 
-
-class ResourceCommands:
-    name = "resource"
-    verbs = ("add", "edit", "remove", "list", "show", "history", "undo", "enable", "disable")
-
-    def __init__(self, curation: CurationService) -> None:
+    def __init__(self, curation: CurationService, spec: ItemSpec) -> None:
         self._curation = curation
+        self._spec = spec
+        kind = spec.kind.value
+        key_completion = (
+            Completion.MESSAGE_KEY if spec.kind is ItemKind.MESSAGE else Completion.RESOURCE_KEY
+        )
+        key = Option(
+            "key",
+            f"Which {kind}",
+            required=True,
+            max_length=MAX_KEY_LENGTH,
+            completion=key_completion,
+        )
+        optional_key = Option(
+            "key", "A short id (made from the title when left out)", max_length=MAX_KEY_LENGTH
+        )
+        add_fields = tuple(replace(o, required=o.name in spec.add_required) for o in spec.fields)
+        rest = "text" if spec.kind is ItemKind.MESSAGE else None
 
-    def help_lines(self) -> tuple[str, ...]:
-        return (
-            'resource add title:"Name" url:https://... topics:crisis regions:GB '
-            '[phone:"116 123"] [sms:...] [email:...] [hours:...] [crisis:yes] [description:...]',
-            "resource edit key:<key> [any field above]  — change a resource",
-            "resource remove|show|history|undo|enable|disable key:<key>  "
-            "(enable also confirms a resource that needs review)",
-            "resource list [topic:<slug>] [region:GB] [page:N]",
+        def keyed(name: str, summary: str, handler: Callable[..., Awaitable[Card]]) -> Verb:
+            return Verb(
+                name,
+                summary,
+                handler,
+                options=(key,),
+                positional=("key",),
+                example=f"{kind} {name} key:{spec.example_key}",
+            )
+
+        add_options = (*add_fields, optional_key) if spec.kind is ItemKind.RESOURCE else add_fields
+        self.table = VerbTable(
+            kind,
+            spec.description,
+            (
+                Verb(
+                    "add",
+                    f"add a {kind} (without {' or '.join(spec.add_required[:2])}: a form)",
+                    self.add,
+                    options=add_options,
+                    rest=rest,
+                    form=Form(spec.form_title, spec.form_fields, spec.add_required[:2]),
+                    example=spec.add_example,
+                ),
+                Verb(
+                    "edit",
+                    f"change a {kind} (with only its key: a form)",
+                    self.edit,
+                    options=(key, *spec.fields, VERSION),
+                    positional=("key",),
+                    rest=rest,
+                    form=Form(f"Edit a {kind}", spec.form_fields),
+                    prefill=self.prefill,
+                    example=f"{kind} edit key:{spec.example_key} "
+                    + ("A new text" if rest else 'hours:"24/7"'),
+                ),
+                Verb(
+                    "list",
+                    f"the library's {kind}s",
+                    self.list,
+                    options=(*spec.list_filters, PAGE),
+                    positional=tuple(o.name for o in spec.list_filters),
+                ),
+                keyed("show", f"one {kind}, every field", self.show),
+                keyed("remove", f"remove a {kind} (undo brings it back)", self.remove),
+                keyed("history", f"changes to a {kind}, before and after", self.history),
+                keyed("undo", f"undo the newest change to a {kind}", self.undo),
+                keyed(
+                    "enable",
+                    f"show a {kind} again"
+                    + (" (also confirms one that needs review)" if rest is None else ""),
+                    self.enable,
+                ),
+                keyed("disable", f"stop showing a {kind}", self.disable),
+            ),
         )
 
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
-        if verb == "add":
-            _check_options(options, (*_RESOURCE_FIELDS, "key"), self.help_lines()[0])
-            resource = await self._curation.add_resource(ctx, _resource_draft(options))
-            return Card(
-                title="Resource added", tone=CardTone.SUCCESS, fields=_resource_fields(resource)
-            )
-        if verb == "list":
-            _check_options(options, ("topic", "region", "page"), self.help_lines()[3])
-            topic, region = options.get("topic") or None, options.get("region") or None
-            page = await self._curation.list_resources(ctx, _page_number(options), topic, region)
-            lines = [
-                f"{r.key} — {r.title} [{', '.join(r.regions)}]"
-                f"{' (needs review)' if r.needs_review else ''}"
-                f"{'' if r.enabled else ' (disabled)'}"
-                for r in page.items
-            ]
-            command = "/support-admin resource list"
-            command += f" topic:{quote(topic)}" if topic else ""
-            command += f" region:{quote(region)}" if region else ""
-            return _list_card("Resources", page, lines, command)  # type: ignore[arg-type]
-        allowed = (*_RESOURCE_FIELDS, "key", "version") if verb == "edit" else ("key",)
-        _check_options(options, allowed, self.help_lines()[1 if verb == "edit" else 2])
-        key = _require(options, "key", f"resource {verb} key:gb-samaritans")
-        if verb == "edit":
-            draft = _resource_draft({k: v for k, v in options.items() if k != "key"})
-            resource = await self._curation.edit_resource(ctx, key, draft, _version(options))
-            return Card(
-                title="Resource updated", tone=CardTone.SUCCESS, fields=_resource_fields(resource)
-            )
-        if verb == "show":
-            resource = await self._curation.get_resource(ctx, key)
-            return Card(title=f"Resource {resource.key}", fields=_resource_fields(resource))
-        if verb == "remove":
-            resource = await self._curation.remove_resource(ctx, key)
-            return Card(
-                title="Resource removed",
-                tone=CardTone.SUCCESS,
-                body=f"Removed {resource.key}. `resource undo key:{resource.key}` brings it back.",
-            )
-        if verb in ("enable", "disable"):
-            resource = await self._curation.set_resource_enabled(ctx, key, verb == "enable")
-            return Card(
-                title=f"Resource {verb}d", tone=CardTone.SUCCESS, fields=_resource_fields(resource)
-            )
-        if verb in ("history", "undo"):
-            return await audit_verb(self._curation, ctx, ItemKind.RESOURCE, verb, key)
-        raise ValidationFailed([f"resource {verb}: not a resource command."])
+    def _item_card(self, title: str, item: LibraryItem) -> Card:
+        return Card(
+            title=title,
+            tone=CardTone.SUCCESS,
+            body=self._spec.body(item),
+            fields=self._spec.card_fields(item),
+        )
+
+    async def add(self, ctx: RequestContext, args: Arguments) -> Card:
+        item = await self._spec.add(self._curation, ctx, args)
+        return self._item_card(f"{self._spec.kind.value.capitalize()} added", item)
+
+    async def edit(self, ctx: RequestContext, args: Arguments) -> Card:
+        item = await self._spec.edit(self._curation, ctx, args.text("key"), args)
+        return self._item_card(f"{self._spec.kind.value.capitalize()} updated", item)
+
+    async def prefill(
+        self, ctx: RequestContext, args: Arguments
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        item = await self._curation.get(ctx, self._spec.kind, args.text("key"))
+        # The version goes back with the form: a concurrent edit gets "changed since you
+        # opened it" instead of being overwritten.
+        return self._spec.form_values(item), {"key": item.key, "version": str(item.version)}
+
+    async def show(self, ctx: RequestContext, args: Arguments) -> Card:
+        item = await self._curation.get(ctx, self._spec.kind, args.text("key"))
+        card = self._item_card(f"{self._spec.kind.value.capitalize()} {item.key}", item)
+        return Card(title=card.title, body=card.body, fields=card.fields)
+
+    async def list(self, ctx: RequestContext, args: Arguments) -> Card:
+        kind = self._spec.kind
+        topic, region = args.get("topic"), args.get("region")
+        page = await self._curation.list_items(ctx, kind, args.number("page") or 1, topic, region)
+        command = f"/support-admin {kind.value} list"
+        command += f" topic:{quote(topic)}" if topic else ""
+        command += f" region:{quote(region)}" if region else ""
+        return Card(
+            title=f"{kind.value.capitalize()}s ({page.total})",
+            lines=tuple(make_mentions_inert(self._spec.list_line(i)) for i in page.items)
+            or ("Nothing here yet.",),
+            page=PageRef(page=page.page, page_count=page.page_count, command=command),
+            footer=f"`{kind.value} show <key>` shows every field of one.",
+        )
+
+    async def _set_enabled(self, ctx: RequestContext, args: Arguments, enabled: bool) -> Card:
+        item = await self._curation.set_enabled(ctx, self._spec.kind, args.text("key"), enabled)
+        state = "enabled" if enabled else "disabled"
+        return self._item_card(f"{self._spec.kind.value.capitalize()} {state}", item)
+
+    async def enable(self, ctx: RequestContext, args: Arguments) -> Card:
+        return await self._set_enabled(ctx, args, True)
+
+    async def disable(self, ctx: RequestContext, args: Arguments) -> Card:
+        return await self._set_enabled(ctx, args, False)
+
+    async def remove(self, ctx: RequestContext, args: Arguments) -> Card:
+        kind = self._spec.kind.value
+        item = await self._curation.remove(ctx, self._spec.kind, args.text("key"))
+        return Card(
+            title=f"{kind.capitalize()} removed",
+            tone=CardTone.SUCCESS,
+            body=f"Removed {item.key}. `{kind} undo key:{item.key}` brings it back.",
+        )
+
+    async def history(self, ctx: RequestContext, args: Arguments) -> Card:
+        key = args.text("key")
+        entries = tuple(await self._curation.history(ctx, self._spec.kind, key))
+        timezone = args.community.timezone if args.community else "UTC"
+        return history_card(self._spec.kind, key, entries, timezone)
+
+    async def undo(self, ctx: RequestContext, args: Arguments) -> Card:
+        kind, key = self._spec.kind, args.text("key")
+        undone = await self._curation.undo(ctx, kind, key)
+        timezone = args.community.timezone if args.community else "UTC"
+        return Card(
+            title="Change undone",
+            tone=CardTone.SUCCESS,
+            body=f"Reverted the {undone.action} of {kind.value} {key} made at "
+            f"{_when(undone.at, timezone)}.",
+        )
+
+
+def message_commands(curation: CurationService) -> LibraryItemCommands:
+    return LibraryItemCommands(curation, MESSAGES)
+
+
+def resource_commands(curation: CurationService) -> LibraryItemCommands:
+    return LibraryItemCommands(curation, RESOURCES)

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.cards import Attachment, Card, CardTone, Choice
+from bot.core.commands.verbs import Arguments, Option, OptionKind, Verb, VerbTable
 from bot.core.content.curation import CurationService
-from bot.core.content.packs import ParsedPack, diff_pack, export_pack, pack_to_changes, parse_pack
+from bot.core.content.packs import ParsedPack, diff_pack, export_pack, parse_pack
 from bot.core.errors import NotFound, PermissionDenied, ValidationFailed
-from bot.core.models import ItemKind, RequestContext
-from bot.core.ports import Clock, ContentRepository, NewAuditEntry
+from bot.core.models import RequestContext
+from bot.core.ports import Clock
 from bot.core.support import SupportService
 
 # A previewed import waits this long for its confirmation.
 PENDING_IMPORT_LIFETIME = timedelta(minutes=15)
 MAX_PREVIEW_LINES = 30
+# A pack is text; anything bigger than this is not one (the default pack is ~100 KB).
+PACK_MAX_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,117 +32,147 @@ class _PendingImport:
 
 
 class PackCommands:
-    name = "pack"
-    verbs = ("export", "import", "apply")
-
     def __init__(
         self,
         curation: CurationService,
-        content: ContentRepository,
         support: SupportService,
         clock: Clock,
     ) -> None:
         self._curation = curation
-        self._content = content
         self._support = support
         self._clock = clock
         self._pending: dict[str, _PendingImport] = {}
-
-    def help_lines(self) -> tuple[str, ...]:
-        return (
-            "pack export [format:yaml|json]  — the whole library as a file",
-            "pack import content:<pack text>  — preview a pack's changes (attach the file on "
-            "Discord), then confirm",
-            "pack apply token:<token>  — apply a previewed import",
+        self.table = VerbTable(
+            "pack",
+            "Export or import the library",
+            (
+                Verb(
+                    "export",
+                    "the whole library as a file",
+                    self._export,
+                    options=(
+                        Option(
+                            "format",
+                            "yaml or json",
+                            OptionKind.CHOICE,
+                            max_length=4,
+                            choices=("yaml", "json"),
+                        ),
+                        Option(
+                            "file",
+                            "Where to write it (console only)",
+                            OptionKind.SAVE_AS,
+                            max_length=4096,
+                            placeholder="library.yaml",
+                        ),
+                    ),
+                    positional=("file",),
+                ),
+                Verb(
+                    "import",
+                    "preview a pack's changes, then confirm",
+                    self._import,
+                    options=(
+                        Option(
+                            "file",
+                            "A pack exported from Haven (.yaml or .json)",
+                            OptionKind.FILE,
+                            max_length=4096,
+                            placeholder="my-pack.yaml",
+                        ),
+                        Option(
+                            "content",
+                            "The pack's text, pasted",
+                            OptionKind.PARAGRAPH,
+                            max_length=PACK_MAX_BYTES,
+                        ),
+                        Option("filename", "The file's name", max_length=255, hidden=True),
+                    ),
+                    positional=("file",),
+                ),
+                Verb(
+                    "apply",
+                    "apply a previewed import",
+                    self._apply,
+                    options=(Option("token", "From the preview", required=True, max_length=32),),
+                    hidden=True,
+                ),
+            ),
         )
 
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
+    async def _export(self, ctx: RequestContext, args: Arguments) -> Card:
         await self._curation.moderator_community(ctx)
-        if verb == "export":
-            requested = options.get("format", "yaml").strip().lower()
-            if requested not in ("yaml", "json"):
-                raise ValidationFailed([f"format: '{requested}' is not yaml or json."])
-            fmt: Literal["yaml", "json"] = "json" if requested == "json" else "yaml"
-            library = await self._support.library(ctx.community_id)
-            text = export_pack(library, pack_id=ctx.community_id.replace(":", "-"), fmt=fmt)
-            filename = f"haven-pack.{fmt}"
-            return Card(
-                title="Library exported",
-                tone=CardTone.SUCCESS,
-                body=f"{len(library.messages)} messages and {len(library.resources)} resources.",
-                attachment=Attachment(filename=filename, content=text.encode("utf-8")),
+        fmt: Literal["yaml", "json"] = "json" if args.get("format") == "json" else "yaml"
+        library = await self._support.library(ctx.community_id)
+        text = export_pack(library, pack_id=ctx.community_id.replace(":", "-"), fmt=fmt)
+        return Card(
+            title="Library exported",
+            tone=CardTone.SUCCESS,
+            body=f"{len(library.messages)} messages and {len(library.resources)} resources.",
+            attachment=Attachment(
+                filename=args.get("file") or f"haven-pack.{fmt}", content=text.encode("utf-8")
+            ),
+        )
+
+    async def _import(self, ctx: RequestContext, args: Arguments) -> Card:
+        await self._curation.moderator_community(ctx)
+        content = args.values.get("content", "")
+        if not content.strip():
+            raise ValidationFailed(
+                ["content: the pack file is empty or was not given."],
+                "Attach the file on Discord, give file:PATH in the console, or paste it as "
+                'content:"..." on Slack.',
             )
-        if verb == "import":
-            content = options.get("content", "")
-            if not content.strip():
-                raise ValidationFailed(["content: the pack file is empty."])
-            pack, problems = parse_pack(content, options.get("filename", "pack.yaml"))
-            errors = [p for p in problems if p.severity == "error"]
-            warnings = [str(p) for p in problems if p not in errors]
-            if pack is None or errors:
-                raise ValidationFailed(
-                    [str(p) for p in errors] or ["The pack could not be read."],
-                    "Fix these and import again; nothing was changed.",
-                )
-            library = await self._support.library(ctx.community_id)
-            diff = diff_pack(library, pack)
-            self._expire()
-            token = secrets.token_urlsafe(8)
-            self._pending[token] = _PendingImport(
-                ctx.community_id, ctx.actor.id, pack, self._clock.now() + PENDING_IMPORT_LIFETIME
+        pack, problems = parse_pack(content, args.get("filename") or "pack.yaml")
+        errors = [p for p in problems if p.severity == "error"]
+        warnings = [str(p) for p in problems if p not in errors]
+        if pack is None or errors:
+            raise ValidationFailed(
+                [str(p) for p in errors] or ["The pack could not be read."],
+                "Fix these and import again; nothing was changed.",
             )
-            lines = list(diff.summary_lines())
-            shown = lines[:MAX_PREVIEW_LINES]
-            if len(lines) > MAX_PREVIEW_LINES:
-                shown.append(f"… and {len(lines) - MAX_PREVIEW_LINES} more")
-            return Card(
-                title="Pack import preview",
-                body="Nothing has changed yet. Apply to make these changes.",
-                lines=tuple(shown + warnings) or ("No changes: the library already matches.",),
-                actions=(Choice("Apply", f"/support-admin pack apply token:{token}"),),
-                footer="The preview expires in 15 minutes.",
+        diff = diff_pack(await self._support.library(ctx.community_id), pack)
+        self._expire()
+        token = secrets.token_urlsafe(8)
+        self._pending[token] = _PendingImport(
+            ctx.community_id, ctx.actor.id, pack, self._clock.now() + PENDING_IMPORT_LIFETIME
+        )
+        lines = list(diff.summary_lines())
+        shown = lines[:MAX_PREVIEW_LINES]
+        if len(lines) > MAX_PREVIEW_LINES:
+            shown.append(f"… and {len(lines) - MAX_PREVIEW_LINES} more")
+        return Card(
+            title="Pack import preview",
+            body="Nothing has changed yet. Apply to make these changes.",
+            lines=tuple(shown + warnings) or ("No changes: the library already matches.",),
+            actions=(Choice("Apply", f"/support-admin pack apply token:{token}"),),
+            footer="The preview expires in 15 minutes.",
+        )
+
+    async def _apply(self, ctx: RequestContext, args: Arguments) -> Card:
+        token = args.text("token")
+        self._expire()
+        pending = self._pending.get(token)
+        if pending is None or pending.community_id != ctx.community_id:
+            raise NotFound(
+                "That import preview has expired or does not exist.",
+                "Run pack import again.",
             )
-        if verb == "apply":
-            token = options.get("token", "").strip()
-            self._expire()
-            pending = self._pending.get(token)
-            if pending is None or pending.community_id != ctx.community_id:
-                raise NotFound(
-                    "That import preview has expired or does not exist.",
-                    "Run pack import again.",
-                )
-            if pending.actor_id != ctx.actor.id:
-                # The person who read the preview is the one who confirms what it changes.
-                raise PermissionDenied(
-                    "Only the moderator who previewed this import can apply it.",
-                    "Run pack import yourself to see the changes first.",
-                )
-            del self._pending[token]
-            await self._content.apply_library_changes(
-                ctx.community_id,
-                pack_to_changes(pending.pack),
-                NewAuditEntry(
-                    actor_id=ctx.actor.id,
-                    actor_name=ctx.actor.display_name,
-                    action="pack.import",
-                    item_kind=ItemKind.SETTINGS,
-                    item_key="pack",
-                    before=None,
-                    after={
-                        "pack": pending.pack.pack_id,
-                        "version": pending.pack.version,
-                        "messages": len(pending.pack.messages),
-                        "resources": len(pending.pack.resources),
-                    },
-                ),
+        if pending.actor_id != ctx.actor.id:
+            # The person who read the preview is the one who confirms what it changes.
+            raise PermissionDenied(
+                "Only the moderator who previewed this import can apply it.",
+                "Run pack import yourself to see the changes first.",
             )
-            self._support.invalidate(ctx.community_id)
-            return Card(
-                title="Pack imported",
-                tone=CardTone.SUCCESS,
-                body=f"Applied {pending.pack.pack_id} {pending.pack.version}.",
-            )
-        raise ValidationFailed([f"pack {verb}: not a pack command."])
+        del self._pending[token]
+        summary = await self._curation.import_pack(ctx, pending.pack)
+        return Card(
+            title="Pack imported",
+            tone=CardTone.SUCCESS,
+            body=f"Applied {pending.pack.pack_id} {pending.pack.version}: {summary.added} added, "
+            f"{summary.changed} changed, {summary.unchanged} unchanged.",
+            footer="Each change is in `history` and can be undone item by item.",
+        )
 
     def _expire(self) -> None:
         now = self._clock.now()

@@ -1,8 +1,10 @@
 """CommandRouter: one entry point for `/support` and `/support-admin` on every platform.
 
-Adapters call `support`, `admin` or `run_text` and render the Card they get back. The router never
-raises: a HavenError becomes a clear error card (with the valid choices when there are some), and
-anything unexpected becomes an apology card while the details go to the log without personal data.
+Adapters call `support`, `admin`, `form` or `run_text` and render what they get back. The router
+never raises: a HavenError becomes a clear error card (with the valid choices when there are
+some), and anything unexpected becomes an apology card while the details go to the log without
+personal data. For `/support-admin` the moderator gate comes first, before the grammar: someone
+who may not moderate is told so, not how to write options.
 """
 
 from __future__ import annotations
@@ -10,35 +12,53 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.core.cards import Card, CardTone, Choice
-from bot.core.commands.grammar import parse_line
-from bot.core.commands.settings import SETTING_OPTIONS
-from bot.core.communities import DIRECT_MESSAGE_COMMUNITY, CommunityService
+from bot.core.commands.grammar import ParsedLine, parse_line, quote
+from bot.core.commands.packs import PACK_MAX_BYTES
+from bot.core.commands.verbs import (
+    FormField,
+    FormRequest,
+    OptionKind,
+    Verb,
+    VerbTable,
+    check_arguments,
+)
+from bot.core.communities import CommunityService
 from bot.core.content.validation import make_mentions_inert
-from bot.core.errors import Conflict, HavenError, PermissionDenied, UnknownChoice
+from bot.core.errors import (
+    AlreadyExists,
+    Conflict,
+    HavenError,
+    PermissionDenied,
+    UnknownChoice,
+    ValidationFailed,
+)
 from bot.core.failures import log_failure
-from bot.core.models import RequestContext
-from bot.core.permissions import require_moderator
-from bot.core.ports import CommandGroup
+from bot.core.models import Community, RequestContext
+from bot.core.permissions import moderator_community
+from bot.core.ports import LocalFiles
 from bot.core.support import SupportService
 
 log = logging.getLogger(__name__)
 
+SUPPORT_COMMAND = "support"
+ADMIN_COMMAND = "support-admin"
 SUPPORT_HELP = (
     "/support [topic] [region] — a private message of support and resources for your topic "
     "and country. Only you see the answer.",
     "Examples: /support   /support coming-out   /support crisis GB   "
     "/support topic:harassment region:IE",
 )
-# The option a lone positional word stands for, per group (`message show <key>`).
-_POSITIONAL = {"message": "key", "resource": "key", "schedule": "id"}
+SUPPORT_OPTIONS = ("topic", "region")
 
 
 def error_card(error: HavenError) -> Card:
     if isinstance(error, PermissionDenied):
         title = "Not permitted"
+    elif isinstance(error, AlreadyExists):
+        title = "Already in the library"
     elif isinstance(error, Conflict):
         title = "Changed since you opened it"
     else:
@@ -66,23 +86,35 @@ SOMETHING_WENT_WRONG = Card(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class AdminLine:
+    """A typed `/support-admin` line, read against its verb's declaration."""
+
+    group: str
+    verb: str
+    options: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+
 class CommandRouter:
     def __init__(
         self,
         support: SupportService,
         communities: CommunityService,
-        groups: Sequence[CommandGroup],
+        tables: Sequence[VerbTable],
     ) -> None:
         self._support = support
         self._communities = communities
-        self._groups: dict[str, CommandGroup] = {group.name: group for group in groups}
+        self._tables: dict[str, VerbTable] = {table.name: table for table in tables}
 
-    def add_group(self, group: CommandGroup) -> None:
-        self._groups[group.name] = group
+    def add_table(self, table: VerbTable) -> None:
+        self._tables[table.name] = table
 
     @property
-    def groups(self) -> Mapping[str, CommandGroup]:
-        return self._groups
+    def tables(self) -> Mapping[str, VerbTable]:
+        return self._tables
+
+    # ---- /support --------------------------------------------------------------------------
 
     async def support(
         self,
@@ -104,138 +136,280 @@ class CommandRouter:
             log_failure(log, "Answering /support (serving the built-in answer)", error)
             return await self._support.fallback_card(topic)
 
+    # ---- /support-admin --------------------------------------------------------------------
+
     async def admin(
         self, ctx: RequestContext, group: str, verb: str, options: Mapping[str, str]
     ) -> Card:
+        """Run `group verb` with options as the platforms give them (Discord options, a form's
+        fields, a button's line): the gate, then the verb's checks, then its handler."""
         try:
-            return await self._admin(ctx, group.strip().lower(), verb.strip().lower(), options)
+            community = await self._gate(ctx)
+            spec = self._verb(group, verb)
+            if spec is None:
+                return self._group_help(group)
+            args = check_arguments(group, spec, options, community=community)
+            return await spec.handler(ctx, args)
         except HavenError as error:
             return error_card(error)
         except Exception as error:
             log_failure(log, f"/support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
 
-    async def refusal(self, ctx: RequestContext, group: str, verb: str) -> Card | None:
-        """The card `admin` would answer before running `group verb` (wrong place, unknown
-        command, not a moderator), or None when the caller may go on. Adapters ask this before
-        opening a form, so nobody types a long text only to be refused."""
+    async def form(
+        self, ctx: RequestContext, group: str, verb: str, options: Mapping[str, str]
+    ) -> FormRequest | Card | None:
+        """What `group verb` given only `options` should do before it runs: a form to show
+        (prefilled for an edit), a card instead (refused, unknown item), or None: just run it.
+        Asked before opening a form, so nobody types a long text only to be refused."""
         try:
-            await self._authorise(ctx, group.strip().lower(), verb.strip().lower())
+            community = await self._gate(ctx)
+            spec = self._verb(group, verb)
+            if spec is None or spec.form is None or not spec.opens_form(options):
+                return None
+            args = check_arguments(group, spec, options, community=community, complete=False)
+            values, carried = await spec.prefill(ctx, args) if spec.prefill else ({}, {})
+            fields = tuple(
+                FormField(option, values.get(option.name) or args.text(option.name))
+                for option in (spec.option(name) for name in spec.form.fields)
+                if option is not None
+            )
+            title = spec.form.title
+            kept = {k: v for k, v in args.values.items() if k not in spec.form.fields}
+            return FormRequest(group, spec.name, title, fields, {**kept, **carried})
         except HavenError as error:
             return error_card(error)
         except Exception as error:
-            log_failure(log, f"Checking /support-admin {group} {verb}", error)
+            log_failure(log, f"Opening the form of /support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
-        return None
 
-    async def _admin(
-        self, ctx: RequestContext, group_name: str, verb: str, options: Mapping[str, str]
-    ) -> Card:
-        group = await self._authorise(ctx, group_name, verb)
-        if group is None:
-            return self.help_card()
-        return await group.handle(ctx, verb, options)
-
-    async def _authorise(
-        self, ctx: RequestContext, group_name: str, verb: str
-    ) -> CommandGroup | None:
-        """The group that runs `group_name verb` for this caller (None: the help), or raise.
-
-        The one moderator rule for every platform and every entry (command, form, button).
-        """
-        # A Discord DM belongs to no server. A Slack DM with Haven still belongs to the
-        # workspace, and is the most private place for a moderator to work: allowed.
-        if ctx.community_id == DIRECT_MESSAGE_COMMUNITY:
-            raise PermissionDenied(
-                "Moderator commands work inside a server, not in direct messages.",
-                "Run /support-admin in a channel of the server you moderate.",
-            )
-        if group_name in ("", "help"):
-            return None
-        group = self._groups.get(group_name)
-        if group is None:
-            raise UnknownChoice(
-                "Command group",
-                group_name,
-                difflib.get_close_matches(group_name, list(self._groups), n=5, cutoff=0.0),
-                hint="Type /support-admin help for every command.",
-            )
-        if verb not in group.verbs:
-            raise UnknownChoice(
-                f"{group_name} command",
-                verb or "(none)",
-                difflib.get_close_matches(verb, list(group.verbs), n=9, cutoff=0.0),
-                hint="Usage:\n" + "\n".join(group.help_lines()),
-            )
-        await self._communities.ensure_for_context(ctx)
-        # Checked on every call, whatever the platform's own command permissions say.
-        community = await self._communities.get(ctx.community_id)
-        if community is None:
-            raise PermissionDenied("Haven is not set up here yet.")
-        require_moderator(community, ctx.actor)
-        return group
-
-    async def run_text(self, ctx: RequestContext, line: str) -> Card:
-        """Run one line of the text grammar (console, Slack, and button values)."""
+    async def form_for_text(self, ctx: RequestContext, line: str) -> FormRequest | Card | None:
+        """`form` for a typed line (Slack): None when the line should simply run."""
         try:
-            parsed = parse_line(line)
+            await self._gate(ctx)
+            parsed = self._read_admin_line(line)
         except HavenError as error:
             return error_card(error)
-        command = parsed.command.lstrip("/")
+        if parsed is None:
+            return None
+        return await self.form(ctx, parsed.group, parsed.verb, parsed.options)
+
+    async def _gate(self, ctx: RequestContext) -> Community:
+        """The one moderator rule for every platform and every entry (command, form, button),
+        checked on every call, whatever the platform's own command permissions say."""
+        await self._communities.ensure_for_context(ctx)
+        return await moderator_community(self._communities, ctx)
+
+    def _verb(self, group_name: str, verb_name: str) -> Verb | None:
+        """The verb, None for a group's help, or UnknownChoice with the closest commands."""
+        group_name, verb_name = group_name.strip().lower(), verb_name.strip().lower()
+        if group_name in ("", "help"):
+            return None
+        table = self._tables.get(group_name)
+        if table is None:
+            raise UnknownChoice(
+                "command group",
+                group_name,
+                _closest(group_name, list(self._tables)),
+                hint="Type /support-admin help for every command.",
+            )
+        if verb_name in ("", "help"):
+            return None
+        verb = table.verb(verb_name)
+        if verb is None:
+            raise UnknownChoice(
+                f"{table.name} command",
+                verb_name,
+                _closest(verb_name, list(table.verb_names)),
+                hint="Usage:\n" + "\n".join(f"/support-admin {h}" for h in table.help_lines()),
+            )
+        return verb
+
+    def _group_help(self, group: str) -> Card:
+        table = self._tables.get(group.strip().lower())
+        if table is None:
+            return self.help_card()
+        return Card(
+            title=f"/support-admin {table.name}: {table.description}",
+            lines=tuple(f"/support-admin {line}" for line in table.help_lines()),
+            footer=_GRAMMAR_HINT,
+        )
+
+    # ---- the text grammar ------------------------------------------------------------------
+
+    async def run_text(
+        self, ctx: RequestContext, line: str, files: LocalFiles | None = None
+    ) -> Card:
+        """Run one line of the text grammar (console, Slack, and button values). `files` is
+        where a FILE option is read from and a SAVE_AS option written to (the console's disk);
+        without it those options are refused with what to do instead."""
+        command = line.strip().split(maxsplit=1)[0].lstrip("/").lower() if line.strip() else ""
         if command in ("", "help"):
             return self.help_card(include_admin=not ctx.in_direct_message)
-        if command == "support":
-            words = list(parsed.words)
-            if words[:1] == ["help"]:
-                return Card(title="How /support works", lines=SUPPORT_HELP)
-            unknown = [name for name in parsed.options if name not in ("topic", "region")]
-            if unknown or len(words) > 2:
-                return error_card(
-                    HavenError(
-                        "/support takes a topic and a region, nothing else.",
-                        "Example: /support coming-out GB",
-                    )
-                )
-            topic = parsed.options.get("topic") or (words[0] if words else None)
-            region = parsed.options.get("region") or (words[1] if len(words) > 1 else None)
-            return await self.support(ctx, topic, region)
-        if command == "support-admin":
-            words = list(parsed.words)
-            group = words[0] if words else "help"
-            verb = words[1] if len(words) > 1 else ""
-            options = dict(parsed.options)
-            extra = words[2:]
-            if extra:
-                positional = _POSITIONAL.get(group) or (
-                    SETTING_OPTIONS.get(verb) if group == "settings" else None
-                )
-                if positional is None or len(extra) > 1 or positional in options:
-                    return error_card(
-                        HavenError(
-                            f"I did not understand '{' '.join(extra)}'.",
-                            "Write options as name:value, e.g. key:coming-out-own-pace.",
-                        )
-                    )
-                options[positional] = extra[0]
-            return await self.admin(ctx, group, verb, options)
-        suggestions = difflib.get_close_matches(command, ["support", "support-admin", "help"], 2)
-        return error_card(
-            UnknownChoice(
-                "Command",
-                parsed.command,
-                [f"/{s}" for s in suggestions] or ["/support", "/support-admin", "help"],
+        if command == SUPPORT_COMMAND:
+            return await self._run_support_text(ctx, line)
+        if command != ADMIN_COMMAND:
+            suggestions = _closest(command, [SUPPORT_COMMAND, ADMIN_COMMAND, "help"])
+            return error_card(
+                UnknownChoice("command", line.split()[0], [f"/{s}" for s in suggestions[:3]])
             )
+        try:
+            await self._gate(ctx)
+            parsed = self._read_admin_line(line)
+            if parsed is None:
+                words = line.split()
+                return self._group_help(words[1]) if len(words) > 1 else self.help_card()
+            spec = self._verb(parsed.group, parsed.verb)
+            assert spec is not None
+            options = _read_files(spec, parsed.options, files)
+            card = await self.admin(ctx, parsed.group, parsed.verb, options)
+            card = _save_attachment(spec, parsed.options, card, files)
+        except HavenError as error:
+            return error_card(error)
+        if parsed.notes and card.tone is not CardTone.ERROR:
+            card = replace(card, footer=" ".join((*parsed.notes, card.footer)).strip())
+        return card
+
+    async def _run_support_text(self, ctx: RequestContext, line: str) -> Card:
+        try:
+            parsed = parse_line(line, rest_options=(), known_options=SUPPORT_OPTIONS)
+        except HavenError as error:
+            return error_card(error)
+        words = list(parsed.words)
+        if words[:1] == ["help"]:
+            return Card(title="How /support works", lines=SUPPORT_HELP)
+        unknown = [name for name in parsed.options if name not in SUPPORT_OPTIONS]
+        if unknown or len(words) > 2:
+            return error_card(
+                HavenError(
+                    "/support takes a topic and a region, nothing else.",
+                    "Example: /support coming-out GB",
+                )
+            )
+        topic = parsed.options.get("topic") or (words[0] if words else None)
+        region = parsed.options.get("region") or (words[1] if len(words) > 1 else None)
+        return await self.support(ctx, topic, region)
+
+    def _read_admin_line(self, line: str) -> AdminLine | None:
+        """Group, verb and options of a typed line, positional words and a verb's rest text
+        placed by its declaration. None for help. Raises HavenError with a hint that quotes
+        the value when words were left over after an option."""
+        head = line.split(maxsplit=3)
+        group = head[1].lower() if len(head) > 1 else ""
+        verb_name = head[2].lower() if len(head) > 2 else ""
+        spec = self._verb(group, verb_name)
+        if spec is None:
+            return None
+        known = [name for option in spec.options for name in (option.name, *option.aliases)]
+        parsed = parse_line(
+            line, rest_options=(spec.rest,) if spec.rest else (), known_options=known
         )
+        options = _place_words(group, spec, parsed)
+        return AdminLine(group, spec.name, options, parsed.notes)
 
     def help_card(self, include_admin: bool = True) -> Card:
         lines = list(SUPPORT_HELP)
         if include_admin:
             lines.append("")
             lines.append("Moderators: /support-admin <group> <command> name:value ...")
-            for group in self._groups.values():
-                lines.extend(f"  /support-admin {line}" for line in group.help_lines())
-            lines.append(
-                'Values with spaces go in double quotes (when:"daily 09:00"); '
-                "a final text: runs to the end of the line."
-            )
+            for table in self._tables.values():
+                lines.extend(f"  /support-admin {line}" for line in table.help_lines())
+            lines.append(_GRAMMAR_HINT)
         return Card(title="Haven help", lines=tuple(lines))
+
+
+_GRAMMAR_HINT = (
+    'Values with spaces go in quotes (when:"daily 09:00"); the words after a message command '
+    "are its text."
+)
+
+
+_NO_FILES = HavenError(
+    "Only the console can read or write files on this machine.",
+    'On Discord, attach the file to the command; on Slack, paste it as content:"...".',
+)
+
+
+def _read_files(verb: Verb, options: Mapping[str, str], files: LocalFiles | None) -> dict[str, str]:
+    """A FILE option's path replaced by the file's text (`content`) and name (`filename`)."""
+    out = dict(options)
+    for option in verb.options:
+        path = out.get(option.name, "").strip()
+        if option.kind is not OptionKind.FILE or not path:
+            continue
+        if files is None:
+            raise _NO_FILES
+        del out[option.name]
+        out["filename"], out["content"] = files.read_text(path, PACK_MAX_BYTES)
+    return out
+
+
+def _save_attachment(
+    verb: Verb, options: Mapping[str, str], card: Card, files: LocalFiles | None
+) -> Card:
+    """The answer's file written where a SAVE_AS option says, instead of being shown."""
+    target = next(
+        (
+            options[o.name]
+            for o in verb.options
+            if o.kind is OptionKind.SAVE_AS and options.get(o.name)
+        ),
+        None,
+    )
+    if target is None or card.attachment is None:
+        return card
+    if files is None:
+        raise _NO_FILES
+    written = files.write_bytes(target.strip(), card.attachment.content)
+    return replace(card, attachment=None, footer=f"Written to {written}.")
+
+
+def _closest(given: str, names: Sequence[str]) -> list[str]:
+    """Every name, the closest to what was typed first (ties in declaration order)."""
+    return difflib.get_close_matches(given, names, n=len(names), cutoff=0.0)
+
+
+def _place_words(group: str, verb: Verb, parsed: ParsedLine) -> dict[str, str]:
+    """Give bare words to the verb's positional options, then to its rest option; words left
+    after an option mean its value had spaces and no quotes: say so with the line to copy."""
+    options = dict(parsed.options)
+    waiting = [name for name in verb.positional if name not in options]
+    rest: list[str] = []
+    # The line as typed, with each left-over word joined to the option it followed.
+    retyped: list[tuple[str | None, list[str]]] = [
+        (None, [f"/{ADMIN_COMMAND} {group} {verb.name}"])
+    ]
+    left_over: list[str] = []  # the options whose value had unquoted spaces
+    after: str | None = None
+    for token in parsed.tokens[2:]:  # after the group and verb words
+        if token.name is not None:
+            after = token.name
+            retyped.append((token.name, [token.value]))
+        elif waiting and not rest:
+            options[waiting.pop(0)] = token.value
+            retyped.append((None, [quote(token.value)]))
+        elif verb.rest and verb.rest not in parsed.options:
+            rest.append(token.value)
+            retyped.append((None, [quote(token.value) if token.quoted else token.value]))
+        elif after is None:
+            raise ValidationFailed(
+                [f"I did not understand '{token.value[:80]}'."],
+                f"Usage: /support-admin {verb.usage(group)}",
+            )
+        else:
+            retyped[-1][1].append(token.value)
+            if after not in left_over:
+                left_over.append(after)
+    if rest:
+        options[verb.rest or ""] = " ".join(rest)
+    if left_over:
+        line = " ".join(
+            f"{name}:{quote(' '.join(values))}" if name else " ".join(values)
+            for name, values in retyped
+        )
+        named = ", ".join(f"{name}:" for name in left_over)
+        raise ValidationFailed(
+            [f"{named} a value with spaces needs quotes around it."],
+            f"Try:\n{line}",
+        )
+    return options

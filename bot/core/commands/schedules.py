@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.core.cards import Card, CardTone, PageRef
-from bot.core.errors import ValidationFailed
+from bot.core.commands.verbs import (
+    Arguments,
+    Completion,
+    Form,
+    Handler,
+    Option,
+    OptionKind,
+    Verb,
+    VerbTable,
+)
+from bot.core.content.validation import MAX_KEY_LENGTH
 from bot.core.models import RequestContext, paginate
-from bot.core.scheduling.recurrence import ACCEPTED_FORMS, describe_run
+from bot.core.scheduling.recurrence import describe_run
 from bot.core.scheduling.schedules import (
     Schedule,
     ScheduleService,
@@ -16,66 +26,14 @@ from bot.core.scheduling.schedules import (
     from_epoch,
 )
 
-_OPTIONS: dict[str, tuple[str, ...]] = {
-    "add": ("channel", "when", "topic", "message", "timezone"),
-    "list": ("page",),
-    "pause": ("id",),
-    "resume": ("id",),
-    "remove": ("id",),
-    "test": ("id",),
-    "history": ("id",),
-}
-
-_USAGE = {
-    "add": 'schedule add channel:#welcome when:"daily 09:00" topic:coming-out '
-    "[message:key] [timezone:Europe/London]  — post a topic's message and resources on a "
-    "schedule",
-    "list": "schedule list [page:2]  — every schedule: next run, last outcome, paused and why",
-    "pause": "schedule pause id:3  — stop posting until resumed",
-    "resume": "schedule resume id:3  — start again from the next run",
-    "remove": "schedule remove id:3  — delete the schedule",
-    "test": "schedule test id:3  — post once now (not counted in its history)",
-    "history": "schedule history [id:3]  — recent runs: sent, missed or failed, with why",
-}
-
-
-def _check_options(verb: str, options: Mapping[str, str]) -> None:
-    allowed = _OPTIONS[verb]
-    unknown = [name for name in options if name not in allowed]
-    if unknown:
-        listed = ", ".join(allowed) if allowed else "none"
-        raise ValidationFailed(
-            [
-                f"{name}: is not an option of schedule {verb} (options: {listed})."
-                for name in unknown
-            ],
-            f"Usage: /support-admin {_USAGE[verb]}",
-        )
-
-
-def _schedule_id(options: Mapping[str, str], verb: str, *, required: bool = True) -> int | None:
-    raw = options.get("id", "").strip().lstrip("#")
-    if not raw:
-        if not required:
-            return None
-        raise ValidationFailed(
-            [f"id: schedule {verb} needs the schedule's id."],
-            "`/support-admin schedule list` shows the ids. Example: "
-            f"/support-admin schedule {verb} id:3",
-        )
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed(
-            [f"id: '{raw[:20]}' is not a schedule id (a number like 3)."],
-            "`/support-admin schedule list` shows the ids.",
-        )
-    return int(raw)
-
-
-def _page(options: Mapping[str, str]) -> int:
-    raw = options.get("page", "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed([f"page: '{raw[:20]}' is not a page number."], "Use page:2, ...")
-    return int(raw)
+SCHEDULE_ID = Option(
+    "id",
+    "Which schedule (schedule list shows the ids)",
+    OptionKind.NUMBER,
+    required=True,
+    max_length=12,
+    placeholder="3",
+)
 
 
 def _when_label(schedule: Schedule) -> str:
@@ -103,74 +61,150 @@ def _status_label(slot: SlotRecord) -> str:
 
 
 class ScheduleCommands:
-    name = "schedule"
-    verbs = ("add", "list", "pause", "resume", "remove", "test", "history")
-
     def __init__(self, service: ScheduleService) -> None:
         self._service = service
 
-    def help_lines(self) -> tuple[str, ...]:
-        return tuple(_USAGE[verb] for verb in self.verbs)
+        def by_id(name: str, summary: str, handler: Handler, *, required: bool = True) -> Verb:
+            option = SCHEDULE_ID if required else replace(SCHEDULE_ID, required=False)
+            return Verb(
+                name,
+                summary,
+                handler,
+                options=(option,),
+                positional=("id",),
+                example=f"schedule {name} id:3",
+            )
 
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
-        if verb not in _OPTIONS:
-            raise ValidationFailed([f"schedule {verb}: not a schedule command."])
-        _check_options(verb, options)
-        if verb == "add":
-            return await self._add(ctx, options)
-        if verb == "list":
-            return self._list_card(await self._service.list(ctx), _page(options))
-        if verb == "history":
-            return await self._history(ctx, _schedule_id(options, verb, required=False))
-        schedule_id = _schedule_id(options, verb)
-        assert schedule_id is not None
-        if verb == "pause":
-            schedule = await self._service.pause(ctx, schedule_id)
-            return Card(
-                title=f"Schedule {schedule_id} paused",
-                body=f"It will not post in {schedule.channel_label} until you resume it.",
-                tone=CardTone.SUCCESS,
-                footer=f"Resume: /support-admin schedule resume id:{schedule_id}",
-            )
-        if verb == "resume":
-            resumed = await self._service.resume(ctx, schedule_id)
-            if resumed.posts_now:
-                body = "Its time has passed, so it posts now."
-            elif resumed.next_run is not None:
-                body = "Next run: " + describe_run(resumed.next_run, resumed.schedule.timezone)
-            else:
-                body = "It has no further runs."
-            return Card(title=f"Schedule {schedule_id} resumed", body=body, tone=CardTone.SUCCESS)
-        if verb == "remove":
-            schedule = await self._service.remove(ctx, schedule_id)
-            return Card(
-                title=f"Schedule {schedule_id} removed",
-                body=f"It will no longer post {schedule.describe_target()} in "
-                f"{schedule.channel_label}.",
-                tone=CardTone.SUCCESS,
-            )
-        test = await self._service.test(ctx, schedule_id)
+        self.table = VerbTable(
+            "schedule",
+            "Scheduled posts",
+            (
+                Verb(
+                    "add",
+                    "post a topic's message and resources on a schedule",
+                    self._add,
+                    options=(
+                        Option(
+                            "channel",
+                            "Where to post",
+                            OptionKind.CHANNEL,
+                            required=True,
+                            placeholder="#welcome",
+                        ),
+                        Option(
+                            "when",
+                            'e.g. "daily 09:00", "weekly mon 18:00", "once 2026-12-24 18:00"',
+                            required=True,
+                            max_length=200,
+                            placeholder='"daily 09:00"',
+                        ),
+                        Option(
+                            "topic",
+                            "What to post",
+                            max_length=64,
+                            completion=Completion.TOPIC,
+                            aliases=("topics",),
+                            placeholder="coming-out",
+                        ),
+                        Option(
+                            "message",
+                            "A message key to post instead of the rotation",
+                            max_length=MAX_KEY_LENGTH,
+                            completion=Completion.MESSAGE_KEY,
+                        ),
+                        Option(
+                            "timezone",
+                            "Time zone (default: the community's)",
+                            max_length=64,
+                            completion=Completion.TIMEZONE,
+                            placeholder="Europe/London",
+                        ),
+                    ),
+                    form=Form(
+                        "Schedule a post",
+                        ("channel", "when", "topic", "message", "timezone"),
+                        ("channel", "when"),
+                    ),
+                    prefill=self._add_form,
+                    example='schedule add channel:#welcome when:"weekly mon 18:00" '
+                    "topic:coming-out timezone:Europe/London",
+                ),
+                Verb(
+                    "list",
+                    "every schedule: next run, last outcome, paused and why",
+                    self._list,
+                    options=(Option("page", "Which page", OptionKind.NUMBER, max_length=4),),
+                ),
+                by_id("pause", "stop posting until resumed", self._pause),
+                by_id("resume", "start again from the next run", self._resume),
+                by_id("remove", "delete the schedule", self._remove),
+                by_id("test", "post once now (not counted in its history)", self._test),
+                by_id(
+                    "history",
+                    "recent runs: sent, missed or failed, with why",
+                    self._history,
+                    required=False,
+                ),
+            ),
+        )
+
+    async def _add_form(
+        self, ctx: RequestContext, args: Arguments
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The form starts in the community's time zone."""
+        zone = args.get("timezone") or (args.community.timezone if args.community else "UTC")
+        return {"timezone": zone}, {}
+
+    async def _list(self, ctx: RequestContext, args: Arguments) -> Card:
+        return self._list_card(await self._service.list(ctx), args.number("page") or 1)
+
+    async def _pause(self, ctx: RequestContext, args: Arguments) -> Card:
+        schedule_id = _id(args)
+        schedule = await self._service.pause(ctx, schedule_id)
+        return Card(
+            title=f"Schedule {schedule_id} paused",
+            body=f"It will not post in {schedule.channel_label} until you resume it.",
+            tone=CardTone.SUCCESS,
+            footer=f"Resume: /support-admin schedule resume id:{schedule_id}",
+        )
+
+    async def _resume(self, ctx: RequestContext, args: Arguments) -> Card:
+        schedule_id = _id(args)
+        resumed = await self._service.resume(ctx, schedule_id)
+        if resumed.posts_now:
+            body = "Its time has passed, so it posts now."
+        elif resumed.next_run is not None:
+            body = "Next run: " + describe_run(resumed.next_run, resumed.schedule.timezone)
+        else:
+            body = "It has no further runs."
+        return Card(title=f"Schedule {schedule_id} resumed", body=body, tone=CardTone.SUCCESS)
+
+    async def _remove(self, ctx: RequestContext, args: Arguments) -> Card:
+        schedule_id = _id(args)
+        schedule = await self._service.remove(ctx, schedule_id)
+        return Card(
+            title=f"Schedule {schedule_id} removed",
+            body=f"It will no longer post {schedule.describe_target()} in "
+            f"{schedule.channel_label}.",
+            tone=CardTone.SUCCESS,
+        )
+
+    async def _test(self, ctx: RequestContext, args: Arguments) -> Card:
+        test = await self._service.test(ctx, _id(args))
         return Card(
             title=f"Test post sent to {test.schedule.channel_label}",
             body="It is not part of the schedule's history, and the next run is unchanged.",
             tone=CardTone.SUCCESS,
         )
 
-    async def _add(self, ctx: RequestContext, options: Mapping[str, str]) -> Card:
-        missing = [name for name in ("channel", "when") if not options.get(name, "").strip()]
-        if missing:
-            raise ValidationFailed(
-                [f"{name}: is required for schedule add." for name in missing],
-                f"Usage: /support-admin {_USAGE['add']}\nAccepted when forms: "
-                + "; ".join(ACCEPTED_FORMS),
-            )
+    async def _add(self, ctx: RequestContext, args: Arguments) -> Card:
         added = await self._service.add(
             ctx,
-            channel=options["channel"],
-            when=options["when"],
-            topic=options.get("topic"),
-            message=options.get("message"),
-            timezone=options.get("timezone"),
+            channel=args.text("channel"),
+            when=args.text("when"),
+            topic=args.get("topic"),
+            message=args.get("message"),
+            timezone=args.get("timezone"),
         )
         schedule = added.schedule
         runs = tuple(f"• {describe_run(run, schedule.timezone)}" for run in added.next_runs)
@@ -199,7 +233,7 @@ class ScheduleCommands:
             return Card(
                 title="Schedules",
                 body="No scheduled posts yet.",
-                footer=f"Add one: /support-admin {_USAGE['add']}",
+                footer="Add one: /support-admin " + self.table.verbs[0].usage("schedule"),
             )
         # A page past the end (a stale Next button after removals) shows the last page.
         shown = paginate(schedules, page, clamp=True)
@@ -231,7 +265,8 @@ class ScheduleCommands:
             footer="`schedule history id:N` shows each run and why one was missed or failed.",
         )
 
-    async def _history(self, ctx: RequestContext, schedule_id: int | None) -> Card:
+    async def _history(self, ctx: RequestContext, args: Arguments) -> Card:
+        schedule_id = args.number("id")
         history = await self._service.history(ctx, schedule_id)
         title = f"History of schedule {schedule_id}" if schedule_id else "Recent scheduled posts"
         if not history.slots:
@@ -245,3 +280,9 @@ class ScheduleCommands:
                 f"{prefix}{describe_run(from_epoch(slot.slot_at), zone)} · {_status_label(slot)}"
             )
         return Card(title=title, lines=tuple(lines), footer="Newest first.")
+
+
+def _id(args: Arguments) -> int:
+    schedule_id = args.number("id")
+    assert schedule_id is not None  # required, checked against the verb's declaration
+    return schedule_id

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 
 from bot.core.cards import Card, CardTone
+from bot.core.commands.verbs import Arguments, Completion, Option, OptionKind, Verb, VerbTable
 from bot.core.communities import CommunityService
 from bot.core.content.regions import normalise_region, region_name
-from bot.core.errors import NotFound, ValidationFailed
 from bot.core.mentions import parse_channel, parse_role_refs, parse_user_refs
 from bot.core.models import Community, Platform, RequestContext
-from bot.core.permissions import require_moderator
-from bot.core.scheduling.recurrence import parse_timezone
+from bot.core.scheduling.timezones import resolve_timezone
 
-# verb -> the option that carries its value (also the positional word in the text grammar).
-SETTING_OPTIONS = {
-    "region": "region",
-    "timezone": "timezone",
-    "moderator-roles": "roles",
-    "moderator-users": "users",
-    "log-channel": "channel",
-}
+_CLEARING = ("none", "-", "unset")
 
 
 def settings_fields(community: Community) -> tuple[tuple[str, str], ...]:
@@ -39,55 +31,130 @@ def settings_fields(community: Community) -> tuple[tuple[str, str], ...]:
 
 
 class SettingsCommands:
-    name = "settings"
-    verbs = ("show", *SETTING_OPTIONS)
+    """Each setting is a verb with one option, which may also be typed by position."""
 
     def __init__(self, communities: CommunityService) -> None:
         self._communities = communities
 
-    def help_lines(self) -> tuple[str, ...]:
-        return (
-            "settings show  — this community's settings",
-            "settings region region:GB  — default country for /support (none to unset)",
-            "settings timezone timezone:Europe/London  — default zone for schedules",
-            "settings moderator-roles roles:@Mods,@Helpers  — who else may moderate (none clears)",
-            "settings moderator-users users:@alex  — individual moderators (none clears)",
-            "settings log-channel channel:#mod-log  — where Haven tells moderators about "
-            "problems (none to unset)",
+        def setting(
+            name: str,
+            summary: str,
+            option: Option,
+            changes: Callable[[RequestContext, str], tuple[dict[str, object], str]],
+        ) -> Verb:
+            async def handler(ctx: RequestContext, args: Arguments) -> Card:
+                return await self._save(ctx, name, *changes(ctx, args.text(option.name)))
+
+            return Verb(
+                name,
+                summary,
+                handler,
+                options=(option,),
+                positional=(option.name,),
+                example=f"settings {name} {option.name}:{option.placeholder}",
+            )
+
+        self.table = VerbTable(
+            "settings",
+            "This community's settings",
+            (
+                Verb("show", "this community's settings", self.show),
+                setting(
+                    "region",
+                    "default country for /support (none to unset)",
+                    Option(
+                        "region",
+                        "A country, e.g. GB, or none",
+                        required=True,
+                        max_length=64,
+                        completion=Completion.REGION,
+                        placeholder="GB",
+                    ),
+                    self._region,
+                ),
+                setting(
+                    "timezone",
+                    "default time zone for schedules",
+                    Option(
+                        "timezone",
+                        "e.g. Europe/London",
+                        required=True,
+                        max_length=64,
+                        completion=Completion.TIMEZONE,
+                        placeholder="Europe/London",
+                    ),
+                    self._timezone,
+                ),
+                setting(
+                    "moderator-roles",
+                    "who else may moderate (none clears)",
+                    Option(
+                        "roles",
+                        "@roles, or none",
+                        required=True,
+                        max_length=1000,
+                        aliases=("role",),
+                        placeholder="@Mods,@Helpers",
+                    ),
+                    lambda ctx, value: ({"moderator_role_ids": parse_role_refs(value)}, ""),
+                ),
+                setting(
+                    "moderator-users",
+                    "individual moderators (none clears)",
+                    Option(
+                        "users",
+                        "@people, or none",
+                        required=True,
+                        max_length=1000,
+                        aliases=("user",),
+                        placeholder="@alex",
+                    ),
+                    lambda ctx, value: ({"moderator_user_ids": parse_user_refs(value)}, ""),
+                ),
+                setting(
+                    "log-channel",
+                    "where Haven tells moderators about problems (none to unset)",
+                    Option(
+                        "channel",
+                        "#channel, or none",
+                        OptionKind.CHANNEL,
+                        required=True,
+                        max_length=100,
+                        placeholder="#mod-log",
+                    ),
+                    self._log_channel,
+                ),
+            ),
         )
 
-    async def handle(self, ctx: RequestContext, verb: str, options: Mapping[str, str]) -> Card:
-        if verb == "show":
-            community = await self._communities.get(ctx.community_id)
-            if community is None:
-                raise NotFound("Haven has no settings for this place yet.")
-            require_moderator(community, ctx.actor)
-            return Card(title="Haven settings", fields=settings_fields(community))
-        option = SETTING_OPTIONS.get(verb)
-        if option is None:
-            raise ValidationFailed([f"settings {verb}: not a settings command."])
-        unknown = [name for name in options if name != option]
-        if unknown or option not in options or not options[option].strip():
-            raise ValidationFailed(
-                [f"settings {verb} needs {option}:<value>."],
-                f"Usage: {self.help_lines()[list(SETTING_OPTIONS).index(verb) + 1]}",
-            )
-        value = options[option].strip()
-        clearing = value.lower() in ("none", "-", "unset")
-        changes: dict[str, object]
-        if verb == "region":
-            changes = {"default_region": None if clearing else normalise_region(value)}
-        elif verb == "timezone":
-            changes = {"timezone": parse_timezone(value)}
-        elif verb == "moderator-roles":
-            changes = {"moderator_role_ids": parse_role_refs(value)}
-        elif verb == "moderator-users":
-            changes = {"moderator_user_ids": parse_user_refs(value)}
-        else:
-            changes = {
-                "log_channel_id": None if clearing else parse_channel(value, ctx.platform)[0]
-            }
-        community = await self._communities.update_settings(ctx, verb, **changes)
+    async def show(self, ctx: RequestContext, args: Arguments) -> Card:
+        community = args.community or await self._communities.moderated(ctx)
+        return Card(title="Haven settings", fields=settings_fields(community))
+
+    @staticmethod
+    def _region(ctx: RequestContext, value: str) -> tuple[dict[str, object], str]:
+        return {
+            "default_region": None if value.lower() in _CLEARING else normalise_region(value)
+        }, ""
+
+    @staticmethod
+    def _timezone(ctx: RequestContext, value: str) -> tuple[dict[str, object], str]:
+        resolved = resolve_timezone(value)
+        return {"timezone": resolved.name}, resolved.note or ""
+
+    @staticmethod
+    def _log_channel(ctx: RequestContext, value: str) -> tuple[dict[str, object], str]:
+        if value.lower() in _CLEARING:
+            return {"log_channel_id": None}, ""
+        return {"log_channel_id": parse_channel(value, ctx.platform)[0]}, ""
+
+    async def _save(
+        self, ctx: RequestContext, what: str, changes: dict[str, object], note: str
+    ) -> Card:
+        community = await self._communities.update_settings(ctx, what, **changes)
         return Card(
-            title="Settings saved", tone=CardTone.SUCCESS, fields=settings_fields(community)
+            title="Settings saved",
+            tone=CardTone.SUCCESS,
+            fields=settings_fields(community),
+            footer=note,
         )

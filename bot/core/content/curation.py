@@ -1,25 +1,25 @@
-"""CurationService: moderators add, edit, list, enable/disable, remove, audit and undo content.
+"""CurationService: moderators add, edit, list, enable/disable, remove, import, audit and undo.
 
-Every change is one transaction with its audit entry (who, what, before, after). An edit names
-the version it started from, so a second moderator editing the same item gets "changed since you
-opened it" instead of silently overwriting the first. Permission is checked here, on every call.
+Messages and resources are both *library items* and share one path: one lookup, one audited
+write (every change is one transaction with its audit entry: who, what, before, after), one
+history and one undo. Only what differs is per kind: the fields a moderator supplies and how
+they are validated. An edit names the version it started from, so a second moderator editing
+the same item gets "changed since you opened it" instead of silently overwriting the first.
+Permission is checked here, on every call, through the one moderator gate.
 """
 
 from __future__ import annotations
 
-import difflib
+import hashlib
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from bot.core.commands.grammar import split_list
-from bot.core.content.records import (
-    message_from_dict,
-    message_to_dict,
-    resource_from_dict,
-    resource_to_dict,
-)
+from bot.core.content.packs import ParsedPack
+from bot.core.content.records import item_from_dict, item_kind, item_to_dict
 from bot.core.content.regions import normalise_region
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
@@ -32,7 +32,7 @@ from bot.core.content.validation import (
     check_text,
     check_url,
 )
-from bot.core.errors import Conflict, NotFound, ValidationFailed
+from bot.core.errors import AlreadyExists, Conflict, NotFound, UnknownChoice, ValidationFailed
 from bot.core.models import (
     GLOBAL_REGION,
     AuditEntry,
@@ -40,14 +40,22 @@ from bot.core.models import (
     Contact,
     ContactKind,
     ItemKind,
+    LibraryItem,
     Page,
     RequestContext,
     Resource,
     SupportMessage,
     paginate,
 )
-from bot.core.permissions import require_moderator
-from bot.core.ports import Clock, CommunityRepository, ContentRepository, NewAuditEntry
+from bot.core.permissions import moderator_community
+from bot.core.ports import (
+    Clock,
+    CommunityRepository,
+    ContentRepository,
+    ItemWrite,
+    LibraryChanges,
+    NewAuditEntry,
+)
 from bot.core.support import SupportService
 
 E = TypeVar("E", SupportMessage, Resource)
@@ -80,9 +88,29 @@ class ResourceDraft:
     key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    added: int
+    changed: int
+    unchanged: int
+
+
 def _slug(text: str, limit: int = 40) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].strip("-") or "item"
+    """An ASCII key part: accents folded (Café -> cafe); a title with no Latin letters at all
+    (Cyrillic, Japanese, emoji only) gets a short stable digest of itself instead."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:limit].strip("-")
+    if slug:
+        return slug
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8] if text.strip() else "item"
+
+
+def _unique_key(base: str, taken: Iterable[str]) -> str:
+    existing = set(taken)
+    key, n = base, 2
+    while key in existing:
+        key, n = f"{base}-{n}", n + 1
+    return key
 
 
 def _parse_yes_no(field: str, value: str) -> bool:
@@ -92,6 +120,10 @@ def _parse_yes_no(field: str, value: str) -> bool:
     if lowered in ("no", "n", "false", "0", "off"):
         return False
     raise ValidationFailed([f"{field}: answer yes or no (got '{value}')."])
+
+
+def _same_content(a: LibraryItem, b: LibraryItem) -> bool:
+    return replace(a, version=0) == replace(b, version=0)
 
 
 class CurationService:
@@ -111,61 +143,92 @@ class CurationService:
 
     async def moderator_community(self, ctx: RequestContext) -> Community:
         """The caller's community, after checking the caller moderates it."""
-        community = await self._communities.get(ctx.community_id)
-        if community is None:
-            raise NotFound(
-                "Haven has no library for this place yet.",
-                "Moderator commands work inside a server or workspace where Haven is installed.",
-            )
-        require_moderator(community, ctx.actor)
-        return community
+        return await moderator_community(self._communities, ctx)
 
     def _audit(
         self,
         ctx: RequestContext,
         action: str,
-        kind: ItemKind,
-        key: str,
-        before: dict[str, object] | None,
-        after: dict[str, object] | None,
+        before: LibraryItem | None,
+        after: LibraryItem | None,
         undoes: int | None = None,
     ) -> NewAuditEntry:
+        item = after or before
+        assert item is not None
         return NewAuditEntry(
             actor_id=ctx.actor.id,
             actor_name=ctx.actor.display_name,
             action=action,
-            item_kind=kind,
-            item_key=key,
-            before=before,
-            after=after,
+            item_kind=item_kind(item),
+            item_key=item.key,
+            before=item_to_dict(before) if before else None,
+            after=item_to_dict(after) if after else None,
             undoes=undoes,
         )
 
-    async def _known_topics(self, community_id: str) -> list[str]:
-        library = await self._support.library(community_id)
-        return [topic.slug for topic in library.topics]
+    def _write_of(
+        self,
+        ctx: RequestContext,
+        action: str,
+        before: LibraryItem | None,
+        after: LibraryItem | None,
+        undoes: int | None = None,
+    ) -> ItemWrite:
+        item = after or before
+        assert item is not None
+        return ItemWrite(
+            item_kind(item), before, after, self._audit(ctx, action, before, after, undoes)
+        )
 
-    async def _parse_topics(self, community_id: str, value: str) -> tuple[str, ...]:
-        known = await self._known_topics(community_id)
+    async def _write(
+        self,
+        ctx: RequestContext,
+        writes: Sequence[ItemWrite],
+        library: LibraryChanges | None = None,
+        audit: NewAuditEntry | None = None,
+    ) -> None:
+        """The one write path: insert, change or delete items, audited, in one transaction."""
+        try:
+            await self._content.write_items(ctx.community_id, writes, library, audit)
+        except AlreadyExists as error:
+            write = writes[0]
+            verb = write.kind.value
+            raise AlreadyExists(
+                f"A {verb} with the key '{write.key}' is already in the library.",
+                f"See it with `/support-admin {verb} show key:{write.key}`, change it with "
+                f"`/support-admin {verb} edit key:{write.key}`, or give another key.",
+            ) from error
+        finally:
+            self._support.invalidate(ctx.community_id)
+
+    async def _topics(self, community_id: str, value: str) -> tuple[str, ...]:
+        """Topic slugs from what a moderator typed, read by the same rule as /support's."""
+        index = await self._support.index(community_id)
         topics: list[str] = []
         for raw in split_list(value):
-            slug = raw.lower()
-            if slug not in known:
-                closest = difflib.get_close_matches(slug, known, n=len(known), cutoff=0.0)
+            try:
+                slug = self._support.resolve_topic(index, raw).slug
+            except UnknownChoice as error:
                 raise ValidationFailed(
-                    [f"topics: '{raw}' is not a topic here."],
-                    "Topics are: " + ", ".join(closest) + ".",
-                )
+                    [f"topics: '{raw[:64]}' is not a topic here."], error.hint
+                ) from None
             if slug not in topics:
                 topics.append(slug)
         if not topics:
-            raise ValidationFailed(
-                ["topics: give at least one topic."], "Topics are: " + ", ".join(known) + "."
-            )
+            known = ", ".join(topic.slug for topic in index.topics)
+            raise ValidationFailed(["topics: give at least one topic."], f"Topics are: {known}.")
         return tuple(topics)
 
+    async def topic_filter(self, ctx: RequestContext, topic: str | None) -> str | None:
+        """A list filter's topic, or UnknownChoice with the closest topics (never an empty
+        "nothing here" for a typo)."""
+        if topic is None or not topic.strip():
+            return None
+        index = await self._support.index(ctx.community_id)
+        return self._support.resolve_topic(index, topic).slug
+
     @staticmethod
-    def _parse_regions(value: str) -> tuple[str, ...]:
+    def _regions(value: str) -> tuple[str, ...]:
         regions: list[str] = []
         for raw in split_list(value):
             code = GLOBAL_REGION if raw.lower() in (GLOBAL_REGION, "international") else None
@@ -178,14 +241,141 @@ class CurationService:
             )
         return tuple(regions)
 
-    # ---- messages --------------------------------------------------------------------------
+    # ---- any item --------------------------------------------------------------------------
 
-    async def get_message(self, ctx: RequestContext, key: str) -> SupportMessage:
+    @overload
+    async def get(
+        self, ctx: RequestContext, kind: Literal[ItemKind.MESSAGE], key: str
+    ) -> SupportMessage: ...
+
+    @overload
+    async def get(
+        self, ctx: RequestContext, kind: Literal[ItemKind.RESOURCE], key: str
+    ) -> Resource: ...
+
+    @overload
+    async def get(self, ctx: RequestContext, kind: ItemKind, key: str) -> LibraryItem: ...
+
+    async def get(self, ctx: RequestContext, kind: ItemKind, key: str) -> LibraryItem:
         await self.moderator_community(ctx)
-        message = await self._content.get_message(ctx.community_id, key.strip())
-        if message is None:
-            raise NotFound(f"There is no message with the key '{key}'.", "See `message list`.")
-        return message
+        item = await self._content.get_item(ctx.community_id, kind, key.strip())
+        if item is None:
+            raise NotFound(
+                f"There is no {kind.value} with the key '{key.strip()[:64]}'.",
+                f"`/support-admin {kind.value} list` shows every key.",
+            )
+        return item
+
+    async def set_enabled(
+        self, ctx: RequestContext, kind: ItemKind, key: str, enabled: bool
+    ) -> LibraryItem:
+        current = await self.get(ctx, kind, key)
+        after: LibraryItem = replace(current, enabled=enabled, version=current.version + 1)
+        if enabled and isinstance(after, Resource):
+            # Enabling a resource imported as needs_review is the moderator's confirmation.
+            after = replace(after, needs_review=False, last_verified=self._clock.now().date())
+        action = "enable" if enabled else "disable"
+        await self._write(ctx, [self._write_of(ctx, action, current, after)])
+        return after
+
+    async def remove(self, ctx: RequestContext, kind: ItemKind, key: str) -> LibraryItem:
+        current = await self.get(ctx, kind, key)
+        await self._write(ctx, [self._write_of(ctx, "remove", current, None)])
+        return current
+
+    async def list_items(
+        self,
+        ctx: RequestContext,
+        kind: ItemKind,
+        page: int,
+        topic: str | None = None,
+        region: str | None = None,
+    ) -> Page[LibraryItem]:
+        await self.moderator_community(ctx)
+        slug = await self.topic_filter(ctx, topic)
+        wanted_region = normalise_region(region) if region else None
+        library = await self._support.library(ctx.community_id)
+        items: Sequence[LibraryItem] = (
+            library.messages if kind is ItemKind.MESSAGE else library.resources
+        )
+        return paginate(
+            [
+                item
+                for item in items
+                if (slug is None or slug in item.topics)
+                and (
+                    wanted_region is None
+                    or (isinstance(item, Resource) and wanted_region in item.regions)
+                )
+            ],
+            page,
+        )
+
+    async def history(
+        self, ctx: RequestContext, kind: ItemKind, key: str | None
+    ) -> Sequence[AuditEntry]:
+        await self.moderator_community(ctx)
+        return await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
+
+    async def undo(self, ctx: RequestContext, kind: ItemKind, key: str) -> AuditEntry:
+        """Revert the item's newest change, recorded as a new change. Only the newest: a second
+        undo finds it already undone and says so, rather than reaching further back."""
+        await self.moderator_community(ctx)
+        entries = await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
+        last = next((e for e in entries if e.action != "undo"), None)
+        if last is None:
+            raise NotFound(f"There is no change to undo for {kind.value} '{key}'.")
+        if last.undone:
+            raise NotFound(
+                f"Nothing left to undo for {kind.value} '{key}': its last change "
+                f"({last.action}) was already undone.",
+                f"`/support-admin {kind.value} history key:{key}` shows every change.",
+            )
+        current = await self._content.get_item(ctx.community_id, kind, last.item_key)
+        restored = item_from_dict(kind, last.before) if last.before else None
+        after = self._undone(current, restored, last)
+        if current is None and after is None:
+            raise NotFound(f"There is nothing left to undo for {kind.value} '{key}'.")
+        await self._write(ctx, [self._write_of(ctx, "undo", current, after, undoes=last.id)])
+        return last
+
+    @staticmethod
+    def _undone(
+        current: LibraryItem | None, restored: LibraryItem | None, last: AuditEntry
+    ) -> LibraryItem | None:
+        """What undoing `last` leaves: its `before` (None: it was an add, so delete), refused
+        if the item changed since, because undoing then could lose someone's work."""
+        after_version = last.after.get("version") if last.after else None
+        if (current.version if current else None) != after_version:
+            raise Conflict(
+                "This item changed after that change was made, so undoing it now could lose "
+                "someone's work.",
+                "Look at `history` and edit it by hand instead.",
+            )
+        if restored is None:
+            return None
+        # The restored content gets a new version: it is a new change, recorded as one.
+        base = current.version if current else restored.version
+        return replace(restored, version=base + 1)
+
+    @staticmethod
+    def _started_from(current: E, expected_version: int | None) -> E:
+        """The version the editor opened: a newer stored version makes the write a Conflict."""
+        if expected_version is None or expected_version == current.version:
+            return current
+        raise Conflict(
+            "This was changed by someone else since you opened it; nothing was overwritten.",
+            "Open it again to see the current version, then make your change.",
+        )
+
+    async def _taken_keys(self, community_id: str, kind: ItemKind) -> set[str]:
+        library = await self._support.library(community_id)
+        items: Sequence[LibraryItem] = (
+            library.messages if kind is ItemKind.MESSAGE else library.resources
+        )
+        return {item.key for item in items}
+
+    # ---- messages --------------------------------------------------------------------------
 
     async def add_message(self, ctx: RequestContext, draft: MessageDraft) -> SupportMessage:
         await self.moderator_community(ctx)
@@ -194,25 +384,22 @@ class CurationService:
         )
         if problems:
             raise ValidationFailed(problems)
-        topics = await self._parse_topics(ctx.community_id, draft.topics or "general")
+        topics = await self._topics(ctx.community_id, draft.topics or "general")
         text = (draft.text or "").strip()
-        library = await self._support.library(ctx.community_id)
-        existing = {m.key for m in library.messages}
         base = f"{topics[0]}-{_slug(' '.join(text.split()[:4]), 30)}"
-        key, n = base, 2
-        while key in existing:
-            key, n = f"{base}-{n}", n + 1
         message = SupportMessage(
-            key=key, text=text, topics=topics, locale=(draft.locale or "en").strip() or "en"
+            key=_unique_key(base, await self._taken_keys(ctx.community_id, ItemKind.MESSAGE)),
+            text=text,
+            topics=topics,
+            locale=(draft.locale or "en").strip() or "en",
         )
-        await self._write_message(ctx, "add", None, message)
+        await self._write(ctx, [self._write_of(ctx, "add", None, message)])
         return message
 
     async def edit_message(
         self, ctx: RequestContext, key: str, draft: MessageDraft, expected_version: int | None
     ) -> SupportMessage:
-        current = await self.get_message(ctx, key)
-        before = self._started_from(current, expected_version)
+        current = self._started_from(await self.get(ctx, ItemKind.MESSAGE, key), expected_version)
         changes: dict[str, object] = {}
         problems: list[str] = []
         if draft.text is not None:
@@ -221,7 +408,7 @@ class CurationService:
             )
             changes["text"] = draft.text.strip()
         if draft.topics is not None:
-            changes["topics"] = await self._parse_topics(ctx.community_id, draft.topics)
+            changes["topics"] = await self._topics(ctx.community_id, draft.topics)
         if draft.locale is not None:
             changes["locale"] = draft.locale.strip() or "en"
         if problems:
@@ -229,71 +416,17 @@ class CurationService:
         if not changes:
             raise ValidationFailed(["Nothing to change: give text:, topics: or locale:."])
         after = replace(current, **changes, version=current.version + 1)  # type: ignore[arg-type]
-        await self._write_message(ctx, "edit", before, after)
+        await self._write(ctx, [self._write_of(ctx, "edit", current, after)])
         return after
-
-    async def set_message_enabled(
-        self, ctx: RequestContext, key: str, enabled: bool
-    ) -> SupportMessage:
-        current = await self.get_message(ctx, key)
-        after = replace(current, enabled=enabled, version=current.version + 1)
-        await self._write_message(ctx, "enable" if enabled else "disable", current, after)
-        return after
-
-    async def remove_message(self, ctx: RequestContext, key: str) -> SupportMessage:
-        current = await self.get_message(ctx, key)
-        await self._write_message(ctx, "remove", current, None)
-        return current
-
-    async def _write_message(
-        self,
-        ctx: RequestContext,
-        action: str,
-        before: SupportMessage | None,
-        after: SupportMessage | None,
-        undoes: int | None = None,
-    ) -> None:
-        """Insert (no `before`), change, or delete (no `after`), audited in one transaction."""
-        item = after or before
-        assert item is not None
-        await self._content.write_message(
-            ctx.community_id,
-            before,
-            after,
-            self._audit(
-                ctx,
-                action,
-                ItemKind.MESSAGE,
-                item.key,
-                message_to_dict(before) if before else None,
-                message_to_dict(after) if after else None,
-                undoes,
-            ),
-        )
-        self._support.invalidate(ctx.community_id)
-
-    async def list_messages(
-        self, ctx: RequestContext, page: int, topic: str | None
-    ) -> Page[SupportMessage]:
-        await self.moderator_community(ctx)
-        library = await self._support.library(ctx.community_id)
-        items = [m for m in library.messages if topic is None or topic in m.topics]
-        return paginate(items, page)
 
     # ---- resources -------------------------------------------------------------------------
-
-    async def get_resource(self, ctx: RequestContext, key: str) -> Resource:
-        await self.moderator_community(ctx)
-        resource = await self._content.get_resource(ctx.community_id, key.strip())
-        if resource is None:
-            raise NotFound(f"There is no resource with the key '{key}'.", "See `resource list`.")
-        return resource
 
     async def _resource_fields(
         self, community_id: str, draft: ResourceDraft, current: Resource | None
     ) -> dict[str, object]:
         """Validate every supplied field at once, so one answer lists every problem."""
         problems: list[str] = []
+        hints: list[str] = []
         fields: dict[str, object] = {}
         if draft.title is not None:
             problems += check_text("title", draft.title, max_length=MAX_TITLE_LENGTH)
@@ -339,19 +472,21 @@ class CurationService:
                 problems += error.problems
         try:
             if draft.topics is not None:
-                fields["topics"] = await self._parse_topics(community_id, draft.topics)
+                fields["topics"] = await self._topics(community_id, draft.topics)
         except ValidationFailed as error:
-            problems += error.problems
+            problems += [
+                f"topics: {p}" if not p.startswith("topics:") else p for p in error.problems
+            ]
         try:
             if draft.regions is not None:
-                fields["regions"] = self._parse_regions(draft.regions)
+                fields["regions"] = self._regions(draft.regions)
         except ValidationFailed as error:
             problems += error.problems
         if draft.key is not None:
             problems += check_key("key", draft.key.strip())
             fields["key"] = draft.key.strip()
         if problems:
-            raise ValidationFailed(problems)
+            raise ValidationFailed(problems, " ".join(hint for hint in hints if hint))
         return fields
 
     async def add_resource(self, ctx: RequestContext, draft: ResourceDraft) -> Resource:
@@ -368,135 +503,68 @@ class CurationService:
         fields = await self._resource_fields(ctx.community_id, draft, None)
         regions = fields["regions"]
         assert isinstance(regions, tuple)
-        key = str(fields.pop("key", "") or f"{str(regions[0]).lower()}-{_slug(draft.title or '')}")
+        key = str(fields.pop("key", "") or "")
+        if not key:
+            base = f"{str(regions[0]).lower()}-{_slug(draft.title or '')}"
+            key = _unique_key(base, await self._taken_keys(ctx.community_id, ItemKind.RESOURCE))
         resource = Resource(
             key=key,
             last_verified=self._clock.now().date(),
             source_url=str(fields.get("url", "")),
             **fields,  # type: ignore[arg-type]
         )
-        await self._write_resource(ctx, "add", None, resource)
+        await self._write(ctx, [self._write_of(ctx, "add", None, resource)])
         return resource
 
     async def edit_resource(
         self, ctx: RequestContext, key: str, draft: ResourceDraft, expected_version: int | None
     ) -> Resource:
-        current = await self.get_resource(ctx, key)
-        before = self._started_from(current, expected_version)
-        fields = await self._resource_fields(ctx.community_id, replace(draft, key=None), current)
+        current = self._started_from(await self.get(ctx, ItemKind.RESOURCE, key), expected_version)
         if all(getattr(draft, name) is None for name in draft.__dataclass_fields__):
             raise ValidationFailed(["Nothing to change: give at least one field to edit."])
+        fields = await self._resource_fields(ctx.community_id, replace(draft, key=None), current)
         after = replace(current, **fields, version=current.version + 1)  # type: ignore[arg-type]
-        await self._write_resource(ctx, "edit", before, after)
+        await self._write(ctx, [self._write_of(ctx, "edit", current, after)])
         return after
 
-    async def set_resource_enabled(self, ctx: RequestContext, key: str, enabled: bool) -> Resource:
-        current = await self.get_resource(ctx, key)
-        # Enabling a resource imported as needs_review is the moderator's confirmation of it.
-        after = replace(current, enabled=enabled, version=current.version + 1)
-        if enabled:
-            after = replace(after, needs_review=False, last_verified=self._clock.now().date())
-        await self._write_resource(ctx, "enable" if enabled else "disable", current, after)
-        return after
+    # ---- packs -----------------------------------------------------------------------------
 
-    async def remove_resource(self, ctx: RequestContext, key: str) -> Resource:
-        current = await self.get_resource(ctx, key)
-        await self._write_resource(ctx, "remove", current, None)
-        return current
-
-    async def _write_resource(
-        self,
-        ctx: RequestContext,
-        action: str,
-        before: Resource | None,
-        after: Resource | None,
-        undoes: int | None = None,
-    ) -> None:
-        """Insert (no `before`), change, or delete (no `after`), audited in one transaction."""
-        item = after or before
-        assert item is not None
-        await self._content.write_resource(
-            ctx.community_id,
-            before,
-            after,
-            self._audit(
-                ctx,
-                action,
-                ItemKind.RESOURCE,
-                item.key,
-                resource_to_dict(before) if before else None,
-                resource_to_dict(after) if after else None,
-                undoes,
-            ),
-        )
-        self._support.invalidate(ctx.community_id)
-
-    async def list_resources(
-        self, ctx: RequestContext, page: int, topic: str | None, region: str | None
-    ) -> Page[Resource]:
+    async def import_pack(self, ctx: RequestContext, pack: ParsedPack) -> ImportSummary:
+        """Import a pack item by item: each added or changed item gets its own audit entry and
+        a new version, so `history` shows the import and `undo` reverts it. Topics and emergency
+        numbers are upserted with one audit entry for the pack. One transaction for all."""
         await self.moderator_community(ctx)
         library = await self._support.library(ctx.community_id)
-        wanted_region = normalise_region(region) if region else None
-        items = [
-            r
-            for r in library.resources
-            if (topic is None or topic in r.topics)
-            and (wanted_region is None or wanted_region in r.regions)
-        ]
-        return paginate(items, page)
-
-    # ---- history and undo ------------------------------------------------------------------
-
-    async def history(
-        self, ctx: RequestContext, kind: ItemKind, key: str | None
-    ) -> Sequence[AuditEntry]:
-        await self.moderator_community(ctx)
-        return await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
-
-    async def undo(self, ctx: RequestContext, kind: ItemKind, key: str) -> AuditEntry:
-        """Revert the item's last change that is not itself undone; recorded as a new change."""
-        await self.moderator_community(ctx)
-        entries = await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
-        last = next((e for e in entries if not e.undone and e.action != "undo"), None)
-        if last is None:
-            raise NotFound(f"There is no change to undo for {kind.value} '{key}'.")
-        if kind is ItemKind.MESSAGE:
-            message = await self._content.get_message(ctx.community_id, last.item_key)
-            restored = message_from_dict(last.before) if last.before else None
-            after = self._undone(message, restored, last)
-            await self._write_message(ctx, "undo", message, after, undoes=last.id)
-        elif kind is ItemKind.RESOURCE:
-            resource = await self._content.get_resource(ctx.community_id, last.item_key)
-            restored_resource = resource_from_dict(last.before) if last.before else None
-            undone = self._undone(resource, restored_resource, last)
-            await self._write_resource(ctx, "undo", resource, undone, undoes=last.id)
-        else:
-            raise ValidationFailed([f"Undo is available for messages and resources, not {kind}."])
-        return last
-
-    @staticmethod
-    def _undone(current: E | None, restored: E | None, last: AuditEntry) -> E | None:
-        """What undoing `last` leaves: its `before` (None: it was an add, so delete), refused
-        if the item changed since, because undoing then could lose someone's work."""
-        after_version = last.after.get("version") if last.after else None
-        if (current.version if current else None) != after_version:
-            raise Conflict(
-                "This item changed after that change was made, so undoing it now could lose "
-                "someone's work.",
-                "Look at `history` and edit it by hand instead.",
-            )
-        if restored is None:
-            return None
-        # The restored content gets a new version: it is a new change, recorded as one.
-        base = current.version if current else restored.version
-        return replace(restored, version=base + 1)
-
-    @staticmethod
-    def _started_from(current: E, expected_version: int | None) -> E:
-        """The version the editor opened: a newer stored version makes the write a Conflict."""
-        if expected_version is None or expected_version == current.version:
-            return current
-        raise Conflict(
-            "This was changed by someone else since you opened it; nothing was overwritten.",
-            "Open it again to see the current version, then make your change.",
+        stored: tuple[LibraryItem, ...] = (*library.messages, *library.resources)
+        incoming_items: tuple[LibraryItem, ...] = (*pack.messages, *pack.resources)
+        current = {(item_kind(item), item.key): item for item in stored}
+        writes: list[ItemWrite] = []
+        unchanged = 0
+        for incoming in incoming_items:
+            before = current.get((item_kind(incoming), incoming.key))
+            if before is not None and _same_content(before, incoming):
+                unchanged += 1
+                continue
+            after = replace(incoming, version=before.version + 1 if before else 1)
+            writes.append(self._write_of(ctx, "import", before, after))
+        await self._write(
+            ctx,
+            writes,
+            library=LibraryChanges(topics=pack.topics, emergency_numbers=pack.emergency_numbers),
+            audit=NewAuditEntry(
+                actor_id=ctx.actor.id,
+                actor_name=ctx.actor.display_name,
+                action="pack.import",
+                item_kind=ItemKind.SETTINGS,
+                item_key="pack",
+                before=None,
+                after={
+                    "pack": pack.pack_id,
+                    "version": pack.version,
+                    "messages": len(pack.messages),
+                    "resources": len(pack.resources),
+                },
+            ),
         )
+        added = sum(1 for write in writes if write.before is None)
+        return ImportSummary(added=added, changed=len(writes) - added, unchanged=unchanged)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from bot.core.models import Contact, ContactKind, Resource, SupportMessage
+from bot.core.models import Contact, ContactKind, ItemKind, LibraryItem, Resource, SupportMessage
 
 
 def message_to_dict(message: SupportMessage) -> dict[str, object]:
@@ -88,3 +88,16 @@ def resource_from_dict(data: Mapping[str, Any]) -> Resource:
         enabled=bool(data.get("enabled", True)),
         version=int(data.get("version", 1)),
     )
+
+
+def item_kind(item: LibraryItem) -> ItemKind:
+    return ItemKind.MESSAGE if isinstance(item, SupportMessage) else ItemKind.RESOURCE
+
+
+def item_to_dict(item: LibraryItem) -> dict[str, object]:
+    """The audit trail's form of a message or resource."""
+    return message_to_dict(item) if isinstance(item, SupportMessage) else resource_to_dict(item)
+
+
+def item_from_dict(kind: ItemKind, data: Mapping[str, Any]) -> LibraryItem:
+    return message_from_dict(data) if kind is ItemKind.MESSAGE else resource_from_dict(data)

@@ -7,7 +7,7 @@ from typing import Any
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.client import HavenBot
 from bot.adapters.discord.context import community_id_for_guild
-from bot.core.models import Actor, Platform, RequestContext
+from bot.core.models import Actor, ItemKind, Platform, RequestContext
 from tests.adapters.discord.conftest import MANAGE_GUILD
 from tests.fakes.fake_discord import EPHEMERAL, FakeDiscord, InteractionHandle
 
@@ -65,7 +65,7 @@ async def test_message_add_opens_a_form_and_saves_it(
     embed = card_of(await submitted.response())
     assert embed["title"] == "Message added"
     key = field(embed, "Key")
-    stored = await haven.services.curation.get_message(moderator_ctx(guild), key)
+    stored = await haven.services.curation.get(moderator_ctx(guild), ItemKind.MESSAGE, key)
     assert stored.text == "You are welcome here, exactly as you are."
     assert stored.topics == ("coming-out",)
 
@@ -145,7 +145,9 @@ async def test_edit_form_is_prefilled_and_detects_a_concurrent_edit(
     )
     embed = card_of(await submitted.response())
     assert embed["title"] == "Changed since you opened it"
-    stored = await haven.services.curation.get_message(moderator_ctx(guild), "coming-out-own-pace")
+    stored = await haven.services.curation.get(
+        moderator_ctx(guild), ItemKind.MESSAGE, "coming-out-own-pace"
+    )
     assert stored.text == "Changed meanwhile."
 
 
@@ -249,7 +251,9 @@ async def test_pack_export_and_import_with_confirmation(
     )
     result = await applied.response()
     assert result["type"] == 7
-    stored = await haven.services.curation.get_message(moderator_ctx(guild), "coming-out-own-pace")
+    stored = await haven.services.curation.get(
+        moderator_ctx(guild), ItemKind.MESSAGE, "coming-out-own-pace"
+    )
     assert stored.text.startswith("No big reveal is owed")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.adapters.discord.client import HavenBot
 from bot.adapters.discord.context import community_id_for_guild
-from bot.core.models import Actor, CommunityStatus, Platform, RequestContext
+from bot.core.models import Actor, CommunityStatus, ItemKind, Platform, RequestContext
 from tests.adapters.discord.conftest import MANAGE_GUILD, eventually, eventually_async
 from tests.fakes.fake_discord import FakeDiscord
 
@@ -54,7 +54,7 @@ async def test_join_remove_and_rejoin_keep_the_library(fake: FakeDiscord, haven:
 
     await fake.rejoin_guild(guild)
     await eventually_async(lambda: is_status(CommunityStatus.ACTIVE))
-    kept = await haven.services.curation.get_message(moderator, key)
+    kept = await haven.services.curation.get(moderator, ItemKind.MESSAGE, key)
     assert kept.text == "Our own words for our members."
 
 

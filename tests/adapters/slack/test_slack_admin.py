@@ -197,7 +197,7 @@ async def test_edit_modal_is_prefilled_and_a_stale_edit_is_refused(
     [call] = fake.calls_to("views.open")
     view = call.args["view"]
     assert view["blocks"][0]["element"]["initial_value"] == "First words"
-    assert json.loads(view["private_metadata"])["n"] == 1
+    assert json.loads(view["private_metadata"])["o"]["version"] == "1"
 
     # Someone else edits first, with the text form.
     await slack.command("/support-admin", f"message edit key:{key} text:Second", user_id=ADMIN)
