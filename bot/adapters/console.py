@@ -74,7 +74,8 @@ def render_card(card: Card) -> str:
         )
     if card.choices:
         out.append("")
-        wrap("Topics: " + ", ".join(choice.value for choice in card.choices))
+        label = card.choices_label or "Topics"
+        wrap(f"{label}: " + ", ".join(choice.value for choice in card.choices))
     if card.page and card.page.page_count > 1:
         out.append(
             f"Page {card.page.page} of {card.page.page_count} — next: "

@@ -81,6 +81,8 @@ class Card:
     footer: str = ""
     # Suggested topics to switch to (support cards) or valid values (error cards).
     choices: tuple[Choice, ...] = ()
+    # What `choices` are, for whoever lists them ("Closest time zones"); topics by default.
+    choices_label: str = ""
     # Regions to pick from when none is known (support cards without a region).
     region_choices: tuple[Choice, ...] = ()
     page: PageRef | None = None
@@ -121,7 +123,8 @@ class Card:
                 + ", ".join(c.value for c in self.region_choices)
             )
         if self.choices:
-            parts.append("Other topics: " + ", ".join(c.value for c in self.choices))
+            label = self.choices_label or "Other topics"
+            parts.append(f"{label}: " + ", ".join(c.value for c in self.choices))
         if self.page and self.page.page_count > 1:
             parts.append(f"Page {self.page.page} of {self.page.page_count}")
         if self.footer:

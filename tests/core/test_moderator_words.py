@@ -303,3 +303,21 @@ async def test_an_import_is_in_history_and_undo_reverts_it_instead_of_deleting(
     await run(stack, "/support-admin message undo coming-out-1")
     restored = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
     assert restored.text == original.text
+
+
+async def test_a_filter_with_a_typo_is_answered_with_the_closest_topic_first(
+    stack: Stack,
+) -> None:
+    card = await run(stack, "/support-admin message list topic:harasment")
+    assert card.tone is CardTone.ERROR, "a guessed filter could look complete and not be"
+    assert card.choices[0].value == "harassment"
+    assert card.choices_label == "Closest topics"
+    assert "Did you mean harassment?" in card.footer
+    assert card.plain_text().count("harassment") == 2  # the hint, and the list once
+
+
+async def test_an_unknown_command_lists_the_closest_commands_labelled(stack: Stack) -> None:
+    card = await run(stack, "/support-admin message lsit")
+    assert card.choices[0].value == "list"
+    assert card.choices_label == "Closest commands"
+    assert "apply" not in [choice.value for choice in card.choices]

@@ -147,7 +147,8 @@ def build_embed(card: Card) -> discord.Embed:
         fields.append((label(resource.title, FIELD_NAME_MAX), _resource_value(resource), False))
     if card.tone is CardTone.ERROR and card.choices:
         values = ", ".join(c.value for c in card.choices)
-        fields.append(("Try one of", clip(values, FIELD_VALUE_MAX), False))
+        heading = card.choices_label or "Try one of"
+        fields.append((heading, clip(values, FIELD_VALUE_MAX), False))
     for name, value, inline in fields[:FIELDS_MAX]:
         embed.add_field(name=name, value=value, inline=inline and len(value) <= 40)
     footer = card.footer

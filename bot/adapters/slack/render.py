@@ -369,7 +369,8 @@ def card_blocks(
             blocks.extend(_resource_blocks(resource, index))
     if card.tone is not CardTone.SUPPORT and card.choices:
         # Valid values on an error card: listed, since they are answers to type, not menus.
-        blocks.extend(_sections_raw(_choice_lines_escaped(card.choices)))
+        heading = f"*{escape(card.choices_label)}*\n" if card.choices_label else ""
+        blocks.extend(_sections_raw(heading + _choice_lines_escaped(card.choices)))
     if card.page is not None and card.page.page_count > 1:
         blocks.append(
             {

@@ -64,7 +64,9 @@ def error_card(error: HavenError) -> Card:
     else:
         title = "That didn't work"
     choices: tuple[Choice, ...] = ()
+    heading = ""
     if isinstance(error, UnknownChoice):
+        heading = error.heading
         # The list is carried once, as choices (closest first), which every platform shows;
         # the hint only names the closest ("Did you mean coming-out?") and never repeats it.
         choices = tuple(
@@ -76,6 +78,7 @@ def error_card(error: HavenError) -> Card:
         footer=make_mentions_inert(error.hint),
         tone=CardTone.ERROR,
         choices=choices,
+        choices_label=heading if choices else "",
     )
 
 
@@ -212,6 +215,7 @@ class CommandRouter:
                 group_name,
                 _closest(group_name, list(self._tables)),
                 hint="Type /support-admin help for every command.",
+                kind="command groups",
             )
         if verb_name in ("", "help"):
             return None
@@ -220,8 +224,9 @@ class CommandRouter:
             raise UnknownChoice(
                 f"{table.name} command",
                 verb_name,
-                _closest(verb_name, list(table.verb_names)),
+                _closest(verb_name, [verb.name for verb in table.shown_verbs]),
                 hint="Usage:\n" + "\n".join(f"/support-admin {h}" for h in table.help_lines()),
+                kind="commands",
             )
         return verb
 
@@ -366,7 +371,8 @@ def _save_attachment(
 
 def _closest(given: str, names: Sequence[str]) -> list[str]:
     """Every name, the closest to what was typed first (ties in declaration order)."""
-    return difflib.get_close_matches(given, names, n=len(names), cutoff=0.0)
+    ratio = {name: difflib.SequenceMatcher(None, given, name).ratio() for name in names}
+    return sorted(names, key=lambda name: -ratio[name])
 
 
 def _place_words(group: str, verb: Verb, parsed: ParsedLine) -> dict[str, str]:

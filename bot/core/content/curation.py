@@ -21,6 +21,7 @@ from bot.core.commands.grammar import split_list
 from bot.core.content.packs import ParsedPack
 from bot.core.content.records import item_from_dict, item_kind, item_to_dict
 from bot.core.content.regions import normalise_region
+from bot.core.content.topics import is_exact_topic
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -220,12 +221,17 @@ class CurationService:
         return tuple(topics)
 
     async def topic_filter(self, ctx: RequestContext, topic: str | None) -> str | None:
-        """A list filter's topic, or UnknownChoice with the closest topics (never an empty
-        "nothing here" for a typo)."""
+        """A list filter's topic: a slug, label or alias. Anything else, a typo included, is
+        UnknownChoice with the closest topics first: a list filtered by a guess could look
+        complete and not be (never an empty "nothing here" either)."""
         if topic is None or not topic.strip():
             return None
         index = await self._support.index(ctx.community_id)
-        return self._support.resolve_topic(index, topic).slug
+        slug = self._support.resolve_topic(index, topic).slug
+        if not is_exact_topic(topic, slug, index.topics):
+            others = [t.slug for t in index.topics if t.slug != slug]
+            raise UnknownChoice("topic", topic.strip()[:64], [slug, *others])
+        return slug
 
     @staticmethod
     def _regions(value: str) -> tuple[str, ...]:

@@ -238,3 +238,10 @@ def suggest_topics(prefix: str, topics: Sequence[Topic], limit: int) -> list[Top
         ranked.append((score, position, topic))
     ranked.sort(key=lambda item: (item[0], item[1]))
     return [topic for _, _, topic in ranked[:limit]]
+
+
+def is_exact_topic(text: str, slug: str, topics: Sequence[Topic]) -> bool:
+    """Whether `text` names the topic `slug` by its slug, label or an alias: not by a guess
+    (a prefix or a typo), which a list filter must not silently take."""
+    wanted = fold_topic(text)
+    return any(topic.slug == slug and wanted in _names(topic) for topic in topics)
