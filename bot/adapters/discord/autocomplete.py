@@ -22,7 +22,7 @@ from bot.core.errors import HavenError
 from bot.core.failures import log_failure
 from bot.core.models import GLOBAL_REGION, ItemKind, LibraryItem, SupportMessage
 from bot.core.permissions import moderator_community
-from bot.core.scheduling.timezones import closest_timezones
+from bot.core.scheduling.timezones import suggest_timezones
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -32,23 +32,6 @@ log = logging.getLogger(__name__)
 CHOICES_MAX = 25
 # The longest text worth matching while someone types (Discord's own choice limit).
 TYPED_MAX = 100
-COMMON_TIMEZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "America/Sao_Paulo",
-    "Asia/Kolkata",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-)
 
 AppChoices = list[app_commands.Choice[str]]
 AutocompleteFn = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, AppChoices]]
@@ -135,7 +118,7 @@ async def regions(interaction: discord.Interaction, current: str) -> AppChoices:
 
 @safe_autocomplete("timezone")
 async def timezone(interaction: discord.Interaction, current: str) -> AppChoices:
-    names = closest_timezones(current, CHOICES_MAX) if current.strip() else list(COMMON_TIMEZONES)
+    names = suggest_timezones(current, CHOICES_MAX)
     return [app_commands.Choice(name=n, value=n) for n in names]
 
 

@@ -65,7 +65,7 @@ from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.commands.verbs import FormRequest
 from bot.core.failures import log_failure
 from bot.core.models import Actor, RequestContext
-from bot.core.scheduling.timezones import closest_timezones
+from bot.core.scheduling.timezones import suggest_timezones
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,21 +74,6 @@ SUPPORT_COMMAND = "/support"
 ADMIN_COMMAND = "/support-admin"
 # How long shutdown waits for follow-up work (DM copies, overflow messages) to finish.
 DRAIN_SECONDS = 5.0
-# Time zones offered before anything is typed in the schedule modal.
-COMMON_TIMEZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "Asia/Kolkata",
-)
 
 _PRIVATE_DM_FAILED = (
     "I couldn't send you a direct message just now{why}. The answer above stays here until "
@@ -412,7 +397,7 @@ class SlackListeners:
     async def on_timezone_options(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         query = str(body.get("value") or "").strip()
         try:
-            zones = closest_timezones(query, 25) if query else list(COMMON_TIMEZONES)
+            zones = suggest_timezones(query, 100)
         except Exception as error:  # an options request must be answered, even if empty
             log_failure(log, "time zone search", error)
             zones = []

@@ -175,11 +175,8 @@ class CurationService:
         after: LibraryItem | None,
         undoes: int | None = None,
     ) -> ItemWrite:
-        item = after or before
-        assert item is not None
-        return ItemWrite(
-            item_kind(item), before, after, self._audit(ctx, action, before, after, undoes)
-        )
+        audit = self._audit(ctx, action, before, after, undoes)
+        return ItemWrite(audit.item_kind, before, after, audit)
 
     async def _write(
         self,

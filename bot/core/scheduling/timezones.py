@@ -390,6 +390,31 @@ def _lookup(key: str) -> str | None:
     return by_city.get(city)
 
 
+# Offered before anything is typed (autocomplete, Slack's zone menu): where most communities are.
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+
+def suggest_timezones(typed: str, limit: int) -> list[str]:
+    """Zones to offer while someone types: the common ones before anything is typed."""
+    return closest_timezones(typed, limit) if typed.strip() else list(COMMON_TIMEZONES[:limit])
+
+
 def closest_timezones(name: str, limit: int = 8) -> list[str]:
     """Zones whose name or city looks like `name`, closest first (ties alphabetical). What
     people say counts: "BST" gives Europe/London first, "UTC+3" the cities at UTC+3, "IST" the
