@@ -214,6 +214,40 @@ class SqliteScheduleStore:
             )
         return _schedule(next(iter(rows)))
 
+    async def update_definition(self, edited: Schedule, audit: NewAuditEntry) -> Schedule | None:
+        """Write what `edited` posts, where and when, and its next run, with its audit entry in
+        the same transaction. Only while the row still has `edited.version` (nobody paused,
+        resumed or edited it since it was read): None otherwise, and nothing is written. The
+        paused state, the history and the creator are left as they are."""
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE schedules SET channel_id = ?, channel_label = ?, topic = ?,"
+                " message_key = ?, when_text = ?, timezone = ?, one_shot = ?, next_run_at = ?,"
+                " grace_seconds = ?, version = version + 1"
+                " WHERE id = ? AND community_id = ? AND version = ?",
+                (
+                    edited.channel_id,
+                    edited.channel_label,
+                    edited.topic,
+                    edited.message_key,
+                    edited.when_text,
+                    edited.timezone,
+                    int(edited.one_shot),
+                    edited.next_run_at,
+                    edited.grace_seconds,
+                    edited.id,
+                    edited.community_id,
+                    edited.version,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await insert_audit(conn, edited.community_id, audit)
+            rows = await conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (edited.id,)
+            )
+        return _schedule(next(iter(rows)))
+
     async def delete(self, schedule_id: int, community_id: str, audit: NewAuditEntry) -> bool:
         async with self._db.write() as conn:
             cursor = await conn.execute(

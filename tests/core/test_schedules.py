@@ -20,12 +20,12 @@ from bot.core.models import (
     RequestContext,
     community_id_for,
 )
-from bot.core.ports import Publisher
+from bot.core.ports import NewAuditEntry, Publisher
 from bot.core.scheduling.publishing import PermanentPublishError
-from bot.core.scheduling.schedules import ScheduleService, SlotStatus, epoch
+from bot.core.scheduling.schedules import Schedule, ScheduleService, SlotPlan, SlotStatus, epoch
 from bot.scheduler import PostScheduler
 from bot.storage.repositories import SqliteCommunityRepository
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
 from tests.core.conftest import MEMBER, MODERATOR, Stack
 from tests.test_scheduler_helpers import RecordingPublisher, SimClock, run_scheduler_until
 
@@ -233,7 +233,7 @@ async def test_list_pause_resume_remove(schedules: Schedules) -> None:
     assert (
         resumed.title == "Schedule 2 resumed" and "Next run: Sun 2026-11-29 18:00" in resumed.body
     )
-    removed = await schedules.run("/support-admin schedule remove id:1")
+    removed = await schedules.run("/support-admin schedule remove id:1 confirm:yes")
     assert removed.title == "Schedule 1 removed"
     assert await schedules.store.get(1) is None
     assert len(schedules.wakes) == 5  # add, add, pause, resume, remove: each took effect at once
@@ -420,3 +420,291 @@ async def test_add_without_the_platform_connected_says_it_could_not_check(
     )
     assert card.tone is CardTone.SUCCESS
     assert "could not check the channel now" in card.footer
+
+
+# ---- edit, remove with confirmation, identical schedules --------------------------------
+
+
+async def audit_rows(
+    stack: Stack, action: str
+) -> list[tuple[dict[str, object], dict[str, object]]]:
+    import json
+
+    rows = await stack.db.fetch_all(
+        "SELECT before_json, after_json FROM audit_log WHERE item_kind = 'schedule'"
+        " AND action = ? ORDER BY id",
+        (action,),
+    )
+    return [(json.loads(r["before_json"]), json.loads(r["after_json"])) for r in rows]
+
+
+async def test_edit_changes_when_and_topic_in_place_with_before_and_after_audited(
+    schedules: Schedules, stack: Stack
+) -> None:
+    await schedules.run(ADD)
+    card = await schedules.run(
+        '/support-admin schedule edit id:1 when:"daily 10:00" topic:crisis timezone:Europe/Paris'
+    )
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert card.title == "Schedule 1 changed"
+    assert "when daily 09:00 (UTC) → daily 10:00 (Europe/Paris)" in card.body
+    assert "posts topic coming-out → topic crisis" in card.body
+    assert ("When", "daily 10:00 (Europe/Paris)") in card.fields
+    assert card.lines == (  # recomputed from now (12:00 UTC = 13:00 in Paris)
+        "Next runs:",
+        "• Mon 2026-11-30 10:00 CET (09:00 UTC)",
+        "• Tue 2026-12-01 10:00 CET (09:00 UTC)",
+        "• Wed 2026-12-02 10:00 CET (09:00 UTC)",
+    )
+    stored = await schedules.store.get(1)
+    assert stored is not None
+    assert (stored.when_text, stored.timezone, stored.topic, stored.channel_id) == (
+        "daily 10:00",
+        "Europe/Paris",
+        "crisis",
+        "welcome",  # not given: kept
+    )
+    assert stored.next_run_at == epoch(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    assert stored.version == 2 and stored.created_by == MODERATOR.id
+    [(before, after)] = await audit_rows(stack, "edit")
+    assert (before["when"], before["topic"], before["timezone"]) == (
+        "daily 09:00",
+        "coming-out",
+        "UTC",
+    )
+    assert (after["when"], after["topic"], after["timezone"]) == (
+        "daily 10:00",
+        "crisis",
+        "Europe/Paris",
+    )
+    assert schedules.wakes == [1, 1]  # add, edit: the scheduler looks again at once
+
+
+async def test_edit_keeps_a_paused_schedule_paused_and_says_so(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    await schedules.run("/support-admin schedule pause id:1")
+    card = await schedules.run("/support-admin schedule edit 1 channel:#general")
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert "channel #welcome → #general" in card.body
+    assert "still paused (paused by Mod One)" in card.body
+    assert card.lines[0] == "Next runs, if resumed now:"
+    assert "schedule resume id:1" in card.footer
+    stored = await schedules.store.get(1)
+    assert stored is not None and stored.paused and stored.channel_id == "general"
+
+
+async def test_edit_checks_the_channel_like_add(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    schedules.console.unpostable.add("private")
+    card = await schedules.run("/support-admin schedule edit id:1 channel:#private")
+    assert card.tone is CardTone.ERROR
+    assert "Haven cannot post in #private" in card.body
+    stored = await schedules.store.get(1)
+    assert stored is not None and stored.channel_id == "welcome"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ('when:"dialy 10:00"', "Did you mean daily 10:00?"),
+        ('when:"once 2020-01-01 10:00"', "is in the past"),
+        ("timezone:Europe/Londn", "Europe/London"),
+        ("topic:coming-in", "coming-out"),
+        ("message:no-such-message", "no enabled message 'no-such-message'"),
+        ("topic:none", "say what to post"),
+        ('channel:"#a b"', "channel"),
+        ("colour:blue", "colour: is not an option"),
+        ("", "Say what to change in schedule 1: channel, when, topic, message, timezone."),
+    ],
+)
+async def test_a_bad_edit_changes_nothing(
+    schedules: Schedules, stack: Stack, options: str, expected: str
+) -> None:
+    await schedules.run(ADD)
+    before = await schedules.store.get(1)
+    card = await schedules.run(f"/support-admin schedule edit id:1 {options}")
+    assert card.tone is CardTone.ERROR
+    assert expected in card.plain_text() + " ".join(c.value for c in card.choices)
+    assert await schedules.store.get(1) == before
+    assert await audit_rows(stack, "edit") == []
+    assert schedules.wakes == [1]
+
+
+async def test_edit_of_another_communitys_schedule_is_refused(schedules: Schedules) -> None:
+    guild_ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    await schedules.run(
+        '/support-admin schedule add channel:<#112233445566778899> when:"daily 09:00" topic:crisis',
+        guild_ctx,
+    )
+    before = await schedules.store.get(1)
+    card = await schedules.run('/support-admin schedule edit id:1 when:"daily 10:00"')
+    assert card.tone is CardTone.ERROR and "no schedule 1 here" in card.body
+    assert await schedules.store.get(1) == before
+    member = await schedules.run(
+        '/support-admin schedule edit id:1 when:"daily 10:00"',
+        RequestContext(GUILD, Platform.DISCORD, MEMBER),
+    )
+    assert member.title == "Not permitted"
+    assert await schedules.store.get(1) == before
+
+
+async def test_edit_can_switch_between_a_message_and_the_rotation(schedules: Schedules) -> None:
+    await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"daily 09:00" message:coming-out-2'
+    )
+    card = await schedules.run("/support-admin schedule edit id:1 topic:crisis message:none")
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert ("Posts", "topic crisis") in card.fields
+    stored = await schedules.store.get(1)
+    assert stored is not None and (stored.topic, stored.message_key) == ("crisis", None)
+
+
+async def test_an_edit_that_changes_nothing_writes_nothing(
+    schedules: Schedules, stack: Stack
+) -> None:
+    await schedules.run(ADD)
+    before = await schedules.store.get(1)
+    card = await schedules.run("/support-admin schedule edit id:1 topic:coming-out")
+    assert card.title == "Schedule 1 unchanged" and card.tone is CardTone.INFO
+    assert await schedules.store.get(1) == before
+    assert await audit_rows(stack, "edit") == []
+
+
+async def test_a_sent_one_shot_cannot_be_edited_into_a_second_post(schedules: Schedules) -> None:
+    await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"in 10m" topic:coming-out'
+    )
+    await schedules.store.claim_due(
+        epoch(NOW + timedelta(minutes=10)),
+        10,
+        set(),
+        lambda s: SlotPlan(claim=s.next_run_at, missed=(), next_run_at=None),
+        "owner",
+        epoch(NOW + timedelta(minutes=11)),
+    )
+    slot = (await schedules.store.slots(1))[0]
+    await schedules.store.record_outcomes(
+        [SlotOutcome(1, slot.slot_at, SlotStatus.SENT, message_id="m1")], slot.slot_at
+    )
+    card = await schedules.run('/support-admin schedule edit id:1 when:"in 1h"')
+    assert card.tone is CardTone.ERROR and "already been sent" in card.body
+
+
+async def test_remove_asks_first_and_its_button_removes(schedules: Schedules, stack: Stack) -> None:
+    await schedules.run(ADD)
+    preview = await schedules.run("/support-admin schedule remove id:1")
+    assert preview.tone is not CardTone.ERROR, preview.plain_text()
+    assert preview.title == "Remove schedule 1?"
+    assert "Nothing has been removed yet" in preview.body
+    assert "topic coming-out in #welcome, daily 09:00 (UTC)" in preview.body
+    assert ("Next run", "Mon 2026-11-30 09:00 UTC") in preview.fields
+    [button] = preview.actions
+    assert button.label == "Remove schedule 1"
+    assert button.value == "/support-admin schedule remove id:1 confirm:yes"
+    assert await schedules.store.get(1) is not None
+    assert await audit_rows(stack, "remove") == []
+    assert schedules.wakes == [1]  # the preview changed nothing
+    declined = await schedules.run("/support-admin schedule remove id:1 confirm:no")
+    assert declined.title == "Remove schedule 1?"
+    assert await schedules.store.get(1) is not None
+    removed = await schedules.run(button.value)  # what every platform's button runs
+    assert removed.title == "Schedule 1 removed" and removed.tone is CardTone.SUCCESS
+    assert await schedules.store.get(1) is None
+    rows = await stack.db.fetch_all(
+        "SELECT before_json, after_json FROM audit_log WHERE action = 'remove'"
+    )
+    assert len(rows) == 1 and rows[0]["after_json"] is None
+    again = await schedules.run(button.value)  # a second press: it is gone, said plainly
+    assert again.tone is CardTone.ERROR and "no schedule 1 here" in again.body
+
+
+async def test_confirm_is_for_typing_and_buttons_not_for_help(schedules: Schedules) -> None:
+    card = await schedules.run("/support-admin schedule help")
+    text = "\n".join(card.lines)
+    assert "schedule remove id:3  —" in text and "confirm:" not in text
+    assert "schedule edit id:3 [channel:#welcome]" in text
+    bad = await schedules.run("/support-admin schedule remove id:1 confirm:maybe")
+    assert bad.tone is CardTone.ERROR and "answer yes or no" in bad.body
+
+
+async def test_another_communitys_schedule_cannot_be_removed_even_confirmed(
+    schedules: Schedules,
+) -> None:
+    guild_ctx = RequestContext(GUILD, Platform.DISCORD, MODERATOR)
+    await schedules.run(
+        '/support-admin schedule add channel:<#112233445566778899> when:"daily 09:00" topic:crisis',
+        guild_ctx,
+    )
+    card = await schedules.run("/support-admin schedule remove id:1 confirm:yes")
+    assert card.tone is CardTone.ERROR and "no schedule 1 here" in card.body
+    assert await schedules.store.get(1) is not None
+
+
+async def test_an_identical_schedule_is_added_with_a_warning(schedules: Schedules) -> None:
+    first = await schedules.run(ADD)
+    assert "already posts the same thing" not in first.footer
+    second = await schedules.run(
+        '/support-admin schedule add channel:#Welcome when:"Daily 9:00" topic:Coming-Out'
+    )
+    assert second.tone is CardTone.SUCCESS and second.title == "Schedule 2 added"
+    assert (
+        "Schedule 1 already posts the same thing in the same channel at the same times; "
+        "remove one with `/support-admin schedule remove id:1`." in second.footer
+    )
+    assert await schedules.count() == 2
+    # Different in any one respect: no warning.
+    for other in (
+        '/support-admin schedule add channel:#general when:"daily 09:00" topic:coming-out',
+        '/support-admin schedule add channel:#welcome when:"daily 09:30" topic:coming-out',
+        '/support-admin schedule add channel:#welcome when:"daily 09:00" topic:crisis',
+        ADD + " timezone:Europe/London",
+        ADD + " message:coming-out-2",
+    ):
+        card = await schedules.run(other)
+        assert card.tone is CardTone.SUCCESS, card.plain_text()
+        assert "posts the same thing" not in card.footer, other
+
+
+async def test_every_intervals_that_line_up_are_the_same_times(schedules: Schedules) -> None:
+    every = '/support-admin schedule add channel:#crisis when:"every 6h" topic:crisis'
+    await schedules.run(every)
+    schedules.stack.clock.current = NOW + timedelta(days=1)  # a different origin, same slots
+    card = await schedules.run(every)
+    assert "Schedule 1 already posts the same thing" in card.footer
+    shifted = await schedules.run(
+        '/support-admin schedule add channel:#crisis when:"every 6h from 01:00" topic:crisis'
+    )
+    assert "posts the same thing" not in shifted.footer
+
+
+async def test_an_edit_that_makes_a_duplicate_says_so(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    await schedules.run(
+        '/support-admin schedule add channel:#welcome when:"daily 10:00" topic:coming-out'
+    )
+    await schedules.run("/support-admin schedule pause id:1")
+    card = await schedules.run('/support-admin schedule edit id:2 when:"daily 09:00"')
+    assert card.tone is CardTone.SUCCESS, card.plain_text()
+    assert "Schedule 1 (paused now) posts the same thing" in card.footer
+    assert "Schedule 2 " not in card.footer
+
+
+async def test_an_edit_racing_another_change_overwrites_nothing(
+    schedules: Schedules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await schedules.run(ADD)
+    store = schedules.store
+    real = store.update_definition
+
+    async def paused_meanwhile(edited: Schedule, audit: NewAuditEntry) -> Schedule | None:
+        # Another moderator pauses it between the edit's read and its write.
+        await store.update_state(
+            1, edited.community_id, paused=True, paused_reason="x", next_run_at=None, audit=audit
+        )
+        return await real(edited, audit)
+
+    monkeypatch.setattr(store, "update_definition", paused_meanwhile)
+    card = await schedules.run('/support-admin schedule edit id:1 when:"daily 10:00"')
+    assert card.tone is CardTone.ERROR and card.title == "Changed since you opened it"
+    stored = await store.get(1)
+    assert stored is not None and stored.when_text == "daily 09:00" and stored.paused

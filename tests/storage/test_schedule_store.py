@@ -4,6 +4,7 @@ guarantees rest on."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -287,3 +288,61 @@ async def test_slot_status_is_checked_by_the_database(db: Database) -> None:
                 " VALUES (?, ?, 'posted', 0)",
                 (schedule.id, T0),
             )
+
+
+async def test_update_definition_writes_with_its_audit_only_over_the_version_read(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    schedule = await store.insert(new(), audit_for)
+    await store.update_state(
+        schedule.id,
+        COMMUNITY,
+        paused=True,
+        paused_reason="paused by Mod",
+        next_run_at=T0,
+        audit=audit_for(schedule.id),
+    )
+    read = await store.get(schedule.id)
+    assert read is not None and read.version == 2
+    edited = replace(
+        read,
+        channel_id="c9",
+        channel_label="<#c9>",
+        topic=None,
+        message_key="general-1",
+        when_text="weekly mon 10:00",
+        timezone="Europe/Paris",
+        next_run_at=T0 + 86400,
+        grace_seconds=1800,
+        paused=False,  # never written by an edit
+        created_by="someone-else",  # nor this
+    )
+    after = await store.update_definition(edited, audit_for(schedule.id))
+    assert after is not None
+    assert (after.channel_id, after.topic, after.message_key, after.when_text) == (
+        "c9",
+        None,
+        "general-1",
+        "weekly mon 10:00",
+    )
+    assert (after.timezone, after.next_run_at, after.grace_seconds, after.version) == (
+        "Europe/Paris",
+        T0 + 86400,
+        1800,
+        3,
+    )
+    assert after.paused and after.paused_reason == "paused by Mod"
+    assert after.created_by == "mod-1"
+    # Written from a stale read (the version moved on), or for another community: nothing.
+    assert await store.update_definition(replace(edited, topic="x"), audit_for(1)) is None
+    assert (
+        await store.update_definition(
+            replace(after, community_id=OTHER, topic="x"), audit_for(schedule.id)
+        )
+        is None
+    )
+    assert await store.get(schedule.id) == after
+    count = await db.fetch_one(
+        "SELECT count(*) FROM audit_log WHERE community_id = ?", (COMMUNITY,)
+    )
+    assert count is not None and count[0] == 3  # insert, pause, one edit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.cards import Card, CardTone, PageRef
+from bot.core.cards import Card, CardTone, Choice, PageRef
 from bot.core.commands.verbs import (
     Arguments,
     Completion,
@@ -19,6 +19,7 @@ from bot.core.content.validation import MAX_KEY_LENGTH
 from bot.core.models import RequestContext, paginate
 from bot.core.scheduling.recurrence import describe_run
 from bot.core.scheduling.schedules import (
+    CLEAR,
     Schedule,
     ScheduleService,
     SlotRecord,
@@ -33,6 +34,49 @@ SCHEDULE_ID = Option(
     required=True,
     max_length=12,
     placeholder="3",
+)
+
+CHANNEL = Option(
+    "channel", "Where to post", OptionKind.CHANNEL, required=True, placeholder="#welcome"
+)
+WHEN = Option(
+    "when",
+    'e.g. "daily 09:00", "weekly mon 18:00", "once 2026-12-24 18:00"',
+    required=True,
+    max_length=200,
+    placeholder='"daily 09:00"',
+)
+TOPIC = Option(
+    "topic",
+    "What to post",
+    max_length=64,
+    completion=Completion.TOPIC,
+    aliases=("topics",),
+    placeholder="coming-out",
+)
+MESSAGE = Option(
+    "message",
+    "A message key to post instead of the rotation",
+    max_length=MAX_KEY_LENGTH,
+    completion=Completion.MESSAGE_KEY,
+)
+TIMEZONE = Option(
+    "timezone",
+    "Time zone (default: the community's)",
+    max_length=64,
+    completion=Completion.TIMEZONE,
+    placeholder="Europe/London",
+)
+# `remove` changes nothing without it: its first answer shows what would go and a button
+# whose line adds `confirm:yes`. Typed in the console or Slack it works too; not offered on
+# Discord's slash command or in help, so the button is the way there.
+CONFIRM = Option(
+    "confirm",
+    "yes: really remove it",
+    OptionKind.YES_NO,
+    max_length=5,
+    placeholder="yes",
+    hidden=True,
 )
 
 
@@ -64,13 +108,20 @@ class ScheduleCommands:
     def __init__(self, service: ScheduleService) -> None:
         self._service = service
 
-        def by_id(name: str, summary: str, handler: Handler, *, required: bool = True) -> Verb:
+        def by_id(
+            name: str,
+            summary: str,
+            handler: Handler,
+            *,
+            required: bool = True,
+            confirm: bool = False,
+        ) -> Verb:
             option = SCHEDULE_ID if required else replace(SCHEDULE_ID, required=False)
             return Verb(
                 name,
                 summary,
                 handler,
-                options=(option,),
+                options=(option, CONFIRM) if confirm else (option,),
                 positional=("id",),
                 example=f"schedule {name} id:3",
             )
@@ -83,43 +134,7 @@ class ScheduleCommands:
                     "add",
                     "post a topic's message and resources on a schedule",
                     self._add,
-                    options=(
-                        Option(
-                            "channel",
-                            "Where to post",
-                            OptionKind.CHANNEL,
-                            required=True,
-                            placeholder="#welcome",
-                        ),
-                        Option(
-                            "when",
-                            'e.g. "daily 09:00", "weekly mon 18:00", "once 2026-12-24 18:00"',
-                            required=True,
-                            max_length=200,
-                            placeholder='"daily 09:00"',
-                        ),
-                        Option(
-                            "topic",
-                            "What to post",
-                            max_length=64,
-                            completion=Completion.TOPIC,
-                            aliases=("topics",),
-                            placeholder="coming-out",
-                        ),
-                        Option(
-                            "message",
-                            "A message key to post instead of the rotation",
-                            max_length=MAX_KEY_LENGTH,
-                            completion=Completion.MESSAGE_KEY,
-                        ),
-                        Option(
-                            "timezone",
-                            "Time zone (default: the community's)",
-                            max_length=64,
-                            completion=Completion.TIMEZONE,
-                            placeholder="Europe/London",
-                        ),
-                    ),
+                    options=(CHANNEL, WHEN, TOPIC, MESSAGE, TIMEZONE),
                     form=Form(
                         "Schedule a post",
                         ("channel", "when", "topic", "message", "timezone"),
@@ -130,6 +145,24 @@ class ScheduleCommands:
                     "topic:coming-out timezone:Europe/London",
                 ),
                 Verb(
+                    "edit",
+                    "change a schedule's channel, time, topic, message or time zone",
+                    self._edit,
+                    options=(
+                        SCHEDULE_ID,
+                        replace(CHANNEL, required=False),
+                        replace(WHEN, required=False),
+                        replace(TOPIC, description=f"What to post ({CLEAR}: only the message)"),
+                        replace(
+                            MESSAGE,
+                            description=f"A message key to post instead ({CLEAR}: the rotation)",
+                        ),
+                        replace(TIMEZONE, description="Time zone (default: the schedule's own)"),
+                    ),
+                    positional=("id",),
+                    example='schedule edit id:3 when:"daily 10:00"',
+                ),
+                Verb(
                     "list",
                     "every schedule: next run, last outcome, paused and why",
                     self._list,
@@ -137,7 +170,9 @@ class ScheduleCommands:
                 ),
                 by_id("pause", "stop posting until resumed", self._pause),
                 by_id("resume", "start again from the next run", self._resume),
-                by_id("remove", "delete the schedule", self._remove),
+                by_id(
+                    "remove", "delete the schedule (asks to confirm)", self._remove, confirm=True
+                ),
                 by_id("test", "post once now (not counted in its history)", self._test),
                 by_id(
                     "history",
@@ -181,6 +216,8 @@ class ScheduleCommands:
 
     async def _remove(self, ctx: RequestContext, args: Arguments) -> Card:
         schedule_id = _id(args)
+        if args.get("confirm") != "yes":
+            return _remove_preview(await self._service.get(ctx, schedule_id))
         schedule = await self._service.remove(ctx, schedule_id)
         return Card(
             title=f"Schedule {schedule_id} removed",
@@ -226,6 +263,53 @@ class ScheduleCommands:
             ),
             lines=(heading, *runs),
             footer=footer,
+        )
+
+    async def _edit(self, ctx: RequestContext, args: Arguments) -> Card:
+        edited = await self._service.edit(
+            ctx,
+            _id(args),
+            channel=args.get("channel"),
+            when=args.get("when"),
+            topic=args.get("topic"),
+            message=args.get("message"),
+            timezone=args.get("timezone"),
+        )
+        schedule = edited.schedule
+        changes = _changes(edited.before, schedule)
+        if schedule.paused:
+            state = (
+                f"It is still paused ({schedule.paused_reason or 'no reason recorded'}): it will "
+                "not post until you resume it."
+            )
+            heading = (
+                "Runs once, if resumed before then:"
+                if schedule.one_shot
+                else "Next runs, if resumed now:"
+            )
+            next_step = f"Resume: /support-admin schedule resume id:{schedule.id}"
+        else:
+            state = ""
+            heading = "Runs once:" if schedule.one_shot else "Next runs:"
+            next_step = f"Try it now: /support-admin schedule test id:{schedule.id}"
+        if edited.changed:
+            title, tone = f"Schedule {schedule.id} changed", CardTone.SUCCESS
+            body = "Changed: " + "; ".join(changes) + "."
+        else:
+            title, tone = f"Schedule {schedule.id} unchanged", CardTone.INFO
+            body = "It already reads like that; nothing was changed."
+        runs = tuple(f"• {describe_run(run, schedule.timezone)}" for run in edited.next_runs)
+        return Card(
+            title=title,
+            body=" ".join(part for part in (body, state) if part),
+            tone=tone,
+            fields=(
+                ("Posts", schedule.describe_target()),
+                ("Channel", schedule.channel_label),
+                ("When", _when_label(schedule)),
+            ),
+            lines=(heading, *runs),
+            footer=" ".join((*edited.notes, next_step)),
         )
 
     def _list_card(self, schedules: tuple[Schedule, ...], page: int) -> Card:
@@ -280,6 +364,41 @@ class ScheduleCommands:
                 f"{prefix}{describe_run(from_epoch(slot.slot_at), zone)} · {_status_label(slot)}"
             )
         return Card(title=title, lines=tuple(lines), footer="Newest first.")
+
+
+def _changes(before: Schedule, after: Schedule) -> list[str]:
+    """`when daily 09:00 → daily 10:00` for each part an edit changed."""
+    parts = (
+        ("channel", before.channel_label, after.channel_label),
+        ("when", _when_label(before), _when_label(after)),
+        ("posts", before.describe_target(), after.describe_target()),
+    )
+    return [f"{name} {old} → {new}" for name, old, new in parts if old != new]
+
+
+def _remove_preview(schedule: Schedule) -> Card:
+    """What `schedule remove` would delete, and the button that does it. Nothing changes yet."""
+    if schedule.paused:
+        state = f"paused: {schedule.paused_reason or 'no reason recorded'}"
+    elif schedule.next_run_at is not None:
+        state = _run_label(schedule.next_run_at, schedule)
+    else:
+        state = "finished: no further runs"
+    line = f"/support-admin schedule remove id:{schedule.id} confirm:yes"
+    return Card(
+        title=f"Remove schedule {schedule.id}?",
+        body=f"Nothing has been removed yet. Schedule {schedule.id} posts "
+        f"{schedule.describe_target()} in {schedule.channel_label}, {_when_label(schedule)}.",
+        fields=(
+            ("Posts", schedule.describe_target()),
+            ("Channel", schedule.channel_label),
+            ("When", _when_label(schedule)),
+            ("Next run", state),
+        ),
+        actions=(Choice(f"Remove schedule {schedule.id}", line),),
+        footer=f"Or type: {line} · to stop it for now instead: "
+        f"/support-admin schedule pause id:{schedule.id}",
+    )
 
 
 def _id(args: Arguments) -> int:

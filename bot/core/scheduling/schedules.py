@@ -28,10 +28,10 @@ import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from bot.core.errors import HavenError, NotFound, PermissionDenied, ValidationFailed
+from bot.core.errors import Conflict, HavenError, NotFound, PermissionDenied, ValidationFailed
 from bot.core.mentions import parse_channel
 from bot.core.models import (
     Community,
@@ -282,6 +282,37 @@ class AddedSchedule:
 
 
 @dataclass(frozen=True, slots=True)
+class EditedSchedule:
+    before: Schedule
+    schedule: Schedule
+    next_runs: tuple[datetime, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.schedule.version != self.before.version
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedPost:
+    """What a schedule posts, where and when, checked as `schedule add` checks it."""
+
+    community_id: str
+    channel_id: str
+    channel_label: str
+    topic: str | None
+    message_key: str | None
+    recurrence: Recurrence
+    next_runs: tuple[datetime, ...]
+    notes: tuple[str, ...]
+
+
+# What `schedule edit` can change, and the value that clears a topic or a message.
+EDITABLE = ("channel", "when", "topic", "message", "timezone")
+CLEAR = "none"
+
+
+@dataclass(frozen=True, slots=True)
 class ResumedSchedule:
     schedule: Schedule
     next_run: datetime | None
@@ -427,50 +458,30 @@ class ScheduleService:
         timezone: str | None = None,
     ) -> AddedSchedule:
         community = await self._moderated_community(ctx)
-        if community.status is not CommunityStatus.ACTIVE:
-            raise ValidationFailed(["Haven was removed from this community; it cannot post."])
-        topic = (topic or "").strip() or None
-        message = (message or "").strip() or None
-        if topic is None and message is None:
-            raise ValidationFailed(
-                [
-                    "topic: say what to post: a topic (its rotating message and resources) or a "
-                    "message key."
-                ],
-                'Example: /support-admin schedule add channel:#welcome when:"daily 09:00" '
-                "topic:coming-out",
-            )
-        channel_id, label = parse_channel(channel, ctx.platform)
-        # What the moderator typed is read as people say it (BST -> Europe/London, with a note
-        # that it follows summer time); the community's stored zone is kept exactly.
-        zone_notes: tuple[str, ...] = ()
-        if timezone and timezone.strip():
-            resolved = resolve_timezone(timezone)
-            zone = resolved.name
-            zone_notes = (resolved.note,) if resolved.note else ()
-        else:
-            zone = stored_timezone(community.timezone)
-        now = self._now()
-        recurrence = parse_when(when, zone, now)
-        next_runs = tuple(recurrence.next_runs(now, 3))
-        if not next_runs:
-            raise ValidationFailed([f"when: '{when}' has no run after now."])
         if await self._store.count_for_community(community.id) >= MAX_SCHEDULES_PER_COMMUNITY:
             raise ValidationFailed(
                 [f"This community already has {MAX_SCHEDULES_PER_COMMUNITY} schedules."],
                 "Remove one you no longer need first.",
             )
-        # Check what will be posted now: an unknown topic or message is refused here, with
-        # choices, instead of failing at 09:00 tomorrow (no message rotation is spent on it).
-        resolved_topic = await self._cards.resolve_post(community.id, topic, message)
-        label, notes = await self._check_channel(ctx.platform, channel_id, label)
+        now = self._now()
+        checked = await self._checked_post(
+            ctx,
+            community,
+            now,
+            channel=channel,
+            when=when,
+            topic=topic,
+            message=message,
+            timezone=timezone,
+        )
+        recurrence, next_runs = checked.recurrence, checked.next_runs
         new = NewSchedule(
             community_id=community.id,
             platform=ctx.platform,
-            channel_id=channel_id,
-            channel_label=label,
-            topic=resolved_topic if topic is not None else None,
-            message_key=message,
+            channel_id=checked.channel_id,
+            channel_label=checked.channel_label,
+            topic=checked.topic,
+            message_key=checked.message_key,
             when_text=recurrence.text,
             timezone=recurrence.timezone,
             one_shot=recurrence.one_shot,
@@ -479,12 +490,106 @@ class ScheduleService:
             created_by=ctx.actor.id,
             created_at=int(now.timestamp()),
         )
+        # Allowed (two posts may be wanted), but said: it is usually a double submission.
+        duplicates = await self._duplicate_notes(ctx.platform, checked)
         schedule = await self._store.insert(
             new, lambda new_id: self._audit(ctx, "add", str(new_id), None, _preview(new, new_id))
         )
         log.info("Schedule %s added in %s", schedule.id, community.id)
         self._wake()
-        return AddedSchedule(schedule, next_runs, (*zone_notes, *notes))
+        return AddedSchedule(schedule, next_runs, (*checked.notes, *duplicates))
+
+    async def _checked_post(
+        self,
+        ctx: RequestContext,
+        community: Community,
+        now: datetime,
+        *,
+        channel: str | None,
+        when: str,
+        topic: str | None,
+        message: str | None,
+        timezone: str | None,
+        editing: Schedule | None = None,
+    ) -> _CheckedPost:
+        """What `schedule add` checks, for add and edit alike: what to post, the channel (through
+        the publisher when it is running), the zone and the `when`. Nothing is stored.
+
+        `editing` is the schedule an edit changes: its channel is kept (and not checked again)
+        when no `channel` is given, and its zone when no `timezone` is."""
+        if community.status is not CommunityStatus.ACTIVE:
+            raise ValidationFailed(["Haven was removed from this community; it cannot post."])
+        topic = (topic or "").strip() or None
+        message = (message or "").strip() or None
+        if topic is None and message is None:
+            example = (
+                f"Example: /support-admin schedule edit id:{editing.id} topic:coming-out"
+                if editing is not None
+                else 'Example: /support-admin schedule add channel:#welcome when:"daily 09:00" '
+                "topic:coming-out"
+            )
+            raise ValidationFailed(
+                [
+                    "topic: say what to post: a topic (its rotating message and resources) or a "
+                    "message key."
+                ],
+                example,
+            )
+        if editing is not None and channel is None:
+            channel_id, label = editing.channel_id, editing.channel_label
+        else:
+            channel_id, label = parse_channel(channel or "", ctx.platform)
+        # What the moderator typed is read as people say it (BST -> Europe/London, with a note
+        # that it follows summer time); the community's stored zone is kept exactly.
+        zone_notes: tuple[str, ...] = ()
+        if timezone and timezone.strip():
+            resolved = resolve_timezone(timezone)
+            zone = resolved.name
+            zone_notes = (resolved.note,) if resolved.note else ()
+        else:
+            zone = stored_timezone(editing.timezone if editing else community.timezone)
+        recurrence = parse_when(when, zone, now)
+        next_runs = tuple(recurrence.next_runs(now, 3))
+        if not next_runs:
+            raise ValidationFailed([f"when: '{when}' has no run after now."])
+        # Check what will be posted now: an unknown topic or message is refused here, with
+        # choices, instead of failing at 09:00 tomorrow (no message rotation is spent on it).
+        resolved_topic = await self._cards.resolve_post(community.id, topic, message)
+        notes: tuple[str, ...] = ()
+        if editing is None or channel is not None:
+            label, notes = await self._check_channel(ctx.platform, channel_id, label)
+        return _CheckedPost(
+            community_id=community.id,
+            channel_id=channel_id,
+            channel_label=label,
+            topic=resolved_topic if topic is not None else None,
+            message_key=message,
+            recurrence=recurrence,
+            next_runs=next_runs,
+            notes=(*zone_notes, *notes),
+        )
+
+    async def _duplicate_notes(
+        self, platform: Platform, checked: _CheckedPost, *, besides: int | None = None
+    ) -> tuple[str, ...]:
+        """A note for each other schedule of the community that posts the same thing in the
+        same channel at the same times."""
+        notes: list[str] = []
+        for other in await self._store.list_for_community(checked.community_id):
+            if other.id == besides or not _posts_the_same(other, platform, checked):
+                continue
+            remove = f"`/support-admin schedule remove id:{other.id}`"
+            if other.paused:
+                notes.append(
+                    f"Schedule {other.id} (paused now) posts the same thing in the same channel "
+                    f"at the same times; remove one with {remove}."
+                )
+            else:
+                notes.append(
+                    f"Schedule {other.id} already posts the same thing in the same channel at "
+                    f"the same times; remove one with {remove}."
+                )
+        return tuple(notes)
 
     async def list(self, ctx: RequestContext) -> tuple[Schedule, ...]:
         await self._moderated_community(ctx)
@@ -556,6 +661,97 @@ class ScheduleService:
         return ResumedSchedule(
             after, from_epoch(next_run_at) if next_run_at is not None else None, posts_now
         )
+
+    async def get(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+        """One schedule of this community (what `schedule remove` shows before it removes)."""
+        await self._moderated_community(ctx)
+        return await self._own_schedule(ctx, schedule_id)
+
+    async def edit(
+        self,
+        ctx: RequestContext,
+        schedule_id: int,
+        *,
+        channel: str | None = None,
+        when: str | None = None,
+        topic: str | None = None,
+        message: str | None = None,
+        timezone: str | None = None,
+    ) -> EditedSchedule:
+        """Change what a schedule posts, where or when, checked exactly as `add` checks it, in
+        one transaction with its audit entry (before and after). What is not given is kept;
+        topic or message `none` clears it. The next run is recomputed from now; a paused
+        schedule stays paused."""
+        community = await self._moderated_community(ctx)
+        typed = {
+            "channel": channel,
+            "when": when,
+            "topic": topic,
+            "message": message,
+            "timezone": timezone,
+        }
+        given = {name: value.strip() for name, value in typed.items() if value and value.strip()}
+        if not given:
+            raise ValidationFailed(
+                [f"Say what to change in schedule {schedule_id}: {', '.join(EDITABLE)}."],
+                f'Example: /support-admin schedule edit id:{schedule_id} when:"daily 10:00" '
+                f"(topic:{CLEAR} or message:{CLEAR} clears that one).",
+            )
+        before = await self._own_schedule(ctx, schedule_id)
+        if before.one_shot and await self._store.has_sent_slot(schedule_id):
+            raise ValidationFailed(
+                [f"Schedule {schedule_id} was a one-off post and it has already been sent."],
+                "Add a new schedule to post it again.",
+            )
+
+        def kept(name: str, current: str | None) -> str | None:
+            if name not in given:
+                return current
+            return None if given[name].lower() == CLEAR else given[name]
+
+        now = self._now()
+        checked = await self._checked_post(
+            ctx,
+            community,
+            now,
+            channel=given.get("channel"),
+            when=given.get("when", before.when_text),
+            topic=kept("topic", before.topic),
+            message=kept("message", before.message_key),
+            timezone=given.get("timezone"),
+            editing=before,
+        )
+        recurrence = checked.recurrence
+        edited = replace(
+            before,
+            channel_id=checked.channel_id,
+            channel_label=checked.channel_label,
+            topic=checked.topic,
+            message_key=checked.message_key,
+            when_text=recurrence.text,
+            timezone=recurrence.timezone,
+            one_shot=recurrence.one_shot,
+            next_run_at=epoch(checked.next_runs[0]),
+            grace_seconds=default_grace_seconds(recurrence),
+        )
+        duplicates = await self._duplicate_notes(ctx.platform, checked, besides=schedule_id)
+        if _audit_dict(edited) == _audit_dict(before):
+            # Nothing to write (and nothing to audit): the schedule already reads so.
+            return EditedSchedule(before, before, checked.next_runs, (*checked.notes, *duplicates))
+        after = await self._store.update_definition(
+            edited, self._audit(ctx, "edit", str(schedule_id), before, edited)
+        )
+        if after is None:
+            if await self._store.get(schedule_id) is None:
+                raise NotFound(f"There is no schedule {schedule_id} here.")
+            raise Conflict(
+                f"Schedule {schedule_id} changed while this edit was being checked.",
+                "Nothing was changed. Look at it again with `/support-admin schedule list` "
+                "and repeat the edit.",
+            )
+        log.info("Schedule %s edited in %s", schedule_id, community.id)
+        self._wake()
+        return EditedSchedule(before, after, checked.next_runs, (*checked.notes, *duplicates))
 
     async def remove(self, ctx: RequestContext, schedule_id: int) -> Schedule:
         await self._moderated_community(ctx)
@@ -649,6 +845,42 @@ class ScheduleService:
         return count
 
 
+def _posts_the_same(schedule: Schedule, platform: Platform, checked: _CheckedPost) -> bool:
+    """Same channel, same topic and message, same zone, and the same slots (the same canonical
+    `when`, or `every` intervals that line up whatever day each was added)."""
+    if (
+        schedule.platform,
+        schedule.channel_id,
+        schedule.topic,
+        schedule.message_key,
+        schedule.timezone,
+    ) != (
+        platform,
+        checked.channel_id,
+        checked.topic,
+        checked.message_key,
+        checked.recurrence.timezone,
+    ):
+        return False
+    if schedule.when_text == checked.recurrence.text:
+        return True
+    try:
+        existing = recurrence_for(schedule)
+    except HavenError:
+        return False
+    return _same_slots(existing, checked.recurrence)
+
+
+def _same_slots(a: Recurrence, b: Recurrence) -> bool:
+    if a.kind != b.kind or a.origin is None or b.origin is None:
+        return False
+    if a.kind == "once":
+        return a.origin == b.origin
+    if a.kind == "every" and a.interval is not None and a.interval == b.interval:
+        return (a.origin - b.origin) % a.interval == timedelta(0)
+    return False
+
+
 def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
     return Schedule(
         id=schedule_id,
@@ -671,7 +903,10 @@ def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
 
 
 __all__ = [
+    "CLEAR",
+    "EDITABLE",
     "AddedSchedule",
+    "EditedSchedule",
     "NewSchedule",
     "ResumedSchedule",
     "Schedule",
