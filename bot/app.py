@@ -29,7 +29,7 @@ from bot.core.content.curation import CurationService
 from bot.core.content.packs import load_default_pack, pack_to_changes
 from bot.core.errors import HavenError
 from bot.core.models import Platform
-from bot.core.ports import Clock, Library, Publisher
+from bot.core.ports import Clock, Library, MemberDirectory, Publisher
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.scheduler import PostScheduler
@@ -91,6 +91,7 @@ async def open_services(
         )
         curation = CurationService(content, community_repository, support, clock)
         publishers: dict[Platform, Publisher] = {}
+        directories: dict[Platform, MemberDirectory] = {}
         store = SqliteScheduleStore(db)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = PostScheduler(store, publishers, support, clock, owner)
@@ -106,7 +107,7 @@ async def open_services(
                 message_commands(curation).table,
                 resource_commands(curation).table,
                 ScheduleCommands(schedules).table,
-                SettingsCommands(communities).table,
+                SettingsCommands(communities, directories).table,
                 PackCommands(curation, support, clock).table,
             ],
         )
@@ -114,6 +115,9 @@ async def open_services(
         def register_publisher(publisher: Publisher) -> None:
             publishers[publisher.platform] = publisher
             scheduler.wake()
+
+        def register_directory(directory: MemberDirectory) -> None:
+            directories[directory.platform] = directory
 
         yield Services(
             settings=settings,
@@ -127,6 +131,7 @@ async def open_services(
             schedules=schedules,
             scheduler=scheduler,
             register_publisher=register_publisher,
+            register_directory=register_directory,
         )
     finally:
         if support is not None:

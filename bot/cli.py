@@ -195,12 +195,13 @@ def pack_check(file: Path) -> None:
 @click.option("--community", default="console:local", show_default=True, help="Community id.")
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
 def pack_import(file: Path, community: str, dry_run: bool) -> None:
-    """Import a pack into a community's library (idempotent by key, one transaction)."""
-    from bot.core.content.packs import diff_pack, load_pack_file, pack_to_changes
-    from bot.core.ports import NewAuditEntry
-    from bot.storage.database import Database
-    from bot.storage.migrate import migrate
-    from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
+    """Import a pack into a community's library (idempotent by key, one transaction).
+
+    Each added or changed item is recorded in its history as imported by `haven pack import`,
+    exactly as an import by a moderator is, so it can be undone item by item."""
+    from bot.app import open_services
+    from bot.core.content.packs import diff_pack, load_pack_file
+    from bot.core.models import Actor, Platform, RequestContext
 
     settings = _settings()
     parsed, problems = load_pack_file(file)
@@ -208,46 +209,30 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
     if parsed is None or any(p.severity == "error" for p in problems):
         _fail(f"{file}: fix the errors above; nothing was imported.")
     assert parsed is not None
+    platform_name = community.partition(":")[0]
+    if platform_name not in {p.value for p in Platform}:
+        _fail(f"{community} is not a community id (like console:local or discord:<server id>).")
 
     async def work() -> None:
-        from bot.core.models import ItemKind, Platform
-
-        database = await Database.open(settings.database_path)
-        try:
-            await migrate(database)
-            content = SqliteContentRepository(database)
-            communities = SqliteCommunityRepository(database)
-            if await communities.get(community) is None:
-                if community != "console:local":
-                    _fail(f"There is no community {community} in {settings.database_path}.")
-                from bot.core.models import Community
-
-                await communities.create_if_missing(
-                    Community(id=community, platform=Platform.CONSOLE, name="Local console")
-                )
-            library = await content.load_library(community)
-            diff = diff_pack(library, parsed)
+        async with open_services(settings) as services:
+            if community == "console:local":
+                await services.communities.ensure(Platform.CONSOLE, "local", "Local console")
+            elif await services.communities.get(community) is None:
+                _fail(f"There is no community {community} in {settings.database_path}.")
+            diff = diff_pack(await services.support.library(community), parsed)
             for line in diff.summary_lines():
                 click.echo(line)
             if dry_run:
                 click.echo("Dry run: nothing was changed.")
                 return
-            await content.apply_library_changes(
-                community,
-                pack_to_changes(parsed),
-                NewAuditEntry(
-                    actor_id="cli",
-                    actor_name="haven pack import",
-                    action="pack.import",
-                    item_kind=ItemKind.SETTINGS,
-                    item_key="pack",
-                    before=None,
-                    after={"pack": parsed.pack_id, "version": parsed.version, "file": file.name},
-                ),
+            # The operator who runs the CLI has the database: an admin of every community.
+            operator = Actor(id="cli", display_name="haven pack import", has_admin_permission=True)
+            ctx = RequestContext(community, Platform(platform_name), operator)
+            summary = await services.curation.import_pack(ctx, parsed)
+            click.echo(
+                f"Imported {file} into {community}: {summary.added} added, "
+                f"{summary.changed} changed, {summary.unchanged} unchanged."
             )
-            click.echo(f"Imported {file} into {community}.")
-        finally:
-            await database.close()
 
     _run(work)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
-from bot.core.ports import Clock, Publisher
+from bot.core.ports import Clock, MemberDirectory, Publisher
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.scheduler import PostScheduler
@@ -31,3 +31,5 @@ class Services:
     scheduler: PostScheduler
     # Adapters register their scheduler publisher here (one per platform).
     register_publisher: Callable[[Publisher], None]
+    # And their member directory (roles, user groups, members) for the moderator settings.
+    register_directory: Callable[[MemberDirectory], None]

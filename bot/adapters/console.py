@@ -11,13 +11,14 @@ import getpass
 import logging
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
+from bot.core.ports import Found, MemberRef
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,21 @@ class ConsoleFiles:
         return str(target)
 
 
+class ConsoleDirectory:
+    """The console's one local community has no member list: a role or a person is just the
+    name typed (the core has already lowercased it and dropped the '@'), and is never refused."""
+
+    platform = Platform.CONSOLE
+    verifies = False
+    finds_users_by_name = True
+
+    async def roles(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        return [(Found(ref.name, ref.name),) if ref.name else () for ref in refs]
+
+    async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        return await self.roles(community_id, refs)
+
+
 def console_context() -> RequestContext:
     try:
         name = getpass.getuser()
@@ -203,6 +219,7 @@ async def run_console(
     emit = write or (lambda text: (sys.stdout.write(text), sys.stdout.flush()) and None)
     interactive = stdin.isatty() if interactive is None else interactive
     await services.communities.ensure(Platform.CONSOLE, "local", "Local console")
+    services.register_directory(ConsoleDirectory())
     ctx = console_context()
     files = ConsoleFiles(Path.cwd())
     if interactive:

@@ -256,3 +256,59 @@ class LocalFiles(Protocol):
     def write_bytes(self, path: str, content: bytes) -> str:
         """Write the file; return where it went. HavenError when it cannot be written."""
         ...
+
+
+# ---- members ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    """One role or person as a moderator typed it, read by the core (bot/core/mentions.py).
+
+    `id` is set when the text was a mention or looked like the platform's id; `name` when it
+    may be a name (without '@'). A bare Discord number carries both: a role may be called 2024.
+    """
+
+    typed: str
+    id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A role, user group or member the platform knows: its id and the name it shows."""
+
+    id: str
+    name: str
+
+
+class DirectoryUnavailable(Exception):
+    """The platform could not be asked right now (outage, timeout, server not in the cache).
+    `reason` is for the log only; the core words the answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MemberDirectory(Protocol):
+    """Looks up roles (Discord roles, Slack user groups) and members of one community, for the
+    moderator settings. Adapters only look up; the core decides what is refused and says so."""
+
+    platform: Platform
+    # False where there is no member list to check against (the console): names are taken as
+    # typed, and the core says so.
+    verifies: bool
+    # Whether `users` can find a person from a plain name. Discord cannot without the
+    # privileged members intent, Slack not without listing every user: the core then asks
+    # for a mention or an id instead.
+    finds_users_by_name: bool
+
+    async def roles(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        """For each ref, in order, every role it matches (none, one, or several when a name is
+        shared). Raises DirectoryUnavailable when the platform cannot be asked."""
+        ...
+
+    async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        """For each ref, in order, the member it names (none when not in this community)."""
+        ...

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.adapters.console import ConsoleDirectory
 from bot.core.commands.content import message_commands, resource_commands
 from bot.core.commands.router import CommandRouter
 from bot.core.commands.settings import SettingsCommands
@@ -96,7 +97,7 @@ async def stack(db: Database, clock: FixedClock) -> AsyncIterator[Stack]:
         [
             message_commands(curation).table,
             resource_commands(curation).table,
-            SettingsCommands(communities).table,
+            SettingsCommands(communities, {Platform.CONSOLE: ConsoleDirectory()}).table,
         ],
     )
     await communities.ensure(Platform.CONSOLE, "local")

@@ -152,8 +152,8 @@ async def test_non_moderator_is_refused_and_nothing_changes(stack: Stack) -> Non
 
 
 async def test_moderator_role_grants_access(stack: Stack) -> None:
-    await stack.router.admin(stack.ctx(), "settings", "moderator-roles", {"roles": "<@&555>"})
-    helper = Actor(id="helper-1", display_name="Helper", role_ids=("555",))
+    await stack.router.admin(stack.ctx(), "settings", "moderator-roles", {"roles": "@Helpers"})
+    helper = Actor(id="helper-1", display_name="Helper", role_ids=("helpers",))
     card = await stack.router.admin(stack.ctx(helper), "message", "list", {})
     assert card.tone is CardTone.INFO
     assert card.title.startswith("Messages")

@@ -72,6 +72,9 @@ def test_pack_import_dry_run_then_import_then_export(tmp_path: Path) -> None:
     assert "extra-hello" not in again.stdout.replace("unchanged", "") or "0 added" in again.stdout
     shown = haven(tmp_path, "console", stdin="/support-admin message show extra-hello\n")
     assert "Hello from a pack." in shown.stdout
+    # The operator's import is in the item's history like a moderator's, and can be undone.
+    history = haven(tmp_path, "console", stdin="/support-admin message history extra-hello\n")
+    assert "import by haven pack import" in history.stdout
     out = tmp_path / "library.yaml"
     export = haven(tmp_path, "pack", "export", "-o", str(out))
     assert export.returncode == 0, export.stderr

@@ -9,14 +9,16 @@ behaviour where it matters to us:
   checked against Discord's shape limits), interaction callbacks with the `with_response=1` JSON
   body discord.py parses, webhook follow-ups and edits, channel messages with `nonce` +
   `enforce_nonce` de-duplication, DM channels (with a "DMs closed" switch answering 50007),
-  attachments served for `Attachment.read()`, and per-route fault injection (error codes, 429
-  with `retry_after` and a `Via` header, 5xx, slow answers).
+  attachments served for `Attachment.read()`, guild members by id (`GET /guilds/{g}/members/{u}`,
+  10007 for a stranger), and per-route fault injection (error codes, 429 with `retry_after` and
+  a `Via` header, 5xx, slow answers).
 - Message payloads are checked against Discord's limits (embed sizes, component shapes, modal
   and autocomplete limits): a violation answers 400 / 50035 as Discord does, so a renderer that
   overflows fails its test instead of failing in production.
 - Gateway: HELLO, heartbeat ACK, IDENTIFY -> READY (with `resume_gateway_url` pointing here) and
-  GUILD_CREATE, GUILD_CREATE/GUILD_DELETE for joins and removals, INTERACTION_CREATE, op 7
-  RECONNECT -> RESUME -> replay + RESUMED, and zlib-stream (binary) or plain TEXT frames.
+  GUILD_CREATE, GUILD_CREATE/GUILD_DELETE for joins and removals, GUILD_ROLE_CREATE,
+  INTERACTION_CREATE, op 7 RECONNECT -> RESUME -> replay + RESUMED, and zlib-stream (binary) or
+  plain TEXT frames.
 
 Every JSON answer carries `Content-Type: application/json` exactly: discord.py compares the
 header for equality and treats `application/json; charset=utf-8` as text.
@@ -287,6 +289,9 @@ class FakeDiscord:
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[str, list[dict[str, Any]]] = {}
         self.guilds: dict[str, dict[str, Any]] = {}
+        # guild id -> user id -> member (with `user`), for GET /guilds/{g}/members/{u}. Everyone
+        # who runs an interaction in a guild is one of its members from then on.
+        self.members: dict[str, dict[str, dict[str, Any]]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.dm_channels: dict[str, dict[str, Any]] = {}  # user id -> DM channel
@@ -461,6 +466,36 @@ class FakeDiscord:
         }
         self.guilds[gid] = guild
         return guild
+
+    def add_member(
+        self,
+        guild: Mapping[str, Any],
+        user: Mapping[str, Any] | None = None,
+        roles: Iterable[str] = (),
+        *,
+        nick: str | None = None,
+    ) -> dict[str, Any]:
+        """A member of `guild` (a new user unless one is given), as REST returns members."""
+        user = dict(user or self.make_user())
+        self.users[user["id"]] = user
+        member = self._member(user, 0, roles)
+        member.pop("permissions")  # only interaction payloads carry it
+        member["nick"] = nick
+        self.members.setdefault(str(guild["id"]), {})[user["id"]] = member
+        return member
+
+    async def add_role(self, guild: dict[str, Any], name: str) -> str:
+        """A role created while the bot is connected (GUILD_ROLE_CREATE); returns its id."""
+        role = {
+            **guild["roles"][0],
+            "id": snowflake(),
+            "name": name,
+            "position": len(guild["roles"]),
+            "permissions": "0",
+        }
+        guild["roles"].append(role)
+        await self.dispatch("GUILD_ROLE_CREATE", {"guild_id": guild["id"], "role": role})
+        return str(role["id"])
 
     def role_id(self, guild: Mapping[str, Any], name: str) -> str:
         return next(str(r["id"]) for r in guild["roles"] if r["name"] == name)
@@ -782,6 +817,11 @@ class FakeDiscord:
             "app_permissions": str(1024 | 2048 | 16384 | 274877906944),
         }
         if guild is not None:
+            known = self.members.setdefault(str(guild["id"]), {})
+            if user["id"] not in known:
+                self.add_member(guild, user, roles)
+            else:
+                known[user["id"]]["roles"] = [str(r) for r in roles]
             cid = channel_id or self.channel_id(guild)
             channel = self.channels.get(cid) or next(c for c in guild["channels"] if c["id"] == cid)
             payload.update(
@@ -1110,6 +1150,14 @@ class FakeDiscord:
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._create_message(m[1], body, files)
+        m = re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path)
+        if m and method == "GET":
+            if m[1] not in self.guilds:
+                return _error(404, 10004, "Unknown Guild")
+            member = self.members.get(m[1], {}).get(m[2])
+            if member is None:
+                return _error(404, 10007, "Unknown Member")
+            return _json(member)
         return _error(404, 0, f"404: Not Found ({method} {path} is not emulated)")
 
     def _app_info(self) -> dict[str, Any]:

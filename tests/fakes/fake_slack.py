@@ -92,6 +92,8 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        # group id -> {id, handle, name, ...} as usergroups.list returns them.
+        self.usergroup_info: dict[str, dict[str, Any]] = {}
         # Channels Slack knows about; DMs are added by conversations.open.
         self.channels: dict[str, dict[str, Any]] = {}
         self.app_tokens_seen: list[str] = []
@@ -194,8 +196,21 @@ class FakeSlack:
             "is_member": is_member,
         }
 
-    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+    def add_usergroup(
+        self, group_id: str, members: list[str], *, handle: str = "", name: str = ""
+    ) -> None:
         self.usergroups[group_id] = list(members)
+        handle = handle or group_id.lower()
+        self.usergroup_info[group_id] = {
+            "id": group_id,
+            "team_id": TEAM_ID,
+            "is_usergroup": True,
+            "handle": handle,
+            "name": name or handle.title(),
+            "description": "",
+            "date_delete": 0,
+            "user_count": len(members),
+        }
 
     def fail(
         self,
@@ -517,6 +532,13 @@ class FakeSlack:
         if members is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": members}
+
+    def _m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        groups = [dict(group) for group in self.usergroup_info.values()]
+        if str(args.get("include_users", "")).lower() in ("1", "true"):
+            for group in groups:
+                group["users"] = list(self.usergroups[group["id"]])
+        return {"ok": True, "usergroups": groups}
 
     def _view(self, args: dict[str, Any]) -> dict[str, Any]:
         view = args.get("view")

@@ -26,6 +26,7 @@ from discord.ext import commands
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.commands import build_admin_group, sync_if_changed
 from bot.adapters.discord.context import request_context
+from bot.adapters.discord.directory import DiscordDirectory
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
 from bot.adapters.discord.forms import build_modal, can_show
 from bot.adapters.discord.publisher import DiscordPublisher
@@ -116,6 +117,7 @@ class HavenBot(commands.Bot):
             if publish_timeout is None
             else DiscordPublisher(self, timeout=publish_timeout)
         )
+        self.directory = DiscordDirectory(self)
         self.refs = ids.ShortLivedStore()
         self.renderer = CardRenderer(self.refs)
         self.admin_group = build_admin_group()
@@ -128,6 +130,7 @@ class HavenBot(commands.Bot):
             await self.load_extension(extension)
         self.tree.add_command(self.admin_group)
         self.services.register_publisher(self.publisher)
+        self.services.register_directory(self.directory)
         if self.sync_commands:
             try:
                 await sync_if_changed(self.tree, self.services.meta)

@@ -128,6 +128,8 @@ class SlackRuntime:
     listeners: SlackListeners
     publisher: SlackPublisher
     client: AsyncWebClient
+    # Roles (user groups) and members for the moderator settings; registered by `run_slack`.
+    directory: SlackDirectory
 
 
 def assemble(services: Services) -> SlackRuntime:
@@ -154,10 +156,13 @@ def assemble(services: Services) -> SlackRuntime:
         ignoring_self_events_enabled=False,
     )
     client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
-    listeners = SlackListeners(services, SlackDirectory(client))
+    directory = SlackDirectory(client)
+    listeners = SlackListeners(services, directory)
     listeners.register(app)
     publisher = SlackPublisher(make_publisher_client(token, api_url))
-    return SlackRuntime(app=app, listeners=listeners, publisher=publisher, client=client)
+    return SlackRuntime(
+        app=app, listeners=listeners, publisher=publisher, client=client, directory=directory
+    )
 
 
 def build_slack_app(services: Services) -> AsyncApp:
@@ -292,6 +297,7 @@ async def run_slack(services: Services) -> None:
     settings = services.settings
     team = await check_token(runtime.client)
     services.register_publisher(runtime.publisher)
+    services.register_directory(runtime.directory)
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
     try:

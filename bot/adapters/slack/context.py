@@ -5,6 +5,8 @@ Nothing here is stored. For `/support` the context carries only what the payload
 the asker. For `/support-admin` the adapter looks up the facts the core's permission rule needs:
 workspace admin/owner (users.info) and membership of the configured user groups
 (usergroups.users.list), each cached briefly in memory so a burst of commands costs one lookup.
+The same directory looks up user groups (usergroups.list) and members (users.info) for the
+moderator settings: it is the Slack side of the core's MemberDirectory port.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import Actor, Platform, RequestContext, community_id_for
+from bot.core.ports import DirectoryUnavailable, Found, MemberRef
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +126,28 @@ class _UserFacts:
     display_name: str
 
 
+# users.info answers these for an id that is no member of this workspace.
+_NO_SUCH_USER = ("user_not_found", "user_not_visible", "users_not_found")
+# usergroups.list on a workspace without user groups (they need a paid plan).
+_NO_USER_GROUPS = ("paid_teams_only", "paid_only", "plan_upgrade_required")
+_LOOKUP_ERRORS = (SlackApiError, SlackClientError, TimeoutError, OSError)
+
+
 class SlackDirectory:
     """Looks up a moderator's admin status and user groups, briefly cached.
 
     A failed lookup counts as "not an admin, in no group": the core then refuses unless the user
     is listed by id, which is the safe side of a Slack outage.
+
+    For the moderator settings (`roles`, `users`) a failed lookup raises DirectoryUnavailable
+    instead, so nothing is saved that was not checked. A user group is found by its id or by its
+    handle or name (case-insensitive, without '@'); a person only by id (users.info): Slack has
+    no lookup by name short of listing every user.
     """
+
+    platform = Platform.SLACK
+    verifies = True
+    finds_users_by_name = False
 
     def __init__(
         self,
@@ -141,6 +160,7 @@ class SlackDirectory:
         self._ttl = ttl
         self._users = _TtlCache(clock)
         self._groups = _TtlCache(clock)
+        self._group_list = _TtlCache(clock)
 
     async def actor(self, user_id: str, groups: Sequence[str] = ()) -> Actor:
         facts, members = await asyncio.gather(
@@ -168,16 +188,92 @@ class SlackDirectory:
                 "users.info failed (%s); treating the caller as a non-admin", slack_error(error)
             )
             return facts
-        user = response.get("user") or {}
-        profile = user.get("profile") or {}
-        facts = _UserFacts(
-            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
-            display_name=str(
-                profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
-            )[:80],
-        )
+        facts = _facts_of(response.get("user") or {})
         self._users.put(user_id, facts, self._ttl)
         return facts
+
+    # ---- the MemberDirectory port ------------------------------------------------------
+
+    async def roles(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        groups = await self._all_groups()
+        found: list[tuple[Found, ...]] = []
+        for ref in refs:
+            by_id = groups.get(ref.id) if ref.id else None
+            if by_id is not None:
+                matches = [by_id]
+            elif ref.name:
+                wanted = ref.name.lstrip("@").casefold()
+                matches = [
+                    group
+                    for group in groups.values()
+                    if wanted
+                    in (group.get("handle", "").casefold(), group.get("name", "").casefold())
+                ]
+            else:
+                matches = []
+            found.append(tuple(Found(group["id"], _group_name(group)) for group in matches))
+        return found
+
+    async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
+        names = await asyncio.gather(*(self._member_name(ref.id) for ref in refs))
+        return [
+            (Found(str(ref.id), name or str(ref.id)),) if name is not None else ()
+            for ref, name in zip(refs, names, strict=True)
+        ]
+
+    async def _all_groups(self) -> dict[str, dict[str, str]]:
+        cached = self._group_list.get("")
+        if isinstance(cached, dict):
+            return cached
+        try:
+            response = await asyncio.wait_for(
+                self._client.usergroups_list(include_disabled=False), LOOKUP_TIMEOUT_SECONDS
+            )
+        except SlackApiError as error:
+            if slack_error(error) not in _NO_USER_GROUPS:
+                raise DirectoryUnavailable(f"usergroups.list: {slack_error(error)}") from None
+            groups: dict[str, dict[str, str]] = {}
+        except _LOOKUP_ERRORS as error:
+            raise DirectoryUnavailable(f"usergroups.list: {slack_error(error)}") from None
+        else:
+            groups = {
+                str(group["id"]): {
+                    "id": str(group["id"]),
+                    "handle": str(group.get("handle") or ""),
+                    "name": str(group.get("name") or ""),
+                }
+                for group in response.get("usergroups") or ()
+                if group.get("id") and not group.get("date_delete")
+            }
+        self._group_list.put("", groups, self._ttl)
+        return groups
+
+    async def _member_name(self, user_id: str | None) -> str | None:
+        """The display name of a member of this workspace ("" when they have none), or None
+        when the id is no member (or a deactivated one)."""
+        if not user_id:
+            return None
+        cached = self._users.get(user_id)
+        if isinstance(cached, _UserFacts):
+            return cached.display_name
+        try:
+            response = await asyncio.wait_for(
+                self._client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
+            )
+        except SlackApiError as error:
+            if slack_error(error) in _NO_SUCH_USER:
+                return None
+            raise DirectoryUnavailable(f"users.info: {slack_error(error)}") from None
+        except _LOOKUP_ERRORS as error:
+            raise DirectoryUnavailable(f"users.info: {slack_error(error)}") from None
+        user = response.get("user") or {}
+        if user.get("deleted"):
+            return None
+        facts = _facts_of(user)
+        self._users.put(user_id, facts, self._ttl)
+        return facts.display_name
+
+    # ---- the actor's facts --------------------------------------------------------------
 
     async def _group_members(self, groups: Sequence[str]) -> dict[str, frozenset[str]]:
         found: dict[str, frozenset[str]] = {}
@@ -197,6 +293,20 @@ class SlackDirectory:
             self._groups.put(group, members, self._ttl)
             found[group] = members
         return found
+
+
+def _facts_of(user: Mapping[str, Any]) -> _UserFacts:
+    profile = user.get("profile") or {}
+    return _UserFacts(
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        display_name=str(
+            profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
+        )[:80],
+    )
+
+
+def _group_name(group: Mapping[str, str]) -> str:
+    return f"@{group['handle']}" if group.get("handle") else group.get("name") or group["id"]
 
 
 def slack_error(error: BaseException) -> str:

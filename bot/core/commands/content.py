@@ -45,7 +45,14 @@ from bot.core.models import (
 )
 
 MAX_LIST_LENGTH = 200  # a comma-separated list of topics or regions
-PAGE = Option("page", "Which page of the list", OptionKind.NUMBER, max_length=4, max_value=1000)
+PAGE = Option(
+    "page",
+    "Which page of the list",
+    OptionKind.NUMBER,
+    max_length=4,
+    max_value=1000,
+    placeholder="2",
+)
 VERSION = Option("version", "The version the form was opened at", OptionKind.NUMBER, hidden=True)
 TOPICS = Option(
     "topics",
@@ -378,7 +385,7 @@ class LibraryItemCommands:
             (
                 Verb(
                     "add",
-                    f"add a {kind} (without {' or '.join(spec.add_required[:2])}: a form)",
+                    f"add a {'supportive message' if rest else kind}",
                     self.add,
                     options=add_options,
                     rest=rest,
@@ -387,7 +394,7 @@ class LibraryItemCommands:
                 ),
                 Verb(
                     "edit",
-                    f"change a {kind} (with only its key: a form)",
+                    f"change a {kind}",
                     self.edit,
                     options=(key, *spec.fields, VERSION),
                     positional=("key",),

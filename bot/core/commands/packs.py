@@ -57,6 +57,7 @@ class PackCommands:
                             OptionKind.CHOICE,
                             max_length=4,
                             choices=("yaml", "json"),
+                            placeholder="yaml|json",
                         ),
                         Option(
                             "file",

@@ -108,7 +108,7 @@ async def test_moderator_role_grants_access_without_manage_server(
 ) -> None:
     role = fake.role_id(guild, "moderators")
     configured = await admin(fake, guild, "settings moderator-roles", {"roles": f"<@&{role}>"})
-    assert field(card_of(await configured.response()), "Moderator roles") == role
+    assert field(card_of(await configured.response()), "Moderator roles") == f"@moderators ({role})"
 
     helper = await admin(
         fake,

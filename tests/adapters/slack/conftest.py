@@ -118,6 +118,7 @@ async def services(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Services]:
 async def runtime(services: Services) -> AsyncIterator[SlackRuntime]:
     built = assemble(services)
     services.register_publisher(built.publisher)
+    services.register_directory(built.directory)
     try:
         yield built
     finally:

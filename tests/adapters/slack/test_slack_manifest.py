@@ -25,6 +25,7 @@ SCOPE_FOR_METHOD = {
     "conversations_open": "im:write",
     "users_info": "users:read",
     "usergroups_users_list": "usergroups:read",
+    "usergroups_list": "usergroups:read",
     "conversations_info": "channels:read",
     "files_upload_v2": "files:write",
 }

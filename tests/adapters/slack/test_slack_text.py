@@ -173,6 +173,9 @@ async def test_channel_user_and_group_references_still_reach_the_core(
     slack: SignedSender, services: Services, fake: FakeSlack
 ) -> None:
     await slack.command("/support", "")  # the workspace exists
+    fake.add_user("U0123ABCD", name="alex")
+    fake.add_user("U0456EFGH", name="sam")
+    fake.add_usergroup("S0123ABCD", ["U0123ABCD"], handle="helpers")
     for sent in (
         "settings log-channel channel:<#C0123ABCD|general>",
         'settings moderator-users users:"<@U0123ABCD|alex>, <@U0456EFGH>"',
