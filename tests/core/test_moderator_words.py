@@ -321,3 +321,55 @@ async def test_an_unknown_command_lists_the_closest_commands_labelled(stack: Sta
     assert card.choices[0].value == "list"
     assert card.choices_label == "Closest commands"
     assert "apply" not in [choice.value for choice in card.choices]
+
+
+# ---- time zones and characters as people type them -----------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["GMT", "BST", "UK", "London"])
+async def test_time_zones_as_people_say_them_mean_london_and_say_summer_time(
+    stack: Stack, typed: str
+) -> None:
+    card = await run(stack, f"/support-admin settings timezone {typed}")
+    assert dict(card.fields)["Time zone for schedules"] == "Europe/London", text_of(card)
+    if typed != "London":
+        assert "summer time" in card.footer
+
+
+async def test_a_fixed_offset_is_explained_not_mapped_to_the_opposite(stack: Stack) -> None:
+    card = await run(stack, "/support-admin settings timezone UTC+3")
+    assert card.tone is CardTone.ERROR
+    assert "Etc/GMT-3" in text_of(card)
+    assert "Etc/GMT+3" not in text_of(card)
+    community = await stack.communities.get(stack.ctx().community_id)
+    assert community is not None and community.timezone != "Etc/GMT+3"
+
+
+@pytest.mark.parametrize("emoji", ["🏳️‍🌈", "👨‍👩‍👧", "🏳️‍⚧️"])
+async def test_pride_flags_and_family_emoji_are_accepted(stack: Stack, emoji: str) -> None:
+    card = await run(stack, f"/support-admin message add You belong here {emoji}")
+    assert card.tone is CardTone.SUCCESS, text_of(card)
+    assert card.body.endswith(emoji)
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u200b", "\u061c", "\u2066"])
+async def test_a_lone_direction_or_zero_width_control_is_refused(
+    stack: Stack, control: str
+) -> None:
+    before = await stack.support.library(stack.ctx().community_id)
+    card = await run(stack, f"/support-admin message add Safe{control}text")
+    assert card.tone is CardTone.ERROR
+    assert f"U+{ord(control):04X}" in card.body
+    assert await stack.support.library(stack.ctx().community_id) == before
+
+
+async def test_text_that_is_not_utf8_is_answered_as_such(stack: Stack) -> None:
+    broken = b"caf\xe9 ouvert".decode("utf-8", errors="surrogateescape")
+    card = await run(stack, f"/support-admin message add {broken}")
+    assert card.tone is CardTone.ERROR
+    assert "not valid UTF-8" in card.body
+
+
+async def test_support_understands_typos_and_topic_aliases(stack: Stack) -> None:
+    typo = await run(stack, "/support comming-out")
+    assert typo.topic == "coming-out", text_of(typo)

@@ -14,7 +14,7 @@ from bot.core.cards import Card, CardTone
 from bot.core.commands.schedules import ScheduleCommands
 from bot.core.errors import PermissionDenied
 from bot.core.models import (
-    LOCAL_COMMUNITY_ID,
+    DIRECT_MESSAGE_COMMUNITY,
     Actor,
     Platform,
     RequestContext,
@@ -208,8 +208,11 @@ async def test_members_cannot_schedule_and_direct_messages_are_refused(
         await schedules.service.add(
             stack.ctx(actor=MEMBER), channel="#welcome", when="daily 09:00", topic="crisis"
         )
-    dm = RequestContext(LOCAL_COMMUNITY_ID, Platform.CONSOLE, MODERATOR, in_direct_message=True)
-    with pytest.raises(PermissionDenied):
+    # The one gate: a Discord DM belongs to no server (a Slack DM belongs to its workspace).
+    dm = RequestContext(
+        DIRECT_MESSAGE_COMMUNITY, Platform.DISCORD, MODERATOR, in_direct_message=True
+    )
+    with pytest.raises(PermissionDenied, match="not in direct messages"):
         await schedules.service.list(dm)
     assert await schedules.count() == 0
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core.cards import Card, CardTone, Choice, PageRef
+from bot.core.commands.content import PAGE
 from bot.core.commands.verbs import (
     Arguments,
     Completion,
@@ -20,6 +22,8 @@ from bot.core.models import RequestContext, paginate
 from bot.core.scheduling.recurrence import describe_run
 from bot.core.scheduling.schedules import (
     CLEAR,
+    AddedSchedule,
+    EditedSchedule,
     Schedule,
     ScheduleService,
     SlotRecord,
@@ -166,7 +170,7 @@ class ScheduleCommands:
                     "list",
                     "every schedule: next run, last outcome, paused and why",
                     self._list,
-                    options=(Option("page", "Which page", OptionKind.NUMBER, max_length=4),),
+                    options=(PAGE,),
                 ),
                 by_id("pause", "stop posting until resumed", self._pause),
                 by_id("resume", "start again from the next run", self._resume),
@@ -244,25 +248,12 @@ class ScheduleCommands:
             timezone=args.get("timezone"),
         )
         schedule = added.schedule
-        runs = tuple(f"• {describe_run(run, schedule.timezone)}" for run in added.next_runs)
-        heading = "Runs once:" if schedule.one_shot else "Next runs:"
-        footer = " ".join(
-            (
-                *added.notes,
-                f"Try it now: /support-admin schedule test id:{schedule.id} · pause: "
-                f"/support-admin schedule pause id:{schedule.id}",
-            )
+        footer = (
+            f"Try it now: /support-admin schedule test id:{schedule.id} · pause: "
+            f"/support-admin schedule pause id:{schedule.id}"
         )
-        return Card(
-            title=f"Schedule {schedule.id} added",
-            tone=CardTone.SUCCESS,
-            fields=(
-                ("Posts", schedule.describe_target()),
-                ("Channel", schedule.channel_label),
-                ("When", _when_label(schedule)),
-            ),
-            lines=(heading, *runs),
-            footer=footer,
+        return _schedule_card(
+            f"Schedule {schedule.id} added", CardTone.SUCCESS, "", added, (*added.notes, footer)
         )
 
     async def _edit(self, ctx: RequestContext, args: Arguments) -> Card:
@@ -276,41 +267,21 @@ class ScheduleCommands:
             timezone=args.get("timezone"),
         )
         schedule = edited.schedule
-        changes = _changes(edited.before, schedule)
-        if schedule.paused:
-            state = (
-                f"It is still paused ({schedule.paused_reason or 'no reason recorded'}): it will "
-                "not post until you resume it."
-            )
-            heading = (
-                "Runs once, if resumed before then:"
-                if schedule.one_shot
-                else "Next runs, if resumed now:"
-            )
-            next_step = f"Resume: /support-admin schedule resume id:{schedule.id}"
-        else:
-            state = ""
-            heading = "Runs once:" if schedule.one_shot else "Next runs:"
-            next_step = f"Try it now: /support-admin schedule test id:{schedule.id}"
         if edited.changed:
             title, tone = f"Schedule {schedule.id} changed", CardTone.SUCCESS
-            body = "Changed: " + "; ".join(changes) + "."
+            body = "Changed: " + "; ".join(_changes(edited.before, schedule)) + "."
         else:
             title, tone = f"Schedule {schedule.id} unchanged", CardTone.INFO
             body = "It already reads like that; nothing was changed."
-        runs = tuple(f"• {describe_run(run, schedule.timezone)}" for run in edited.next_runs)
-        return Card(
-            title=title,
-            body=" ".join(part for part in (body, state) if part),
-            tone=tone,
-            fields=(
-                ("Posts", schedule.describe_target()),
-                ("Channel", schedule.channel_label),
-                ("When", _when_label(schedule)),
-            ),
-            lines=(heading, *runs),
-            footer=" ".join((*edited.notes, next_step)),
-        )
+        if schedule.paused:
+            body += (
+                f" It is still paused ({schedule.paused_reason or 'no reason recorded'}): it "
+                "will not post until you resume it."
+            )
+            next_step = f"Resume: /support-admin schedule resume id:{schedule.id}"
+        else:
+            next_step = f"Try it now: /support-admin schedule test id:{schedule.id}"
+        return _schedule_card(title, tone, body, edited, (*edited.notes, next_step))
 
     def _list_card(self, schedules: tuple[Schedule, ...], page: int) -> Card:
         if not schedules:
@@ -405,3 +376,35 @@ def _id(args: Arguments) -> int:
     schedule_id = args.number("id")
     assert schedule_id is not None  # required, checked against the verb's declaration
     return schedule_id
+
+
+def _schedule_card(
+    title: str,
+    tone: CardTone,
+    body: str,
+    result: AddedSchedule | EditedSchedule,
+    notes: Sequence[str],
+) -> Card:
+    """What a schedule posts, where and when, and its next runs (if resumed, when paused)."""
+    schedule = result.schedule
+    if schedule.paused:
+        heading = (
+            "Runs once, if resumed before then:"
+            if schedule.one_shot
+            else ("Next runs, if resumed now:")
+        )
+    else:
+        heading = "Runs once:" if schedule.one_shot else "Next runs:"
+    runs = tuple(f"• {describe_run(run, schedule.timezone)}" for run in result.next_runs)
+    return Card(
+        title=title,
+        body=body,
+        tone=tone,
+        fields=(
+            ("Posts", schedule.describe_target()),
+            ("Channel", schedule.channel_label),
+            ("When", _when_label(schedule)),
+        ),
+        lines=(heading, *runs),
+        footer=" ".join(notes),
+    )

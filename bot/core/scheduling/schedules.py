@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from bot.core.errors import Conflict, HavenError, NotFound, PermissionDenied, ValidationFailed
+from bot.core.errors import Conflict, HavenError, NotFound, ValidationFailed
 from bot.core.mentions import parse_channel
 from bot.core.models import (
     Community,
@@ -40,7 +40,7 @@ from bot.core.models import (
     Platform,
     RequestContext,
 )
-from bot.core.permissions import require_moderator
+from bot.core.permissions import moderator_community
 from bot.core.ports import (
     CardSource,
     Clock,
@@ -370,19 +370,7 @@ class ScheduleService:
     # -- helpers --
 
     async def _moderated_community(self, ctx: RequestContext) -> Community:
-        if ctx.in_direct_message:
-            raise PermissionDenied(
-                "Schedules belong to a server or workspace, not a direct message.",
-                "Run this command in the community where the posts should appear.",
-            )
-        community = await self._communities.get(ctx.community_id)
-        if community is None:
-            raise NotFound(
-                "Haven does not know this community yet.",
-                "Try again in a moment; if it persists, re-add Haven to the server.",
-            )
-        require_moderator(community, ctx.actor)
-        return community
+        return await moderator_community(self._communities, ctx)
 
     async def _own_schedule(self, ctx: RequestContext, schedule_id: int) -> Schedule:
         schedule = await self._store.get(schedule_id)
