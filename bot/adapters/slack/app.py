@@ -187,14 +187,17 @@ def parse_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
     form's fields rather than by whether the word `payload` occurs somewhere in the body."""
     if not raw_body:
         return {}
-    if content_type == "application/json" or raw_body.startswith("{"):
-        parsed: dict[str, Any] = json.loads(raw_body)
-        return parsed
-    fields = dict(parse_qsl(raw_body, keep_blank_values=True))
-    if "payload" in fields:
-        interaction: dict[str, Any] = json.loads(fields["payload"])
-        return interaction
-    return fields
+    try:
+        if content_type == "application/json" or raw_body.startswith("{"):
+            parsed = json.loads(raw_body)
+        else:
+            parsed = dict(parse_qsl(raw_body, keep_blank_values=True))
+            if "payload" in parsed:
+                parsed = json.loads(parsed["payload"])
+    except ValueError:
+        # Not Slack's (its signature check refuses it next): nothing to read, nothing to log.
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 class HavenBoltRequest(AsyncBoltRequest):
@@ -209,13 +212,15 @@ class HavenBoltRequest(AsyncBoltRequest):
         context: dict[str, Any] | None = None,
         mode: str = "http",
     ) -> None:
-        super().__init__(body=body, query=query, headers=headers, context=context, mode=mode)
-        if isinstance(body, str):
-            parsed = parse_body(self.raw_body, self.content_type)
-            if parsed != self.body:
-                self.body = parsed
-                # The ids Bolt reads from the body (team, user, channel, response_url).
-                self.context = build_async_context(AsyncBoltContext(context or {}), parsed)
+        if not isinstance(body, str):
+            super().__init__(body=body, query=query, headers=headers, context=context, mode=mode)
+            return
+        # Bolt's own parse never sees the text (it misreads it, and raises on broken JSON).
+        super().__init__(body="", query=query, headers=headers, context=context, mode=mode)
+        self.raw_body = body
+        self.body = parse_body(body, self.content_type)
+        # The ids Bolt reads from the body (team, user, channel, response_url).
+        self.context = build_async_context(AsyncBoltContext(context or {}), self.body)
 
     def to_copyable(self) -> HavenBoltRequest:
         body: str | dict[str, Any] = self.raw_body if self.mode == "http" else self.body

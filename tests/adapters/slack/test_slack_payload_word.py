@@ -162,3 +162,20 @@ async def test_payload_in_the_text_over_socket_mode(runtime: SlackRuntime, fake:
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
         await runtime.listeners.drain()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ("{not json", "application/json"),
+        ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),  # JSON, not an object
+    ],
+)
+async def test_a_body_that_is_not_slacks_is_refused_without_a_crash(
+    slack: SignedSender, body: str, content_type: str
+) -> None:
+    forged = await slack.post(body, signature="v0=" + "0" * 64, content_type=content_type)
+    assert forged.status == 401
+    signed = await slack.post(body, content_type=content_type)
+    assert signed.status in (401, 404), "answered, not a 500"
