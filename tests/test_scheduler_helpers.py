@@ -40,6 +40,9 @@ class SimClock:
     def __init__(self, start: datetime = START, *, manual: bool = False) -> None:
         self.current = start
         self.manual = manual
+        # Automatic mode never moves past this (run_scheduler_until sets it to its end): one
+        # long sleep must not carry the clock past the end, into slots the test did not ask for.
+        self.limit: datetime | None = None
         self._waiters: list[tuple[datetime, asyncio.Future[None]]] = []
 
     def now(self) -> datetime:
@@ -48,9 +51,14 @@ class SimClock:
     def advance(self, seconds: float) -> None:
         # Round up to the next microsecond, as a real clock would have moved on by then.
         self.current += timedelta(microseconds=math.ceil(seconds * 1_000_000))
+        if self.limit is not None and self.current > self.limit:
+            self.current = self.limit
 
     async def sleep(self, seconds: float) -> None:
         if not self.manual:
+            if self.limit is not None and self.current >= self.limit:
+                await asyncio.sleep(0.001)  # time stands still at the limit
+                return
             for _ in range(20):
                 await asyncio.sleep(0)
             if seconds > 0:
@@ -261,6 +269,7 @@ async def run_scheduler_until(
     from bot.scheduler import PostScheduler
 
     assert isinstance(scheduler, PostScheduler)
+    clock.limit = end
     task = asyncio.create_task(scheduler.run())
     try:
         while clock.now() < end:
@@ -276,3 +285,4 @@ async def run_scheduler_until(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        clock.limit = None
