@@ -373,3 +373,17 @@ async def test_text_that_is_not_utf8_is_answered_as_such(stack: Stack) -> None:
 async def test_support_understands_typos_and_topic_aliases(stack: Stack) -> None:
     typo = await run(stack, "/support comming-out")
     assert typo.topic == "coming-out", text_of(typo)
+
+
+async def test_an_edit_given_a_change_by_an_alias_runs_instead_of_opening_a_form(
+    stack: Stack,
+) -> None:
+    ctx = stack.ctx()
+    form = await stack.router.form(
+        ctx, "message", "edit", {"key": "coming-out-1", "topic": "crisis"}
+    )
+    assert form is None, "topic: is topics:, a change: nothing to ask"
+    asked = await stack.router.form(ctx, "message", "edit", {"key": "coming-out-1"})
+    assert asked is not None and not isinstance(asked, Card)
+    assert [field.option.name for field in asked.fields] == ["text", "topics", "locale"]
+    assert asked.carried["key"] == "coming-out-1" and asked.carried["version"] == "1"

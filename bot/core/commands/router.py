@@ -168,9 +168,12 @@ class CommandRouter:
         try:
             community = await self._gate(ctx)
             spec = self._verb(group, verb)
-            if spec is None or spec.form is None or not spec.opens_form(options):
+            if spec is None or spec.form is None:
                 return None
+            # Checked first, so an alias (topic: for topics:) counts as the option it names.
             args = check_arguments(group, spec, options, community=community, complete=False)
+            if not spec.opens_form(args.values):
+                return None
             values, carried = await spec.prefill(ctx, args) if spec.prefill else ({}, {})
             fields = tuple(
                 FormField(option, values.get(option.name) or args.text(option.name))
