@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.cards import CardTone
 from bot.core.content.curation import MessageDraft
 from bot.core.errors import Conflict
@@ -126,14 +128,14 @@ async def test_stale_write_is_refused_by_storage_too(stack: Stack) -> None:
     stale = await stack.content.get_item(ctx.community_id, ItemKind.MESSAGE, "coming-out-1")
     assert stale is not None
     await stack.curation.edit_message(ctx, "coming-out-1", MessageDraft(text="new"), None)
-    try:
+    before = await snapshot(stack)
+    with pytest.raises(Conflict):
         await stack.content.write_items(
             ctx.community_id, [stack.curation._write_of(ctx, "edit", stale, stale)]
         )
-    except Conflict:
-        pass
-    else:
-        raise AssertionError("a stale write must raise Conflict")
+    # Refused whole: neither the item nor its audit entry was written.
+    assert await snapshot(stack) == before
+    assert (await stack.curation.get(ctx, ItemKind.MESSAGE, "coming-out-1")).text == "new"
 
 
 async def test_non_moderator_is_refused_and_nothing_changes(stack: Stack) -> None:

@@ -109,7 +109,7 @@ async def db_insert_communities(db: Database, count: int) -> None:
 
 
 async def test_failed_write_rolls_back_everything(db: Database) -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^boom$"):
         async with db.write() as conn:
             await conn.execute("INSERT INTO communities (id, platform) VALUES ('x', 'console')")
             raise RuntimeError("boom")
