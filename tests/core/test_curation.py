@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from bot.core.cards import CardTone
 from bot.core.content.curation import MessageDraft
 from bot.core.errors import Conflict
@@ -126,14 +130,14 @@ async def test_stale_write_is_refused_by_storage_too(stack: Stack) -> None:
     stale = await stack.content.get_item(ctx.community_id, ItemKind.MESSAGE, "coming-out-1")
     assert stale is not None
     await stack.curation.edit_message(ctx, "coming-out-1", MessageDraft(text="new"), None)
-    try:
+    before = await snapshot(stack)
+    with pytest.raises(Conflict):
         await stack.content.write_items(
             ctx.community_id, [stack.curation._write_of(ctx, "edit", stale, stale)]
         )
-    except Conflict:
-        pass
-    else:
-        raise AssertionError("a stale write must raise Conflict")
+    # Refused whole: neither the item nor its audit entry was written.
+    assert await snapshot(stack) == before
+    assert (await stack.curation.get(ctx, ItemKind.MESSAGE, "coming-out-1")).text == "new"
 
 
 async def test_non_moderator_is_refused_and_nothing_changes(stack: Stack) -> None:
@@ -248,3 +252,42 @@ async def test_undo_refuses_when_item_changed_since(stack: Stack) -> None:
     assert card.tone is CardTone.ERROR
     entries = await stack.curation.history(ctx, ItemKind.MESSAGE, "crisis-1")
     assert [e.action for e in entries] == ["undo", "edit"]
+
+
+async def test_two_editors_racing_on_a_resource_one_wins_and_the_other_is_told(
+    stack: Stack,
+) -> None:
+    # The other stale-edit tests are sequential and on messages: here two moderators submit
+    # edits of one resource, opened at the same version, at the same moment.
+    first, second = stack.ctx(MODERATOR), stack.ctx(OTHER_MOD)
+    opened = await stack.curation.get(first, ItemKind.RESOURCE, "gb-crisisline")
+    version = str(opened.version)
+    before = await stack.db.fetch_all("SELECT id FROM audit_log")
+    cards = await asyncio.gather(
+        stack.router.admin(
+            first,
+            "resource",
+            "edit",
+            {"key": "gb-crisisline", "hours": "Nights", "version": version},
+        ),
+        stack.router.admin(
+            second,
+            "resource",
+            "edit",
+            {"key": "gb-crisisline", "hours": "Days", "version": version},
+        ),
+    )
+    tones = sorted(card.tone.name for card in cards)
+    assert tones == sorted([CardTone.SUCCESS.name, CardTone.ERROR.name]), [c.title for c in cards]
+    winner = 0 if cards[0].tone is CardTone.SUCCESS else 1
+    loser = cards[1 - winner]
+    assert loser.title == "Changed since you opened it"
+    stored = await stack.curation.get(first, ItemKind.RESOURCE, "gb-crisisline")
+    assert stored.hours == ("Nights", "Days")[winner]
+    assert stored.version == opened.version + 1
+    # One audit entry, by the winner: the refused edit left no trace of a change.
+    rows = await stack.db.fetch_all(
+        "SELECT actor_id, action FROM audit_log WHERE id > ? ORDER BY id",
+        (max((r["id"] for r in before), default=0),),
+    )
+    assert [(r["actor_id"], r["action"]) for r in rows] == [(("mod-1", "mod-2")[winner], "edit")]

@@ -3,7 +3,6 @@ export round-trips; diff_pack says what an import would change."""
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import replace
 from datetime import date
@@ -744,8 +743,22 @@ def test_diff_against_an_empty_library_adds_everything() -> None:
 
 
 def test_minimal_is_not_shared_between_tests() -> None:
-    # Guard for the helpers above: each test mutates its own copy.
-    assert minimal() == copy.deepcopy(minimal())
+    # Guard for the helpers above: tests mutate what minimal() returns, at every depth, so each
+    # call must build a new pack; a shared dict would let one test's change leak into the next.
+    changed = minimal()
+    changed["pack"]["id"] = "changed"
+    changed["topics"].pop()
+    changed["messages"][0]["topics"].append("crisis")
+    changed["resources"][0]["contacts"][0]["display"] = "changed"
+    del changed["schema_version"]
+    fresh = minimal()
+    assert fresh["schema_version"] == 1
+    assert fresh["pack"]["id"] == "test"
+    assert [t["slug"] for t in fresh["topics"]] == ["general", "crisis"]
+    assert fresh["messages"][0]["topics"] == ["general"]
+    assert fresh["resources"][0]["contacts"][0]["display"] == "0800 0119 100"
+    # And the fresh copy is still a valid pack: every "break one thing" test starts from it.
+    assert check(fresh)[1] == []
 
 
 def test_a_broken_shipped_pack_stops_start_up(

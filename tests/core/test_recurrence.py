@@ -294,9 +294,9 @@ def test_next_after_accepts_any_aware_datetime_and_refuses_naive() -> None:
     assert r.next_after(NOW.astimezone(timezone(timedelta(hours=-7)))) == utc(2026, 3, 1, 18)
     slot = r.next_after(NOW)
     assert slot is not None and slot.tzinfo is UTC
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^next_after needs an aware datetime$"):
         r.next_after(datetime(2026, 3, 1, 12, 0))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^parse_when needs an aware `now`$"):
         parse_when("daily 18:00", "UTC", datetime(2026, 3, 1, 12, 0))
 
 

@@ -114,7 +114,7 @@ async def test_a_failing_claim_writes_nothing(store: SqliteScheduleStore) -> Non
             raise RuntimeError("planner bug")
         return advance_daily(schedule)
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^planner bug$"):
         await store.claim_due(T0, 10, set(), explode, "owner", T0 + 20)
     assert await store.slots(first.id) == []
     unchanged = await store.get(first.id)

@@ -183,7 +183,7 @@ async def test_a_scheduled_slot_is_posted_by_the_real_scheduler(
         f'schedule add channel:<#C0NEWS|news> when:"daily {due}" topic:family timezone:UTC',
         user_id=ADMIN,
     )
-    assert "C0NEWS" in added.text or "#news" in added.text, added.text
+    assert "\nChannel: #news\n" in added.json["text"], added.text
     clock.current += timedelta(minutes=1, seconds=1)
     task = asyncio.create_task(services.scheduler.run())
     try:
