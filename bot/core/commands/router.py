@@ -245,10 +245,11 @@ class CommandRouter:
         key = (ctx.community_id, ctx.actor.id, f"{group.strip().lower()} {spec.name}")
         wait = self._posts.take(key, limit)
         if wait is not None:
+            seconds = PostLimiter.seconds(wait)
             raise TooSoon(
                 f"{group.strip().lower()} {spec.name} posts in a public channel, so each "
-                f"moderator can run it {limit.describe()}. Try again in "
-                f"{PostLimiter.seconds(wait)} seconds.",
+                f"moderator can run it {limit.describe()}. Try again in {seconds} "
+                f"second{'' if seconds == 1 else 's'}.",
                 "Nothing was posted.",
             )
         try:
