@@ -162,3 +162,13 @@ async def test_test_posts_sent_at_the_same_moment_cannot_all_pass(
     cards = await asyncio.gather(*(run(stack, TEST) for _ in range(12)))
     assert len(posts.posts) == 2
     assert sorted(c.title for c in cards).count("Not yet") == 10
+
+
+async def test_help_says_the_limit_before_anyone_meets_it(
+    stack: Stack, posts: RecordingPublisher
+) -> None:
+    group_help = await run(stack, "/support-admin schedule")
+    [line] = [line for line in group_help.lines if " schedule test " in line]
+    assert line.endswith("(2 in a row, then one every 30 seconds)")
+    others = [line for line in group_help.lines if " schedule test " not in line]
+    assert others and not any("in a row" in line for line in others)

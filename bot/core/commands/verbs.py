@@ -175,7 +175,9 @@ class Verb:
         return " ".join((group, self.name, *(option.usage() for option in self.shown_options)))
 
     def help_line(self, group: str) -> str:
-        return f"{self.usage(group)}  — {self.summary}"
+        # The limit is said up front, so a moderator learns it from help, not from a refusal.
+        limit = f" ({self.posts_publicly.describe()})" if self.posts_publicly else ""
+        return f"{self.usage(group)}  — {self.summary}{limit}"
 
     def opens_form(self, given: Mapping[str, str]) -> bool:
         """True when this verb, given only `given`, should ask with a form instead."""
