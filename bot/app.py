@@ -110,6 +110,8 @@ async def open_services(
                 SettingsCommands(communities, directories).table,
                 PackCommands(curation, support, clock).table,
             ],
+            clock=clock,
+            refusals=community_repository,
         )
 
         def register_publisher(publisher: Publisher) -> None:

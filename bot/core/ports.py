@@ -312,3 +312,30 @@ class MemberDirectory(Protocol):
     async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
         """For each ref, in order, the member it names (none when not in this community)."""
         ...
+
+
+# ---- refused moderator attempts ---------------------------------------------------------
+
+# The `item_kind` of a refusal's audit entry: no item's history or undo ever reads it.
+REFUSAL_KIND = "refusal"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Someone who may not moderate tried a moderator command: who, which command, when.
+
+    Never what they typed: `command` is a declared group and verb ("message add"), not text
+    from the call, so options and message text cannot reach the audit log.
+    """
+
+    actor_id: str
+    actor_name: str
+    command: str
+    at: datetime
+
+
+class RefusalLog(Protocol):
+    async def record_refusal(self, community_id: str, refusal: Refusal, keep: int) -> None:
+        """Write one audit entry for the refusal, then keep only the community's newest `keep`
+        refusal entries, in one transaction: refusals cannot grow the audit log without bound."""
+        ...

@@ -295,19 +295,37 @@ class SupportService:
                 topic = message.topics[0]
         return self.resolve_topic(index, topic).slug
 
-    async def fallback_card(self, topic: str | None) -> Card:
-        """The answer when storage fails: the built-in default library, international
-        directories only (no region is known for sure), and no state touched."""
+    async def fallback_card(
+        self, topic: str | None, region: str | None = None, community_id: str | None = None
+    ) -> Card:
+        """The answer when storage fails: the built-in default library for the region asked
+        for, with no storage read and no state touched.
+
+        The region follows the normal answer's rules: the one typed, else the community's
+        default if its settings are still in memory. `/support crisis GB` then still puts the
+        built-in pack's UK crisis lines and 999 first; a region that cannot be read (or none
+        known) gives international directories only, as the normal answer would.
+        """
         index = self.default_index()
         try:
             chosen_topic = self.resolve_topic(index, topic)
         except UnknownChoice:
             chosen_topic = self.resolve_topic(index, None)
+        community = self._community_cache.get(community_id) if community_id else None
+        try:
+            chosen_region = self.resolve_region(region, community)
+        except UnknownChoice:
+            chosen_region = None
         pool = index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
-        resources = self._pick_resources(index, chosen_topic.slug, None)
+        resources = self._pick_resources(index, chosen_topic.slug, chosen_region)
+        number = index.emergency_numbers.get(chosen_region) if chosen_region else None
         return self._card(
-            index, chosen_topic, None, _Selection(message, resources, None), private=True
+            index,
+            chosen_topic,
+            chosen_region,
+            _Selection(message, resources, number),
+            private=True,
         )
 
     def _select(

@@ -28,7 +28,14 @@ from bot.core.models import (
     SupportMessage,
     Topic,
 )
-from bot.core.ports import ItemWrite, Library, LibraryChanges, NewAuditEntry
+from bot.core.ports import (
+    REFUSAL_KIND,
+    ItemWrite,
+    Library,
+    LibraryChanges,
+    NewAuditEntry,
+    Refusal,
+)
 from bot.storage.database import Database, Row
 
 
@@ -171,6 +178,28 @@ class SqliteCommunityRepository:
                 "UPDATE communities SET status = 'active', removed_at = NULL,"
                 " removed_reason = NULL WHERE id = ?",
                 (community_id,),
+            )
+
+    async def record_refusal(self, community_id: str, refusal: Refusal, keep: int) -> None:
+        # No before or after: a refusal changed nothing, and what was typed is never kept.
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO audit_log (community_id, actor_id, actor_name, action, item_kind,"
+                " item_key, at) VALUES (?, ?, ?, 'refused', ?, ?, ?)",
+                (
+                    community_id,
+                    refusal.actor_id,
+                    refusal.actor_name,
+                    REFUSAL_KIND,
+                    refusal.command,
+                    refusal.at.astimezone(UTC).isoformat(timespec="seconds"),
+                ),
+            )
+            await conn.execute(
+                "DELETE FROM audit_log WHERE community_id = ? AND item_kind = ? AND id NOT IN"
+                " (SELECT id FROM audit_log WHERE community_id = ? AND item_kind = ?"
+                " ORDER BY id DESC LIMIT ?)",
+                (community_id, REFUSAL_KIND, community_id, REFUSAL_KIND, keep),
             )
 
     async def purge(self, community_id: str) -> None:

@@ -99,6 +99,8 @@ async def stack(db: Database, clock: FixedClock) -> AsyncIterator[Stack]:
             resource_commands(curation).table,
             SettingsCommands(communities, {Platform.CONSOLE: ConsoleDirectory()}).table,
         ],
+        clock=clock,
+        refusals=community_repository,
     )
     await communities.ensure(Platform.CONSOLE, "local")
     yield Stack(db, clock, support, curation, communities, content, router)

@@ -4,7 +4,9 @@ Adapters call `support`, `admin`, `form` or `run_text` and render what they get 
 never raises: a HavenError becomes a clear error card (with the valid choices when there are
 some), and anything unexpected becomes an apology card while the details go to the log without
 personal data. For `/support-admin` the moderator gate comes first, before the grammar: someone
-who may not moderate is told so, not how to write options.
+who may not moderate is told so, not how to write options, and the refusal is audited without
+what they typed. A verb that posts publicly (`schedule test`) is then limited per moderator and
+community before its handler runs. `/support` has no limit and leaves nothing about the asker.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from bot.core.cards import Card, CardTone, Choice
 from bot.core.commands.grammar import ParsedLine, parse_line, quote
 from bot.core.commands.packs import PACK_MAX_BYTES
 from bot.core.commands.verbs import (
+    Arguments,
     FormField,
     FormRequest,
     OptionKind,
+    PostLimiter,
     Verb,
     VerbTable,
     check_arguments,
@@ -37,8 +41,8 @@ from bot.core.errors import (
 )
 from bot.core.failures import log_failure
 from bot.core.models import Community, RequestContext
-from bot.core.permissions import moderator_community
-from bot.core.ports import LocalFiles
+from bot.core.permissions import NotAModerator, RefusalAudit, moderator_community
+from bot.core.ports import Clock, LocalFiles, RefusalLog
 from bot.core.support import SupportService
 
 log = logging.getLogger(__name__)
@@ -54,9 +58,15 @@ SUPPORT_HELP = (
 SUPPORT_OPTIONS = ("topic", "region")
 
 
+class TooSoon(HavenError):
+    """A public-posting verb run again before the moderator's allowance came back."""
+
+
 def error_card(error: HavenError) -> Card:
     if isinstance(error, PermissionDenied):
         title = "Not permitted"
+    elif isinstance(error, TooSoon):
+        title = "Not yet"
     elif isinstance(error, AlreadyExists):
         title = "Already in the library"
     elif isinstance(error, Conflict):
@@ -105,10 +115,15 @@ class CommandRouter:
         support: SupportService,
         communities: CommunityService,
         tables: Sequence[VerbTable],
+        *,
+        clock: Clock,
+        refusals: RefusalLog,
     ) -> None:
         self._support = support
         self._communities = communities
         self._tables: dict[str, VerbTable] = {table.name: table for table in tables}
+        self._posts = PostLimiter(clock)
+        self._refusals = RefusalAudit(refusals, clock)
 
     def add_table(self, table: VerbTable) -> None:
         self._tables[table.name] = table
@@ -137,7 +152,7 @@ class CommandRouter:
         except Exception as error:
             # No request details in the log: they could say who asked for what.
             log_failure(log, "Answering /support (serving the built-in answer)", error)
-            return await self._support.fallback_card(topic)
+            return await self._support.fallback_card(topic, region, ctx.community_id)
 
     # ---- /support-admin --------------------------------------------------------------------
 
@@ -147,12 +162,12 @@ class CommandRouter:
         """Run `group verb` with options as the platforms give them (Discord options, a form's
         fields, a button's line): the gate, then the verb's checks, then its handler."""
         try:
-            community = await self._gate(ctx)
+            community = await self._gate(ctx, group, verb)
             spec = self._verb(group, verb)
             if spec is None:
                 return self._group_help(group)
             args = check_arguments(group, spec, options, community=community)
-            return await spec.handler(ctx, args)
+            return await self._run_verb(ctx, group, spec, args)
         except HavenError as error:
             return error_card(error)
         except Exception as error:
@@ -166,7 +181,7 @@ class CommandRouter:
         (prefilled for an edit), a card instead (refused, unknown item), or None: just run it.
         Asked before opening a form, so nobody types a long text only to be refused."""
         try:
-            community = await self._gate(ctx)
+            community = await self._gate(ctx, group, verb)
             spec = self._verb(group, verb)
             if spec is None or spec.form is None:
                 return None
@@ -192,7 +207,7 @@ class CommandRouter:
     async def form_for_text(self, ctx: RequestContext, line: str) -> FormRequest | Card | None:
         """`form` for a typed line (Slack): None when the line should simply run."""
         try:
-            await self._gate(ctx)
+            await self._gate(ctx, *_group_and_verb(line))
             parsed = self._read_admin_line(line)
         except HavenError as error:
             return error_card(error)
@@ -200,11 +215,52 @@ class CommandRouter:
             return None
         return await self.form(ctx, parsed.group, parsed.verb, parsed.options)
 
-    async def _gate(self, ctx: RequestContext) -> Community:
+    async def _gate(self, ctx: RequestContext, group: str, verb: str) -> Community:
         """The one moderator rule for every platform and every entry (command, form, button),
-        checked on every call, whatever the platform's own command permissions say."""
+        checked on every call, whatever the platform's own command permissions say. Someone
+        refused in a community is audited by the declared command they tried, never by what
+        they typed (`group` and `verb` are only matched against the tables)."""
         await self._communities.ensure_for_context(ctx)
-        return await moderator_community(self._communities, ctx)
+        try:
+            return await moderator_community(self._communities, ctx)
+        except NotAModerator:
+            try:
+                await self._refusals.record(ctx, self._declared_name(group, verb))
+            except Exception as error:
+                # The refusal stands whether or not it could be written down.
+                log_failure(log, "Auditing a refused /support-admin call", error)
+            raise
+
+    def _declared_name(self, group: str, verb: str) -> str:
+        """`message add` for a declared verb, the group alone for an unknown verb in a known
+        group, `support-admin` otherwise: never a word that is not in a table."""
+        table = self._tables.get(group.strip().lower())
+        if table is None:
+            return ADMIN_COMMAND
+        spec = table.verb(verb.strip().lower())
+        return f"{table.name} {spec.name}" if spec is not None else table.name
+
+    async def _run_verb(self, ctx: RequestContext, group: str, spec: Verb, args: Arguments) -> Card:
+        """The handler, after the public-post allowance for a verb that posts publicly."""
+        limit = spec.posts_publicly
+        if limit is None:
+            return await spec.handler(ctx, args)
+        key = (ctx.community_id, ctx.actor.id, f"{group.strip().lower()} {spec.name}")
+        wait = self._posts.take(key, limit)
+        if wait is not None:
+            seconds = PostLimiter.seconds(wait)
+            raise TooSoon(
+                f"{group.strip().lower()} {spec.name} posts in a public channel, so each "
+                f"moderator can run it {limit.describe()}. Try again in {seconds} "
+                f"second{'' if seconds == 1 else 's'}.",
+                "Nothing was posted.",
+            )
+        try:
+            return await spec.handler(ctx, args)
+        except HavenError:
+            # Refused or failed with nothing posted: the moderator keeps that post.
+            self._posts.give_back(key, limit)
+            raise
 
     def _verb(self, group_name: str, verb_name: str) -> Verb | None:
         """The verb, None for a group's help, or UnknownChoice with the closest commands."""
@@ -262,7 +318,7 @@ class CommandRouter:
                 UnknownChoice("command", line.split()[0], [f"/{s}" for s in suggestions[:3]])
             )
         try:
-            await self._gate(ctx)
+            await self._gate(ctx, *_group_and_verb(line))
             parsed = self._read_admin_line(line)
             if parsed is None:
                 words = line.split()
@@ -370,6 +426,12 @@ def _save_attachment(
         raise _NO_FILES
     written = files.write_bytes(target.strip(), card.attachment.content)
     return replace(card, attachment=None, footer=f"Written to {written}.")
+
+
+def _group_and_verb(line: str) -> tuple[str, str]:
+    """The second and third words of a `/support-admin` line (either may be empty)."""
+    head = line.split(maxsplit=3)
+    return (head[1] if len(head) > 1 else "", head[2] if len(head) > 2 else "")
 
 
 def _closest(given: str, names: Sequence[str]) -> list[str]:

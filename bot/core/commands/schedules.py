@@ -14,6 +14,7 @@ from bot.core.commands.verbs import (
     Handler,
     Option,
     OptionKind,
+    PublicPosts,
     Verb,
     VerbTable,
 )
@@ -83,6 +84,12 @@ CONFIRM = Option(
     hidden=True,
 )
 
+# `schedule test` posts in the channel at once, for everyone there to see. Two in a row lets a
+# moderator test, fix and test again; after that one every 30 seconds keeps a loop or a stuck
+# key to two posts a minute, well under where Discord (5 per 5 s per channel) or Slack (about
+# 1 per second) start refusing, so the moderator meets this sentence, not a platform error.
+TEST_POSTS = PublicPosts(burst=2, every_seconds=30)
+
 
 def _when_label(schedule: Schedule) -> str:
     # The `every` origin is stored to keep slots stable; it is noise in a list.
@@ -119,6 +126,7 @@ class ScheduleCommands:
             *,
             required: bool = True,
             confirm: bool = False,
+            posts_publicly: PublicPosts | None = None,
         ) -> Verb:
             option = SCHEDULE_ID if required else replace(SCHEDULE_ID, required=False)
             return Verb(
@@ -128,6 +136,7 @@ class ScheduleCommands:
                 options=(option, CONFIRM) if confirm else (option,),
                 positional=("id",),
                 example=f"schedule {name} id:3",
+                posts_publicly=posts_publicly,
             )
 
         self.table = VerbTable(
@@ -177,7 +186,12 @@ class ScheduleCommands:
                 by_id(
                     "remove", "delete the schedule (asks to confirm)", self._remove, confirm=True
                 ),
-                by_id("test", "post once now (not counted in its history)", self._test),
+                by_id(
+                    "test",
+                    "post once now (not counted in its history)",
+                    self._test,
+                    posts_publicly=TEST_POSTS,
+                ),
                 by_id(
                     "history",
                     "recent runs: sent, missed or failed, with why",

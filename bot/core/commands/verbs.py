@@ -10,12 +10,15 @@ the only edit a new command needs.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.core.cards import Card
 from bot.core.errors import ValidationFailed
 from bot.core.models import Community, RequestContext
+from bot.core.ports import Clock
 
 # Discord caps a command's and an option's description at 100 characters.
 DESCRIPTION_MAX = 100
@@ -104,6 +107,28 @@ class FormRequest:
     carried: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PublicPosts:
+    """The verb posts in a public channel at once (`schedule test`), so a moderator may run it
+    `burst` times in a row in one community, then once every `every_seconds`.
+
+    Everyone in the channel sees each post; the limit keeps a runaway loop, a stuck key or a
+    compromised moderator account from flooding it, while a moderator checking a change (test,
+    fix, test again) never meets it.
+    """
+
+    burst: int
+    every_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.burst < 1 or self.every_seconds < 1:
+            raise ValueError(f"bad public post limit: {self.burst}, {self.every_seconds}")
+
+    def describe(self) -> str:
+        every = f"one every {self.every_seconds} seconds"
+        return f"{self.burst} in a row, then {every}" if self.burst > 1 else every
+
+
 Handler = Callable[[RequestContext, "Arguments"], Awaitable[Card]]
 Prefill = Callable[[RequestContext, "Arguments"], Awaitable[tuple[dict[str, str], dict[str, str]]]]
 
@@ -124,6 +149,9 @@ class Verb:
     example: str = ""
     # Reached only by a button (`pack apply`): not in help and not a slash command.
     hidden: bool = False
+    # Set when the verb posts publicly at once: the router then limits how often each
+    # moderator may run it (PostLimiter), before the handler runs.
+    posts_publicly: PublicPosts | None = None
 
     def __post_init__(self) -> None:
         names = [option.name for option in self.options]
@@ -147,7 +175,9 @@ class Verb:
         return " ".join((group, self.name, *(option.usage() for option in self.shown_options)))
 
     def help_line(self, group: str) -> str:
-        return f"{self.usage(group)}  — {self.summary}"
+        # The limit is said up front, so a moderator learns it from help, not from a refusal.
+        limit = f" ({self.posts_publicly.describe()})" if self.posts_publicly else ""
+        return f"{self.usage(group)}  — {self.summary}{limit}"
 
     def opens_form(self, given: Mapping[str, str]) -> bool:
         """True when this verb, given only `given`, should ask with a form instead."""
@@ -211,6 +241,53 @@ class VerbTable:
 
     def help_lines(self) -> tuple[str, ...]:
         return tuple(verb.help_line(self.name) for verb in self.shown_verbs)
+
+
+# Who ran which public-posting verb where: (community id, moderator id, "group verb").
+PostKey = tuple[str, str, str]
+
+
+class PostLimiter:
+    """How often each moderator may run a public-posting verb in each community, in memory.
+
+    One instant per key (the generic cell rate algorithm): the time the next post would be
+    free if every allowance were used. A call is allowed while that instant is at most
+    `burst - 1` intervals ahead of now. Only moderators who ran such a verb have a key, and a
+    key whose allowance is whole again is forgotten: nothing about anyone else is kept, and
+    `/support` never comes here.
+    """
+
+    # Forget full allowances once this many keys are held (a scan, rarely needed).
+    PRUNE_AT = 1024
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._free_at: dict[PostKey, datetime] = {}
+
+    def take(self, key: PostKey, limit: PublicPosts) -> timedelta | None:
+        """Use one post of the allowance: None when allowed, else how long until one is.
+        Checks and reserves in one step (no await), so concurrent calls cannot both pass."""
+        now = self._clock.now()
+        interval = timedelta(seconds=limit.every_seconds)
+        free_at = max(self._free_at.get(key, now), now)
+        ahead = free_at - now - interval * (limit.burst - 1)
+        if ahead > timedelta(0):
+            return ahead
+        self._free_at[key] = free_at + interval
+        if len(self._free_at) > self.PRUNE_AT:
+            self._free_at = {k: at for k, at in self._free_at.items() if at > now}
+        return None
+
+    def give_back(self, key: PostKey, limit: PublicPosts) -> None:
+        """Return a post taken by a call that posted nothing (it was refused or failed)."""
+        free_at = self._free_at.get(key)
+        if free_at is not None:
+            self._free_at[key] = free_at - timedelta(seconds=limit.every_seconds)
+
+    @staticmethod
+    def seconds(wait: timedelta) -> int:
+        """A wait as whole seconds, rounded up: trying again then always works."""
+        return max(1, math.ceil(wait.total_seconds()))
 
 
 _YES = ("yes", "y", "true", "1", "on")
