@@ -217,6 +217,10 @@ def privacy_forget(user_id: str) -> None:
 
     if not user_id.strip():
         _fail("--user needs the moderator's platform user id (for example 123456789012345678).")
+    if user_id.strip() == OPERATOR_ID or user_id.strip().startswith(MARKER_PREFIX):
+        # Haven's own operator id and markers are not people; forgetting them would rewrite
+        # the record of earlier forgettings.
+        _fail(f"'{user_id.strip()}' is Haven's own marker, not a person's id; nothing was changed.")
     settings = _settings()
 
     async def work() -> ForgetReport:

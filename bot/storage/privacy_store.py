@@ -29,7 +29,7 @@ def _needles(forgetting: Forgetting) -> list[str]:
     for value in (forgetting.user_id, *forgetting.names):
         if value:
             needles.add(value)
-            needles.add(json.dumps(value)[1:-1])
+            needles.add(json.dumps(value, ensure_ascii=False)[1:-1])
     return sorted(needles)
 
 

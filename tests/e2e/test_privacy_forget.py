@@ -164,3 +164,10 @@ def test_forget_needs_a_user(tmp_path: Path) -> None:
     blank = haven(tmp_path, "privacy", "forget", "--user", "  ")
     assert blank.returncode == 1
     assert "platform user id" in blank.stderr
+
+
+def test_forget_refuses_havens_own_markers(tmp_path: Path) -> None:
+    for not_a_person in ("cli", "forgotten-1a2b3c4d"):
+        refused = haven(tmp_path, "privacy", "forget", "--user", not_a_person)
+        assert refused.returncode == 1
+        assert "is Haven's own marker, not a person's id; nothing was changed." in refused.stderr

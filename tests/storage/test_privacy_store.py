@@ -114,3 +114,19 @@ def test_the_marker_is_random_so_it_cannot_be_recomputed_from_an_id() -> None:
     markers = {new_marker() for _ in range(50)}
     assert len(markers) == 50
     assert all(m.startswith("forgotten-") and len(m) == len("forgotten-") + 8 for m in markers)
+
+
+async def test_a_name_with_quotes_and_accents_is_found_inside_audit_data(db: Database) -> None:
+    name = 'Zoë "Zed" Ångström'
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO communities (id, platform) VALUES ('slack:T2', 'slack')")
+        await insert_audit(
+            conn,
+            "slack:T2",
+            NewAuditEntry("U0OTHER", "Other", "edit", ItemKind.MESSAGE, "m", None, {"by": name}),
+        )
+    forgetting = Forgetting("U0ZOE", (name,), "forgotten-11111111")
+    counts = await SqlitePrivacyStore(db).forget(forgetting, forget_audit(forgetting.marker))
+    assert counts["slack:T2"].audit_entries == 1
+    row = await db.fetch_one("SELECT after_json FROM audit_log WHERE item_key = 'm'")
+    assert row is not None and row[0] == '{"by": "forgotten-11111111"}'
