@@ -14,6 +14,7 @@ import click
 
 from bot import __version__
 from bot.core.errors import HavenError
+from bot.privacy import privacy
 from bot.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -300,6 +301,8 @@ def invite(application_id: str | None) -> None:
 
     click.echo(invite_text(application_id))
 
+
+main.add_command(privacy)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

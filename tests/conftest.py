@@ -94,7 +94,7 @@ def sample_library() -> Library:
                 key="us-crisisline",
                 title="US Crisis Line",
                 url="https://crisis.example.com",
-                contacts=(Contact(ContactKind.PHONE, "988"),),
+                contacts=(Contact(ContactKind.PHONE, "988", "+1988"),),
                 regions=("US",),
                 topics=("crisis", "general", "coming-out"),
                 crisis_service=True,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.content.library_index import LibraryIndex, language_of
+from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
 from bot.core.content.topics import match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
@@ -62,9 +63,12 @@ _CONTACT_LABELS = {
 }
 
 
-def _contact_link(kind: ContactKind, display: str, e164: str | None) -> str | None:
-    if kind is ContactKind.PHONE and e164:
-        return f"tel:{e164}"
+def _contact_link(
+    kind: ContactKind, display: str, e164: str | None, regions: tuple[str, ...]
+) -> str | None:
+    if kind is ContactKind.PHONE:
+        # The one phone rule: E.164 for full numbers, the country's own dialling for short ones.
+        return tel_link(e164, display, regions)
     if kind is ContactKind.EMAIL and "@" in display and " " not in display:
         return f"mailto:{display}"
     if kind is ContactKind.CHAT and display.startswith("https://"):
@@ -83,7 +87,7 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
             CardContact(
                 label=label,
                 display=make_mentions_inert(contact.display),
-                link=_contact_link(contact.kind, contact.display, contact.e164),
+                link=_contact_link(contact.kind, contact.display, contact.e164, resource.regions),
             )
         )
     badges: list[str] = []

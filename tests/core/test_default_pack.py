@@ -175,7 +175,7 @@ def test_shout_text_contact_reads_exactly_as_published(pack: ParsedPack) -> None
     assert shout.crisis_service and shout.always_open
 
 
-def test_phone_numbers_have_e164_except_short_codes(pack: ParsedPack) -> None:
+def test_phone_numbers_have_e164_short_codes_included(pack: ParsedPack) -> None:
     expected = {
         ("gb-samaritans", "116 123"): "+44116123",
         ("gb-galop", "0800 999 5428"): "+448009995428",
@@ -186,12 +186,12 @@ def test_phone_numbers_have_e164_except_short_codes(pack: ParsedPack) -> None:
     for (key, display), e164 in expected.items():
         contact = next(c for c in _resource(pack, key).contacts if c.display == display)
         assert contact.e164 == e164
+    # Short codes (988, 1737) are read by libphonenumber like every number, so they link too;
+    # tests/core/test_phones.py checks every shipped number's tel: link.
     for resource in pack.resources:
         for contact in resource.contacts:
             if contact.kind == "phone":
-                digits = re.sub(r"[^0-9]", "", contact.display)
-                short_code = len(digits) <= 4
-                assert (contact.e164 is None) == short_code, (resource.key, contact.display)
+                assert contact.e164 is not None, (resource.key, contact.display)
 
 
 def test_pack_to_changes_carries_everything(pack: ParsedPack) -> None:

@@ -147,6 +147,8 @@ def test_json_pack_reads_the_same_as_yaml() -> None:
 def test_norway_stays_norway() -> None:
     # YAML 1.1 reads a bare NO as false; packs only take true/false as booleans.
     text = as_yaml(minimal()).replace("- GB\n", "- NO\n", 1)
+    # A British number in a Norwegian resource needs its country code (the phone rule).
+    text = text.replace("display: 0800 0119 100", "display: +44 800 0119 100", 1)
     pack, problems = parse_pack(text, today=TODAY)
     assert pack is not None, [str(p) for p in problems]
     assert pack.resources[0].regions == ("NO",)

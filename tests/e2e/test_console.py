@@ -67,7 +67,7 @@ def test_moderator_lifecycle_in_the_console(tmp_path: Path) -> None:
             "/support-admin message remove key:coming-out-no-deadline-ever",
             "/support-admin message history key:coming-out-no-deadline-ever",
             '/support-admin resource add title:"Test Line" url:https://test.example.org '
-            'topics:coming-out regions:GB phone:"0800 123"',
+            'topics:coming-out regions:GB phone:"0800 123 4567"',
             '/support-admin resource edit key:gb-test-line hours:"Evenings"',
             "/support-admin resource undo key:gb-test-line",
             "/support-admin resource remove key:gb-test-line",

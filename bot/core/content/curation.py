@@ -19,6 +19,7 @@ from typing import Literal, TypeVar, overload
 
 from bot.core.commands.grammar import split_list
 from bot.core.content.packs import ParsedPack
+from bot.core.content.phones import PhoneRefused, read_phone
 from bot.core.content.records import item_from_dict, item_kind, item_to_dict
 from bot.core.content.regions import normalise_region
 from bot.core.content.topics import is_exact_topic
@@ -28,7 +29,6 @@ from bot.core.content.validation import (
     MAX_HOURS_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_TITLE_LENGTH,
-    check_e164,
     check_key,
     check_text,
     check_url,
@@ -447,6 +447,14 @@ class CurationService:
                 "hours", draft.hours, max_length=MAX_HOURS_LENGTH, required=False
             )
             fields["hours"] = draft.hours.strip()
+        # A number without + is read as dialled in the resource's region, so the regions this
+        # call sets (or the resource already has) are read before the phone.
+        regions: tuple[str, ...] = current.regions if current else ()
+        try:
+            if draft.regions is not None:
+                regions = fields["regions"] = self._regions(draft.regions)
+        except ValidationFailed as error:
+            problems += error.problems
         contacts = list(current.contacts) if current else []
         for kind, value in (
             (ContactKind.PHONE, draft.phone),
@@ -461,12 +469,19 @@ class CurationService:
                 continue
             problems += check_text(kind.value, value, max_length=MAX_CONTACT_LENGTH)
             e164 = None
-            if kind is ContactKind.PHONE and value.strip().startswith("+"):
-                e164 = "+" + re.sub(r"\D", "", value)
-                problems += check_e164("phone", e164)
+            if kind is ContactKind.PHONE:
+                try:
+                    phone = read_phone(value, regions)
+                except PhoneRefused as refused:
+                    problems.append(f"phone: {refused}")
+                else:
+                    e164 = phone.e164 if phone else None
             if kind is ContactKind.CHAT:
                 problems += check_url("chat", value)
             contacts.append(Contact(kind=kind, display=value.strip(), e164=e164))
+        if draft.regions is not None and draft.phone is None and "regions" in fields:
+            # New regions change where a number without + is dialled: read the kept one again.
+            contacts = [self._phone_in(contact, regions, problems) for contact in contacts]
         fields["contacts"] = tuple(contacts)
         if draft.crisis is not None:
             try:
@@ -480,17 +495,23 @@ class CurationService:
             problems += [
                 f"topics: {p}" if not p.startswith("topics:") else p for p in error.problems
             ]
-        try:
-            if draft.regions is not None:
-                fields["regions"] = self._regions(draft.regions)
-        except ValidationFailed as error:
-            problems += error.problems
         if draft.key is not None:
             problems += check_key("key", draft.key.strip())
             fields["key"] = draft.key.strip()
         if problems:
             raise ValidationFailed(problems, " ".join(hint for hint in hints if hint))
         return fields
+
+    @staticmethod
+    def _phone_in(contact: Contact, regions: Sequence[str], problems: list[str]) -> Contact:
+        if contact.kind is not ContactKind.PHONE:
+            return contact
+        try:
+            phone = read_phone(contact.display, regions)
+        except PhoneRefused as refused:
+            problems.append(f"phone: {refused} Give phone: with the number for these regions.")
+            return contact
+        return replace(contact, e164=phone.e164 if phone else None)
 
     async def add_resource(self, ctx: RequestContext, draft: ResourceDraft) -> Resource:
         await self.moderator_community(ctx)

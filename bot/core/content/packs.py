@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.core.content import validation
+from bot.core.content import phones, validation
 from bot.core.content.regions import is_region_code, normalise_region, region_name
 from bot.core.errors import UnknownChoice, ValidationFailed
 from bot.core.models import (
@@ -549,7 +549,9 @@ class _Checker:
         return False
 
 
-def _check_contact(checker: _Checker, value: object, place: str) -> Contact | None:
+def _check_contact(
+    checker: _Checker, value: object, place: str, regions: Sequence[str]
+) -> Contact | None:
     data = checker.mapping(value, place, _CONTACT_KEYS)
     if data is None:
         return None
@@ -565,9 +567,9 @@ def _check_contact(checker: _Checker, value: object, place: str) -> Contact | No
             checker.error(_child(place, "kind"), f"'{kind_value}' must be one of {kinds}.")
     display = checker.text(data, "display", place, max_length=validation.MAX_CONTACT_LENGTH)
     e164_value = data.get("e164")
-    e164: str | None = None
+    given: str | None = None
+    e164_place = _child(place, "e164")
     if e164_value not in (None, ""):
-        e164_place = _child(place, "e164")
         if not isinstance(e164_value, str):
             checker.error(e164_place, 'must be text in quotes, like "+448000119100".')
         elif kind in (ContactKind.CHAT, ContactKind.EMAIL):
@@ -576,29 +578,72 @@ def _check_contact(checker: _Checker, value: object, place: str) -> Contact | No
             problems = validation.check_e164(e164_place, e164_value)
             checker.add_all(e164_place, problems)
             if not problems:
-                e164 = e164_value
-                mismatch = _e164_mismatch(display, e164)
-                if mismatch:
-                    checker.error(e164_place, mismatch)
+                given = e164_value
     if kind is None or not display:
         return None
+    e164 = _contact_number(checker, kind, display, given, regions, place)
     return Contact(kind=kind, display=display, e164=e164)
 
 
-def _e164_mismatch(display: str, e164: str) -> str:
-    """A wrong digit in a helpline number is the worst mistake a pack can hold, so the E.164
-    form must end with the digits people see (less a leading trunk 0): `0800 0119 100` goes with
-    `+448000119100`. Displays with letters (`0800 OUTLINE`, `Text SHOUT to 85258`) are skipped."""
-    if any(ch.isalpha() for ch in display):
-        return ""
-    shown = "".join(ch for ch in display if ch.isdigit())
-    if len(shown) < 3:
-        return ""
-    digits = e164[1:]
-    national = shown[1:] if shown.startswith("0") else shown
-    if digits.endswith(shown) or digits.endswith(national):
-        return ""
-    return f"'{e164}' does not match the number shown ('{display}'); check every digit."
+def _contact_number(
+    checker: _Checker,
+    kind: ContactKind,
+    display: str,
+    given: str | None,
+    regions: Sequence[str],
+    place: str,
+) -> str | None:
+    """The number behind a phone or text contact, by the one phone rule (phones.py): read from
+    the display in the resource's region and, where the pack also gives `e164`, the two must
+    agree digit for digit. A phone's number is filled in when the pack leaves it out."""
+    e164_place = _child(place, "e164")
+    if kind is ContactKind.PHONE:
+        try:
+            phone = phones.read_phone(display, regions)
+        except phones.PhoneRefused as refused:
+            checker.error(_child(place, "display"), str(refused))
+            return None
+        if phone is None:
+            # A worldwide resource's national number is shown as text; a given e164 is only
+            # checked for being a real number.
+            return _checked_e164(checker, given, e164_place)
+        if given is None:
+            return phone.e164
+        checked = _checked_e164(checker, given, e164_place)
+        if checked is not None and checked != phone.e164:
+            checker.error(
+                e164_place,
+                f"'{given}' does not match the number shown ('{display}', which is "
+                f"{phone.e164}); check every digit.",
+            )
+        return phone.e164 if checked == phone.e164 else None
+    # A text contact's display is often words around a short code ("Text SHOUT to 85258"): only
+    # a given number is checked, against the display where the display reads as one.
+    checked = _checked_e164(checker, given, e164_place)
+    if checked is None:
+        return None
+    try:
+        shown = phones.read_phone(display, regions)
+    except phones.PhoneRefused:
+        shown = None
+    if shown is not None and shown.e164 != checked:
+        checker.error(
+            e164_place,
+            f"'{given}' does not match the number shown ('{display}', which is {shown.e164}); "
+            "check every digit.",
+        )
+        return None
+    return checked
+
+
+def _checked_e164(checker: _Checker, given: str | None, e164_place: str) -> str | None:
+    if given is None:
+        return None
+    try:
+        return phones.read_e164(given).e164
+    except phones.PhoneRefused as refused:
+        checker.error(e164_place, str(refused))
+        return None
 
 
 def _check(
@@ -821,7 +866,7 @@ def _check_resources(
             entry, "contacts", _child(place, "contacts")
         ):
             contact = _check_contact(
-                checker, _item(entry, "contacts", contact_index), contact_place
+                checker, _item(entry, "contacts", contact_index), contact_place, regions
             )
             if contact is not None:
                 contacts.append(contact)

@@ -1,0 +1,132 @@
+"""The SQLite side of forgetting: rows found by the id or name, rewritten by the rule, and old
+values erased from the file even where SQLite would leave them in free space."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.core.models import ItemKind
+from bot.core.ports import NewAuditEntry
+from bot.privacy import Forgetting, forget_audit, forget_person, new_marker, report_lines
+from bot.storage.database import Database
+from bot.storage.privacy_store import SqlitePrivacyStore
+from bot.storage.repositories import insert_audit
+
+PERSON = "U0PERSON77"
+NAME = "Alex Example-Longname"
+
+
+def _files(database: Database) -> bytes:
+    folder = database.path.parent
+    return b"".join(
+        p.read_bytes() for p in folder.iterdir() if p.name.startswith(database.path.name)
+    )
+
+
+async def _seed(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO communities (id, platform, moderator_user_ids) VALUES (?, ?, ?)",
+            ("slack:T1", "slack", f'["{PERSON}", "U0OTHER"]'),
+        )
+        await insert_audit(
+            conn,
+            "slack:T1",
+            NewAuditEntry(PERSON, NAME, "add", ItemKind.MESSAGE, "m1", None, {"text": "Hi"}),
+        )
+        await insert_audit(
+            conn,
+            "slack:T1",
+            NewAuditEntry(
+                "U0OTHER",
+                "Other",
+                "settings.moderator-users",
+                ItemKind.SETTINGS,
+                "moderator-users",
+                None,
+                # Mentioned as a word in text, and a short word that must not be touched.
+                {"note": f"asked by <@{PERSON}> and {NAME}", "also": f"{PERSON}X"},
+            ),
+        )
+
+
+async def test_names_of_and_forget_rewrite_every_reference(db: Database) -> None:
+    await _seed(db)
+    store = SqlitePrivacyStore(db)
+    assert await store.names_of(PERSON) == (NAME,)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-00000000")
+    counts = await store.forget(forgetting, forget_audit(forgetting.marker))
+    assert counts["slack:T1"].audit_entries == 2
+    assert counts["slack:T1"].moderator_users == 1
+    rows = await db.fetch_all("SELECT actor_id, actor_name, after_json FROM audit_log ORDER BY id")
+    assert (rows[0]["actor_id"], rows[0]["actor_name"]) == ("forgotten-00000000",) * 2
+    assert rows[1]["actor_id"] == "U0OTHER"
+    assert "asked by <@forgotten-00000000> and forgotten-00000000" in rows[1]["after_json"]
+    # Not a word on its own: another id that merely starts with it stays.
+    assert f"{PERSON}X" in rows[1]["after_json"]
+    assert rows[2]["actor_id"] == "cli" and PERSON not in rows[2]["after_json"]
+    community = await db.fetch_one("SELECT moderator_user_ids, version FROM communities")
+    assert community is not None
+    assert (community[0], community[1]) == ('["U0OTHER"]', 2)
+
+
+async def test_nothing_found_changes_nothing(db: Database) -> None:
+    await _seed(db)
+    report = await forget_person(SqlitePrivacyStore(db), "U0NOBODY")
+    assert not report.changed
+    assert report_lines(report) == [
+        "Nothing refers to that person in this database: nothing was changed."
+    ]
+    rows = await db.fetch_all("SELECT count(*) FROM audit_log")
+    assert rows[0][0] == 2
+
+
+async def test_erase_freed_space_removes_values_sqlite_left_in_free_pages(db: Database) -> None:
+    secret = "Only-Here Longname-For-The-Free-Page-Test"
+    await _seed(db)
+    async with db.write() as conn:
+        await insert_audit(
+            conn,
+            "slack:T1",
+            NewAuditEntry("U0X", secret, "add", ItemKind.MESSAGE, "m2", None, None),
+        )
+        for n in range(10):  # rows after it, so its old cell is not at the page's open end
+            entry = NewAuditEntry("U0Y", "Y", "add", ItemKind.MESSAGE, f"k{n}", None, None)
+            await insert_audit(conn, "slack:T1", entry)
+    # A build of SQLite without secure delete leaves a moved value's old bytes in the page.
+    raw = sqlite3.connect(db.path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA secure_delete = OFF")
+        # Growing the row moves it; the old cell's bytes stay where they were.
+        raw.execute("UPDATE audit_log SET actor_name = hex(randomblob(300)) WHERE actor_id = 'U0X'")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    assert await db.fetch_all("SELECT id FROM audit_log WHERE actor_name = ?", (secret,)) == []
+    assert secret.encode() in _files(db)  # still in the file's free space
+
+    assert await SqlitePrivacyStore(db).erase_freed_space()
+
+    assert secret.encode() not in _files(db)
+
+
+def test_the_marker_is_random_so_it_cannot_be_recomputed_from_an_id() -> None:
+    markers = {new_marker() for _ in range(50)}
+    assert len(markers) == 50
+    assert all(m.startswith("forgotten-") and len(m) == len("forgotten-") + 8 for m in markers)
+
+
+async def test_a_name_with_quotes_and_accents_is_found_inside_audit_data(db: Database) -> None:
+    name = 'Zoë "Zed" Ångström'
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO communities (id, platform) VALUES ('slack:T2', 'slack')")
+        await insert_audit(
+            conn,
+            "slack:T2",
+            NewAuditEntry("U0OTHER", "Other", "edit", ItemKind.MESSAGE, "m", None, {"by": name}),
+        )
+    forgetting = Forgetting("U0ZOE", (name,), "forgotten-11111111")
+    counts = await SqlitePrivacyStore(db).forget(forgetting, forget_audit(forgetting.marker))
+    assert counts["slack:T2"].audit_entries == 1
+    row = await db.fetch_one("SELECT after_json FROM audit_log WHERE item_key = 'm'")
+    assert row is not None and row[0] == '{"by": "forgotten-11111111"}'
