@@ -362,7 +362,8 @@ def database_notice(settings: Settings) -> tuple[int, str]:
     path = settings.database_path.expanduser().absolute()
     if path.exists():
         return logging.INFO, f"Database: {path}"
-    if path == DEFAULT_DATABASE_PATH.absolute():
+    # A service manager's working folder is usually /, where even the default is a surprise.
+    if path == DEFAULT_DATABASE_PATH.absolute() and Path.cwd() != Path(Path.cwd().anchor):
         return logging.INFO, f"Database: {path} (new; created now)"
     given = f"HAVEN_DATABASE_URL={settings.database_url}" if settings.database_url else "set"
     relative = "" if settings.database_path.is_absolute() else f", relative to {Path.cwd()}"

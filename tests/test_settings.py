@@ -208,3 +208,16 @@ def test_the_example_settings_file_has_only_known_keys(
     monkeypatch.chdir(tmp_path)
     settings = load_settings({"HAVEN_CONFIG": str(example)}, env_file=None)
     assert settings.slack_mode == "socket"
+
+
+def test_a_new_default_database_in_the_root_folder_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where a service manager starts Haven when no WorkingDirectory is set.
+    if Path("/data/haven.db").exists():
+        pytest.skip("this machine has a /data/haven.db")
+    monkeypatch.chdir("/")
+    level, text = database_notice(load_settings({}, env_file=None))
+    assert level == logging.WARNING
+    assert "Creating a new, empty database at /data/haven.db" in text
+    assert "relative to /" in text
