@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -362,4 +363,26 @@ def test_a_broken_env_file_and_settings_file_are_listed_together(tmp_path: Path)
         "  - .env: line 1 is not UTF-8 text; re-save the file as UTF-8.",
         "  - config/settings.toml: [haven] has no setting 'databse_url' (did you mean "
         "database_url?); it has database_url, log_level, platform_debug_logs, removal_grace_days.",
+    ]
+
+
+def test_discord_sync_against_an_unreachable_api_is_one_sentence(tmp_path: Path) -> None:
+    haven(tmp_path, "db", "migrate")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = haven(
+        tmp_path,
+        "discord",
+        "sync",
+        DISCORD_TOKEN="e2e-unreachable-token",
+        DISCORD_API_URL=f"http://127.0.0.1:{port}",
+        HAVEN_LOG_LEVEL="WARNING",
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Haven cannot reach Discord at http://127.0.0.1:{port}/api/v10 (Connection refused); "
+        "nothing was synced.",
+        "Check this machine's network connection (and DISCORD_API_URL if you set it), then "
+        "run haven discord sync again.",
     ]
