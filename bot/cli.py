@@ -54,7 +54,9 @@ def _settings(*, quiet: bool = False, announce: bool = True) -> Settings:
     configure_logging(settings)
     if announce:
         level, text = database_notice(settings)
-        logging.getLogger(__name__).log(level, "%s", text)
+        # The warning is for a service started in the wrong folder; an interactive session
+        # (the console) keeps its terminal clean unless HAVEN_LOG_LEVEL asks for more.
+        logging.getLogger(__name__).log(logging.INFO if quiet else level, "%s", text)
     return settings
 
 

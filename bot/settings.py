@@ -142,7 +142,7 @@ def _unusable_database_path(path: Path, names_a_folder: bool) -> str | None:
     except FileNotFoundError:
         mode = None
     except NotADirectoryError:
-        mode = None  # a parent is a file: found below
+        mode = None  # a parent is a file: the storage layer says so when it opens the path
     except OSError as error:
         return f"{path} cannot be checked ({error.strerror})."
     if names_a_folder or (mode is not None and stat.S_ISDIR(mode)):
@@ -156,11 +156,8 @@ def _unusable_database_path(path: Path, names_a_folder: bool) -> str | None:
             "thrown away or never saved); name a regular file, e.g. "
             f"{DATABASE_URL_EXAMPLES}."
         )
-    for parent in path.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, so it cannot hold the folder for {path}."
-            break
+    # A parent that is a file, or a folder Haven may not write, is the storage layer's to
+    # explain when it creates the folder and the file.
     return None
 
 
