@@ -412,7 +412,8 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     from bot.storage.migrate import migrate
     from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
 
-    settings = _settings()
+    settings = _settings(announce=False)
+    _existing_database(settings)  # exporting never creates an empty database to export
 
     async def work() -> str:
         database = await Database.open(settings.database_path)

@@ -386,3 +386,10 @@ def test_discord_sync_against_an_unreachable_api_is_one_sentence(tmp_path: Path)
         "Check this machine's network connection (and DISCORD_API_URL if you set it), then "
         "run haven discord sync again.",
     ]
+
+
+def test_pack_export_without_a_database_creates_none(tmp_path: Path) -> None:
+    result = haven(tmp_path, "pack", "export")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"There is no database at {tmp_path / 'haven.db'}")
+    assert not (tmp_path / "haven.db").exists()
