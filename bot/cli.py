@@ -1,21 +1,33 @@
-"""The `haven` command line: run, console, db, pack, discord sync, invite."""
+"""The `haven` command line: run, console, db, pack, communities, discord sync, invite."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
+import os
+import re
+import sqlite3
+import stat
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from bot import __version__
 from bot.core.errors import HavenError
 from bot.privacy import privacy
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, database_notice, load_settings
+
+if TYPE_CHECKING:
+    from bot.core.models import Community
+    from bot.storage.database import Database
 
 T = TypeVar("T")
 
@@ -25,9 +37,11 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _settings(*, quiet: bool = False) -> Settings:
+def _settings(*, quiet: bool = False, announce: bool = True) -> Settings:
     """Load settings or exit with every problem listed. `quiet`: an interactive command, where
-    Haven's INFO lines would clutter the terminal unless HAVEN_LOG_LEVEL asks for them."""
+    Haven's INFO lines would clutter the terminal unless HAVEN_LOG_LEVEL asks for them.
+    `announce`: log which database file this run opens (off for commands that refuse to
+    create one)."""
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -39,7 +53,23 @@ def _settings(*, quiet: bool = False) -> Settings:
     if quiet and not settings.log_level_explicit:
         settings = replace(settings, log_level="WARNING")
     configure_logging(settings)
+    if announce:
+        level, text = database_notice(settings)
+        # The warning is for a service started in the wrong folder; an interactive session
+        # (the console) keeps its terminal clean unless HAVEN_LOG_LEVEL asks for more.
+        logging.getLogger(__name__).log(logging.INFO if quiet else level, "%s", text)
     return settings
+
+
+def _existing_database(settings: Settings) -> Path:
+    """The database file, which must exist: reading commands never create an empty one."""
+    path = settings.database_path.expanduser().absolute()
+    if not path.is_file():
+        _fail(
+            f"There is no database at {path}; check HAVEN_DATABASE_URL (a relative path is "
+            f"read from the folder Haven starts in, here {Path.cwd()})."
+        )
+    return path
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -142,22 +172,131 @@ def db_migrate() -> None:
 
 
 @db.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def db_backup(file: Path) -> None:
-    """Copy the database to FILE, consistently, even while Haven runs."""
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--force", is_flag=True, help="Replace FILE if it already exists.")
+def db_backup(file: Path | None, force: bool) -> None:
+    """Copy the database to FILE, consistently, even while Haven runs.
+
+    Without FILE the copy is written beside the database, named with the time (UTC). An
+    existing FILE is never replaced without --force."""
     from bot.storage.database import Database
 
-    settings = _settings()
+    settings = _settings(announce=False)
+    source = _existing_database(settings)
+    if file is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
+        file = source.with_name(f"{source.stem}-backup-{stamp}{source.suffix or '.db'}")
+    target = file.expanduser().absolute()
+    problem = _backup_problem(source, target, force)
+    if problem:
+        _fail(problem)
 
     async def work() -> None:
         database = await Database.open(settings.database_path)
         try:
-            await database.backup_to(file)
+            await _write_backup(database, target, force)
         finally:
             await database.close()
 
     _run(work)
-    click.echo(f"Backed up {settings.database_path} to {file}.")
+    click.echo(f"Backed up {source} to {target}.")
+
+
+# SQLite keeps a database's recent writes in these files beside it: a backup onto one of them
+# would damage the live database as surely as one onto the file itself.
+_DATABASE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _backup_problem(source: Path, target: Path, force: bool) -> str | None:
+    """Why a backup cannot be written to `target`, as one sentence, or None."""
+    live = {source.resolve().with_name(source.resolve().name + s) for s in _DATABASE_SIDE_FILES}
+    if target.resolve() in live or (target.exists() and os.path.samefile(target, source)):
+        return (
+            f"{target} is the live database itself; a backup must go to another file, "
+            "e.g. haven db backup (a time-stamped copy beside it)."
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, so it cannot hold the backup {target}."
+            break
+    if target.is_dir():
+        return f"{target} is a folder; name a file inside it, e.g. {target / 'haven-backup.db'}."
+    if target.exists() and not target.is_file():
+        return f"{target} is not a regular file (a device or pipe); choose a file for the backup."
+    if target.exists() and not force:
+        return f"{target} already exists; choose another name, or add --force to replace it."
+    return None
+
+
+async def _write_backup(database: Database, target: Path, force: bool) -> None:
+    """Write the copy to a temporary file beside `target`, then move it into place, so a
+    failure part-way (a full disk, no permission) never leaves a partial backup, or a
+    half-overwritten old one, under the name asked for."""
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
+    except OSError as error:
+        raise HavenError(
+            f"Haven cannot write a backup in {folder} ({error.strerror}); no backup was made."
+        ) from None
+    os.close(handle)
+    partial = Path(name)
+    moved = False
+    try:
+        await database.backup_to(partial)
+        _put_in_place(partial, target, force)
+        moved = True
+    except (sqlite3.Error, OSError) as error:
+        raise HavenError(_backup_failure(error, target), "Nothing was left behind.") from None
+    finally:
+        if not moved:
+            for suffix in _DATABASE_SIDE_FILES:
+                with contextlib.suppress(OSError):
+                    partial.with_name(partial.name + suffix).unlink()
+
+
+def _put_in_place(partial: Path, target: Path, force: bool) -> None:
+    with partial.open("rb+") as written:
+        os.fsync(written.fileno())  # on disk before it takes the backup's name
+    if force:
+        os.replace(partial, target)
+    else:
+        _move_without_replacing(partial, target)
+
+
+def _move_without_replacing(partial: Path, target: Path) -> None:
+    """Rename, but never onto a file that appeared since the check: a hard link fails if the
+    name exists. File systems without hard links get a plain rename after a last check."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise OSError(errno.EEXIST, "it appeared while the backup was written") from None
+    except OSError:
+        if target.exists():
+            raise OSError(errno.EEXIST, "it appeared while the backup was written") from None
+        os.rename(partial, target)
+        return
+    partial.unlink()
+
+
+def _backup_failure(error: sqlite3.Error | OSError, target: Path) -> str:
+    code = getattr(error, "sqlite_errorname", "")
+    if code == "SQLITE_FULL" or (
+        isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+    ):
+        return f"The disk holding {target.parent} is full, so the backup to {target} failed."
+    if code.startswith("SQLITE_IOERR") or (
+        isinstance(error, OSError) and error.errno == errno.EFBIG
+    ):
+        return (
+            f"The disk refused to write the backup {target} (full, over a quota or a file-size "
+            "limit, or failing)."
+        )
+    if isinstance(error, OSError):
+        return f"Haven could not write the backup {target} ({error.strerror or error})."
+    return f"Haven could not write the backup {target} ({error})."
 
 
 @main.group()
@@ -173,12 +312,31 @@ def _print_problems(problems: Sequence[object]) -> None:
         )
 
 
+def _refuse_unreadable_pack(file: Path) -> None:
+    """Refuse what must not be read at all: a device (/dev/zero never ends), a pipe or socket
+    (reading waits forever), or a file past the size cap (it would be read whole first)."""
+    from bot.core.content.packs import MAX_PACK_BYTES
+
+    try:
+        info = file.stat()
+    except OSError:
+        return  # a missing or unreadable file: the pack loader says so with its reason
+    if not stat.S_ISREG(info.st_mode):
+        _fail(f"{file} is not a regular file (a device, pipe or socket); give the pack file.")
+    if info.st_size > MAX_PACK_BYTES:
+        _fail(
+            f"{file} is {info.st_size / 1_000_000:.1f} MB; a pack is at most "
+            f"{MAX_PACK_BYTES // 1_000_000} MB, so it was not read. Split it up."
+        )
+
+
 @pack.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def pack_check(file: Path) -> None:
     """Report every problem in a pack FILE with its place, and stale resources."""
     from bot.core.content.packs import load_pack_file
 
+    _refuse_unreadable_pack(file)
     parsed, problems = load_pack_file(file)
     _print_problems(list(problems))
     errors = [p for p in problems if p.severity == "error"]
@@ -205,6 +363,7 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
     from bot.core.models import Actor, Platform, RequestContext
 
     settings = _settings()
+    _refuse_unreadable_pack(file)
     parsed, problems = load_pack_file(file)
     _print_problems(list(problems))
     if parsed is None or any(p.severity == "error" for p in problems):
@@ -223,6 +382,11 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
             diff = diff_pack(await services.support.library(community), parsed)
             for line in diff.summary_lines():
                 click.echo(line)
+            if not diff.has_changes:
+                # Importing anyway would add a "pack imported" entry to the audit trail for
+                # an import that changed nothing.
+                click.echo(f"Nothing changed: {community} already has everything in {file}.")
+                return
             if dry_run:
                 click.echo("Dry run: nothing was changed.")
                 return
@@ -249,7 +413,8 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     from bot.storage.migrate import migrate
     from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
 
-    settings = _settings()
+    settings = _settings(announce=False)
+    _existing_database(settings)  # exporting never creates an empty database to export
 
     async def work() -> str:
         database = await Database.open(settings.database_path)
@@ -268,6 +433,54 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     else:
         output.write_text(text, "utf-8")
         click.echo(f"Wrote {output}.")
+
+
+@main.command()
+def communities() -> None:
+    """List the communities in the database: the ids --community takes, names and status."""
+    from bot.storage.database import Database
+    from bot.storage.repositories import SqliteCommunityRepository
+
+    settings = _settings(announce=False)
+    path = _existing_database(settings)
+
+    async def work() -> list[tuple[str, str, str, str]]:
+        database = await Database.open(settings.database_path)
+        try:
+            found = await SqliteCommunityRepository(database).list_all()
+        finally:
+            await database.close()
+        return [
+            (c.id, c.platform.value, _one_line(c.name) or "-", _community_status(c)) for c in found
+        ]
+
+    rows = _run(work)
+    if not rows:
+        click.echo(
+            f"No communities in {path} yet: Haven adds one when it joins a Discord server or "
+            "a Slack workspace (haven console adds console:local)."
+        )
+        return
+    header = ("ID", "PLATFORM", "NAME", "STATUS")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        click.echo("  ".join([*cells, row[3]]))
+    click.echo(
+        f"\n{len(rows)} in {path}. Use an ID with --community, e.g. haven pack export "
+        f"--community {rows[0][0]}"
+    )
+
+
+def _one_line(text: str) -> str:
+    """A platform's name as one printable line (names are chosen by server owners)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _community_status(community: Community) -> str:
+    status = str(community.status)
+    reason = community.removed_reason
+    return f"{status} ({_one_line(reason)})" if reason else status
 
 
 @main.group()
@@ -293,13 +506,24 @@ def discord_sync(guild: int | None) -> None:
     click.echo(_run(work))
 
 
+# A Discord id (a snowflake) is a number of 17 to 20 digits.
+_SNOWFLAKE = re.compile(r"[0-9]{17,20}")
+
+
 @main.command()
 @click.option("--application-id", default=None, help="Your Discord application id.")
 def invite(application_id: str | None) -> None:
     """Print the Discord invite URL with the minimal permissions, each explained."""
     from bot.adapters.discord.cli_support import invite_text
 
-    click.echo(invite_text(application_id))
+    if application_id is not None and not _SNOWFLAKE.fullmatch(application_id.strip()):
+        _fail(
+            f"--application-id: '{application_id}' is not a Discord application id, which is "
+            "a number of 17 to 20 digits (Developer Portal → General Information → "
+            "Application ID).",
+            2,
+        )
+    click.echo(invite_text(application_id.strip() if application_id else None))
 
 
 main.add_command(privacy)

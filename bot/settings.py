@@ -7,7 +7,11 @@ problems are collected and reported together, once, at start-up.
 
 from __future__ import annotations
 
+import difflib
+import io
+import logging
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +23,21 @@ from dotenv import dotenv_values
 DEFAULT_DATABASE_PATH = Path("data/haven.db")
 DEFAULT_CONFIG_PATH = Path("config/settings.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_URL_EXAMPLES = (
+    "sqlite:///data/haven.db (relative) or sqlite:////var/lib/haven/haven.db (absolute)"
+)
+
+# What settings.toml may hold: each [table] key is the variable TABLE_KEY. Tokens are absent on
+# purpose: that file is often committed, so a secret found there is refused, not read.
+CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
+    "haven": ("database_url", "log_level", "platform_debug_logs", "removal_grace_days"),
+    "discord": ("api_url", "gateway_url"),
+    "slack": ("mode", "http_port", "api_url"),
+}
+SECRET_CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
+    "discord": ("token",),
+    "slack": ("bot_token", "app_token", "signing_secret"),
+}
 
 
 class Secret:
@@ -55,6 +74,8 @@ class SettingsError(Exception):
 @dataclass(frozen=True)
 class Settings:
     database_path: Path = DEFAULT_DATABASE_PATH
+    # The HAVEN_DATABASE_URL as given, or None for the default path.
+    database_url: str | None = None
     log_level: str = "INFO"
     # False when HAVEN_LOG_LEVEL was not given anywhere (interactive commands stay quieter).
     log_level_explicit: bool = False
@@ -83,14 +104,61 @@ class Settings:
 
 
 def _database_path(url: str, problems: list[str]) -> Path:
+    """The file a sqlite:/// URL names, with one sentence for each way it cannot be Haven's
+    database (each of these used to start a Haven that lost or never found its data)."""
+    name = "HAVEN_DATABASE_URL"
     prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
+    rest = url[len(prefix) :] if url.startswith(prefix) else None
+    if url.rstrip("/") == "sqlite:" or rest in (":memory:", "/:memory:") or "mode=memory" in url:
         problems.append(
-            f"HAVEN_DATABASE_URL: '{url}' is not a SQLite URL; write sqlite:///data/haven.db "
-            "(relative) or sqlite:////var/lib/haven/haven.db (absolute)."
+            f"{name}: '{url}' is an in-memory database, which forgets every library edit and "
+            f"schedule when Haven stops; name a file, e.g. {DATABASE_URL_EXAMPLES}."
         )
         return DEFAULT_DATABASE_PATH
-    return Path(url[len(prefix) :])
+    if not rest:
+        problems.append(f"{name}: '{url}' is not a SQLite URL; write {DATABASE_URL_EXAMPLES}.")
+        return DEFAULT_DATABASE_PATH
+    if "?" in rest or "#" in rest:
+        # SQLite would take the whole text, '?mode=ro' included, as the file's name.
+        cut = min(i for i in (rest.find("?"), rest.find("#")) if i >= 0)
+        problems.append(
+            f"{name}: '{url}' has options after '{rest[cut]}', which Haven does not read (it "
+            f"would create a file named '{Path(rest).name}'); remove '{rest[cut:]}'."
+        )
+        return DEFAULT_DATABASE_PATH
+    path = Path(rest).expanduser()
+    problem = _unusable_database_path(path, rest.endswith("/"))
+    if problem:
+        problems.append(f"{name}: {problem}")
+        return DEFAULT_DATABASE_PATH
+    return Path(rest)
+
+
+def _unusable_database_path(path: Path, names_a_folder: bool) -> str | None:
+    """Why `path` cannot hold a database file, or None. Only what exists today is checked;
+    whether a new file can be created there is up to the storage layer when it opens it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except NotADirectoryError:
+        mode = None  # a parent is a file: the storage layer says so when it opens the path
+    except OSError as error:
+        return f"{path} cannot be checked ({error.strerror})."
+    if names_a_folder or (mode is not None and stat.S_ISDIR(mode)):
+        return (
+            f"{path} is a folder; name the database file inside it, e.g. "
+            f"sqlite:///{(path / 'haven.db').as_posix()}."
+        )
+    if mode is not None and not stat.S_ISREG(mode):
+        return (
+            f"{path} is a device or special file, not a database file (Haven's data would be "
+            "thrown away or never saved); name a regular file, e.g. "
+            f"{DATABASE_URL_EXAMPLES}."
+        )
+    # A parent that is a file, or a folder Haven may not write, is the storage layer's to
+    # explain when it creates the folder and the file.
+    return None
 
 
 def _int(name: str, raw: Any, low: int, high: int, problems: list[str], default: int) -> int:
@@ -116,15 +184,74 @@ def _http_url(name: str, raw: str | None, problems: list[str], scheme: str = "ht
     return value
 
 
-def _flatten_config(data: Mapping[str, Any]) -> dict[str, str]:
-    """`[slack] mode = "http"` -> {"SLACK_MODE": "http"}; `[haven] log_level` -> HAVEN_LOG_LEVEL."""
+def _flatten_config(data: Mapping[str, Any], source: Path, problems: list[str]) -> dict[str, str]:
+    """`[slack] mode = "http"` -> {"SLACK_MODE": "http"}; `[haven] log_level` -> HAVEN_LOG_LEVEL.
+
+    A key or table Haven does not know is a problem with a "did you mean": a misspelling
+    (`databse_url`) would otherwise be ignored and Haven would run on the default silently."""
     flat: dict[str, str] = {}
     for section, values in data.items():
         if not isinstance(values, Mapping):
+            owner = [t for t, keys in CONFIG_KEYS.items() if section in keys]
+            where = f"under [{owner[0]}]" if owner else "in one of " + _tables()
+            problems.append(f"{source}: '{section}' is outside any table; put it {where}.")
             continue
+        if section not in CONFIG_KEYS:
+            problems.append(
+                f"{source}: [{section}] is not a table Haven reads"
+                f"{_did_you_mean(section, [f'[{t}]' for t in CONFIG_KEYS], f'[{section}]')}; "
+                f"the tables are {_tables()}."
+            )
+            continue
+        known = CONFIG_KEYS[section]
         for key, value in values.items():
-            flat[f"{section}_{key}".upper()] = str(value)
+            if key in SECRET_CONFIG_KEYS.get(section, ()):
+                problems.append(
+                    f"{source}: [{section}] {key} is a secret, and this file is not the place "
+                    f"for it; put {section.upper()}_{key.upper()} in .env or the environment."
+                )
+            elif key not in known or isinstance(value, Mapping):
+                problems.append(
+                    f"{source}: [{section}] has no setting '{key}'"
+                    f"{_did_you_mean(key, known)}; it has {', '.join(known)}."
+                )
+            else:
+                flat[f"{section}_{key}".upper()] = str(value)
     return flat
+
+
+def _tables() -> str:
+    return ", ".join(f"[{t}]" for t in CONFIG_KEYS)
+
+
+def _did_you_mean(typed: str, choices: list[str] | tuple[str, ...], compare: str = "") -> str:
+    close = difflib.get_close_matches(compare or typed, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _read_env_file(path: Path, problems: list[str]) -> dict[str, str]:
+    """`.env` as python-dotenv reads it, after checking it is text: python-dotenv raises a
+    traceback on bytes that are not UTF-8, and keeps a NUL byte inside a value (a token that
+    can never match)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(f"{path}: cannot be read ({error.strerror}).")
+        return {}
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        problems.append(
+            f"{path}: line {line} has a NUL byte; .env must be plain text (re-save it as "
+            "UTF-8 text, or recreate it from .env.example)."
+        )
+        return {}
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors add
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(f"{path}: line {line} is not UTF-8 text; re-save the file as UTF-8.")
+        return {}
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 def load_settings(
@@ -136,13 +263,14 @@ def load_settings(
     problems: list[str] = []
     from_env_file: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        from_env_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        from_env_file = _read_env_file(env_file, problems)
     config_name = real.get("HAVEN_CONFIG") or from_env_file.get("HAVEN_CONFIG")
     config_path = Path(config_name) if config_name else DEFAULT_CONFIG_PATH
     from_file: dict[str, str] = {}
     if config_path.is_file():
         try:
-            from_file = _flatten_config(tomllib.loads(config_path.read_text("utf-8")))
+            parsed = tomllib.loads(config_path.read_text("utf-8"))
+            from_file = _flatten_config(parsed, config_path, problems)
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
             problems.append(f"{config_path}: cannot be read as TOML ({error}).")
     elif config_name:
@@ -193,6 +321,7 @@ def load_settings(
         slack_api_url += "/"  # slack_sdk joins method names onto the base URL
     settings = Settings(
         database_path=database_path,
+        database_url=get("HAVEN_DATABASE_URL"),
         log_level=log_level,
         log_level_explicit=get("HAVEN_LOG_LEVEL") is not None,
         platform_debug_logs=platform_debug,
@@ -220,3 +349,23 @@ def load_settings(
     )
     # Kept for the log redaction filter: every configured secret is masked wherever it appears.
     return replace(settings, secrets=tuple(s for s in found if s is not None))
+
+
+def database_notice(settings: Settings) -> tuple[int, str]:
+    """What start-up logs about the database: its absolute path, and a warning when a new,
+    empty database is about to be created anywhere but the default place. A relative
+    HAVEN_DATABASE_URL is read from the folder Haven starts in, and a service manager starts
+    it somewhere else (often /): Haven then ran, silently, on a new empty library."""
+    path = settings.database_path.expanduser().absolute()
+    if path.exists():
+        return logging.INFO, f"Database: {path}"
+    # A service manager's working folder is usually /, where even the default is a surprise.
+    if path == DEFAULT_DATABASE_PATH.absolute() and Path.cwd() != Path(Path.cwd().anchor):
+        return logging.INFO, f"Database: {path} (new; created now)"
+    given = f"HAVEN_DATABASE_URL={settings.database_url}" if settings.database_url else "set"
+    relative = "" if settings.database_path.is_absolute() else f", relative to {Path.cwd()}"
+    return logging.WARNING, (
+        f"Creating a new, empty database at {path} ({given}{relative}). If Haven had data "
+        "before, stop it and point HAVEN_DATABASE_URL at that "
+        "file; an absolute sqlite:////path is safest under a service manager."
+    )

@@ -103,6 +103,11 @@ class SqliteCommunityRepository:
         row = await self._db.fetch_one("SELECT * FROM communities WHERE id = ?", (community_id,))
         return _community_from_row(row) if row else None
 
+    async def list_all(self) -> list[Community]:
+        """Every community, by platform then name (for the operator's `haven communities`)."""
+        rows = await self._db.fetch_all("SELECT * FROM communities ORDER BY platform, name, id")
+        return [_community_from_row(row) for row in rows]
+
     async def create_if_missing(
         self, community: Community, seed: LibraryChanges | None = None
     ) -> bool:

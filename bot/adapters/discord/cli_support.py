@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+import aiohttp
 import discord
+import discord.http
 
 from bot.adapters.discord.client import DiscordLoginRejected, create_bot
 from bot.adapters.discord.commands import sync_now
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
+from bot.core.errors import HavenError
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+# A sync is a few REST calls; past this the network or Discord is not answering, and the
+# operator is better told so than left waiting on aiohttp's five-minute default.
+SYNC_TIMEOUT_SECONDS = 60.0
+
+
+class DiscordUnreachable(HavenError):
+    """Discord's API could not be reached, or answered with a server error."""
+
 
 # The minimal permissions, each with why Haven needs it. /support answers are interaction
 # responses, which need no channel permission at all; these are for scheduled posts.
@@ -85,14 +99,24 @@ async def sync_command_tree(services: Services, guild_id: int | None) -> str:
     apply_endpoint_overrides(settings.discord_api_url, settings.discord_gateway_url)
     bot = create_bot(services, sync_commands=False)
     try:
-        try:
-            await bot.login(settings.discord_token.reveal())  # runs setup_hook: cogs loaded
-        except discord.LoginFailure as error:
-            raise DiscordLoginRejected(
-                "Discord rejected DISCORD_TOKEN.",
-                "Copy the bot token again from the Developer Portal (Bot → Reset Token).",
-            ) from error
-        count = await sync_now(bot.tree, services.meta, guild_id)
+        async with asyncio.timeout(SYNC_TIMEOUT_SECONDS):
+            try:
+                await bot.login(settings.discord_token.reveal())  # runs setup_hook: cogs loaded
+            except discord.LoginFailure as error:
+                raise DiscordLoginRejected(
+                    "Discord rejected DISCORD_TOKEN.",
+                    "Copy the bot token again from the Developer Portal (Bot → Reset Token).",
+                ) from error
+            count = await sync_now(bot.tree, services.meta, guild_id)
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        raise _unreachable(error) from None
+    except discord.HTTPException as error:
+        if error.status < 500:
+            raise
+        raise DiscordUnreachable(
+            f"Discord answered {error.status} (a problem on Discord's side); nothing was synced.",
+            "Try again in a few minutes (https://discordstatus.com shows incidents).",
+        ) from None
     finally:
         await bot.close()
     if guild_id is None:
@@ -101,3 +125,21 @@ async def sync_command_tree(services: Services, guild_id: int | None) -> str:
             "restart your Discord client if they do not appear."
         )
     return f"Synced {count} slash commands to server {guild_id} (available there at once)."
+
+
+def _unreachable(error: BaseException) -> DiscordUnreachable:
+    if isinstance(error, TimeoutError):
+        why = f"no answer within {SYNC_TIMEOUT_SECONDS:.0f} s"
+    elif isinstance(error, aiohttp.ClientConnectorError):
+        cause = error.os_error
+        # asyncio words a refused connection as "Connect call failed ('host', port)"; the
+        # errno's own text ("Connection refused") is what an operator searches for.
+        plain = os.strerror(cause.errno) if cause.errno and cause.errno > 0 else None
+        why = plain or cause.strerror or type(cause).__name__
+    else:
+        why = str(error) or type(error).__name__
+    return DiscordUnreachable(
+        f"Haven cannot reach Discord at {discord.http.Route.BASE} ({why}); nothing was synced.",
+        "Check this machine's network connection (and DISCORD_API_URL if you set it), then "
+        "run haven discord sync again.",
+    )

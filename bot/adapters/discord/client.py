@@ -142,6 +142,18 @@ class HavenBot(commands.Bot):
                     error.code,
                 )
 
+    async def on_ready(self) -> None:
+        # Once per new session (a resumed one does not repeat it): which bot this token is and
+        # how many servers it serves, so a wrong token or a missing invite shows at start-up.
+        servers = len(self.guilds)
+        log.info(
+            "Connected to Discord as %s (id %s), in %d server%s",
+            self.user.name if self.user else "?",
+            self.user.id if self.user else "?",
+            servers,
+            "" if servers == 1 else "s",
+        )
+
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` in the background, referenced until done and awaited by `close`
         (a server join must not be cut off half-way by a shutdown)."""

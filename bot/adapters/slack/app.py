@@ -27,12 +27,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -58,6 +60,10 @@ BOLT_BASE_LOGGER = "slack_bolt.haven"
 # Slack's Web API answers in well under a second; past this, give up and let the caller say so.
 WEB_API_TIMEOUT_SECONDS = 10
 STARTUP_CHECK_SECONDS = 10.0
+# While Slack cannot be reached at start-up: wait this long, doubling up to the maximum, with
+# one log line per wait (the SDK's own loop logged a 60-line traceback every 10 s).
+BACKOFF_START = 2.0
+BACKOFF_MAX = 300.0
 
 
 class SlackStartupError(HavenError):
@@ -82,6 +88,18 @@ class _BodyScrubber(logging.Filter):
         message = record.getMessage()
         if message.startswith("As you gave `client` as well, `token` will be unused"):
             return False
+        if message.startswith("Failed to connect (error:") and record.exc_info:
+            # The Socket Mode client retries on its own every few seconds when a connection
+            # drops; each try was a full traceback. One line says the same.
+            error = record.exc_info[1]
+            record.msg, record.args = (
+                "Slack Socket Mode: reconnecting failed (%s: %s); the client retries in a "
+                "few seconds",
+                (type(error).__name__, _short(error)),
+            )
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
         for pattern, replacement in self._PATTERNS:
             if pattern.match(message):
                 record.msg, record.args = pattern.sub(replacement, message), None
@@ -250,8 +268,31 @@ def http_app(app: AsyncApp) -> web.Application:
     return web_app
 
 
-async def check_token(client: AsyncWebClient) -> str:
-    """auth.test once: a revoked or wrong token stops start-up with a sentence saying so."""
+def _short(error: BaseException | None) -> str:
+    """An exception's first line, capped: enough for a log line, never a payload."""
+    text = str(error or "").strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+@dataclass(frozen=True)
+class SlackIdentity:
+    """Who the bot token is (auth.test): for the "connected" line at start-up."""
+
+    user: str
+    team: str
+
+
+class SlackUnreachable(Exception):
+    """Slack could not be asked right now (network, timeout, a 5xx): worth trying again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def check_token(client: AsyncWebClient) -> SlackIdentity:
+    """auth.test once: a revoked or wrong token stops start-up with a sentence saying so;
+    SlackUnreachable when Slack could not answer."""
     try:
         response = await asyncio.wait_for(client.auth_test(), STARTUP_CHECK_SECONDS)
     except SlackApiError as error:
@@ -261,19 +302,19 @@ async def check_token(client: AsyncWebClient) -> str:
                 f"Slack rejected SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token "
                 "(xoxb-...) from your app's OAuth & Permissions page, or reinstall the app."
             ) from None
-        log.warning("Slack token check failed (%s); continuing, Slack may be having trouble", code)
-        return ""
+        raise SlackUnreachable(f"auth.test: {code}") from None
     except (SlackClientError, OSError, TimeoutError) as error:
-        log.warning(
-            "Slack token check could not reach Slack (%s); continuing", type(error).__name__
-        )
-        return ""
-    return str(response.get("team") or response.get("team_id") or "")
+        raise SlackUnreachable(_unreachable_reason(error)) from None
+    return SlackIdentity(
+        user=str(response.get("user") or response.get("user_id") or "?"),
+        team=str(response.get("team") or response.get("team_id") or "?"),
+    )
 
 
 async def open_socket_url(client: AsyncWebClient, app_token: str) -> str:
     """apps.connections.open once, so a wrong app-level token stops start-up with a sentence
-    (the SDK's own connect loop would log and retry it forever)."""
+    (the SDK's own connect loop would log and retry it forever); SlackUnreachable when Slack
+    could not answer."""
     try:
         response = await asyncio.wait_for(
             client.apps_connections_open(app_token=app_token), STARTUP_CHECK_SECONDS
@@ -286,37 +327,83 @@ async def open_socket_url(client: AsyncWebClient, app_token: str) -> str:
                 "connections:write scope (Basic Information -> App-Level Tokens; it starts with "
                 "xapp-), and turn on Socket Mode for the app."
             ) from None
-        log.warning("Socket Mode URL request failed (%s); the client will retry", code)
-        return ""
+        raise SlackUnreachable(f"apps.connections.open: {code}") from None
     except (SlackClientError, OSError, TimeoutError) as error:
-        log.warning(
-            "Socket Mode URL request failed (%s); the client will retry", type(error).__name__
-        )
-        return ""
-    return str(response.get("url") or "")
+        raise SlackUnreachable(_unreachable_reason(error)) from None
+    url = str(response.get("url") or "")
+    if not url:
+        raise SlackUnreachable("apps.connections.open gave no URL")
+    return url
+
+
+def _unreachable_reason(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return f"no answer within {STARTUP_CHECK_SECONDS:.0f} s"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        cause = error.os_error
+        # asyncio words a refused connection as "Connect call failed ('host', port)"; the
+        # errno's own text ("Connection refused") is what an operator searches for.
+        plain = os.strerror(cause.errno) if cause.errno and cause.errno > 0 else None
+        return plain or cause.strerror or type(cause).__name__
+    reason = _short(error)
+    return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+
+
+async def _connect_with_backoff(
+    runtime: SlackRuntime, app_token: str | None
+) -> tuple[SlackIdentity, str]:
+    """The identity (and, for Socket Mode, a connection URL), waiting out an unreachable
+    Slack with a growing delay and one warning per wait. A rejected token still stops at once."""
+    delay = BACKOFF_START
+    identity: SlackIdentity | None = None
+    while True:
+        try:
+            if identity is None:
+                identity = await check_token(runtime.client)
+            url = await open_socket_url(runtime.app.client, app_token) if app_token else ""
+            return identity, url
+        except SlackUnreachable as unreachable:
+            log.warning(
+                "Slack is unreachable at %s (%s); retrying in %g s",
+                runtime.client.base_url,
+                unreachable.reason,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, BACKOFF_MAX)
 
 
 async def run_slack(services: Services) -> None:
     """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http."""
     runtime = assemble(services)
     settings = services.settings
-    team = await check_token(runtime.client)
+    http_mode = settings.slack_mode == "http"
+    identity: SlackIdentity | None = None
+    if http_mode:
+        # Requests come to us and are answered from memory: serve even while auth.test fails.
+        try:
+            identity = await check_token(runtime.client)
+        except SlackUnreachable as unreachable:
+            log.warning("Slack token check failed (%s); serving anyway", unreachable.reason)
     services.register_publisher(runtime.publisher)
     services.register_directory(runtime.directory)
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
     try:
-        if settings.slack_mode == "http":
+        if http_mode:
             runner = web.AppRunner(http_app(runtime.app), access_log=None)
             await runner.setup()
             # All interfaces: Slack (or the reverse proxy in front) must reach it.
             site = web.TCPSite(runner, "0.0.0.0", settings.slack_http_port)
             await site.start()
+            if identity is not None:
+                log.info(
+                    "Connected to Slack as %s, in workspace %s (HTTP mode)",
+                    identity.user,
+                    identity.team,
+                )
             log.info(
-                "Slack: serving %s on port %d (HTTP mode)%s",
-                EVENTS_PATH,
-                settings.slack_http_port,
-                f" for {team}" if team else "",
+                "Slack: serving %s on port %d (HTTP mode)", EVENTS_PATH, settings.slack_http_port
             )
         else:
             if settings.slack_app_token is None:
@@ -325,12 +412,15 @@ async def run_slack(services: Services) -> None:
                     "or set SLACK_MODE=http with SLACK_SIGNING_SECRET."
                 )
             app_token = settings.slack_app_token.reveal()
-            url = await open_socket_url(runtime.app.client, app_token)
+            identity, url = await _connect_with_backoff(runtime, app_token)
             handler = AsyncSocketModeHandler(runtime.app, app_token=app_token)
-            if url:
-                handler.client.wss_uri = url  # use the URL just issued; no second request
+            handler.client.wss_uri = url  # use the URL just issued; no second request
             await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Slack: connected over Socket Mode%s", f" to {team}" if team else "")
+            log.info(
+                "Connected to Slack as %s, in workspace %s (Socket Mode)",
+                identity.user,
+                identity.team,
+            )
         await asyncio.Event().wait()
     finally:
         if handler is not None:
