@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import stat
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -106,11 +107,22 @@ class ConsoleFiles:
     def read_text(self, path: str, max_bytes: int) -> tuple[str, str]:
         target = self._path(path)
         try:
-            if target.stat().st_size > max_bytes:
+            info = target.stat()
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(info.st_mode):
+                # A device (/dev/zero never ends) or a pipe (it waits forever): never read.
+                raise HavenError(f"{target} is not a regular file; give the pack file.")
+            if info.st_size > max_bytes:
                 raise HavenError(
-                    f"{target} is larger than a pack can be ({max_bytes // 1024 // 1024} MB)."
-                ) from None
-            return target.name, target.read_text(encoding="utf-8")
+                    f"{target} is larger than a pack can be ({max_bytes // 1_000_000} MB)."
+                )
+            with target.open("rb") as handle:
+                # Bounded even if the file grew after stat.
+                content = handle.read(max_bytes + 1)
+            if len(content) > max_bytes:
+                raise HavenError(f"{target} is larger than a pack can be.")
+            return target.name, content.decode("utf-8")
         except FileNotFoundError:
             raise HavenError(
                 f"There is no file {target}.", "Check the path and try again."

@@ -390,3 +390,12 @@ async def test_an_edit_given_a_change_by_an_alias_runs_instead_of_opening_a_form
     assert asked is not None and not isinstance(asked, Card)
     assert [field.option.name for field in asked.fields] == ["text", "topics", "locale"]
     assert asked.carried["key"] == "coming-out-1" and asked.carried["version"] == "1"
+
+
+async def test_console_pack_import_refuses_a_device_without_reading_it(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
+    card = await run(stack, "/support-admin pack import file:/dev/zero", ConsoleFiles(tmp_path))
+    assert card.tone is CardTone.ERROR
+    assert "not a regular file" in card.body

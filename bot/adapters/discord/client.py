@@ -41,9 +41,9 @@ from bot.adapters.discord.responding import (
     send_card,
 )
 from bot.core.cards import Card
-from bot.core.commands.packs import PACK_MAX_BYTES
 from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
 from bot.core.commands.verbs import FormRequest
+from bot.core.content.packs import MAX_PACK_BYTES
 from bot.core.errors import HavenError
 from bot.core.failures import log_failure
 
@@ -298,10 +298,10 @@ async def _options_text(values: dict[str, Any]) -> dict[str, str]:
 
 async def _attached_text(value: discord.Attachment) -> str:
     """An attached file's text (a pack), refused when too big or not text."""
-    if value.size > PACK_MAX_BYTES:
+    if value.size > MAX_PACK_BYTES:
         raise HavenError(
-            f"That file is {value.size // 1024} KB; a pack is at most "
-            f"{PACK_MAX_BYTES // 1024 // 1024} MB.",
+            f"That file is {value.size // 1000} KB; a pack is at most "
+            f"{MAX_PACK_BYTES // 1_000_000} MB.",
             "Attach the .yaml or .json file that pack export produced.",
         )
     try:

@@ -10,7 +10,7 @@ from typing import Literal
 from bot.core.cards import Attachment, Card, CardTone, Choice
 from bot.core.commands.verbs import Arguments, Option, OptionKind, Verb, VerbTable
 from bot.core.content.curation import CurationService
-from bot.core.content.packs import ParsedPack, diff_pack, export_pack, parse_pack
+from bot.core.content.packs import MAX_PACK_BYTES, ParsedPack, diff_pack, export_pack, parse_pack
 from bot.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bot.core.models import RequestContext
 from bot.core.ports import Clock
@@ -19,8 +19,6 @@ from bot.core.support import SupportService
 # A previewed import waits this long for its confirmation.
 PENDING_IMPORT_LIFETIME = timedelta(minutes=15)
 MAX_PREVIEW_LINES = 30
-# A pack is text; anything bigger than this is not one (the default pack is ~100 KB).
-PACK_MAX_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +83,7 @@ class PackCommands:
                             "content",
                             "The pack's text, pasted",
                             OptionKind.PARAGRAPH,
-                            max_length=PACK_MAX_BYTES,
+                            max_length=MAX_PACK_BYTES,
                         ),
                         Option("filename", "The file's name", max_length=255, hidden=True),
                     ),

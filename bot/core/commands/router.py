@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from bot.core.cards import Card, CardTone, Choice
 from bot.core.commands.grammar import ParsedLine, parse_line, quote
-from bot.core.commands.packs import PACK_MAX_BYTES
 from bot.core.commands.verbs import (
     Arguments,
     FormField,
@@ -30,6 +29,7 @@ from bot.core.commands.verbs import (
     check_arguments,
 )
 from bot.core.communities import CommunityService
+from bot.core.content.packs import MAX_PACK_BYTES
 from bot.core.content.validation import make_mentions_inert
 from bot.core.errors import (
     AlreadyExists,
@@ -404,7 +404,7 @@ def _read_files(verb: Verb, options: Mapping[str, str], files: LocalFiles | None
         if files is None:
             raise _NO_FILES
         del out[option.name]
-        out["filename"], out["content"] = files.read_text(path, PACK_MAX_BYTES)
+        out["filename"], out["content"] = files.read_text(path, MAX_PACK_BYTES)
     return out
 
 
