@@ -36,6 +36,7 @@ from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database, WalKeeper
+from bot.storage.fs import ensure_local_filesystem
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
     SqliteCommunityRepository,
@@ -70,6 +71,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Open storage, migrate, and build every service. Closes everything on exit."""
     clock = clock or SystemClock()
+    # Before opening: on a network file system not even the WAL file should be created.
+    ensure_local_filesystem(settings.database_path)
     db = await Database.open(settings.database_path)
     support: SupportService | None = None
     wal_keeper: asyncio.Task[None] | None = None
