@@ -46,15 +46,16 @@ FILE_LOST_MESSAGE = (
     "Nothing was changed; the operator has been told."
 )
 
-# The write-ahead log, in a quiet period: truncated once it holds more than a normal
-# autocheckpoint leaves behind (1000 pages, about 4 MB, is SQLite's own bound while nothing
-# blocks it), so an idle Haven does not fsync every few seconds for a WAL of a page or two.
+# SQLite's own checkpoints keep a log of up to about 4 MB (1000 pages) and reuse it from the
+# start; what they never do is shrink a log that a long reader let grow. So in a quiet period
+# the log is truncated once it is over 1 MB, and left alone below: the scheduler's lease
+# heartbeat writes a page every 5 s, which is not worth an fsync and a truncation each time.
 WAL_TRUNCATE_ABOVE_BYTES = 1024 * 1024
 # No write for this long counts as quiet. The scheduler's lease heartbeat writes every 5 s, so
 # a longer quiet period would never come while the scheduler runs.
 WAL_QUIET_SECONDS = 2.0
 WAL_POLL_SECONDS = 1.0
-# Past this the log is not being checkpointed at all: something holds an old snapshot.
+# Past this, checkpoints are not finishing: normally a reader holds an old snapshot.
 WAL_WARN_BYTES = 64 * 1024 * 1024
 # A TRUNCATE checkpoint waits for readers through the busy handler while holding the write
 # lock; waiting the full BUSY_TIMEOUT_MS would stall every write behind a stuck reader.

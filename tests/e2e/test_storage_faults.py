@@ -132,3 +132,60 @@ def test_db_migrate_backs_up_an_old_database_and_says_where(tmp_path: Path) -> N
     )
     assert "up to date" in again.stdout and "Backed up" not in again.stdout
     assert len(list(tmp_path.glob("haven.before-*"))) == 1
+
+
+def test_haven_refuses_a_database_on_a_network_share_in_one_sentence(tmp_path: Path) -> None:
+    """The machine has no NFS: the child process reads a fake mount table instead of
+    /proc/self/mountinfo (set by a sitecustomize module only this test puts on its path)."""
+    share = tmp_path / "share"
+    share.mkdir()
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        f"40 22 0:40 / {share.resolve()} rw,relatime shared:40 - nfs4 nas.example:/haven rw\n"
+    )
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "from pathlib import Path\n"
+        "import bot.storage.fs\n"
+        f"bot.storage.fs.MOUNTINFO = Path({str(table)!r})\n"
+    )
+    database = share / "haven.db"
+    _old_database(database)  # an existing database, put on the share before this Haven
+    before = database.read_bytes()
+    env = environment(tmp_path)
+    env["HAVEN_DATABASE_URL"] = f"sqlite:///{database}"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hooks), env.get("PYTHONPATH")]))
+
+    def haven(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input="/support\n",
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+
+    refused = haven("console")
+    assert refused.returncode == 1
+    assert "network file system (nfs4, nas.example:/haven" in refused.stderr
+    assert "local disk" in refused.stderr and "HAVEN_DATABASE_URL" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert sorted(p.name for p in share.iterdir()) == ["haven.db"]  # no -wal, no -shm
+    assert database.read_bytes() == before
+    # The way out the hint gives works from there: a backup onto a local disk.
+    local = tmp_path / "local" / "haven.db"
+    copied = haven("db", "backup", str(local))
+    assert copied.returncode == 0, copied.stderr
+    assert read_names(local) == [("Old",)]
+
+
+def read_names(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute("SELECT name FROM communities").fetchall()
+    raw.close()
+    return rows
