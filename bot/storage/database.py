@@ -22,7 +22,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -345,8 +345,10 @@ class WalKeeper:
         poll_seconds: float = WAL_POLL_SECONDS,
         truncate_above_bytes: int = WAL_TRUNCATE_ABOVE_BYTES,
         warn_bytes: int = WAL_WARN_BYTES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
+        self._sleep = sleep
         self._quiet_seconds = quiet_seconds
         self._poll_seconds = poll_seconds
         self._truncate_above = truncate_above_bytes
@@ -355,13 +357,18 @@ class WalKeeper:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_seconds)
+            await self._sleep(self._poll_seconds)
             try:
                 await self.step()
             except (sqlite3.Error, OSError) as error:
                 # A checkpoint that fails is not urgent: the log is still consistent, and the
                 # next quiet moment tries again.
                 log.debug("WAL checkpoint failed (%s); will retry", error)
+            except Exception:
+                # A bug here must not end the task (the log would then grow unwatched) nor
+                # repeat its traceback every second.
+                log.exception("WAL upkeep failed; trying again in a minute")
+                await self._sleep(60.0)
 
     async def step(self) -> None:
         """One look at the log: warn if it is too big, truncate it if writes are quiet."""

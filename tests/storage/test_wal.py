@@ -164,3 +164,27 @@ async def test_the_composition_root_runs_the_keeper(tmp_path: Path) -> None:
         assert "wal-keeper" in names
         assert services.db.wal_size() >= 0
     assert "wal-keeper" not in {task.get_name() for task in asyncio.all_tasks()}
+
+
+async def test_a_bug_in_a_step_does_not_end_the_keeper(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.haven_allow_errors = True  # type: ignore[attr-defined]
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) > 3:
+            raise asyncio.CancelledError
+
+    keeper = WalKeeper(db, poll_seconds=0.01, sleep=sleep)
+
+    async def broken() -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(keeper, "step", broken)
+    with pytest.raises(asyncio.CancelledError):
+        await keeper.run()
+    assert naps == [0.01, 60.0, 0.01, 60.0]
+    failures = [r for r in caplog.records if "WAL upkeep failed" in r.getMessage()]
+    assert len(failures) == 2
