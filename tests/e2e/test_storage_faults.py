@@ -65,6 +65,7 @@ def test_console_refuses_changes_once_its_database_file_is_deleted(tmp_path: Pat
             "/support-admin message add topics:general Lost with the file.\n"
             '/support-admin resource add title:"Lost Line" url:https://lost.example.org '
             "topics:crisis regions:GB\n"
+            '/support-admin resource edit gb-samaritans description:"Changed, then lost."\n'
             '/support-admin schedule add channel:#welcome when:"daily 09:00" topic:general\n'
             "/support crisis GB\n"
         )
@@ -76,7 +77,7 @@ def test_console_refuses_changes_once_its_database_file_is_deleted(tmp_path: Pat
     assert process.returncode == 0, stderr
     shown = " ".join(stdout.split())  # the console wraps long lines
     assert "Message added" in shown
-    assert shown.count(FILE_LOST_MESSAGE) == 3
+    assert shown.count(FILE_LOST_MESSAGE) == 4
     assert "Samaritans" in shown.split(FILE_LOST_MESSAGE)[-1]  # /support still answers
     operator = [line for line in stderr.splitlines() if "was deleted, moved or replaced" in line]
     assert len(operator) == 1, stderr

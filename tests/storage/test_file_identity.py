@@ -30,6 +30,7 @@ COMMANDS = (
     "/support-admin message add topics:general Saved after the file went away.",
     '/support-admin resource add title:"Lost Line" url:https://lost.example.org topics:crisis '
     "regions:GB",
+    '/support-admin resource edit gb-samaritans description:"Changed after it went away."',
     '/support-admin schedule add channel:#welcome when:"daily 09:00" topic:coming-out',
 )
 
