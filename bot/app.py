@@ -27,7 +27,7 @@ from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
 from bot.core.content.packs import load_default_pack, pack_to_changes
-from bot.core.errors import HavenError
+from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
 from bot.core.ports import Clock, Library, MemberDirectory, Publisher
 from bot.core.scheduling.schedules import ScheduleService
@@ -35,7 +35,8 @@ from bot.core.support import SupportService
 from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
-from bot.storage.database import Database
+from bot.storage.database import Database, WalKeeper
+from bot.storage.fs import ensure_local_filesystem
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
     SqliteCommunityRepository,
@@ -70,10 +71,14 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Open storage, migrate, and build every service. Closes everything on exit."""
     clock = clock or SystemClock()
+    # Before opening: on a network file system not even the WAL file should be created.
+    ensure_local_filesystem(settings.database_path)
     db = await Database.open(settings.database_path)
     support: SupportService | None = None
+    wal_keeper: asyncio.Task[None] | None = None
     try:
         await migrate(db)
+        wal_keeper = asyncio.create_task(WalKeeper(db).run(), name="wal-keeper")
         pack = load_default_pack()
         library = default_library()
         community_repository = SqliteCommunityRepository(db)
@@ -136,6 +141,10 @@ async def open_services(
             register_directory=register_directory,
         )
     finally:
+        if wal_keeper is not None:
+            wal_keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await wal_keeper
         if support is not None:
             with contextlib.suppress(Exception):
                 await support.flush()
@@ -153,6 +162,9 @@ async def maintain(services: Services) -> None:
             if since_purge >= PURGE_INTERVAL:
                 since_purge = 0.0
                 await services.communities.purge_expired()
+        except StorageUnavailable as error:
+            # The database already told the operator once; a traceback every 30 s adds nothing.
+            log.debug("Housekeeping skipped: %s", error)
         except Exception:
             log.exception("Housekeeping failed; will retry")
 

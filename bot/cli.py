@@ -163,8 +163,9 @@ def db_migrate() -> None:
             await database.close()
         if not report.applied:
             return f"{settings.database_path} is up to date (schema version {report.to_version})."
+        backed_up = f"Backed up first to {report.backup}.\n" if report.backup else ""
         return (
-            f"{settings.database_path}: applied {', '.join(report.applied)}; "
+            f"{backed_up}{settings.database_path}: applied {', '.join(report.applied)}; "
             f"schema version {report.to_version}."
         )
 

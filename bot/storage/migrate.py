@@ -1,4 +1,9 @@
-"""Numbered SQL migrations, each atomic, with the schema version in PRAGMA user_version."""
+"""Numbered SQL migrations, each atomic, with the schema version in PRAGMA user_version.
+
+Before an existing database is migrated, an online backup of it is written beside it: a
+migration that succeeds but turns out wrong (or a Haven downgrade) is then a file copy away
+from undoing. A brand-new database has nothing to lose and gets none.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from bot.core.errors import StorageUnavailable
-from bot.storage.database import Database
+from bot.storage.database import Database, timestamped_path
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,9 @@ class MigrationReport:
     from_version: int
     to_version: int
     applied: tuple[str, ...]
+    # The copy taken before the first migration ran; None when nothing was pending or the
+    # database was brand new.
+    backup: Path | None = None
 
 
 def available_migrations() -> list[Migration]:
@@ -68,10 +77,11 @@ async def migrate(db: Database) -> MigrationReport:
     """Apply every pending migration. Each runs in its own transaction with its version bump,
     so a failure leaves the database exactly at the last good version."""
     current = await check_schema_version(db)
+    pending = [m for m in available_migrations() if m.version > current]
+    # user_version 0 is a file no migration has touched: a new database, nothing to keep.
+    backup = await backup_before_migrating(db, pending[0]) if pending and current > 0 else None
     applied: list[str] = []
-    for migration in available_migrations():
-        if migration.version <= current:
-            continue
+    for migration in pending:
         try:
             await db.execute_script_atomically(migration.sql, migration.version)
         except sqlite3.Error as error:
@@ -83,5 +93,29 @@ async def migrate(db: Database) -> MigrationReport:
         applied.append(migration.name)
         current = migration.version
     return MigrationReport(
-        from_version=current - len(applied), to_version=current, applied=tuple(applied)
+        from_version=current - len(applied),
+        to_version=current,
+        applied=tuple(applied),
+        backup=backup,
     )
+
+
+async def backup_before_migrating(db: Database, first: Migration) -> Path:
+    """An online backup beside the database, named for the migration it precedes and the time.
+
+    If it cannot be written, nothing is migrated: running a migration with no way back is the
+    thing this backup exists to prevent.
+    """
+    target = timestamped_path(db.path, f"before-{first.version:04d}")
+    try:
+        await db.backup_to(target)
+    except (sqlite3.Error, OSError) as error:
+        target.unlink(missing_ok=True)  # a partial copy would look like a good backup
+        raise StorageUnavailable(
+            f"Haven did not migrate {db.path}: the backup before migration {first.name} "
+            f"could not be written to {target} ({error}).",
+            f"Free some disk space or make {target.parent} writable, then start Haven again. "
+            "The database was not changed.",
+        ) from error
+    log.info("Backed up %s to %s before applying migration %s", db.path, target, first.name)
+    return target
