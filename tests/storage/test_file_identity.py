@@ -166,14 +166,6 @@ async def test_the_same_file_after_opening_is_not_mistaken_for_a_new_one(db: Dat
     assert len(rows) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CommandRouter.support turns every HavenError into an error card, so a community's "
-    "first /support after the file went away (it joins the community, a write) shows the "
-    "moderators' sentence instead of the built-in answer. The fix belongs in the router "
-    "(bot/core/commands/router.py, not this branch): answer StorageUnavailable with "
-    "fallback_card. Remove this marker with that fix.",
-)
 async def test_a_new_communitys_first_support_after_the_loss_gets_the_built_in_answer(
     services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

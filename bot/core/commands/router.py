@@ -36,6 +36,7 @@ from bot.core.errors import (
     Conflict,
     HavenError,
     PermissionDenied,
+    StorageUnavailable,
     UnknownChoice,
     ValidationFailed,
 )
@@ -147,6 +148,9 @@ class CommandRouter:
         except UnknownChoice as error:
             card = error_card(error)
             return replace(card, footer=card.footer or "Or just type /support for general support.")
+        except StorageUnavailable:
+            # Storage has told the operator already; the person asking still gets help.
+            return await self._support.fallback_card(topic, region, ctx.community_id)
         except HavenError as error:
             return error_card(error)
         except Exception as error:
