@@ -30,7 +30,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -48,6 +48,8 @@ from bot.adapters.slack.context import SlackDirectory, slack_error
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
 from bot.core.errors import HavenError
+from bot.core.models import Platform
+from bot.metrics import PlatformStatus
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -170,17 +172,6 @@ def build_slack_app(services: Services) -> AsyncApp:
     return assemble(services).app
 
 
-@web.middleware
-async def _note_rejections(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    response = await handler(request)
-    if response.status == 401:
-        # Only the fact: the body holds user ids and text.
-        log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
-    return response
-
-
 def parse_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
     """A Slack request body as Bolt means to read it: JSON (events), a form whose only field
     is `payload=<JSON>` (interactions), or any other form (slash commands), decided by the
@@ -233,9 +224,10 @@ class HavenBoltRequest(AsyncBoltRequest):
         )
 
 
-def http_app(app: AsyncApp) -> web.Application:
-    """The aiohttp application for /slack/events (what `app.web_app` builds, with Haven's body
-    parsing), with rejected requests noted."""
+def events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The /slack/events handler: Bolt's dispatch (signature and 5-minute checks included)
+    over bodies read by `HavenBoltRequest`, with rejected requests noted. Served by Slack's
+    own server (`http_app`) or by Haven's one HTTP server (bot/web.py)."""
 
     async def handle(request: web.Request) -> web.Response:
         bolt_request = HavenBoltRequest(
@@ -243,11 +235,29 @@ def http_app(app: AsyncApp) -> web.Application:
             query=request.query_string,
             headers=dict(request.headers),
         )
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        if response.status == 401:
+            # Only the fact: the body holds user ids and text.
+            log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
+        return response
 
-    web_app = web.Application(middlewares=[_note_rejections])
-    web_app.add_routes([web.post(EVENTS_PATH, handle)])
+    return handle
+
+
+def http_app(app: AsyncApp) -> web.Application:
+    """The aiohttp application for /slack/events alone (what `app.web_app` builds, with
+    Haven's body parsing): Slack's own server when HAVEN_HTTP_PORT is not set."""
+    web_app = web.Application()
+    web_app.add_routes([web.post(EVENTS_PATH, events_handler(app))])
     return web_app
+
+
+class SharedServer(Protocol):
+    """Haven's one HTTP server, as the Slack adapter sees it (bot/web.py HavenWeb)."""
+
+    def serve_slack(
+        self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> None: ...
 
 
 async def check_token(client: AsyncWebClient) -> str:
@@ -296,8 +306,9 @@ async def open_socket_url(client: AsyncWebClient, app_token: str) -> str:
     return str(response.get("url") or "")
 
 
-async def run_slack(services: Services) -> None:
-    """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http."""
+async def run_slack(services: Services, *, shared: SharedServer | None = None) -> None:
+    """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http (on
+    Haven's own server when `shared` is given, else on SLACK_HTTP_PORT)."""
     runtime = assemble(services)
     settings = services.settings
     team = await check_token(runtime.client)
@@ -306,12 +317,23 @@ async def run_slack(services: Services) -> None:
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
     try:
-        if settings.slack_mode == "http":
+        if settings.slack_mode == "http" and shared is not None:
+            shared.serve_slack(events_handler(runtime.app))
+            services.health.register(Platform.SLACK, _serving_status("on Haven's HTTP server"))
+            log.info(
+                "Slack: serving %s on Haven's HTTP server (HTTP mode)%s",
+                EVENTS_PATH,
+                f" for {team}" if team else "",
+            )
+        elif settings.slack_mode == "http":
             runner = web.AppRunner(http_app(runtime.app), access_log=None)
             await runner.setup()
             # All interfaces: Slack (or the reverse proxy in front) must reach it.
             site = web.TCPSite(runner, "0.0.0.0", settings.slack_http_port)
             await site.start()
+            services.health.register(
+                Platform.SLACK, _serving_status(f"on port {settings.slack_http_port}")
+            )
             log.info(
                 "Slack: serving %s on port %d (HTTP mode)%s",
                 EVENTS_PATH,
@@ -330,6 +352,7 @@ async def run_slack(services: Services) -> None:
             if url:
                 handler.client.wss_uri = url  # use the URL just issued; no second request
             await handler.connect_async()  # type: ignore[no-untyped-call]
+            services.health.register(Platform.SLACK, _socket_status(handler))
             log.info("Slack: connected over Socket Mode%s", f" to {team}" if team else "")
         await asyncio.Event().wait()
     finally:
@@ -339,3 +362,21 @@ async def run_slack(services: Services) -> None:
             await runner.cleanup()
         await runtime.listeners.aclose()
         log.info("Slack: stopped")
+
+
+def _serving_status(where: str) -> Callable[[], Awaitable[PlatformStatus]]:
+    async def status() -> PlatformStatus:
+        return PlatformStatus(True, f"serving {EVENTS_PATH} {where}")
+
+    return status
+
+
+def _socket_status(handler: AsyncSocketModeHandler) -> Callable[[], Awaitable[PlatformStatus]]:
+    socket = handler.client
+
+    async def status() -> PlatformStatus:
+        if await socket.is_connected():
+            return PlatformStatus(True, "connected over Socket Mode")
+        return PlatformStatus(False, "the Socket Mode connection is down (reconnecting)")
+
+    return status
