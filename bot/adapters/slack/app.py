@@ -159,7 +159,7 @@ def assemble(services: Services) -> SlackRuntime:
     )
     client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
     directory = SlackDirectory(client)
-    listeners = SlackListeners(services, directory)
+    listeners = SlackListeners(services, directory, client)
     listeners.register(app)
     publisher = SlackPublisher(make_publisher_client(token, api_url))
     return SlackRuntime(
