@@ -219,6 +219,7 @@ class SlackListeners:
                 raise
             except Exception as error:
                 log_failure(log, what, error)
+                self._services.metrics.error(type(error).__name__)
 
         task = asyncio.get_running_loop().create_task(guarded(), name=f"slack: {what}")
         self._tasks.add(task)
@@ -517,6 +518,7 @@ class SlackListeners:
             await ack(response_action="update", view=result_view(card))
         except Exception as error:
             log_failure(log, "a modal submission", error)
+            self._services.metrics.error(type(error).__name__)
             await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
 
     # ---- lifecycle events ------------------------------------------------------------------
