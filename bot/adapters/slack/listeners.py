@@ -211,7 +211,11 @@ class SlackListeners:
 
     # ---- follow-up tasks -------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+    def _spawn(
+        self, work: Coroutine[Any, Any, None], what: str, *, counted_as: str | None = None
+    ) -> None:
+        """`counted_as`: the command this work answers (a button), counted when it ends."""
+
         async def guarded() -> None:
             try:
                 await work
@@ -220,6 +224,11 @@ class SlackListeners:
             except Exception as error:
                 log_failure(log, what, error)
                 self._services.metrics.error(type(error).__name__)
+                if counted_as is not None:
+                    self._count(counted_as, InteractionOutcome.ERROR)
+            else:
+                if counted_as is not None:
+                    self._count(counted_as, InteractionOutcome.OK)
 
         task = asyncio.get_running_loop().create_task(guarded(), name=f"slack: {what}")
         self._tasks.add(task)
@@ -414,7 +423,8 @@ class SlackListeners:
             message = render_card(card, dm_copy=True)[0]
             await follow.message(message, replace_original=True)
 
-        self._spawn(switch(), "switching a /support answer")
+        menu = "topic" if action.get("action_id") == ACTION_TOPIC else "region"
+        self._spawn(switch(), "switching a /support answer", counted_as=f"support {menu} menu")
 
     async def on_dm_copy(
         self,
@@ -463,7 +473,7 @@ class SlackListeners:
                 replace_original=False,
             )
 
-        self._spawn(send_copy(), "sending a DM copy")
+        self._spawn(send_copy(), "sending a DM copy", counted_as="dm copy")
 
     async def on_run_line(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A button whose value is a command line (Apply, Previous/Next page)."""
@@ -480,7 +490,8 @@ class SlackListeners:
             for message in messages[1:]:
                 await follow.message(message, replace_original=False)
 
-        self._spawn(run(), "running a button's command")
+        # Counted by the line's group and verb only (a page button: "message list").
+        self._spawn(run(), "running a button's command", counted_as=line)
 
     # ---- modals ----------------------------------------------------------------------------
 
