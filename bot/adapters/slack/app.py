@@ -356,12 +356,17 @@ async def run_slack(services: Services, *, shared: SharedServer | None = None) -
             log.info("Slack: connected over Socket Mode%s", f" to {team}" if team else "")
         await asyncio.Event().wait()
     finally:
+        services.health.register(Platform.SLACK, _stopped_status)
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
             await runner.cleanup()
         await runtime.listeners.aclose()
         log.info("Slack: stopped")
+
+
+async def _stopped_status() -> PlatformStatus:
+    return PlatformStatus(False, "the Slack adapter has stopped")
 
 
 def _serving_status(where: str) -> Callable[[], Awaitable[PlatformStatus]]:
