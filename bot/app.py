@@ -29,9 +29,10 @@ from bot.core.content.curation import CurationService
 from bot.core.content.packs import load_default_pack, pack_to_changes
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
-from bot.core.ports import Clock, Library, MemberDirectory, Publisher
+from bot.core.ports import NO_METRICS, Clock, Library, MemberDirectory, Metrics, Publisher
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
+from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -45,6 +46,8 @@ from bot.storage.repositories import (
     SqliteStateRepository,
 )
 from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.status import SqliteStatusReader
+from bot.web import HavenWeb
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +68,29 @@ def default_library() -> Library:
     )
 
 
+class _CountedContent(SqliteContentRepository):
+    """The content repository SupportService reads: each library load is a cache reload."""
+
+    def __init__(self, db: Database, metrics: Metrics) -> None:
+        super().__init__(db)
+        self._metrics = metrics
+
+    async def load_library(self, community_id: str) -> Library:
+        self._metrics.cache_reload()
+        return await super().load_library(community_id)
+
+
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None
+    settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
 ) -> AsyncIterator[Services]:
-    """Open storage, migrate, and build every service. Closes everything on exit."""
+    """Open storage, migrate, and build every service. Closes everything on exit.
+
+    `metrics`: NO_METRICS unless given (`run` gives a PrometheusMetrics)."""
     clock = clock or SystemClock()
     # Before opening: on a network file system not even the WAL file should be created.
     ensure_local_filesystem(settings.database_path)
+    metrics = metrics or NO_METRICS
     db = await Database.open(settings.database_path)
     support: SupportService | None = None
     wal_keeper: asyncio.Task[None] | None = None
@@ -84,7 +102,11 @@ async def open_services(
         community_repository = SqliteCommunityRepository(db)
         content = SqliteContentRepository(db)
         support = SupportService(
-            content, community_repository, SqliteStateRepository(db), clock, lambda: library
+            _CountedContent(db, metrics),
+            community_repository,
+            SqliteStateRepository(db),
+            clock,
+            lambda: library,
         )
         await support.start()
         communities = CommunityService(
@@ -99,7 +121,7 @@ async def open_services(
         directories: dict[Platform, MemberDirectory] = {}
         store = SqliteScheduleStore(db)
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        scheduler = PostScheduler(store, publishers, support, clock, owner)
+        scheduler = PostScheduler(store, publishers, support, clock, owner, metrics=metrics)
         schedules = ScheduleService(
             store, community_repository, support, publishers, clock, wake=scheduler.wake
         )
@@ -118,6 +140,21 @@ async def open_services(
             clock=clock,
             refusals=community_repository,
         )
+
+        expected = [
+            platform
+            for platform, enabled in (
+                (Platform.DISCORD, settings.discord_enabled),
+                (Platform.SLACK, settings.slack_enabled),
+            )
+            if enabled
+        ]
+        health = Health(SqliteStatusReader(db), expected, lambda: scheduler.is_holder)
+        if isinstance(metrics, PrometheusMetrics):
+            metrics.watch(
+                health,
+                known_commands((name, t.verb_names) for name, t in router.tables.items()),
+            )
 
         def register_publisher(publisher: Publisher) -> None:
             publishers[publisher.platform] = publisher
@@ -139,6 +176,8 @@ async def open_services(
             scheduler=scheduler,
             register_publisher=register_publisher,
             register_directory=register_directory,
+            metrics=metrics,
+            health=health,
         )
     finally:
         if wal_keeper is not None:
@@ -184,9 +223,22 @@ async def run(settings: Settings) -> None:
     if main_task is not None and sys.platform != "win32":
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, main_task.cancel)
-    async with open_services(settings) as services:
+    metrics = PrometheusMetrics()
+    async with open_services(settings, metrics=metrics) as services:
+        slack_http = settings.slack_enabled and settings.slack_mode == "http"
+        server: HavenWeb | None = None
+        if settings.http_port is not None:
+            server = HavenWeb(
+                services.health,
+                metrics,
+                host=settings.http_host,
+                port=settings.http_port,
+                slack_events=slack_http,
+            )
         try:
             async with asyncio.TaskGroup() as tasks:
+                if server is not None:
+                    tasks.create_task(server.run(), name="http")
                 tasks.create_task(services.scheduler.run(), name="scheduler")
                 tasks.create_task(maintain(services), name="maintenance")
                 if settings.discord_enabled:
@@ -196,7 +248,10 @@ async def run(settings: Settings) -> None:
                 if settings.slack_enabled:
                     from bot.adapters.slack.app import run_slack
 
-                    tasks.create_task(run_slack(services), name="slack")
+                    # With Haven's server on, Slack's HTTP mode is served by it (one port);
+                    # without, Slack keeps its own server on SLACK_HTTP_PORT.
+                    shared = server if slack_http else None
+                    tasks.create_task(run_slack(services, shared=shared), name="slack")
                 log.info(
                     "Haven is running (Discord: %s, Slack: %s)",
                     "on" if settings.discord_enabled else "off",

@@ -1,4 +1,5 @@
-"""The `haven` command line: run, console, db, pack, communities, discord sync, invite."""
+"""The `haven` command line: run, console, status, db, pack, communities, privacy, discord sync,
+invite."""
 
 from __future__ import annotations
 
@@ -140,6 +141,65 @@ def console() -> None:
                     await scheduler
 
     _run(session)
+
+
+@main.command()
+@click.option("--hours", default=24, show_default=True, help="How far back to count slots.")
+def status(hours: int) -> None:
+    """What the database says about Haven now: who runs the scheduler, communities, recent
+    scheduled posts. Reads only; works whether or not Haven is running."""
+    import sqlite3
+    import time
+
+    from bot.scheduler import LEASE_NAME
+    from bot.storage.database import Database
+    from bot.storage.status import SqliteStatusReader
+
+    settings = _settings(quiet=True)
+    if not settings.database_path.expanduser().is_file():
+        _fail(f"There is no database at {settings.database_path} (set HAVEN_DATABASE_URL).", 2)
+
+    async def work() -> list[str]:
+        database = await Database.open(settings.database_path)
+        try:
+            reader = SqliteStatusReader(database)
+            await reader.ping()
+            lease = await reader.scheduler_lease(LEASE_NAME)
+            communities = await reader.community_counts()
+            now = time.time()
+            slots = await reader.slot_outcomes_since(int(now - hours * 3600))
+        except sqlite3.Error as error:
+            # An old or foreign file: say so; `haven db migrate` brings an old one up to date.
+            _fail(
+                f"{settings.database_path} cannot be read as Haven's database "
+                f"({type(error).__name__}); run `haven db migrate` if it is an older Haven's.",
+            )
+            raise
+        finally:
+            await database.close()
+        lines = [f"Database: {settings.database_path} (readable)"]
+        if lease is None:
+            lines.append("Scheduler: no process holds the lease (Haven is not running)")
+        elif lease.expires_at <= now:
+            lines.append(
+                f"Scheduler: lease of {lease.owner} expired {now - lease.expires_at:.0f} s ago "
+                "(that process stopped; the next Haven to start takes over)"
+            )
+        else:
+            lines.append(
+                f"Scheduler: held by {lease.owner}, last heartbeat {now - lease.heartbeat:.0f} s "
+                f"ago, lease ends in {lease.expires_at - now:.0f} s"
+            )
+        active, removed = communities.get("active", 0), communities.get("removed", 0)
+        lines.append(f"Communities: {active} active, {removed} removed (awaiting purge)")
+        counted = ", ".join(
+            f"{slots.get(name, 0)} {name}" for name in ("sent", "missed", "failed", "claimed")
+        )
+        lines.append(f"Scheduled posts in the last {hours} h: {counted}")
+        return lines
+
+    for line in _run(work):
+        click.echo(line)
 
 
 @main.group()

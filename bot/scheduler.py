@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import Platform
-from bot.core.ports import CardSource, Clock, Publisher
+from bot.core.ports import NO_METRICS, CardSource, Clock, Metrics, Publisher
 from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, default_pacers
 from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
 from bot.core.scheduling.schedules import (
@@ -114,6 +114,7 @@ class PostScheduler:
         publish_timeout: float = 30.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         pacing: Mapping[Platform, PacingPolicy] | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         if heartbeat_seconds >= lease_seconds:
             raise ValueError("the heartbeat must be shorter than the lease")
@@ -133,6 +134,7 @@ class PostScheduler:
         self._publish_timeout = publish_timeout
         self._backoff = tuple(backoff) or DEFAULT_BACKOFF
         self._pacers: dict[Platform, ChannelPacer] = default_pacers(pacing)
+        self._metrics = metrics
         self._wake_event = asyncio.Event()
         self._changed = False
         self.is_holder = False
@@ -640,6 +642,7 @@ class PostScheduler:
                 pause_reason=pause_reason,
             )
         )
+        self._metrics.scheduled_post(status.value)
         if status is SlotStatus.SENT:
             self.stats.sent += 1
         elif status is SlotStatus.FAILED:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
-from bot.core.ports import Clock, MemberDirectory, Publisher
+from bot.core.ports import NO_METRICS, Clock, MemberDirectory, Metrics, Publisher
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
+from bot.metrics import Health
 from bot.scheduler import PostScheduler
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -33,3 +34,7 @@ class Services:
     register_publisher: Callable[[Publisher], None]
     # And their member directory (roles, user groups, members) for the moderator settings.
     register_directory: Callable[[MemberDirectory], None]
+    # Readiness facts for /readyz and /metrics: adapters register their connection status.
+    health: Health
+    # Counts for operators (no person in them); NO_METRICS in the console and most tests.
+    metrics: Metrics = NO_METRICS

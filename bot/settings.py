@@ -91,6 +91,9 @@ class Settings:
     slack_api_url: str | None = None
     slack_mode: str = "socket"
     slack_http_port: int = 3000
+    # Haven's own HTTP server (/healthz, /readyz, /metrics, Slack's HTTP mode): off when None.
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
     config_file: Path | None = None
     secrets: tuple[Secret, ...] = field(default=(), repr=False)
 
@@ -301,6 +304,10 @@ def load_settings(
         problems.append(f"SLACK_MODE: '{slack_mode}' must be socket or http.")
         slack_mode = "socket"
     port = _int("SLACK_HTTP_PORT", get("SLACK_HTTP_PORT") or 3000, 1, 65535, problems, 3000)
+    http_port = get("HAVEN_HTTP_PORT")
+    haven_port = (
+        None if http_port is None else _int("HAVEN_HTTP_PORT", http_port, 1, 65535, problems, 0)
+    )
 
     slack_bot_token = secret("SLACK_BOT_TOKEN")
     slack_app_token = secret("SLACK_APP_TOKEN")
@@ -337,6 +344,9 @@ def load_settings(
         slack_api_url=slack_api_url,
         slack_mode=slack_mode,
         slack_http_port=port,
+        http_port=haven_port or None,
+        # Loopback by default: /metrics and /readyz are for the operator, not the internet.
+        http_host=get("HAVEN_HTTP_HOST") or "127.0.0.1",
         config_file=config_path if config_path.is_file() else None,
     )
     if problems:

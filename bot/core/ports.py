@@ -5,6 +5,7 @@ Implementations live in `bot/storage` (SQLite) and `bot/adapters`; tests may pas
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -338,4 +339,102 @@ class RefusalLog(Protocol):
     async def record_refusal(self, community_id: str, refusal: Refusal, keep: int) -> None:
         """Write one audit entry for the refusal, then keep only the community's newest `keep`
         refusal entries, in one transaction: refusals cannot grow the audit log without bound."""
+
+
+# ---- what Haven reports about itself ----------------------------------------------------
+
+
+class InteractionOutcome(enum.StrEnum):
+    """How answering one command, button or form ended (a label on the interaction counter)."""
+
+    OK = "ok"
+    # Haven's own failure: the person got "something went wrong".
+    ERROR = "error"
+    # Discord 10062: the token was no longer valid (answered too late, or by another process).
+    UNKNOWN_INTERACTION = "unknown_interaction"
+    # Discord 40060: someone already answered it (a second process on the same token).
+    ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    # The platform refused the answer for another reason (a plain-text answer was tried).
+    REFUSED = "refused"
+
+
+class Metrics(Protocol):
+    """Counts for operators, in the core's terms. Never a user id, a request's text, a
+    channel or anything else that could single out a person: `command` is a group and verb
+    name ("support", "message add"), and every other argument comes from a small fixed set."""
+
+    def interaction(self, platform: Platform, command: str, outcome: InteractionOutcome) -> None:
+        """One command, button or form answered (or not) on `platform`."""
+        ...
+
+    def scheduled_post(self, outcome: str) -> None:
+        """A scheduled slot finished: sent, missed or failed."""
+        ...
+
+    def followup_fallback(self, platform: Platform) -> None:
+        """A follow-up went another private way (Slack: chat.postEphemeral)."""
+        ...
+
+    def followup_dropped(self, platform: Platform, reason: str) -> None:
+        """A follow-up could not be delivered privately, so it was not sent at all."""
+        ...
+
+    def cache_reload(self) -> None:
+        """A community's library was (re)loaded from storage into memory."""
+        ...
+
+    def error(self, kind: str) -> None:
+        """An unexpected failure; `kind` is the exception's class name."""
+        ...
+
+
+class NoMetrics:
+    """Counts nothing: the console, tools and tests that do not look at counts."""
+
+    def interaction(self, platform: Platform, command: str, outcome: InteractionOutcome) -> None:
+        return None
+
+    def scheduled_post(self, outcome: str) -> None:
+        return None
+
+    def followup_fallback(self, platform: Platform) -> None:
+        return None
+
+    def followup_dropped(self, platform: Platform, reason: str) -> None:
+        return None
+
+    def cache_reload(self) -> None:
+        return None
+
+    def error(self, kind: str) -> None:
+        return None
+
+
+NO_METRICS: Metrics = NoMetrics()
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds the scheduler lease, and since when it was last renewed (epoch seconds)."""
+
+    owner: str
+    heartbeat: float
+    expires_at: float
+
+
+class StatusReader(Protocol):
+    """Cheap reads for readiness checks and `haven status`; nothing here names a person."""
+
+    async def ping(self) -> None:
+        """One small read; raises when the database cannot be read."""
+        ...
+
+    async def scheduler_lease(self, name: str) -> LeaseHolder | None: ...
+
+    async def community_counts(self) -> Mapping[str, int]:
+        """Communities by status (active, removed)."""
+        ...
+
+    async def slot_outcomes_since(self, since: int) -> Mapping[str, int]:
+        """Scheduled slots by status, of those last updated at or after `since`."""
         ...

@@ -180,6 +180,10 @@ class InteractionHandle:
         self.followups: list[dict[str, Any]] = []
         self.followup_files: list[dict[str, bytes]] = []
         self.edits: list[dict[str, Any]] = []
+        # Set when the emulator refused this interaction's callback (10062 or 40060), and how
+        # many callbacks it refused (more than one would be a retry).
+        self.refused_with: int | None = None
+        self.refusals = 0
         self._changed = asyncio.Event()
 
     @property
@@ -299,6 +303,8 @@ class FakeDiscord:
         self.dms_closed_for_everyone = False
         self.interactions: dict[str, InteractionHandle] = {}
         self.faults: list[Fault] = []
+        # Error codes (10062, 40060) the next interaction callbacks get, one each, in order.
+        self.callback_refusals: list[int] = []
         self.identify_count = 0
         self.resume_count = 0
         self.resume_urls: list[str] = []
@@ -585,6 +591,15 @@ class FakeDiscord:
         )
         self.faults.append(fault)
         return fault
+
+    def refuse_callbacks(self, code: int, times: int = 1) -> None:
+        """The next `times` interaction callbacks are refused as Discord refuses them:
+        10062 Unknown interaction (the token is gone: too late, or never valid here) or 40060
+        (another process on the same token answered first). The refused interaction stays
+        refused: a retry of its callback gets the same code."""
+        if code not in (10062, 40060):
+            raise ValueError("Discord refuses callbacks with 10062 or 40060")
+        self.callback_refusals.extend([code] * times)
 
     def slow(self, method: str, path_regex: str, delay: float, *, times: int = 1) -> Fault:
         """Answer normally, but only after `delay` seconds (to exercise client timeouts)."""
@@ -1276,6 +1291,14 @@ class FakeDiscord:
     ) -> web.Response:
         handle = self.interactions.get(iid)
         if handle is None or handle.token != token:
+            return _error(404, 10062, "Unknown interaction")
+        if handle.refused_with is None and handle.callback_body is None and self.callback_refusals:
+            handle.refused_with = self.callback_refusals.pop(0)
+        if handle.refused_with is not None:
+            handle.refusals += 1
+            handle._notify()
+            if handle.refused_with == 40060:
+                return _error(400, 40060, "Interaction has already been acknowledged.")
             return _error(404, 10062, "Unknown interaction")
         if handle.callback_body is not None:
             return _error(400, 40060, "Interaction has already been acknowledged.")

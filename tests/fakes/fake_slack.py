@@ -32,6 +32,7 @@ BOT_ID = "BHAVENBOT"
 APP_ID = "AHAVEN"
 # Slack allows five uses of one response_url, within 30 minutes (seen in secondary sources only).
 RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class FakeSlack:
         self._faults: dict[str, list[Fault]] = {}
         self._response_url_faults: list[Fault] = []
         self._response_url_uses: dict[str, int] = {}
+        # When each response_url was issued, on the emulator's clock (`advance` moves it).
+        self._response_url_issued: dict[str, float] = {}
+        self._time_offset = 0.0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -151,7 +155,17 @@ class FakeSlack:
     # ---- test set-up -----------------------------------------------------------------------
 
     def new_response_url(self) -> str:
-        return f"{self.base_url}/response_url/r{next(self._ids)}"
+        url = f"{self.base_url}/response_url/r{next(self._ids)}"
+        self._response_url_issued[url] = self.now()
+        return url
+
+    def now(self) -> float:
+        """The emulator's clock: real time, plus whatever `advance` added."""
+        return time.time() + self._time_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock on (a response_url expires 30 minutes after it is issued)."""
+        self._time_offset += seconds
 
     def add_user(
         self,
@@ -510,6 +524,18 @@ class FakeSlack:
         }
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Only where the bot is a member: a DM is the bot's only if conversations.open made it
+        (its own DM with that person); any other channel must be known and joined."""
+        channel_id = str(args.get("channel"))
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel.get("is_im") and channel.get("user") != args.get("user"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not channel.get("is_member"):
+            return {"ok": False, "error": "not_in_channel"}
+        if channel.get("is_archived"):
+            return {"ok": False, "error": "is_archived"}
         return {"ok": True, "message_ts": f"{time.time():.6f}"}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -583,6 +609,9 @@ class FakeSlack:
             return web.Response(status=fault.status, text=fault.error or "")
         uses = self._response_url_uses.get(url, 0) + 1
         self._response_url_uses[url] = uses
+        issued = self._response_url_issued.setdefault(url, self.now())
+        if self.now() - issued > RESPONSE_URL_LIFETIME:
+            return web.Response(status=404, text="expired_url")
         if uses > RESPONSE_URL_USES:
             return web.Response(status=404, text="used_url")
         return web.Response(text="ok")

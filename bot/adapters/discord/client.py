@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -46,6 +47,8 @@ from bot.core.commands.verbs import FormRequest
 from bot.core.content.packs import MAX_PACK_BYTES
 from bot.core.errors import HavenError
 from bot.core.failures import log_failure
+from bot.core.models import Platform
+from bot.metrics import PlatformStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -76,6 +79,8 @@ class HavenTree(app_commands.CommandTree["HavenBot"]):
         # logged (a message can quote what was typed).
         log_failure(log, f"/{command}", original)
         bot = interaction.client
+        if isinstance(bot, HavenBot):
+            bot.services.metrics.error(type(original).__name__)
         if isinstance(bot, HavenBot) and not interaction.response.is_done():
             await send_card(interaction, SOMETHING_WENT_WRONG, bot.renderer, what=f"/{command}")
 
@@ -131,6 +136,8 @@ class HavenBot(commands.Bot):
         self.tree.add_command(self.admin_group)
         self.services.register_publisher(self.publisher)
         self.services.register_directory(self.directory)
+        # /readyz and /metrics ask this client (a reconnecting run_discord makes a new one).
+        self.services.health.register(Platform.DISCORD, self.gateway_status)
         if self.sync_commands:
             try:
                 await sync_if_changed(self.tree, self.services.meta)
@@ -153,6 +160,20 @@ class HavenBot(commands.Bot):
             servers,
             "" if servers == 1 else "s",
         )
+
+    async def gateway_status(self) -> PlatformStatus:
+        """Ready when the gateway session is up; shards and latency for /metrics."""
+        latency = self.latency if math.isfinite(self.latency) else None
+        shards = getattr(self, "shards", None)  # an AutoShardedClient has several
+        if isinstance(shards, Mapping):
+            connected = sum(1 for shard in shards.values() if not shard.is_closed())
+        else:
+            connected = int(self.ws is not None and self.ws.open)
+        if self.is_closed():
+            return PlatformStatus(False, "the gateway connection is closed", 0, None)
+        if not self.is_ready() or connected == 0:
+            return PlatformStatus(False, "connecting to the gateway", connected, latency)
+        return PlatformStatus(True, "connected to the gateway", connected, latency)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` in the background, referenced until done and awaited by `close`

@@ -4,6 +4,12 @@ Discord invalidates an interaction's token if it gets no response within 3 s. Ha
 memory well inside that; if the work is still running after DEFER_AFTER seconds, the answer is
 deferred (ephemeral, fixed at defer time) and sent as a follow-up. Any exception still produces
 an answer (never "The application did not respond") and a log line without user ids.
+
+Every answer is counted (`Metrics.interaction`, by command name and outcome). A callback that
+Discord refuses with 10062 (unknown interaction: too late, or answered by another process) or
+40060 (already acknowledged) is never retried, the defer's included: a second attempt can only
+fail the same way, and adds to the invalid-request budget. The metrics warn when their rate
+passes 0.5 % (bot/metrics.py), so each one alone is only an INFO line.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from bot.adapters.discord.render import CardRenderer, RenderedCard, clip
 from bot.core.cards import Card
 from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.failures import log_failure
+from bot.core.models import Platform
+from bot.core.ports import NO_METRICS, InteractionOutcome, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,42 @@ DEFER_AFTER = 1.5
 # Discord error codes (opcodes-and-status-codes.mdx).
 UNKNOWN_INTERACTION = 10062
 ALREADY_ACKNOWLEDGED = 40060
+
+
+_REFUSALS = {
+    UNKNOWN_INTERACTION: InteractionOutcome.UNKNOWN_INTERACTION,
+    ALREADY_ACKNOWLEDGED: InteractionOutcome.ALREADY_ACKNOWLEDGED,
+}
+
+
+class _DeferRefused(Exception):
+    """The defer itself got 10062 or 40060: nothing can be sent for this interaction."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _metrics(interaction: discord.Interaction) -> Metrics:
+    """The metrics of the bot that received the interaction (HavenBot.services.metrics)."""
+    services = getattr(interaction.client, "services", None)
+    metrics = getattr(services, "metrics", None)
+    return metrics if metrics is not None else NO_METRICS
+
+
+def _count(interaction: discord.Interaction, what: str, outcome: InteractionOutcome) -> None:
+    _metrics(interaction).interaction(Platform.DISCORD, what, outcome)
+
+
+def _refused(interaction: discord.Interaction, what: str, code: int | None) -> bool:
+    """Count and note a 10062/40060 refusal; False for any other error (not handled here)."""
+    outcome = _REFUSALS.get(code or 0)
+    if outcome is None:
+        return False
+    _count(interaction, what, outcome)
+    # Too late or answered elsewhere (a second instance on the same token): never retry.
+    log.info("Could not answer %s: Discord error %s (not retried)", what, code)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +114,12 @@ async def _within_window(
         timer.cancel()
         if deferring:
             # The answer must know whether the defer went out (then it is a follow-up).
-            await deferring[0]
+            try:
+                await deferring[0]
+            except discord.HTTPException as error:
+                if error.code in _REFUSALS:
+                    raise _DeferRefused(error.code) from None
+                raise
 
 
 async def answer_card(
@@ -87,8 +136,12 @@ async def answer_card(
     """
     try:
         card = await _within_window(interaction, work, how.update)
+    except _DeferRefused as refused:
+        _refused(interaction, what, refused.code)
+        return
     except Exception as error:
         log_failure(log, f"Answering {what}", error)
+        _metrics(interaction).error(type(error).__name__)
         card = SOMETHING_WENT_WRONG
     await send_card(interaction, card, renderer, what=what, how=how)
 
@@ -111,15 +164,19 @@ async def send_card(
     try:
         await _deliver(interaction, rendered, how.update)
     except discord.HTTPException as error:
-        if error.code in (UNKNOWN_INTERACTION, ALREADY_ACKNOWLEDGED):
-            # Too late or answered elsewhere (a second instance on the same token): never retry.
-            log.warning("Could not answer %s: Discord error %s", what, error.code)
+        if _refused(interaction, what, error.code):
             return
         log.error("Discord refused the answer to %s (%s %s)", what, error.status, error.code)
+        _count(interaction, what, InteractionOutcome.REFUSED)
         await _last_resort(interaction, card, what)
     except Exception as error:
         log_failure(log, f"Sending the answer to {what}", error)
+        _metrics(interaction).error(type(error).__name__)
+        _count(interaction, what, InteractionOutcome.ERROR)
         await _last_resort(interaction, card, what)
+    else:
+        failed = card is SOMETHING_WENT_WRONG
+        _count(interaction, what, InteractionOutcome.ERROR if failed else InteractionOutcome.OK)
 
 
 async def _deliver(interaction: discord.Interaction, rendered: RenderedCard, update: bool) -> None:
@@ -154,7 +211,11 @@ async def answer_text(interaction: discord.Interaction, text: str, *, what: str)
         else:
             await interaction.response.send_message(clip(text, 2000), ephemeral=True)
     except discord.HTTPException as error:
-        log.warning("Could not answer %s: Discord error %s", what, error.code)
+        if not _refused(interaction, what, error.code):
+            log.warning("Could not answer %s: Discord error %s", what, error.code)
+            _count(interaction, what, InteractionOutcome.REFUSED)
+    else:
+        _count(interaction, what, InteractionOutcome.OK)
 
 
 def raw_data(interaction: discord.Interaction) -> Mapping[str, Any]:

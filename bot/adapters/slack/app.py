@@ -31,7 +31,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -50,6 +50,8 @@ from bot.adapters.slack.context import SlackDirectory, slack_error
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
 from bot.core.errors import HavenError
+from bot.core.models import Platform
+from bot.metrics import PlatformStatus
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -175,7 +177,7 @@ def assemble(services: Services) -> SlackRuntime:
     )
     client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
     directory = SlackDirectory(client)
-    listeners = SlackListeners(services, directory)
+    listeners = SlackListeners(services, directory, client)
     listeners.register(app)
     publisher = SlackPublisher(make_publisher_client(token, api_url))
     return SlackRuntime(
@@ -186,17 +188,6 @@ def assemble(services: Services) -> SlackRuntime:
 def build_slack_app(services: Services) -> AsyncApp:
     """The AsyncApp with Haven's listeners (for tests and embedding; `run_slack` runs it)."""
     return assemble(services).app
-
-
-@web.middleware
-async def _note_rejections(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    response = await handler(request)
-    if response.status == 401:
-        # Only the fact: the body holds user ids and text.
-        log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
-    return response
 
 
 def parse_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
@@ -251,9 +242,10 @@ class HavenBoltRequest(AsyncBoltRequest):
         )
 
 
-def http_app(app: AsyncApp) -> web.Application:
-    """The aiohttp application for /slack/events (what `app.web_app` builds, with Haven's body
-    parsing), with rejected requests noted."""
+def events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The /slack/events handler: Bolt's dispatch (signature and 5-minute checks included)
+    over bodies read by `HavenBoltRequest`, with rejected requests noted. Served by Slack's
+    own server (`http_app`) or by Haven's one HTTP server (bot/web.py)."""
 
     async def handle(request: web.Request) -> web.Response:
         bolt_request = HavenBoltRequest(
@@ -261,11 +253,29 @@ def http_app(app: AsyncApp) -> web.Application:
             query=request.query_string,
             headers=dict(request.headers),
         )
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        if response.status == 401:
+            # Only the fact: the body holds user ids and text.
+            log.warning("Rejected a Slack request with a bad signature or a stale timestamp")
+        return response
 
-    web_app = web.Application(middlewares=[_note_rejections])
-    web_app.add_routes([web.post(EVENTS_PATH, handle)])
+    return handle
+
+
+def http_app(app: AsyncApp) -> web.Application:
+    """The aiohttp application for /slack/events alone (what `app.web_app` builds, with
+    Haven's body parsing): Slack's own server when HAVEN_HTTP_PORT is not set."""
+    web_app = web.Application()
+    web_app.add_routes([web.post(EVENTS_PATH, events_handler(app))])
     return web_app
+
+
+class SharedServer(Protocol):
+    """Haven's one HTTP server, as the Slack adapter sees it (bot/web.py HavenWeb)."""
+
+    def serve_slack(
+        self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> None: ...
 
 
 def _short(error: BaseException | None) -> str:
@@ -373,8 +383,9 @@ async def _connect_with_backoff(
         delay = min(delay * 2, BACKOFF_MAX)
 
 
-async def run_slack(services: Services) -> None:
-    """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http."""
+async def run_slack(services: Services, *, shared: SharedServer | None = None) -> None:
+    """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http (on
+    Haven's own server when `shared` is given, else on SLACK_HTTP_PORT)."""
     runtime = assemble(services)
     settings = services.settings
     http_mode = settings.slack_mode == "http"
@@ -390,7 +401,17 @@ async def run_slack(services: Services) -> None:
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
     try:
-        if http_mode:
+        if http_mode and shared is not None:
+            shared.serve_slack(events_handler(runtime.app))
+            services.health.register(Platform.SLACK, _serving_status("on Haven's HTTP server"))
+            if identity is not None:
+                log.info(
+                    "Connected to Slack as %s, in workspace %s (HTTP mode)",
+                    identity.user,
+                    identity.team,
+                )
+            log.info("Slack: serving %s on Haven's HTTP server (HTTP mode)", EVENTS_PATH)
+        elif http_mode:
             runner = web.AppRunner(http_app(runtime.app), access_log=None)
             await runner.setup()
             # All interfaces: Slack (or the reverse proxy in front) must reach it.
@@ -402,6 +423,9 @@ async def run_slack(services: Services) -> None:
                     identity.user,
                     identity.team,
                 )
+            services.health.register(
+                Platform.SLACK, _serving_status(f"on port {settings.slack_http_port}")
+            )
             log.info(
                 "Slack: serving %s on port %d (HTTP mode)", EVENTS_PATH, settings.slack_http_port
             )
@@ -421,11 +445,35 @@ async def run_slack(services: Services) -> None:
                 identity.user,
                 identity.team,
             )
+            services.health.register(Platform.SLACK, _socket_status(handler))
         await asyncio.Event().wait()
     finally:
+        services.health.register(Platform.SLACK, _stopped_status)
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
             await runner.cleanup()
         await runtime.listeners.aclose()
         log.info("Slack: stopped")
+
+
+async def _stopped_status() -> PlatformStatus:
+    return PlatformStatus(False, "the Slack adapter has stopped")
+
+
+def _serving_status(where: str) -> Callable[[], Awaitable[PlatformStatus]]:
+    async def status() -> PlatformStatus:
+        return PlatformStatus(True, f"serving {EVENTS_PATH} {where}")
+
+    return status
+
+
+def _socket_status(handler: AsyncSocketModeHandler) -> Callable[[], Awaitable[PlatformStatus]]:
+    socket = handler.client
+
+    async def status() -> PlatformStatus:
+        if await socket.is_connected():
+            return PlatformStatus(True, "connected over Socket Mode")
+        return PlatformStatus(False, "the Socket Mode connection is down (reconnecting)")
+
+    return status

@@ -13,6 +13,9 @@ Every listener acknowledges exactly once, whatever happens, and never raises int
 - work that must follow the acknowledgement (a DM copy, a switched topic, a file, the rest of a
   long answer) runs in tasks this object holds, so shutdown can wait for them instead of losing
   them (Bolt's AsyncApp starts lazy listeners with a bare ensure_future and keeps no reference).
+- follow-ups go through the request's response_url; once Slack says it is used up (five uses)
+  or expired (30 minutes), through chat.postEphemeral to the same person where Haven is a
+  member of the channel, else nowhere (`_Followup`). Never a public post.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Coroutine, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -34,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.context import (
     SlackDirectory,
+    channel_of,
     community_for_team,
     request_context,
     slack_error,
@@ -64,7 +68,8 @@ from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.commands.verbs import FormRequest
 from bot.core.failures import log_failure
-from bot.core.models import Actor, RequestContext
+from bot.core.models import Actor, Platform, RequestContext
+from bot.core.ports import InteractionOutcome, Metrics
 from bot.core.scheduling.timezones import suggest_timezones
 from bot.services import Services
 
@@ -81,41 +86,103 @@ _PRIVATE_DM_FAILED = (
 )
 
 
-async def _reply(respond: AsyncRespond, **message: Any) -> None:
-    """A follow-up through the response_url; refused or unreachable, it is dropped with a log
-    line. Never re-sent another way: a public post could show who asked, and
-    chat.postEphemeral fails where Haven is not a member."""
-    try:
-        response = await respond(**message)
-    except (aiohttp.ClientError, OSError, TimeoutError) as error:
-        log.warning("A response_url follow-up could not be sent (%s)", type(error).__name__)
-        return
-    if response.status_code != 200:
-        log.warning(
-            "Slack refused a response_url follow-up (HTTP %d: used up or expired); dropped",
-            response.status_code,
+# Slack's answer when a response_url is used up (a sixth use) or expired (after 30 minutes).
+_URL_SPENT = (404, 410)
+# chat.postEphemeral's refusals that mean "not here": dropped, never tried another way.
+_NOT_HERE = frozenset({"not_in_channel", "channel_not_found", "user_not_in_channel"})
+
+
+@dataclass(frozen=True)
+class _Followup:
+    """Follow-ups to one request, to the person who made it and nobody else.
+
+    Through the request's response_url first (it works where Haven is not a member). When Slack
+    says that URL is used up or expired, the same message goes to the same person in the same
+    channel with chat.postEphemeral, but only where Haven is a member of the channel (asked
+    with conversations.info; in a DM, Slack's own refusal decides). Otherwise it is dropped with
+    a metric and a log line without user data: never posted publicly, never sent elsewhere.
+    """
+
+    respond: AsyncRespond
+    client: AsyncWebClient
+    metrics: Metrics
+    channel_id: str | None
+    user_id: str
+
+    async def send(self, **message: Any) -> None:
+        try:
+            response = await self.respond(**message)
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("A response_url follow-up could not be sent (%s)", type(error).__name__)
+            self.metrics.followup_dropped(Platform.SLACK, "unreachable")
+            return
+        if response.status_code == 200:
+            return
+        if response.status_code not in _URL_SPENT:
+            log.warning(
+                "Slack refused a response_url follow-up (HTTP %d); dropped", response.status_code
+            )
+            self.metrics.followup_dropped(Platform.SLACK, "refused")
+            return
+        await self._ephemeral(response.status_code, message)
+
+    async def message(self, message: SlackMessage, *, replace_original: bool) -> None:
+        """A rendered message as an ephemeral follow-up, in place of the original or below it."""
+        await self.send(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="ephemeral",
+            replace_original=replace_original,
         )
 
+    async def _ephemeral(self, status: int, message: Mapping[str, Any]) -> None:
+        spent = f"HTTP {status}: the response_url is used up or expired"
+        reason = await self._not_here()
+        if reason is None:
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=self.channel_id or "",
+                    user=self.user_id,
+                    text=str(message.get("text") or ""),
+                    blocks=message.get("blocks"),
+                )
+            except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+                code = slack_error(error)
+                reason = code if code in _NOT_HERE else "fallback_failed"
+            else:
+                log.info("A follow-up went by chat.postEphemeral (%s)", spent)
+                self.metrics.followup_fallback(Platform.SLACK)
+                return
+        log.warning("A follow-up was dropped (%s; no private way left: %s)", spent, reason)
+        self.metrics.followup_dropped(Platform.SLACK, reason)
 
-async def _reply_message(
-    respond: AsyncRespond, message: SlackMessage, *, replace_original: bool
-) -> None:
-    """A rendered message as an ephemeral follow-up, in place of the original or below it."""
-    await _reply(
-        respond,
-        text=message.text,
-        blocks=message.blocks,
-        response_type="ephemeral",
-        replace_original=replace_original,
-    )
+    async def _not_here(self) -> str | None:
+        """Why Haven cannot post privately in the channel, or None when it is a member."""
+        if not self.channel_id or not self.user_id:
+            return "no_channel"
+        if self.channel_id.startswith("D"):
+            # conversations.info on a DM needs im:read, which Haven does not ask for; in a DM
+            # that is not Haven's own, chat.postEphemeral answers channel_not_found.
+            return None
+        try:
+            info = await self.client.conversations_info(channel=self.channel_id)
+        except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+            code = slack_error(error)
+            return code if code in _NOT_HERE else "channel_unknown"
+        channel = info.get("channel") or {}
+        return None if channel.get("is_member") else "not_in_channel"
 
 
 class SlackListeners:
     """The objects Bolt calls. Holds the services and the follow-up tasks."""
 
-    def __init__(self, services: Services, directory: SlackDirectory) -> None:
+    def __init__(
+        self, services: Services, directory: SlackDirectory, client: AsyncWebClient
+    ) -> None:
         self._services = services
         self._directory = directory
+        # The bot's own client, for the chat.postEphemeral fallback of spent response_urls.
+        self._client = client
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- registration ----------------------------------------------------------------------
@@ -144,7 +211,11 @@ class SlackListeners:
 
     # ---- follow-up tasks -------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+    def _spawn(
+        self, work: Coroutine[Any, Any, None], what: str, *, counted_as: str | None = None
+    ) -> None:
+        """`counted_as`: the command this work answers (a button), counted when it ends."""
+
         async def guarded() -> None:
             try:
                 await work
@@ -152,6 +223,12 @@ class SlackListeners:
                 raise
             except Exception as error:
                 log_failure(log, what, error)
+                self._services.metrics.error(type(error).__name__)
+                if counted_as is not None:
+                    self._count(counted_as, InteractionOutcome.ERROR)
+            else:
+                if counted_as is not None:
+                    self._count(counted_as, InteractionOutcome.OK)
 
         task = asyncio.get_running_loop().create_task(guarded(), name=f"slack: {what}")
         self._tasks.add(task)
@@ -175,6 +252,9 @@ class SlackListeners:
 
     # ---- shared helpers --------------------------------------------------------------------
 
+    def _count(self, what: str, outcome: InteractionOutcome) -> None:
+        self._services.metrics.interaction(Platform.SLACK, what, outcome)
+
     async def _admin_actor(self, body: Mapping[str, Any]) -> Actor:
         """The caller with the facts the core's permission rule needs (looked up, cached)."""
         community = await self._services.communities.get(community_for_team(team_of(body)))
@@ -186,37 +266,47 @@ class SlackListeners:
             return request_context(body, await self._admin_actor(body))
         return request_context(body)
 
-    def _send_rest(self, respond: AsyncRespond, messages: list[SlackMessage]) -> None:
+    def _followup(self, body: Mapping[str, Any], respond: AsyncRespond) -> _Followup:
+        return _Followup(
+            respond, self._client, self._services.metrics, channel_of(body), user_of(body)
+        )
+
+    def _send_rest(self, follow: _Followup, messages: list[SlackMessage]) -> None:
         """Messages after the first of a long answer, in order, through the response_url."""
         if len(messages) < 2:
             return
 
         async def rest() -> None:
             for message in messages[1:]:
-                await _reply_message(respond, message, replace_original=False)
+                await follow.message(message, replace_original=False)
 
         self._spawn(rest(), "sending the rest of a long answer")
 
     async def _answer(
-        self, ack: AsyncAck, respond: AsyncRespond, card: Card, *, dm_copy: bool = False
+        self, ack: AsyncAck, follow: _Followup, card: Card, *, dm_copy: bool = False
     ) -> None:
         messages = render_card(card, dm_copy=dm_copy)
         first = messages[0]
         # Ephemeral always: nobody else in the channel sees who asked or what they were shown.
         await ack(text=first.text, blocks=first.blocks, response_type="ephemeral")
-        self._send_rest(respond, messages)
+        self._send_rest(follow, messages)
 
     # ---- /support --------------------------------------------------------------------------
 
     async def on_support(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        follow = self._followup(body, respond)
         try:
             ctx = request_context(body)
             text = command_text(str(body.get("text") or ""))
             card = await self._services.router.run_text(ctx, f"{SUPPORT_COMMAND} {text}")
-            await self._answer(ack, respond, card, dm_copy=True)
+            await self._answer(ack, follow, card, dm_copy=True)
         except Exception as error:
             log_failure(log, "/support", error)
-            await self._answer(ack, respond, SOMETHING_WENT_WRONG)
+            self._services.metrics.error(type(error).__name__)
+            self._count(SUPPORT_COMMAND, InteractionOutcome.ERROR)
+            await self._answer(ack, follow, SOMETHING_WENT_WRONG)
+        else:
+            self._count(SUPPORT_COMMAND, InteractionOutcome.OK)
 
     # ---- /support-admin --------------------------------------------------------------------
 
@@ -227,8 +317,12 @@ class SlackListeners:
         respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> None:
+        follow = self._followup(body, respond)
+        # The counter keeps only the group and verb names of this line (bot/metrics.py).
+        what = ADMIN_COMMAND
         try:
             text = command_text(str(body.get("text") or "")).strip()
+            what = f"{ADMIN_COMMAND} {text}"
             ctx = request_context(body, await self._admin_actor(body))
             line = f"{ADMIN_COMMAND} {text}"
             form = await self._services.router.form_for_text(ctx, line)
@@ -239,15 +333,20 @@ class SlackListeners:
                 if card is None:
                     await ack()
                 else:
-                    await self._answer(ack, respond, card)
+                    await self._answer(ack, follow, card)
+                self._count(what, InteractionOutcome.OK)
                 return
             card = await self._services.router.run_text(ctx, line)
             if card.attachment is not None:
-                card = self._send_file(card, card.attachment, body, client, respond)
-            await self._answer(ack, respond, card)
+                card = self._send_file(card, card.attachment, body, client, follow)
+            await self._answer(ack, follow, card)
         except Exception as error:
             log_failure(log, "/support-admin", error)
-            await self._answer(ack, respond, SOMETHING_WENT_WRONG)
+            self._services.metrics.error(type(error).__name__)
+            self._count(what, InteractionOutcome.ERROR)
+            await self._answer(ack, follow, SOMETHING_WENT_WRONG)
+        else:
+            self._count(what, InteractionOutcome.OK)
 
     async def _open_modal(
         self, body: Mapping[str, Any], client: AsyncWebClient, form: FormRequest
@@ -276,7 +375,7 @@ class SlackListeners:
         attachment: Attachment,
         body: Mapping[str, Any],
         client: AsyncWebClient,
-        respond: AsyncRespond,
+        follow: _Followup,
     ) -> Card:
         """Upload an export to the moderator's DM with Haven; the card says where it went."""
         user_id = user_of(body)
@@ -294,8 +393,7 @@ class SlackListeners:
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
                 why = slack_error(error)
                 log.warning("Sending an export file failed (%s)", why)
-                await _reply(
-                    respond,
+                await follow.send(
                     text=f"I couldn't send {attachment.filename} to your DMs ({why}). "
                     "`haven pack export` on the server gives the same file.",
                     response_type="ephemeral",
@@ -318,13 +416,15 @@ class SlackListeners:
         action = (body.get("actions") or [{}])[0]
         selected = action.get("selected_option") or {}
         topic, region, _ = read_state_value(str(selected.get("value") or ""))
+        follow = self._followup(body, respond)
 
         async def switch() -> None:
             card = await self._services.router.support(request_context(body), topic, region)
             message = render_card(card, dm_copy=True)[0]
-            await _reply_message(respond, message, replace_original=True)
+            await follow.message(message, replace_original=True)
 
-        self._spawn(switch(), "switching a /support answer")
+        menu = "topic" if action.get("action_id") == ACTION_TOPIC else "region"
+        self._spawn(switch(), "switching a /support answer", counted_as=f"support {menu} menu")
 
     async def on_dm_copy(
         self,
@@ -336,6 +436,7 @@ class SlackListeners:
         await ack()
         action = (body.get("actions") or [{}])[0]
         topic, region, key = read_state_value(str(action.get("value") or ""))
+        follow = self._followup(body, respond)
 
         async def send_copy() -> None:
             card = await self._services.router.support(
@@ -344,7 +445,7 @@ class SlackListeners:
             if card.tone is CardTone.ERROR:
                 # Escaped like every answer: the error may quote what was sent back to us.
                 message = render_card(card)[0]
-                await _reply_message(respond, message, replace_original=False)
+                await follow.message(message, replace_original=False)
                 return
             try:
                 opened = await client.conversations_open(users=user_of(body))
@@ -360,37 +461,37 @@ class SlackListeners:
             except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
                 why = slack_error(error)
                 log.warning("A DM copy could not be sent (%s)", why)
-                await _reply(
-                    respond,
+                await follow.send(
                     text=_PRIVATE_DM_FAILED.format(why=f" (Slack said {why})"),
                     response_type="ephemeral",
                     replace_original=False,
                 )
                 return
-            await _reply(
-                respond,
+            await follow.send(
                 text="Sent: you'll find a copy in your direct messages with Haven.",
                 response_type="ephemeral",
                 replace_original=False,
             )
 
-        self._spawn(send_copy(), "sending a DM copy")
+        self._spawn(send_copy(), "sending a DM copy", counted_as="dm copy")
 
     async def on_run_line(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A button whose value is a command line (Apply, Previous/Next page)."""
         await ack()
         action = (body.get("actions") or [{}])[0]
         line = str(action.get("value") or "")
+        follow = self._followup(body, respond)
 
         async def run() -> None:
             ctx = await self._context_for_line(body, line)
             card = await self._services.router.run_text(ctx, line)
             messages = render_card(card)
-            await _reply_message(respond, messages[0], replace_original=True)
+            await follow.message(messages[0], replace_original=True)
             for message in messages[1:]:
-                await _reply_message(respond, message, replace_original=False)
+                await follow.message(message, replace_original=False)
 
-        self._spawn(run(), "running a button's command")
+        # Counted by the line's group and verb only (a page button: "message list").
+        self._spawn(run(), "running a button's command", counted_as=line)
 
     # ---- modals ----------------------------------------------------------------------------
 
@@ -428,6 +529,7 @@ class SlackListeners:
             await ack(response_action="update", view=result_view(card))
         except Exception as error:
             log_failure(log, "a modal submission", error)
+            self._services.metrics.error(type(error).__name__)
             await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
 
     # ---- lifecycle events ------------------------------------------------------------------

@@ -22,6 +22,8 @@ SCOPE_FOR_METHOD = {
     "views_open": None,
     "apps_connections_open": None,  # the app-level token's connections:write
     "chat_postMessage": "chat:write",
+    # The private fallback when a response_url is used up or expired.
+    "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write",
     "users_info": "users:read",
     "usergroups_users_list": "usergroups:read",

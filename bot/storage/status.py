@@ -1,0 +1,45 @@
+"""Read-only status queries: the readiness probe and `haven status` (no person is named)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.core.ports import LeaseHolder
+from bot.storage.database import Database
+
+
+class SqliteStatusReader:
+    """StatusReader over SQLite: single statements on the reader connection."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ping(self) -> None:
+        # A real table, not `SELECT 1`: that would answer even if the schema were gone.
+        await self._db.fetch_one("SELECT id FROM communities LIMIT 1")
+
+    async def scheduler_lease(self, name: str) -> LeaseHolder | None:
+        row = await self._db.fetch_one(
+            "SELECT owner, heartbeat, expires_at FROM scheduler_lease WHERE name = ?", (name,)
+        )
+        if row is None:
+            return None
+        return LeaseHolder(
+            owner=str(row["owner"]),
+            heartbeat=float(row["heartbeat"]),
+            expires_at=float(row["expires_at"]),
+        )
+
+    async def community_counts(self) -> Mapping[str, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, count(*) AS n FROM communities GROUP BY status"
+        )
+        return {str(row["status"]): int(row["n"]) for row in rows}
+
+    async def slot_outcomes_since(self, since: int) -> Mapping[str, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, count(*) AS n FROM schedule_slots WHERE updated_at >= ?"
+            " GROUP BY status",
+            (since,),
+        )
+        return {str(row["status"]): int(row["n"]) for row in rows}
