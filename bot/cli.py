@@ -15,7 +15,6 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -240,13 +239,13 @@ def db_backup(file: Path | None, force: bool) -> None:
 
     Without FILE the copy is written beside the database, named with the time (UTC). An
     existing FILE is never replaced without --force."""
-    from bot.storage.database import Database
+    from bot.storage.database import Database, timestamped_path
 
     settings = _settings(announce=False)
     source = _existing_database(settings)
     if file is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
-        file = source.with_name(f"{source.stem}-backup-{stamp}{source.suffix or '.db'}")
+        # The same naming as the backup taken before a migration (haven.backup.<time>.db).
+        file = timestamped_path(source, "backup")
     target = file.expanduser().absolute()
     problem = _backup_problem(source, target, force)
     if problem:

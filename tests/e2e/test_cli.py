@@ -163,8 +163,8 @@ def test_db_backup_without_a_file_writes_a_time_stamped_copy_beside_the_database
     _with_local_community(tmp_path)
     result = haven(tmp_path, "db", "backup")
     assert result.returncode == 0, result.stderr
-    [copy] = [p for p in tmp_path.iterdir() if p.name.startswith("haven-backup-")]
-    assert re.fullmatch(r"haven-backup-\d{8}-\d{6}Z\.db", copy.name)
+    [copy] = [p for p in tmp_path.iterdir() if p.name.startswith("haven.backup.")]
+    assert re.fullmatch(r"haven\.backup\.\d{8}T\d{6}Z\.db", copy.name)
     assert result.stdout.strip() == f"Backed up {tmp_path / 'haven.db'} to {copy}."
     with sqlite3.connect(copy) as opened:
         assert opened.execute("PRAGMA user_version").fetchone()[0] == latest_version()
