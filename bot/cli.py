@@ -454,10 +454,7 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
             operator = Actor(id="cli", display_name="haven pack import", has_admin_permission=True)
             ctx = RequestContext(community, Platform(platform_name), operator)
             summary = await services.curation.import_pack(ctx, parsed)
-            click.echo(
-                f"Imported {file} into {community}: {summary.added} added, "
-                f"{summary.changed} changed, {summary.unchanged} unchanged."
-            )
+            click.echo(f"Imported {file} into {community}: {summary.sentence()}")
 
     _run(work)
 

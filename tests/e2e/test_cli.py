@@ -77,6 +77,9 @@ def test_pack_import_dry_run_then_import_then_export(tmp_path: Path) -> None:
     assert "no message with the key" in listing.stdout
     applied = haven(tmp_path, "pack", "import", str(extra))
     assert applied.returncode == 0, applied.stderr
+    # The pack's topic description differs from the shipped one: the summary counts it too.
+    assert "1 added, 0 changed" in applied.stdout
+    assert "1 topics or emergency numbers added or changed" in applied.stdout
     again = haven(tmp_path, "pack", "import", str(extra), "--dry-run")
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("No changes: the library already matches this pack.\n")

@@ -168,8 +168,7 @@ class PackCommands:
         return Card(
             title="Pack imported",
             tone=CardTone.SUCCESS,
-            body=f"Applied {pending.pack.pack_id} {pending.pack.version}: {summary.added} added, "
-            f"{summary.changed} changed, {summary.unchanged} unchanged.",
+            body=f"Applied {pending.pack.pack_id} {pending.pack.version}: {summary.sentence()}",
             footer="Each change is in `history` and can be undone item by item.",
         )
 

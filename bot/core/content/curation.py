@@ -91,9 +91,19 @@ class ResourceDraft:
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
+    """What an import did to messages and resources, and how many topics and emergency
+    numbers it added or changed."""
+
     added: int
     changed: int
     unchanged: int
+    settings_changed: int = 0
+
+    def sentence(self) -> str:
+        items = f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged"
+        if self.settings_changed:
+            items += f"; {self.settings_changed} topics or emergency numbers added or changed"
+        return items + "."
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -591,4 +601,7 @@ class CurationService:
             ),
         )
         added = sum(1 for write in writes if write.before is None)
-        return ImportSummary(added=added, changed=len(writes) - added, unchanged=unchanged)
+        settings_changed = len(set(pack.topics) - set(library.topics)) + len(
+            set(pack.emergency_numbers) - set(library.emergency_numbers)
+        )
+        return ImportSummary(added, len(writes) - added, unchanged, settings_changed)
