@@ -39,7 +39,7 @@ from tests.test_scheduler_helpers import (
     audit_for,
     insert_schedule,
     run_scheduler_until,
-    settle,
+    wait_idle,
 )
 
 DISCORD = "discord:1"
@@ -179,9 +179,7 @@ async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 3, 9, 21, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     # Exactly one catch-up post: today's 09:00 (20 minutes late, inside the 1 h grace).
     today = epoch(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
     assert publisher.keys() == [idempotency_key(soon.id, today)]
@@ -213,9 +211,7 @@ async def test_a_year_offline_writes_a_bounded_number_of_missed_rows(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 1, 0, 4, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     slots = await store.slots(schedule.id)
     # 35,000 missed slots are summed up, not written one by one; the 00:00 slot is posted.
     assert len(slots) <= 30
@@ -256,9 +252,7 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     # Retried with the same key: the platform returned the first message, nothing new.
     assert [post.key for post in publisher.posts] == [idempotency_key(within.id, nine)]
     retried = [call for call in publisher.calls if call[1] == idempotency_key(within.id, nine)]
@@ -276,7 +270,7 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.scheduler")
     start = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
-    clock = SimClock(start, manual=True)
+    clock = SimClock(start)
     await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=start
     )
@@ -297,14 +291,14 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
             **options,
         )
         task_a = asyncio.create_task(first.run())
-        await settle()
+        await wait_idle(first, clock, task_a)
         task_b = asyncio.create_task(second.run())
-        await settle()
+        await wait_idle(second, clock, task_b)
         assert first.is_holder and not second.is_holder
         standby = [r for r in caplog.records if "Another Haven process" in r.getMessage()]
         assert len(standby) == 1 and standby[0].levelno == logging.WARNING
         for tick in range(1, 181):
-            await clock.tick_to(start + timedelta(seconds=tick), rounds=5)
+            await clock.tick_to(start + timedelta(seconds=tick), first, second)
         assert len(pub_a.posts) == 1 and pub_b.posts == []
         # The holder dies without a word (kill -9: no release, no more heartbeats).
         task_a.cancel()
@@ -314,7 +308,7 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
         step = 0
         while not second.is_holder and step < 60:
             step += 1
-            await clock.tick_to(died + timedelta(seconds=step), rounds=5)
+            await clock.tick_to(died + timedelta(seconds=step), second)
         # Taken over after the lease ran out, within lease + one standby retry (25 s).
         assert second.is_holder
         assert timedelta(seconds=20) <= clock.now() - died <= timedelta(seconds=25)
@@ -331,12 +325,12 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
     store: SqliteScheduleStore,
 ) -> None:
     start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    clock = SimClock(start, manual=True)
+    clock = SimClock(start)
     publisher = RecordingPublisher(Platform.CONSOLE, clock)
     scheduler = make_scheduler(store, {Platform.CONSOLE: publisher}, clock, idle_seconds=3600.0)
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
+        await wait_idle(scheduler, clock, task)
         assert clock.waiting_until() == [start + timedelta(hours=1)]
         schedule = await insert_schedule(
             store,
@@ -348,11 +342,10 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
             created=start,
         )
         scheduler.wake()
-        await settle()
+        await wait_idle(scheduler, clock, task)
         # Woken: it now waits for the new slot, not for the end of the hour.
         assert clock.waiting_until()[0] == start + timedelta(seconds=30)
-        await clock.tick_to(start + timedelta(seconds=30))
-        await settle()
+        await clock.tick_to(start + timedelta(seconds=30), scheduler)
         assert [p.key for p in publisher.posts] == [idempotency_key(schedule.id, epoch(start) + 30)]
     finally:
         task.cancel()
@@ -530,7 +523,7 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
     store: SqliteScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
-    clock = SimClock(created, manual=True)
+    clock = SimClock(created)
     schedule = await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
     )
@@ -538,12 +531,11 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
     scheduler = make_scheduler(store, publishers, clock, backoff=(30.0,))
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
-        await clock.tick_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+        await wait_idle(scheduler, clock, task)
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), scheduler)
         publisher = RecordingPublisher(Platform.DISCORD, clock)
         publishers[Platform.DISCORD] = publisher  # the adapter connected
-        await clock.tick_to(datetime(2026, 3, 1, 9, 0, 30, tzinfo=UTC))
-        await settle()
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, 30, tzinfo=UTC), scheduler)
         assert len(publisher.posts) == 1
     finally:
         task.cancel()
@@ -554,7 +546,7 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
 
 async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC), manual=True)
+    clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC))
     schedules = [
         await insert_schedule(
             store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
@@ -565,9 +557,9 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
     scheduler = make_scheduler(store, {Platform.SLACK: publisher}, clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
+        await wait_idle(scheduler, clock, task)
         nine = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-        await clock.tick_to(nine)
+        await clock.tick_to(nine, scheduler)
         assert len(publisher.posts) == 1 and scheduler.pending == 3  # one per second
         last = schedules[-1]
         await store.update_state(
@@ -579,13 +571,12 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
             audit=audit_for(last.id),
         )
         scheduler.wake()
-        await settle()
+        await wait_idle(scheduler, clock, task)
         for second in range(1, 5):
-            await clock.tick_to(nine + timedelta(seconds=second))
+            await clock.tick_to(nine + timedelta(seconds=second), scheduler)
         posted = {post.key for post in publisher.posts}
         assert idempotency_key(last.id, epoch(nine)) not in posted
         assert len(publisher.posts) == 3
-        await settle()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
