@@ -254,20 +254,28 @@ async def insert_schedule(
     return await store.insert(new, audit_for)
 
 
+async def drive_until(
+    scheduler: object, clock: SimClock, end: datetime, task: asyncio.Task[None]
+) -> None:
+    """Move simulated time up to `end` the deterministic way: wait until the running
+    scheduler is idle, move the clock to its next wake-up, repeat; stop with the clock at `end`
+    and the scheduler idle (everything due by then attempted)."""
+    while True:
+        await wait_idle(scheduler, clock, task)
+        soonest = clock.waiting_until()[0]
+        if soonest > end:
+            break
+        clock.move_to(soonest)
+    clock.current = max(clock.current, end)
+
+
 async def run_scheduler_until(scheduler: object, clock: SimClock, end: datetime) -> None:
-    """Run `scheduler.run()` on simulated time up to `end`, deterministically: wait until the
-    scheduler is idle, move the clock to its next wake-up, repeat; past `end`, stop it (which
-    writes the outcomes it holds). Every post due by `end` has been attempted, however slow
-    the machine."""
+    """Run `scheduler.run()` on simulated time up to `end` (see `drive_until`), then stop it,
+    which writes the outcomes it holds. Every post due by `end` has been attempted, however
+    slow the machine."""
     task = asyncio.create_task(scheduler.run())  # type: ignore[attr-defined]
     try:
-        while True:
-            await wait_idle(scheduler, clock, task)
-            soonest = clock.waiting_until()[0]
-            if soonest > end:
-                break
-            clock.move_to(soonest)
-        clock.current = max(clock.current, end)
+        await drive_until(scheduler, clock, end, task)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
