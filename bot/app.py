@@ -32,7 +32,7 @@ from bot.core.models import Platform
 from bot.core.ports import Clock, Library, MemberDirectory, Publisher
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
-from bot.scheduler import PostScheduler
+from bot.scheduler import LEASE_NAME, SERVED_BY_RUN, PostScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -171,6 +171,8 @@ async def run(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, main_task.cancel)
     async with open_services(settings) as services:
+        # Discord and Slack under the main lease; console schedules belong to `haven console`.
+        services.scheduler.serve(SERVED_BY_RUN, LEASE_NAME)
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(services.scheduler.run(), name="scheduler")

@@ -725,3 +725,35 @@ async def test_console_publisher_prints_once_per_key_with_the_channel() -> None:
     assert (await publisher.check_channel("#welcome")).label == "#welcome"
     with pytest.raises(PermanentPublishError):
         await publisher.check_channel("not a channel")
+
+
+# ---- the lease on exit ----------------------------------------------------------------------
+
+
+async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transaction(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    """A session that ends while the scheduler starts (taking the lease, recovering, claiming,
+    recording) cancels it at an arbitrary await. Wherever that lands, the lease is released
+    and the database connection is usable (a cancel cut between BEGIN and COMMIT used to
+    leave it inside a transaction, so the release failed and the lease stayed for 20 s)."""
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    for index in range(20):
+        await insert_schedule(
+            store, CONSOLE, Platform.CONSOLE, f"c{index}", "every 15m", "UTC", created=start
+        )
+    for steps in range(0, 120, 3):
+        clock = SimClock(start + timedelta(minutes=15 * (steps + 1)))
+        publisher = RecordingPublisher(Platform.CONSOLE, clock)
+        scheduler = make_scheduler(store, {Platform.CONSOLE: publisher}, clock)
+        task = asyncio.create_task(scheduler.run())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        rows = await db.fetch_all("SELECT owner FROM scheduler_lease")
+        assert rows == [], f"lease left behind after a cancel {steps} loop steps in"
+        # The writer is not stuck in a transaction: another process's take-over works.
+        taken = await store.acquire_lease(LEASE_NAME, "next", clock.now().timestamp(), 20.0)
+        assert taken.acquired
+        await store.release_lease(LEASE_NAME, "next")

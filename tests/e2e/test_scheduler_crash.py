@@ -139,6 +139,11 @@ def _slot_rows(db_path: Path) -> dict[tuple[int, int], tuple[str, str | None, st
     return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
 
 
+def _lease_rows(db_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT name, owner FROM scheduler_lease").fetchall()
+
+
 def _expected_slots(db_path: Path, until: float) -> set[tuple[int, int]]:
     with sqlite3.connect(db_path) as conn:
         schedules = conn.execute(
@@ -232,6 +237,7 @@ def test_kill_minus_nine_at_random_points_never_duplicates_or_loses_a_slot(
     time.sleep(3.0)
     final.send_signal(signal.SIGTERM)
     assert final.wait(timeout=15) == 0
+    assert _lease_rows(db_path) == [], "a clean exit on SIGTERM releases the lease"
     until = workers.sim_now() - 3.0 * 400.0  # slots due before the clean run began
     stats = _check_invariants(db_path, out, until)
     assert crashes >= 4
@@ -278,6 +284,7 @@ def test_two_processes_one_scheduler_and_takeover_after_kill_minus_nine(
     time.sleep(max(0.0, SIM_ORIGIN + 10 - workers.sim_now()) + 0.5)
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=15) == 0
+    assert _lease_rows(db_path) == [], "a clean exit on SIGTERM releases the lease"
     stats = _check_invariants(db_path, out, SIM_ORIGIN + 9)
     # Every one-shot posted exactly once, by whichever process held the lease at the time.
     assert stats["sent"] == 8 and stats["posts"] == 8, stats
