@@ -126,8 +126,8 @@ class _PlatformPause:
     reason: str
     # Consecutive refusals since the last post that went through (the back-off grows with it).
     strikes: int = 1
-    # Communities whose posts waited, told once (when the pause ends, since telling them on
-    # the platform during the pause would be one more refused request).
+    # Communities whose posts waited, told once when the episode ends (a post went through
+    # again): telling them on the platform during it would be one more refused request.
     affected: set[str] | None = None
     told: set[str] | None = None
 
@@ -400,8 +400,9 @@ class PostScheduler:
                 wake_at = min(wake_at, ready_at)
             if next_due is not None:
                 wake_at = min(wake_at, float(next_due))
-            for pause in self._pauses.values():
-                if pause.affected and pause.affected - (pause.told or set()):
+            for platform, pause in self._pauses.items():
+                if not self._pending_on(platform):
+                    # Wake to end the episode (with posts pending, their own times wake us).
                     wake_at = min(wake_at, max(pause.until, now))
             if self._outcomes:
                 wake_at = min(wake_at, self._outcomes_since + FLUSH_DELAY_SECONDS)
@@ -627,9 +628,12 @@ class PostScheduler:
 
     def _dispatch(self, now: float) -> None:
         """Start every post whose channel and platform budget allow it now."""
-        for platform, pause in self._pauses.items():
-            if pause.until <= now:
+        for platform, pause in list(self._pauses.items()):
+            if pause.until <= now and not self._pending_on(platform):
+                # Nothing waited to try the platform again (every held post ran out of grace):
+                # the episode ends here.
                 self._tell_about_pause(platform, pause)
+                del self._pauses[platform]
         for platform, heap in self._ready.items():
             pacer = self._pacers.get(platform)
             while heap and heap[0][0] <= now:
@@ -731,12 +735,11 @@ class PostScheduler:
             self._retry_or_fail(job, f"unexpected error ({type(error).__name__})", None)
         else:
             self._finish(job, SlotStatus.SENT, None, message_id)
-            pause = self._pauses.get(schedule.platform)
-            if pause is not None and pause.until <= self._now():
-                # A post went through after the pause: the episode is over (its notices are
-                # out), and the next refusal starts the back-off from the beginning.
+            pause = self._pauses.pop(schedule.platform, None)
+            if pause is not None:
+                # A post went through after the pause: the platform takes requests again, so
+                # the moderators hear it resumed, and a later refusal backs off from the start.
                 self._tell_about_pause(schedule.platform, pause)
-                del self._pauses[schedule.platform]
         finally:
             self._busy.discard(job.channel)
             self._schedule_channel(job.channel, self._now())
@@ -844,6 +847,9 @@ class PostScheduler:
         self.stats.retries += 1
         job.not_before = pause.until
         self._queues.setdefault(job.channel, deque()).appendleft(job)
+
+    def _pending_on(self, platform: Platform) -> bool:
+        return any(job.schedule.platform is platform for job in self._jobs.values())
 
     def _tell_about_pause(self, platform: Platform, pause: _PlatformPause) -> None:
         """Once per affected community and pause: what happened and that posts resumed."""

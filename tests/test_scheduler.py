@@ -17,7 +17,11 @@ from bot.core.cards import Card
 from bot.core.models import Platform
 from bot.core.ports import Publisher
 from bot.core.scheduling.pacing import PacingPolicy
-from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import (
+    PermanentPublishError,
+    PlatformPausedError,
+    TransientPublishError,
+)
 from bot.core.scheduling.recurrence import parse_when, restore_when
 from bot.core.scheduling.schedules import (
     NewSchedule,
@@ -757,3 +761,87 @@ async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transacti
         taken = await store.acquire_lease(LEASE_NAME, "next", clock.now().timestamp(), 20.0)
         assert taken.acquired
         await store.release_lease(LEASE_NAME, "next")
+
+
+# ---- a platform that refuses everything ----------------------------------------------------
+
+
+async def test_a_platform_wide_refusal_holds_every_channel_backs_off_longer_and_tells_once(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    await add_community(db, "discord:2", Platform.DISCORD, log_channel_id="modlog2")
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    first = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    later = await insert_schedule(
+        store,
+        "discord:2",
+        Platform.DISCORD,
+        "b",
+        "once 2026-03-01 09:00:30 UTC",
+        "UTC",
+        created=created,
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    # The platform refuses everything at 09:00 and again at the first tries after the back-off.
+    refusal = PlatformPausedError("Discord's global rate limit", retry_after=1.0)
+    publisher.fail("a", refusal, refusal)
+    publisher.fail("b", refusal)
+    scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    calls = sorted((at - nine, channel) for channel, _, at in publisher.calls)
+    # 2 minutes after the first refusal, then 5 more after the second (never the 1 s the
+    # platform said); "b", due at 09:00:30, waited for the pause although it had not been
+    # refused yet; the moderators heard once the platform took posts again.
+    assert calls == [
+        (0, "a"),
+        (120, "a"),
+        (120, "b"),
+        (420, "a"),
+        (420, "b"),
+        (420, "modlog"),
+        (420, "modlog2"),
+    ]
+    # One notice per affected community for the whole episode, saying it resumed by itself.
+    notices = [p for p in publisher.posts if p.channel_id.startswith("modlog")]
+    assert len(notices) == 2 and all("resumed" in p.card.body for p in notices)
+    assert (await store.slots(first.id))[0].status is SlotStatus.SENT
+    assert (await store.slots(later.id))[0].status is SlotStatus.SENT
+    assert scheduler.stats.platform_pauses == 2
+
+
+async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_slots_post(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    # every 1h: a 30 minute grace.
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail("a", *[PlatformPausedError("Discord's network blocked Haven")] * 4)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 10, 5, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    # Back-off 2, 5, 10 minutes; the next (20 minutes, to 09:37) is past the 09:30 grace.
+    assert [at - nine for channel, _, at in publisher.calls if channel == "a"] == [
+        0,
+        120,
+        420,
+        1020,
+        3600,
+    ]
+    first, second = await store.slots(schedule.id)
+    assert first.status is SlotStatus.FAILED and first.attempts == 4
+    assert "Discord's network blocked Haven" in (first.reason or "")
+    assert second.status is SlotStatus.SENT
+    # The moderators heard once, when the episode ended (nothing was left waiting at 09:37).
+    notices = [call for call in publisher.calls if call[0] == "modlog"]
+    assert [at - nine for _, _, at in notices] == [2220]
