@@ -1,4 +1,5 @@
-"""The scheduler lease across real `haven console` processes on one database file.
+"""The scheduler lease across real `haven console` processes on one database file, and how the
+console shows a slot that may or may not have posted.
 
 A lease left behind by a clean exit made the next process post nothing for 20 s and print a
 warning into a moderator's console; a console session also used to take the lease of the
@@ -17,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.models import Platform
+from bot.core.scheduling.schedules import SlotPlan, SlotStatus
 from bot.scheduler import CONSOLE_LEASE_NAME, LEASE_NAME
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
 from tests.test_scheduler_helpers import add_community, insert_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,3 +130,47 @@ def test_the_console_posts_only_its_own_schedules_beside_a_running_server(
     # The server's lease is untouched; the console's own is released.
     assert _leases(db_path) == {LEASE_NAME: "server:1"}
     assert CONSOLE_LEASE_NAME not in _leases(db_path)
+
+
+def test_an_unknown_slot_reads_may_or_may_not_have_posted_in_history_and_list(
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "haven.db"
+    nine = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    async def go() -> None:
+        db = await Database.open(db_path)
+        try:
+            await migrate(db)
+            await add_community(db, "console:local", Platform.CONSOLE)
+            store = SqliteScheduleStore(db)
+            schedule = await insert_schedule(
+                store,
+                "console:local",
+                Platform.CONSOLE,
+                "welcome",
+                "daily 09:00",
+                "UTC",
+                created=nine - timedelta(hours=1),
+            )
+            slot = int(nine.timestamp())
+
+            def plan(_: object) -> SlotPlan:
+                return SlotPlan(claim=slot, missed=(), next_run_at=slot + 86400)
+
+            await store.claim_due(slot, 1, set(), plan, "owner", slot + 20)
+            reason = "It may or may not have posted: Discord answered 500 after creating it."
+            await store.record_outcomes(
+                [SlotOutcome(schedule.id, slot, SlotStatus.UNKNOWN, reason, attempts=3)],
+                slot + 400,
+            )
+        finally:
+            await db.close()
+
+    asyncio.run(go())
+    result = _console(
+        db_path, "/support-admin schedule history id:1\n/support-admin schedule list\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "unknown: It may or may not have posted" in result.stdout
+    assert "last: unknown (may or may not have posted)" in result.stdout
