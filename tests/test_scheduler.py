@@ -6,10 +6,14 @@ Each test states one guarantee of issue 3 and fails if the engine broke it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,7 +26,7 @@ from bot.core.scheduling.publishing import (
     PlatformPausedError,
     TransientPublishError,
 )
-from bot.core.scheduling.recurrence import parse_when, restore_when
+from bot.core.scheduling.recurrence import parse_when
 from bot.core.scheduling.schedules import (
     NewSchedule,
     SlotPlan,
@@ -30,7 +34,6 @@ from bot.core.scheduling.schedules import (
     default_grace_seconds,
     epoch,
     from_epoch,
-    idempotency_key,
 )
 from bot.scheduler import LEASE_NAME, PostScheduler
 from bot.storage.database import Database
@@ -79,16 +82,35 @@ def make_scheduler(
     return PostScheduler(store, publishers, cards or StubCards(), clock, "owner-a", **options)
 
 
-def expected_slots(when: str, zone: str, created: datetime, until: datetime) -> list[int]:
-    recurrence = restore_when(when, zone)
+def key(schedule_id: int, slot_at: int) -> str:
+    """The idempotency key as documented (first 25 characters of base32(SHA-256("id|slot"))),
+    written out here so a change to the scheduler's key is caught, not mirrored."""
+    digest = hashlib.sha256(f"{schedule_id}|{slot_at}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii")[:25]
+
+
+def wall_slots(
+    zone: str,
+    at: Iterable[tuple[int, int]],
+    on_day: Callable[[date], bool],
+    after: datetime,
+    until: datetime,
+) -> list[int]:
+    """Independent expectation for wall-clock forms: each local date the predicate accepts, at
+    each (hour, minute), converted by zoneinfo with fold=0 (the first of a repeated time), kept
+    when after < instant <= until. Nonexistent times are not handled here: the test spells
+    those out."""
     slots: list[int] = []
-    current = created
-    while True:
-        following = recurrence.next_after(current)
-        if following is None or following > until:
-            return slots
-        slots.append(epoch(following))
-        current = following
+    day = (after - timedelta(days=2)).date()
+    while day <= (until + timedelta(days=2)).date():
+        if on_day(day):
+            for hour, minute in at:
+                local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(zone))
+                instant = local.astimezone(UTC)
+                if after < instant <= until:
+                    slots.append(int(instant.timestamp()))
+        day += timedelta(days=1)
+    return sorted(slots)
 
 
 async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
@@ -111,13 +133,40 @@ async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
         ("once 2026-03-29 02:30", "Europe/Berlin"),  # in the hour Berlin skips: runs 03:00
     ]
     publisher = RecordingPublisher(Platform.DISCORD, clock)
+    until = end - timedelta(hours=2)
+
+    def daily(day: date) -> bool:
+        return True
+
+    def weekdays(day: date) -> bool:
+        return day.weekday() < 5
+
+    new_york = wall_slots("America/New_York", [(2, 30)], daily, start, until)
+    # 2026-03-08 02:30 does not exist in New York: it runs when the clocks jump, 03:00 EDT.
+    new_york[new_york.index(epoch(datetime(2026, 3, 8, 7, 30, tzinfo=UTC)))] = epoch(
+        datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    )
+    six_hours = 6 * 3600
+    wanted = [
+        wall_slots("Europe/London", [(9, 0)], daily, start, until),
+        new_york,
+        wall_slots("Australia/Sydney", [(2, 30)], daily, start, until),
+        wall_slots("Asia/Kathmandu", [(8, 15)], weekdays, start, until),
+        wall_slots("Asia/Kolkata", [(18, 0)], lambda d: d.weekday() in (0, 3), start, until),
+        wall_slots("Pacific/Chatham", [(12, 0)], lambda d: d.day == 31, start, until),
+        list(range(epoch(start) + six_hours, epoch(until) + 1, six_hours)),
+        wall_slots("America/Sao_Paulo", [(h, 0) for h in range(0, 24, 4)], weekdays, start, until),
+        [epoch(datetime(2026, 3, 29, 1, 0, tzinfo=UTC))],  # Berlin 02:30 -> 03:00 CEST
+    ]
+    # Counts worked out by hand for the six weeks: a check on the expectation itself.
+    assert [len(slots) for slots in wanted] == [42, 42, 42, 30, 12, 1, 167, 180, 1]
     expected: dict[str, tuple[int, int]] = {}
-    for index, (when, zone) in enumerate(forms):
+    for index, ((when, zone), slots) in enumerate(zip(forms, wanted, strict=True)):
         schedule = await insert_schedule(
             store, DISCORD, Platform.DISCORD, f"chan{index}", when, zone, created=start
         )
-        for slot in expected_slots(schedule.when_text, zone, start, end - timedelta(hours=2)):
-            expected[idempotency_key(schedule.id, slot)] = (schedule.id, slot)
+        for slot in slots:
+            expected[key(schedule.id, slot)] = (schedule.id, slot)
 
     scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
     await run_scheduler_until(scheduler, clock, end)
@@ -186,7 +235,7 @@ async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
     )
     # Exactly one catch-up post: today's 09:00 (20 minutes late, inside the 1 h grace).
     today = epoch(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
-    assert publisher.keys() == [idempotency_key(soon.id, today)]
+    assert publisher.keys() == [key(soon.id, today)]
     slots = {s.slot_at: s for s in await store.slots(soon.id)}
     assert slots[today].status is SlotStatus.SENT
     for day in (1, 2):
@@ -247,7 +296,7 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
 
     claimed = await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)
     assert len(claimed) == 2
-    first_id = await publisher.publish("a", Card(title="posted"), idempotency_key(within.id, nine))
+    first_id = await publisher.publish("a", Card(title="posted"), key(within.id, nine))
 
     # Restart 10 minutes later: inside the 09:00 slot's 1 h grace, outside the 06:00 one's.
     clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
@@ -258,8 +307,8 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
         datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
     )
     # Retried with the same key: the platform returned the first message, nothing new.
-    assert [post.key for post in publisher.posts] == [idempotency_key(within.id, nine)]
-    retried = [call for call in publisher.calls if call[1] == idempotency_key(within.id, nine)]
+    assert [post.key for post in publisher.posts] == [key(within.id, nine)]
+    retried = [call for call in publisher.calls if call[1] == key(within.id, nine)]
     assert len(retried) == 2
     slot = {s.slot_at: s for s in await store.slots(within.id)}[nine]
     assert slot.status is SlotStatus.SENT and slot.message_id == first_id and slot.attempts == 2
@@ -350,7 +399,7 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
         # Woken: it now waits for the new slot, not for the end of the hour.
         assert clock.waiting_until()[0] == start + timedelta(seconds=30)
         await clock.tick_to(start + timedelta(seconds=30), scheduler)
-        assert [p.key for p in publisher.posts] == [idempotency_key(schedule.id, epoch(start) + 30)]
+        assert [p.key for p in publisher.posts] == [key(schedule.id, epoch(start) + 30)]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -579,7 +628,7 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
         for second in range(1, 5):
             await clock.tick_to(nine + timedelta(seconds=second), scheduler)
         posted = {post.key for post in publisher.posts}
-        assert idempotency_key(last.id, epoch(nine)) not in posted
+        assert key(last.id, epoch(nine)) not in posted
         assert len(publisher.posts) == 3
     finally:
         task.cancel()
