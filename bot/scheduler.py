@@ -735,10 +735,12 @@ class PostScheduler:
             self._retry_or_fail(job, f"unexpected error ({type(error).__name__})", None)
         else:
             self._finish(job, SlotStatus.SENT, None, message_id)
-            pause = self._pauses.pop(schedule.platform, None)
-            if pause is not None:
-                # A post went through after the pause: the platform takes requests again, so
-                # the moderators hear it resumed, and a later refusal backs off from the start.
+            pause = self._pauses.get(schedule.platform)
+            if pause is not None and started >= pause.until:
+                # A post sent after the pause went through: the platform takes requests again,
+                # so the moderators hear it resumed, and a later refusal backs off from the
+                # start. (A post already in flight when the refusal came proves nothing.)
+                del self._pauses[schedule.platform]
                 self._tell_about_pause(schedule.platform, pause)
         finally:
             self._busy.discard(job.channel)

@@ -894,3 +894,26 @@ async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_sl
     # The moderators heard once, when the episode ended (nothing was left waiting at 09:37).
     notices = [call for call in publisher.calls if call[0] == "modlog"]
     assert [at - nine for _, _, at in notices] == [2220]
+
+
+async def test_a_post_in_flight_when_the_refusal_came_does_not_end_the_pause(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    for channel in ("a", "b"):
+        await insert_schedule(
+            store, DISCORD, Platform.DISCORD, channel, "daily 09:00", "UTC", created=created
+        )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    # "a" and "b" go out together at 09:00; "a" comes back refused, "b" went through (it
+    # reached the platform first). That says nothing about the platform after the refusal.
+    publisher.fail("a", PlatformPausedError("Discord's global rate limit"))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 10, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    calls = sorted((at - nine, channel) for channel, _, at in publisher.calls)
+    assert calls == [(0, "a"), (0, "b"), (120, "a"), (120, "modlog")]

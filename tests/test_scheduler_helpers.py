@@ -178,14 +178,12 @@ class StubCards:
 
     def __init__(self, missing_topics: Iterable[str] = ()) -> None:
         self.missing_topics = set(missing_topics)
-        self.built = 0
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
     ) -> Card:
         if topic in self.missing_topics:
             raise NotFound(f"The topic '{topic}' no longer exists.")
-        self.built += 1
         return Card(
             title=f"{topic or message_key}",
             body="You are not alone.",
