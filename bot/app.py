@@ -33,7 +33,7 @@ from bot.core.ports import NO_METRICS, Clock, Library, MemberDirectory, Metrics,
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.metrics import Health, PrometheusMetrics, known_commands
-from bot.scheduler import PostScheduler
+from bot.scheduler import LEASE_NAME, SERVED_BY_RUN, PostScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database, WalKeeper
@@ -225,6 +225,8 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, main_task.cancel)
     metrics = PrometheusMetrics()
     async with open_services(settings, metrics=metrics) as services:
+        # Discord and Slack under the main lease; console schedules belong to `haven console`.
+        services.scheduler.serve(SERVED_BY_RUN, LEASE_NAME)
         slack_http = settings.slack_enabled and settings.slack_mode == "http"
         server: HavenWeb | None = None
         if settings.http_port is not None:

@@ -12,34 +12,54 @@ where marked):
    (bot/core/scheduling/pacing.py), so thousands due at once drain below the platform limits
    and a slow channel delays no other.
    Every attempt of a slot sends the same idempotency key.
-4. Record. Outcomes are written in batches; a slot ends sent, missed or failed with why.
-   Transient failures are retried with backoff while the slot's grace lasts; permanent ones
-   pause the schedule (never delete it) and tell the community's moderator log channel.
+4. Record. Outcomes are written in batches; a slot ends sent, missed, failed or unknown with
+   why. Transient failures are retried with backoff while the slot's grace lasts; permanent ones
+   pause the schedule (never delete it) and tell the community's moderator log channel. A
+   failure after which the post may exist (5xx, timeout) is retried with the same key only
+   inside the platform's nonce window; past it the slot is `unknown`, never re-sent blindly.
+   A platform that refuses everything for a while (global 429, Cloudflare ban) pauses every
+   scheduled post to it, with a long and growing back-off, one notice per affected community,
+   and resumes by itself.
 5. Sleep until the earliest of: the next due slot, the next paced post, the next heartbeat, a
    cap; `wake()` (called when moderators change schedules) cuts the sleep short.
 
 A crash anywhere leaves at worst `claimed` rows; the next holder retries them with the same key
-within their grace, or records them missed (recover_claimed).
+within their grace, or records them missed (recover_claimed). Every exit that Python sees
+(cancel, SIGTERM through cancel, an error) releases the lease, so the next process starts at
+once instead of waiting out `lease_seconds`.
+
+Scope. A scheduler serves a set of platforms under one lease name (`serve`): `haven run` serves
+Discord and Slack under LEASE_NAME, the console only its own platform under CONSOLE_LEASE_NAME,
+so a console session never takes the scheduler from the process serving Discord and Slack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import heapq
 import logging
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import Platform
 from bot.core.ports import NO_METRICS, CardSource, Clock, Metrics, Publisher
 from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, default_pacers
-from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import (
+    NONCE_WINDOW_SECONDS,
+    PermanentPublishError,
+    PlatformPausedError,
+    TransientPublishError,
+)
 from bot.core.scheduling.schedules import (
+    UNKNOWN_SENTENCE,
     Schedule,
     SlotPlan,
     SlotStatus,
@@ -53,15 +73,26 @@ from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqliteScheduleS
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "post-scheduler"
+# The console's own lease: it posts only console schedules, so it never competes with (or waits
+# for) the process that posts for Discord and Slack on the same database.
+CONSOLE_LEASE_NAME = "post-scheduler:console"
+# What `haven run` serves: every platform but the console (whose posts print in a terminal
+# that `haven run` does not have).
+SERVED_BY_RUN: frozenset[Platform] = frozenset(p for p in Platform if p is not Platform.CONSOLE)
 # Retry delays for transient failures without a retry-after, attempt 2, 3, ... (capped).
 DEFAULT_BACKOFF: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 # Outcomes are written in batches: at most this many, or this long after the first. Until
 # then a slot stays `claimed`, which a restart retries with the same key.
 FLUSH_BATCH = 50
 FLUSH_DELAY_SECONDS = 0.2
+# Back-off after a platform refused every request (a global 429 or a Cloudflare ban), for the
+# first, second, ... such answer in a row (capped): minutes, growing, never a hot retry. A
+# Cloudflare ban follows too many invalid requests, and more requests prolong it.
+PLATFORM_BACKOFF: tuple[float, ...] = (120.0, 300.0, 600.0, 1200.0, 1800.0)
 
 ChannelKey = tuple[Platform, str]
 Sleep = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
 
 
 @dataclass(eq=False)
@@ -72,6 +103,11 @@ class _Job:
     key: str
     not_before: float
     last_error: str | None = None
+    # When the first attempt began after which the post may exist (a 5xx or a timeout): a
+    # retry with the same key is safe only inside the nonce window counted from here.
+    maybe_posted_at: float | None = None
+    # Claimed by a process that stopped mid-post: it may have posted it once already.
+    recovered: bool = False
 
     @property
     def deadline(self) -> int:
@@ -80,6 +116,20 @@ class _Job:
     @property
     def channel(self) -> ChannelKey:
         return (self.schedule.platform, self.schedule.channel_id)
+
+
+@dataclass
+class _PlatformPause:
+    """A platform refusing every request: nothing scheduled goes to it before `until`."""
+
+    until: float
+    reason: str
+    # Consecutive refusals since the last post that went through (the back-off grows with it).
+    strikes: int = 1
+    # Communities whose posts waited, told once when the episode ends (a post went through
+    # again): telling them on the platform during it would be one more refused request.
+    affected: set[str] | None = None
+    told: set[str] | None = None
 
 
 @dataclass
@@ -92,6 +142,8 @@ class SchedulerStats:
     retries: int = 0
     claimed: int = 0
     lease_taken: int = 0
+    unknown: int = 0
+    platform_pauses: int = 0
     # Loop passes while holding the lease (each ends in a sleep until the next thing to do).
     passes: int = 0
 
@@ -115,6 +167,8 @@ class PostScheduler:
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         pacing: Mapping[Platform, PacingPolicy] | None = None,
         metrics: Metrics = NO_METRICS,
+        platform_backoff: Sequence[float] = PLATFORM_BACKOFF,
+        nonce_window_seconds: float = NONCE_WINDOW_SECONDS,
     ) -> None:
         if heartbeat_seconds >= lease_seconds:
             raise ValueError("the heartbeat must be shorter than the lease")
@@ -135,6 +189,19 @@ class PostScheduler:
         self._backoff = tuple(backoff) or DEFAULT_BACKOFF
         self._pacers: dict[Platform, ChannelPacer] = default_pacers(pacing)
         self._metrics = metrics
+        self._platform_backoff = tuple(platform_backoff) or PLATFORM_BACKOFF
+        self._nonce_window = nonce_window_seconds
+        self._pauses: dict[Platform, _PlatformPause] = {}
+        # Every platform under LEASE_NAME until `serve` says otherwise.
+        self._platforms: frozenset[Platform] | None = None
+        self._lease_name = LEASE_NAME
+        self._rescoped = False
+        # True while the loop sleeps (see `idle`); `_parked_wakeable` when wake() ends it.
+        self._parked = False
+        self._parked_wakeable = False
+        # Store calls the loop started: an exit waits for them to finish before releasing the
+        # lease, so a cancel never cuts a write transaction in half.
+        self._io: set[asyncio.Future[object]] = set()
         self._wake_event = asyncio.Event()
         self._changed = False
         self.is_holder = False
@@ -160,6 +227,33 @@ class PostScheduler:
 
     # ---- public --------------------------------------------------------------------
 
+    def serve(self, platforms: frozenset[Platform], lease_name: str) -> None:
+        """Post only these platforms' schedules, under this lease. Takes effect at once: a
+        holder of another lease steps down (releasing it) and takes this one."""
+        if platforms == self._platforms and lease_name == self._lease_name:
+            return
+        self._platforms = platforms
+        self._lease_name = lease_name
+        self._rescoped = True
+        self._wake_event.set()
+
+    @property
+    def lease_name(self) -> str:
+        return self._lease_name
+
+    async def community_platforms(self) -> set[Platform]:
+        """The platforms of the communities this database serves (for the console's warning)."""
+        return await self._store.community_platforms()
+
+    @property
+    def idle(self) -> bool:
+        """True when the scheduler has nothing to do until its clock reaches its next wake-up
+        or it is woken: it is asleep, no post or notice is in flight, and no wake is pending.
+        Tests on simulated time advance the clock only then, so they never race the loop."""
+        if not self._parked or self._tasks:
+            return False
+        return not (self._parked_wakeable and self._wake_event.is_set())
+
     def wake(self) -> None:
         """Schedules changed: look again now instead of at the end of the current sleep."""
         self._changed = True
@@ -172,20 +266,25 @@ class PostScheduler:
 
     async def run(self) -> None:
         """Run until cancelled. Holds the lease while alive; when another process holds it,
-        says so once and keeps trying quietly, to take over if that process stops."""
+        says so once and keeps trying quietly, to take over if that process stops. However it
+        ends, it releases the lease it holds (another process need not wait for it to expire)."""
         standby_announced = False
+        held: set[str] = set()
         try:
             while True:
+                self._rescoped = False
+                lease_name = self._lease_name
                 try:
                     now = self._now()
-                    lease = await self._store.acquire_lease(
-                        LEASE_NAME, self.owner, now, self._lease_seconds
+                    lease = await self._call(
+                        self._store.acquire_lease(lease_name, self.owner, now, self._lease_seconds)
                     )
                 except Exception as error:  # storage trouble: log calmly, try again later
                     log.warning("Scheduler could not read its lease (%s); retrying", error)
-                    await self._sleep(self._standby_retry)
+                    await self._park(self._standby_retry)
                     continue
                 if lease.acquired:
+                    held.add(lease_name)
                     standby_announced = False
                     self.stats.lease_taken += 1
                     log.info("This process runs the scheduler (lease owner %s)", self.owner)
@@ -194,13 +293,17 @@ class PostScheduler:
                     except (sqlite3.Error, OSError) as error:
                         # Storage trouble while taking over: claimed slots stay claimed.
                         log.warning("Scheduler storage error (%s); starting over", error)
-                        await self._sleep(self._standby_retry)
+                        await self._park(self._standby_retry)
                     except Exception:
                         # A bug, not a bad post (those never raise here): start over calmly.
                         log.exception("Scheduler loop failed; restarting it")
-                        await self._sleep(self._standby_retry)
+                        await self._park(self._standby_retry)
                     finally:
                         await self._stop_holding()
+                    if self._lease_name != lease_name:
+                        # Serving another scope now (`serve`): this lease is not ours to keep.
+                        await self._release(lease_name)
+                        held.discard(lease_name)
                     continue
                 if not standby_announced:
                     standby_announced = True
@@ -216,11 +319,47 @@ class PostScheduler:
                     )
                 else:
                     log.debug("Scheduler lease still held by %s", lease.owner)
-                await self._sleep(self._standby_retry)
+                await self._park(self._standby_retry)
         finally:
+            # Cancel, an error, or SIGTERM turned into a cancel: first let a store call the
+            # cancel interrupted finish (a write cut between BEGIN and COMMIT would leave the
+            # connection in a transaction and make the release below fail), then release.
+            if self._io:
+                await asyncio.wait(set(self._io))
             await self._stop_holding()
-            with contextlib.suppress(Exception):
-                await self._store.release_lease(LEASE_NAME, self.owner)
+            for name in held | {self._lease_name}:
+                await self._release(name)
+
+    async def _call(self, awaitable: Awaitable[_T]) -> _T:
+        """Await a store call that a cancel of this loop cannot cut short: the call runs to its
+        end on its own and `run` waits for it before releasing the lease."""
+        future: asyncio.Future[_T] = asyncio.ensure_future(awaitable)
+        self._io.add(future)  # type: ignore[arg-type]
+        future.add_done_callback(self._io.discard)
+        return await asyncio.shield(future)
+
+    async def _release(self, name: str) -> None:
+        release = asyncio.ensure_future(self._store.release_lease(name, self.owner))
+        try:
+            # Shielded: a second cancel while releasing still lets the release finish.
+            await asyncio.shield(release)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning(
+                "Could not release the scheduler lease %s (%s); another process takes over "
+                "when it expires",
+                name,
+                error,
+            )
+
+    async def _park(self, delay: float) -> None:
+        """Sleep with nothing to do (standby, or after an error): `idle` while asleep."""
+        self._parked = True
+        try:
+            await self._sleep(delay)
+        finally:
+            self._parked = False
 
     # ---- the holder's loop -----------------------------------------------------------
 
@@ -234,6 +373,8 @@ class PostScheduler:
         await self._recover(now)
         while True:
             self._wake_event.clear()
+            if self._rescoped:
+                return  # `serve` changed what this process posts: start over under it
             now = self._now()
             if not await self._keep_lease(now):
                 return
@@ -261,6 +402,10 @@ class PostScheduler:
                 wake_at = min(wake_at, ready_at)
             if next_due is not None:
                 wake_at = min(wake_at, float(next_due))
+            for platform, pause in self._pauses.items():
+                if not self._pending_on(platform):
+                    # Wake to end the episode (with posts pending, their own times wake us).
+                    wake_at = min(wake_at, max(pause.until, now))
             if self._outcomes:
                 wake_at = min(wake_at, self._outcomes_since + FLUSH_DELAY_SECONDS)
             self.stats.passes += 1
@@ -271,8 +416,10 @@ class PostScheduler:
         if now < self._next_heartbeat:
             return True
         try:
-            lease = await self._store.acquire_lease(
-                LEASE_NAME, self.owner, now, self._lease_seconds, renew_only=True
+            lease = await self._call(
+                self._store.acquire_lease(
+                    self._lease_name, self.owner, now, self._lease_seconds, renew_only=True
+                )
             )
         except Exception as error:
             # Guarantee (one scheduler per database): if we cannot prove we still hold the
@@ -306,9 +453,11 @@ class PostScheduler:
         delay = max(delay, 0.001)
         sleeper = asyncio.ensure_future(self._sleep(delay))
         waker = asyncio.ensure_future(self._wake_event.wait())
+        self._parked = self._parked_wakeable = True
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._parked = self._parked_wakeable = False
             for task in (sleeper, waker):
                 task.cancel()
             await asyncio.gather(sleeper, waker, return_exceptions=True)
@@ -323,7 +472,7 @@ class PostScheduler:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._outcomes:
             with contextlib.suppress(Exception):
-                await self._store.record_outcomes(self._outcomes, int(self._now()))
+                await self._call(self._store.record_outcomes(self._outcomes, int(self._now())))
         self._reset_state()
         self.is_holder = False
 
@@ -349,8 +498,10 @@ class PostScheduler:
                 "posted once, so it was not sent again."
             )
 
-        recovered = await self._store.recover_claimed(
-            now_i, self.owner, int(self._lease_expires), retry
+        recovered = await self._call(
+            self._store.recover_claimed(
+                now_i, self.owner, int(self._lease_expires), retry, platforms=self._platforms
+            )
         )
         for claimed in recovered:
             log.info(
@@ -359,7 +510,7 @@ class PostScheduler:
                 claimed.slot_at,
                 claimed.attempts,
             )
-            self._enqueue(claimed, now)
+            self._enqueue(claimed, now, recovered=True)
 
     async def _claim(self, now: float) -> int | None:
         """Claim due slots while there is room; returns when to look again (None: only when
@@ -374,7 +525,7 @@ class PostScheduler:
         # changes arrive through wake(). It is read again after a claim, on a wake, on every
         # heartbeat (changes made by another process), and once it is due.
         if self._due_stale or (self._next_due is not None and self._next_due <= now_i):
-            self._next_due = await self._store.next_due_at()
+            self._next_due = await self._store.next_due_at(self._platforms)
             self._due_stale = False
         next_due = self._next_due
         if next_due is None or next_due > now_i:
@@ -393,20 +544,28 @@ class PostScheduler:
                 )
             return plan_slots(schedule, now_i, recurrence)
 
-        claimed = await self._store.claim_due(
-            now_i, capacity, set(self._jobs), plan, self.owner, int(self._lease_expires)
+        claimed = await self._call(
+            self._store.claim_due(
+                now_i,
+                capacity,
+                set(self._jobs),
+                plan,
+                self.owner,
+                int(self._lease_expires),
+                platforms=self._platforms,
+            )
         )
         for slot in claimed:
             self._enqueue(slot, now)
         self.stats.claimed += len(claimed)
-        self._next_due = await self._store.next_due_at()
+        self._next_due = await self._store.next_due_at(self._platforms)
         if self._next_due is not None and self._next_due <= now_i:
             # Still due: more than fitted (we look again when there is room), or schedules
             # whose previous slot is still being posted (we look again when it finishes).
             return None
         return self._next_due
 
-    def _enqueue(self, claimed: ClaimedSlot, now: float) -> None:
+    def _enqueue(self, claimed: ClaimedSlot, now: float, *, recovered: bool = False) -> None:
         schedule = claimed.schedule
         job = _Job(
             schedule=schedule,
@@ -414,9 +573,13 @@ class PostScheduler:
             attempts=claimed.attempts,
             key=idempotency_key(schedule.id, claimed.slot_at),
             not_before=float(claimed.slot_at),
+            recovered=recovered,
         )
         self._jobs[schedule.id] = job
         self._queues.setdefault(job.channel, deque()).append(job)
+        pause = self._pauses.get(schedule.platform)
+        if pause is not None and now < pause.until and pause.affected is not None:
+            pause.affected.add(schedule.community_id)  # this post waits for the pause too
         self._schedule_channel(job.channel, now)
 
     async def _drop_inactive(self) -> None:
@@ -467,6 +630,12 @@ class PostScheduler:
 
     def _dispatch(self, now: float) -> None:
         """Start every post whose channel and platform budget allow it now."""
+        for platform, pause in list(self._pauses.items()):
+            if pause.until <= now and not self._pending_on(platform):
+                # Nothing waited to try the platform again (every held post ran out of grace):
+                # the episode ends here.
+                self._tell_about_pause(platform, pause)
+                del self._pauses[platform]
         for platform, heap in self._ready.items():
             pacer = self._pacers.get(platform)
             while heap and heap[0][0] <= now:
@@ -500,12 +669,22 @@ class PostScheduler:
 
     def _expire(self, job: _Job) -> None:
         grace = describe_duration(job.schedule.grace_seconds)
-        if job.last_error is not None:
+        if job.maybe_posted_at is not None:
+            self._finish_unknown(job)
+        elif job.last_error is not None:
             self._finish(
                 job,
                 SlotStatus.FAILED,
                 f"Still failing after {job.attempts} attempts when the {grace} grace ran out; "
                 f"last error: {job.last_error}",
+            )
+        elif job.recovered:
+            # Never retried here, but the process that claimed it may have posted it.
+            self._finish(
+                job,
+                SlotStatus.MISSED,
+                "Haven stopped while posting this slot and could not retry it within the "
+                f"{grace} grace; it may have been posted once, so it was not sent again.",
             )
         else:
             self._finish(
@@ -516,6 +695,7 @@ class PostScheduler:
 
     async def _post(self, job: _Job) -> None:
         schedule = job.schedule
+        started = self._now()
         try:
             publisher = self._publishers.get(schedule.platform)
             if publisher is None:
@@ -528,10 +708,23 @@ class PostScheduler:
             message_id = await asyncio.wait_for(
                 publisher.publish(schedule.channel_id, card, job.key), self._publish_timeout
             )
+        except PlatformPausedError as error:
+            self._pause_platform(job, error)
         except TransientPublishError as error:
-            self._retry_or_fail(job, error.reason, error.retry_after)
+            self._retry_or_fail(
+                job,
+                error.reason,
+                error.retry_after,
+                maybe_posted_at=started if error.may_have_posted else None,
+            )
         except TimeoutError:
-            self._retry_or_fail(job, f"no answer within {self._publish_timeout:.0f} s", None)
+            # The platform may have created the post and not answered yet.
+            self._retry_or_fail(
+                job,
+                f"no answer within {self._publish_timeout:.0f} s",
+                None,
+                maybe_posted_at=started,
+            )
         except PermanentPublishError as error:
             self._fail_permanently(job, error.reason)
         except HavenError as error:
@@ -544,14 +737,32 @@ class PostScheduler:
             self._retry_or_fail(job, f"unexpected error ({type(error).__name__})", None)
         else:
             self._finish(job, SlotStatus.SENT, None, message_id)
+            pause = self._pauses.get(schedule.platform)
+            if pause is not None and started >= pause.until:
+                # A post sent after the pause went through: the platform takes requests again,
+                # so the moderators hear it resumed, and a later refusal backs off from the
+                # start. (A post already in flight when the refusal came proves nothing.)
+                del self._pauses[schedule.platform]
+                self._tell_about_pause(schedule.platform, pause)
         finally:
             self._busy.discard(job.channel)
             self._schedule_channel(job.channel, self._now())
             self._wake_event.set()
 
-    def _retry_or_fail(self, job: _Job, reason: str, retry_after: float | None) -> None:
+    def _retry_or_fail(
+        self,
+        job: _Job,
+        reason: str,
+        retry_after: float | None,
+        *,
+        maybe_posted_at: float | None = None,
+    ) -> None:
         """Guarantee (transient failures are retried inside the grace, without delaying
-        other channels): the job goes back to the front of its own channel's queue only."""
+        other channels): the job goes back to the front of its own channel's queue only.
+
+        Guarantee (never a blind resend): once an attempt may have created the post, a retry
+        goes only while the platform still honours the key (the nonce window, counted from
+        that attempt); past it the slot is recorded unknown."""
         now = self._now()
         delay = (
             retry_after
@@ -559,7 +770,12 @@ class PostScheduler:
             else self._backoff[min(job.attempts - 1, len(self._backoff) - 1)]
         )
         job.last_error = reason
+        if maybe_posted_at is not None and job.maybe_posted_at is None:
+            job.maybe_posted_at = maybe_posted_at
         retry_at = now + max(delay, 0.0)
+        if job.maybe_posted_at is not None and retry_at > job.maybe_posted_at + self._nonce_window:
+            self._finish_unknown(job)
+            return
         if retry_at > job.deadline:
             self._expire(job)
             return
@@ -580,6 +796,87 @@ class PostScheduler:
             delay,
         )
 
+    def _finish_unknown(self, job: _Job) -> None:
+        window = describe_duration(int(self._nonce_window))
+        self._finish(
+            job,
+            SlotStatus.UNKNOWN,
+            f"It {UNKNOWN_SENTENCE}: the platform failed after it may have created the post "
+            f"(last error: {job.last_error}), and past {window} from that attempt a retry "
+            "could post it twice, so Haven did not send it again. Check the channel.",
+        )
+
+    def _pause_platform(self, job: _Job, error: PlatformPausedError) -> None:
+        """Guarantee (a platform that refuses everything gets no more scheduled requests until
+        the back-off ends): every post to the platform waits, not only this channel's. The
+        refused post was not created (a 429 never creates one), so it simply waits too."""
+        now = self._now()
+        platform = job.schedule.platform
+        pause = self._pauses.get(platform)
+        if pause is None or now >= pause.until:
+            # A new refusal (posts already in flight when it began count as the same one).
+            strikes = 1 if pause is None else pause.strikes + 1
+            backoff = self._platform_backoff[min(strikes - 1, len(self._platform_backoff) - 1)]
+            delay = max(error.retry_after or 0.0, backoff)
+            pause = _PlatformPause(
+                until=now + delay,
+                reason=error.reason,
+                strikes=strikes,
+                affected=pause.affected if pause is not None else set(),
+                told=pause.told if pause is not None else set(),
+            )
+            self._pauses[platform] = pause
+            pacer = self._pacers.get(platform)
+            if pacer is not None:
+                pacer.hold_all(pause.until)
+            self.stats.platform_pauses += 1
+            log.warning(
+                "%s refuses every request from Haven (%s): all scheduled posts to it wait "
+                "%s (refusal %d in a row)",
+                platform.value,
+                error.reason,
+                describe_duration(int(delay)),
+                strikes,
+            )
+        assert pause.affected is not None
+        pause.affected.add(job.schedule.community_id)
+        for other in self._jobs.values():
+            if other.schedule.platform is platform:
+                pause.affected.add(other.schedule.community_id)
+        job.last_error = error.reason
+        if pause.until > job.deadline:
+            self._expire(job)
+            return
+        job.attempts += 1
+        self.stats.retries += 1
+        job.not_before = pause.until
+        self._queues.setdefault(job.channel, deque()).appendleft(job)
+
+    def _pending_on(self, platform: Platform) -> bool:
+        return any(job.schedule.platform is platform for job in self._jobs.values())
+
+    def _tell_about_pause(self, platform: Platform, pause: _PlatformPause) -> None:
+        """Once per affected community and pause: what happened and that posts resumed."""
+        told = pause.told if pause.told is not None else set()
+        pause.told = told
+        for community_id in sorted((pause.affected or set()) - told):
+            told.add(community_id)
+            name = platform.value.capitalize()
+            card = Card(
+                title="Scheduled posts were held back",
+                body=(
+                    f"{name} refused every request from Haven for a while ({pause.reason}), "
+                    "so Haven held back all scheduled posts instead of adding to the problem, "
+                    "and has now resumed them by itself. A post that could not wait within "
+                    "its grace is listed in `/support-admin schedule history`."
+                ),
+                tone=CardTone.INFO,
+            )
+            key = _notice_key(f"pause|{community_id}|{pause.until:.0f}")
+            task = asyncio.create_task(self._send_notice(platform, community_id, card, key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     def _fail_permanently(self, job: _Job, reason: str) -> None:
         """Guarantee (permanent failures pause, never delete, and stop calling the platform):
         the schedule is paused with the reason in the same write as the slot's outcome."""
@@ -591,31 +888,34 @@ class PostScheduler:
         task.add_done_callback(self._tasks.discard)
 
     async def _notify_moderators(self, schedule: Schedule, slot_at: int, reason: str) -> None:
+        card = Card(
+            title=f"Scheduled post {schedule.id} is paused",
+            body=(
+                f"Haven could not post {schedule.describe_target()} in "
+                f"{schedule.channel_label} ({schedule.when_text}, {schedule.timezone}): "
+                f"{reason}\nFix the cause, then run "
+                f"`/support-admin schedule resume id:{schedule.id}`."
+            ),
+            tone=CardTone.ERROR,
+        )
+        key = idempotency_key(schedule.id, -slot_at)
+        await self._send_notice(schedule.platform, schedule.community_id, card, key)
+
+    async def _send_notice(
+        self, platform: Platform, community_id: str, card: Card, key: str
+    ) -> None:
+        """Post a notice to the community's moderator log channel, if it has one."""
         try:
-            channel = await self._store.log_channel_for(schedule.community_id)
-            publisher = self._publishers.get(schedule.platform)
+            channel = await self._store.log_channel_for(community_id)
+            publisher = self._publishers.get(platform)
             if not channel or publisher is None:
                 return
-            card = Card(
-                title=f"Scheduled post {schedule.id} is paused",
-                body=(
-                    f"Haven could not post {schedule.describe_target()} in "
-                    f"{schedule.channel_label} ({schedule.when_text}, {schedule.timezone}): "
-                    f"{reason}\nFix the cause, then run "
-                    f"`/support-admin schedule resume id:{schedule.id}`."
-                ),
-                tone=CardTone.ERROR,
-            )
-            key = idempotency_key(schedule.id, -slot_at)
             await asyncio.wait_for(publisher.publish(channel, card, key), self._publish_timeout)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.warning(
-                "Could not tell the moderators of %s that schedule %s paused (%s)",
-                schedule.community_id,
-                schedule.id,
-                error,
+                "Could not tell the moderators of %s: %s (%s)", community_id, card.title, error
             )
 
     def _finish(
@@ -647,6 +947,8 @@ class PostScheduler:
             self.stats.sent += 1
         elif status is SlotStatus.FAILED:
             self.stats.failed += 1
+        elif status is SlotStatus.UNKNOWN:
+            self.stats.unknown += 1
         else:
             self.stats.missed += 1
         self._wake_event.set()
@@ -656,10 +958,16 @@ class PostScheduler:
             return
         batch, self._outcomes = self._outcomes, []
         try:
-            await self._store.record_outcomes(batch, int(now))
+            await self._call(self._store.record_outcomes(batch, int(now)))
         except Exception as error:
             # Kept and written on the next pass; until then the slots stay `claimed`, which a
             # restart would retry with the same key (never a duplicate).
             log.warning("Could not record %d scheduled post outcomes (%s)", len(batch), error)
             self._outcomes[:0] = batch
-            await self._sleep(1.0)
+            await self._park(1.0)
+
+
+def _notice_key(text: str) -> str:
+    """An idempotency key for a moderator notice (unique per notice, stable across retries)."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return base64.b32encode(digest).decode("ascii")[:25]

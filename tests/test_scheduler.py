@@ -6,10 +6,14 @@ Each test states one guarantee of issue 3 and fails if the engine broke it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +21,12 @@ from bot.core.cards import Card
 from bot.core.models import Platform
 from bot.core.ports import Publisher
 from bot.core.scheduling.pacing import PacingPolicy
-from bot.core.scheduling.publishing import PermanentPublishError, TransientPublishError
-from bot.core.scheduling.recurrence import parse_when, restore_when
+from bot.core.scheduling.publishing import (
+    PermanentPublishError,
+    PlatformPausedError,
+    TransientPublishError,
+)
+from bot.core.scheduling.recurrence import parse_when
 from bot.core.scheduling.schedules import (
     NewSchedule,
     SlotPlan,
@@ -26,7 +34,6 @@ from bot.core.scheduling.schedules import (
     default_grace_seconds,
     epoch,
     from_epoch,
-    idempotency_key,
 )
 from bot.scheduler import LEASE_NAME, PostScheduler
 from bot.storage.database import Database
@@ -39,7 +46,7 @@ from tests.test_scheduler_helpers import (
     audit_for,
     insert_schedule,
     run_scheduler_until,
-    settle,
+    wait_idle,
 )
 
 DISCORD = "discord:1"
@@ -75,16 +82,35 @@ def make_scheduler(
     return PostScheduler(store, publishers, cards or StubCards(), clock, "owner-a", **options)
 
 
-def expected_slots(when: str, zone: str, created: datetime, until: datetime) -> list[int]:
-    recurrence = restore_when(when, zone)
+def key(schedule_id: int, slot_at: int) -> str:
+    """The idempotency key as documented (first 25 characters of base32(SHA-256("id|slot"))),
+    written out here so a change to the scheduler's key is caught, not mirrored."""
+    digest = hashlib.sha256(f"{schedule_id}|{slot_at}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii")[:25]
+
+
+def wall_slots(
+    zone: str,
+    at: Iterable[tuple[int, int]],
+    on_day: Callable[[date], bool],
+    after: datetime,
+    until: datetime,
+) -> list[int]:
+    """Independent expectation for wall-clock forms: each local date the predicate accepts, at
+    each (hour, minute), converted by zoneinfo with fold=0 (the first of a repeated time), kept
+    when after < instant <= until. Nonexistent times are not handled here: the test spells
+    those out."""
     slots: list[int] = []
-    current = created
-    while True:
-        following = recurrence.next_after(current)
-        if following is None or following > until:
-            return slots
-        slots.append(epoch(following))
-        current = following
+    day = (after - timedelta(days=2)).date()
+    while day <= (until + timedelta(days=2)).date():
+        if on_day(day):
+            for hour, minute in at:
+                local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(zone))
+                instant = local.astimezone(UTC)
+                if after < instant <= until:
+                    slots.append(int(instant.timestamp()))
+        day += timedelta(days=1)
+    return sorted(slots)
 
 
 async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
@@ -107,13 +133,40 @@ async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
         ("once 2026-03-29 02:30", "Europe/Berlin"),  # in the hour Berlin skips: runs 03:00
     ]
     publisher = RecordingPublisher(Platform.DISCORD, clock)
+    until = end - timedelta(hours=2)
+
+    def daily(day: date) -> bool:
+        return True
+
+    def weekdays(day: date) -> bool:
+        return day.weekday() < 5
+
+    new_york = wall_slots("America/New_York", [(2, 30)], daily, start, until)
+    # 2026-03-08 02:30 does not exist in New York: it runs when the clocks jump, 03:00 EDT.
+    new_york[new_york.index(epoch(datetime(2026, 3, 8, 7, 30, tzinfo=UTC)))] = epoch(
+        datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    )
+    six_hours = 6 * 3600
+    wanted = [
+        wall_slots("Europe/London", [(9, 0)], daily, start, until),
+        new_york,
+        wall_slots("Australia/Sydney", [(2, 30)], daily, start, until),
+        wall_slots("Asia/Kathmandu", [(8, 15)], weekdays, start, until),
+        wall_slots("Asia/Kolkata", [(18, 0)], lambda d: d.weekday() in (0, 3), start, until),
+        wall_slots("Pacific/Chatham", [(12, 0)], lambda d: d.day == 31, start, until),
+        list(range(epoch(start) + six_hours, epoch(until) + 1, six_hours)),
+        wall_slots("America/Sao_Paulo", [(h, 0) for h in range(0, 24, 4)], weekdays, start, until),
+        [epoch(datetime(2026, 3, 29, 1, 0, tzinfo=UTC))],  # Berlin 02:30 -> 03:00 CEST
+    ]
+    # Counts worked out by hand for the six weeks: a check on the expectation itself.
+    assert [len(slots) for slots in wanted] == [42, 42, 42, 30, 12, 1, 167, 180, 1]
     expected: dict[str, tuple[int, int]] = {}
-    for index, (when, zone) in enumerate(forms):
+    for index, ((when, zone), slots) in enumerate(zip(forms, wanted, strict=True)):
         schedule = await insert_schedule(
             store, DISCORD, Platform.DISCORD, f"chan{index}", when, zone, created=start
         )
-        for slot in expected_slots(schedule.when_text, zone, start, end - timedelta(hours=2)):
-            expected[idempotency_key(schedule.id, slot)] = (schedule.id, slot)
+        for slot in slots:
+            expected[key(schedule.id, slot)] = (schedule.id, slot)
 
     scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
     await run_scheduler_until(scheduler, clock, end)
@@ -179,12 +232,10 @@ async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 3, 9, 21, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     # Exactly one catch-up post: today's 09:00 (20 minutes late, inside the 1 h grace).
     today = epoch(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
-    assert publisher.keys() == [idempotency_key(soon.id, today)]
+    assert publisher.keys() == [key(soon.id, today)]
     slots = {s.slot_at: s for s in await store.slots(soon.id)}
     assert slots[today].status is SlotStatus.SENT
     for day in (1, 2):
@@ -213,9 +264,7 @@ async def test_a_year_offline_writes_a_bounded_number_of_missed_rows(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 1, 0, 4, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     slots = await store.slots(schedule.id)
     # 35,000 missed slots are summed up, not written one by one; the 00:00 slot is posted.
     assert len(slots) <= 30
@@ -247,7 +296,7 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
 
     claimed = await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)
     assert len(claimed) == 2
-    first_id = await publisher.publish("a", Card(title="posted"), idempotency_key(within.id, nine))
+    first_id = await publisher.publish("a", Card(title="posted"), key(within.id, nine))
 
     # Restart 10 minutes later: inside the 09:00 slot's 1 h grace, outside the 06:00 one's.
     clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
@@ -256,12 +305,10 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
         datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
-        settle=False,
     )
-    await settle()
     # Retried with the same key: the platform returned the first message, nothing new.
-    assert [post.key for post in publisher.posts] == [idempotency_key(within.id, nine)]
-    retried = [call for call in publisher.calls if call[1] == idempotency_key(within.id, nine)]
+    assert [post.key for post in publisher.posts] == [key(within.id, nine)]
+    retried = [call for call in publisher.calls if call[1] == key(within.id, nine)]
     assert len(retried) == 2
     slot = {s.slot_at: s for s in await store.slots(within.id)}[nine]
     assert slot.status is SlotStatus.SENT and slot.message_id == first_id and slot.attempts == 2
@@ -276,7 +323,7 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.scheduler")
     start = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
-    clock = SimClock(start, manual=True)
+    clock = SimClock(start)
     await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=start
     )
@@ -297,14 +344,14 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
             **options,
         )
         task_a = asyncio.create_task(first.run())
-        await settle()
+        await wait_idle(first, clock, task_a)
         task_b = asyncio.create_task(second.run())
-        await settle()
+        await wait_idle(second, clock, task_b)
         assert first.is_holder and not second.is_holder
         standby = [r for r in caplog.records if "Another Haven process" in r.getMessage()]
         assert len(standby) == 1 and standby[0].levelno == logging.WARNING
         for tick in range(1, 181):
-            await clock.tick_to(start + timedelta(seconds=tick), rounds=5)
+            await clock.tick_to(start + timedelta(seconds=tick), first, second)
         assert len(pub_a.posts) == 1 and pub_b.posts == []
         # The holder dies without a word (kill -9: no release, no more heartbeats).
         task_a.cancel()
@@ -314,7 +361,7 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
         step = 0
         while not second.is_holder and step < 60:
             step += 1
-            await clock.tick_to(died + timedelta(seconds=step), rounds=5)
+            await clock.tick_to(died + timedelta(seconds=step), second)
         # Taken over after the lease ran out, within lease + one standby retry (25 s).
         assert second.is_holder
         assert timedelta(seconds=20) <= clock.now() - died <= timedelta(seconds=25)
@@ -331,12 +378,12 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
     store: SqliteScheduleStore,
 ) -> None:
     start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    clock = SimClock(start, manual=True)
+    clock = SimClock(start)
     publisher = RecordingPublisher(Platform.CONSOLE, clock)
     scheduler = make_scheduler(store, {Platform.CONSOLE: publisher}, clock, idle_seconds=3600.0)
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
+        await wait_idle(scheduler, clock, task)
         assert clock.waiting_until() == [start + timedelta(hours=1)]
         schedule = await insert_schedule(
             store,
@@ -348,12 +395,11 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
             created=start,
         )
         scheduler.wake()
-        await settle()
+        await wait_idle(scheduler, clock, task)
         # Woken: it now waits for the new slot, not for the end of the hour.
         assert clock.waiting_until()[0] == start + timedelta(seconds=30)
-        await clock.tick_to(start + timedelta(seconds=30))
-        await settle()
-        assert [p.key for p in publisher.posts] == [idempotency_key(schedule.id, epoch(start) + 30)]
+        await clock.tick_to(start + timedelta(seconds=30), scheduler)
+        assert [p.key for p in publisher.posts] == [key(schedule.id, epoch(start) + 30)]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -530,7 +576,7 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
     store: SqliteScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
-    clock = SimClock(created, manual=True)
+    clock = SimClock(created)
     schedule = await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
     )
@@ -538,12 +584,11 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
     scheduler = make_scheduler(store, publishers, clock, backoff=(30.0,))
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
-        await clock.tick_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+        await wait_idle(scheduler, clock, task)
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), scheduler)
         publisher = RecordingPublisher(Platform.DISCORD, clock)
         publishers[Platform.DISCORD] = publisher  # the adapter connected
-        await clock.tick_to(datetime(2026, 3, 1, 9, 0, 30, tzinfo=UTC))
-        await settle()
+        await clock.tick_to(datetime(2026, 3, 1, 9, 0, 30, tzinfo=UTC), scheduler)
         assert len(publisher.posts) == 1
     finally:
         task.cancel()
@@ -554,7 +599,7 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
 
 async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC), manual=True)
+    clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC))
     schedules = [
         await insert_schedule(
             store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
@@ -565,9 +610,9 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
     scheduler = make_scheduler(store, {Platform.SLACK: publisher}, clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await settle()
+        await wait_idle(scheduler, clock, task)
         nine = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-        await clock.tick_to(nine)
+        await clock.tick_to(nine, scheduler)
         assert len(publisher.posts) == 1 and scheduler.pending == 3  # one per second
         last = schedules[-1]
         await store.update_state(
@@ -579,13 +624,12 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
             audit=audit_for(last.id),
         )
         scheduler.wake()
-        await settle()
+        await wait_idle(scheduler, clock, task)
         for second in range(1, 5):
-            await clock.tick_to(nine + timedelta(seconds=second))
+            await clock.tick_to(nine + timedelta(seconds=second), scheduler)
         posted = {post.key for post in publisher.posts}
-        assert idempotency_key(last.id, epoch(nine)) not in posted
+        assert key(last.id, epoch(nine)) not in posted
         assert len(publisher.posts) == 3
-        await settle()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -734,3 +778,142 @@ async def test_console_publisher_prints_once_per_key_with_the_channel() -> None:
     assert (await publisher.check_channel("#welcome")).label == "#welcome"
     with pytest.raises(PermanentPublishError):
         await publisher.check_channel("not a channel")
+
+
+# ---- the lease on exit ----------------------------------------------------------------------
+
+
+async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transaction(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    """A session that ends while the scheduler starts (taking the lease, recovering, claiming,
+    recording) cancels it at an arbitrary await. Wherever that lands, the lease is released
+    and the database connection is usable (a cancel cut between BEGIN and COMMIT used to
+    leave it inside a transaction, so the release failed and the lease stayed for 20 s)."""
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    for index in range(20):
+        await insert_schedule(
+            store, CONSOLE, Platform.CONSOLE, f"c{index}", "every 15m", "UTC", created=start
+        )
+    for steps in range(0, 120, 3):
+        clock = SimClock(start + timedelta(minutes=15 * (steps + 1)))
+        publisher = RecordingPublisher(Platform.CONSOLE, clock)
+        scheduler = make_scheduler(store, {Platform.CONSOLE: publisher}, clock)
+        task = asyncio.create_task(scheduler.run())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        rows = await db.fetch_all("SELECT owner FROM scheduler_lease")
+        assert rows == [], f"lease left behind after a cancel {steps} loop steps in"
+        # The writer is not stuck in a transaction: another process's take-over works.
+        taken = await store.acquire_lease(LEASE_NAME, "next", clock.now().timestamp(), 20.0)
+        assert taken.acquired
+        await store.release_lease(LEASE_NAME, "next")
+
+
+# ---- a platform that refuses everything ----------------------------------------------------
+
+
+async def test_a_platform_wide_refusal_holds_every_channel_backs_off_longer_and_tells_once(
+    store: SqliteScheduleStore, db: Database
+) -> None:
+    await add_community(db, "discord:2", Platform.DISCORD, log_channel_id="modlog2")
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    first = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    later = await insert_schedule(
+        store,
+        "discord:2",
+        Platform.DISCORD,
+        "b",
+        "once 2026-03-01 09:00:30 UTC",
+        "UTC",
+        created=created,
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    # The platform refuses everything at 09:00 and again at the first tries after the back-off.
+    refusal = PlatformPausedError("Discord's global rate limit", retry_after=1.0)
+    publisher.fail("a", refusal, refusal)
+    publisher.fail("b", refusal)
+    scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    calls = sorted((at - nine, channel) for channel, _, at in publisher.calls)
+    # 2 minutes after the first refusal, then 5 more after the second (never the 1 s the
+    # platform said); "b", due at 09:00:30, waited for the pause although it had not been
+    # refused yet; the moderators heard once the platform took posts again.
+    assert calls == [
+        (0, "a"),
+        (120, "a"),
+        (120, "b"),
+        (420, "a"),
+        (420, "b"),
+        (420, "modlog"),
+        (420, "modlog2"),
+    ]
+    # One notice per affected community for the whole episode, saying it resumed by itself.
+    notices = [p for p in publisher.posts if p.channel_id.startswith("modlog")]
+    assert len(notices) == 2 and all("resumed" in p.card.body for p in notices)
+    assert (await store.slots(first.id))[0].status is SlotStatus.SENT
+    assert (await store.slots(later.id))[0].status is SlotStatus.SENT
+    assert scheduler.stats.platform_pauses == 2
+
+
+async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_slots_post(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    # every 1h: a 30 minute grace.
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created
+    )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail("a", *[PlatformPausedError("Discord's network blocked Haven")] * 4)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 10, 5, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    # Back-off 2, 5, 10 minutes; the next (20 minutes, to 09:37) is past the 09:30 grace.
+    assert [at - nine for channel, _, at in publisher.calls if channel == "a"] == [
+        0,
+        120,
+        420,
+        1020,
+        3600,
+    ]
+    first, second = await store.slots(schedule.id)
+    assert first.status is SlotStatus.FAILED and first.attempts == 4
+    assert "Discord's network blocked Haven" in (first.reason or "")
+    assert second.status is SlotStatus.SENT
+    # The moderators heard once, when the episode ended (nothing was left waiting at 09:37).
+    notices = [call for call in publisher.calls if call[0] == "modlog"]
+    assert [at - nine for _, _, at in notices] == [2220]
+
+
+async def test_a_post_in_flight_when_the_refusal_came_does_not_end_the_pause(
+    store: SqliteScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    for channel in ("a", "b"):
+        await insert_schedule(
+            store, DISCORD, Platform.DISCORD, channel, "daily 09:00", "UTC", created=created
+        )
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    # "a" and "b" go out together at 09:00; "a" comes back refused, "b" went through (it
+    # reached the platform first). That says nothing about the platform after the refusal.
+    publisher.fail("a", PlatformPausedError("Discord's global rate limit"))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 10, tzinfo=UTC),
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    calls = sorted((at - nine, channel) for channel, _, at in publisher.calls)
+    assert calls == [(0, "a"), (0, "b"), (120, "a"), (120, "modlog")]

@@ -32,43 +32,21 @@ START = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
 
 class SimClock:
-    """Simulated time. Automatic mode: `sleep` lets every task that is ready run at the current
-    instant, then jumps the clock forward, so nothing ever waits for real. Manual mode: sleepers
-    wait until the test moves time with `tick_to`, so a test can see what the scheduler is
-    waiting for (`waiting_until`)."""
+    """Simulated time that moves only when a test moves it. Sleepers wait until `tick_to` (or
+    `run_scheduler_until`) moves the clock to or past their wake-up, so a test sees exactly
+    what the scheduler is waiting for (`waiting_until`) and nothing races real time."""
 
-    def __init__(self, start: datetime = START, *, manual: bool = False) -> None:
+    def __init__(self, start: datetime = START) -> None:
         self.current = start
-        self.manual = manual
-        # Automatic mode never moves past this (run_scheduler_until sets it to its end): one
-        # long sleep must not carry the clock past the end, into slots the test did not ask for.
-        self.limit: datetime | None = None
         self._waiters: list[tuple[datetime, asyncio.Future[None]]] = []
 
     def now(self) -> datetime:
         return self.current
 
-    def advance(self, seconds: float) -> None:
-        # Round up to the next microsecond, as a real clock would have moved on by then.
-        self.current += timedelta(microseconds=math.ceil(seconds * 1_000_000))
-        if self.limit is not None and self.current > self.limit:
-            self.current = self.limit
-
     async def sleep(self, seconds: float) -> None:
-        if not self.manual:
-            if self.limit is not None and self.current >= self.limit:
-                await asyncio.sleep(0.001)  # time stands still at the limit
-                return
-            for _ in range(20):
-                await asyncio.sleep(0)
-            if seconds > 0:
-                self.advance(seconds)
-            await asyncio.sleep(0)
-            return
-        entry = (
-            self.current + timedelta(seconds=seconds),
-            asyncio.get_running_loop().create_future(),
-        )
+        # Round up to the next microsecond, as a real clock would have moved on by then.
+        wake_at = self.current + timedelta(microseconds=math.ceil(max(seconds, 0) * 1_000_000))
+        entry = (wake_at, asyncio.get_running_loop().create_future())
         self._waiters.append(entry)
         try:
             await entry[1]
@@ -78,17 +56,43 @@ class SimClock:
     def waiting_until(self) -> list[datetime]:
         return sorted(when for when, future in self._waiters if not future.done())
 
-    async def tick_to(self, when: datetime, rounds: int = 200) -> None:
+    def move_to(self, when: datetime) -> None:
+        """Set the time and wake every sleeper due by then (they run at the next await)."""
         self.current = when
         for wake_at, future in list(self._waiters):
             if wake_at <= when and not future.done():
                 future.set_result(None)
-        await settle(rounds)
+
+    async def tick_to(self, when: datetime, *schedulers: object) -> None:
+        """Move the time, then wait until each scheduler given has done everything due by
+        then and sleeps again (see `wait_idle`)."""
+        self.move_to(when)
+        for scheduler in schedulers:
+            await wait_idle(scheduler, self)
 
 
-async def settle(rounds: int = 200) -> None:
-    """Let the event loop run everything ready, including short SQLite round trips."""
-    for _ in range(rounds):
+# Only a stuck scheduler waits this long (real seconds): the test then fails saying so. No
+# result depends on how fast the machine is.
+IDLE_TIMEOUT = 60.0
+
+
+async def wait_idle(
+    scheduler: object, clock: SimClock, task: asyncio.Task[None] | None = None
+) -> None:
+    """Wait until the scheduler has nothing to do before its next wake-up on `clock`: it sleeps
+    (PostScheduler.idle: no post or notice in flight, no wake pending) and its sleep is on the
+    clock. Polls the event loop; real time only bounds a scheduler that is stuck."""
+    from bot.scheduler import PostScheduler
+
+    assert isinstance(scheduler, PostScheduler)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + IDLE_TIMEOUT
+    while not (scheduler.idle and clock.waiting_until()):
+        if task is not None and task.done():
+            task.result()
+            raise AssertionError("the scheduler stopped")
+        if loop.time() > give_up:
+            raise AssertionError(f"the scheduler was still busy after {IDLE_TIMEOUT:.0f} s")
         await asyncio.sleep(0.0005)
 
 
@@ -174,31 +178,18 @@ class StubCards:
 
     def __init__(self, missing_topics: Iterable[str] = ()) -> None:
         self.missing_topics = set(missing_topics)
-        self.built = 0
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
     ) -> Card:
         if topic in self.missing_topics:
             raise NotFound(f"The topic '{topic}' no longer exists.")
-        self.built += 1
         return Card(
             title=f"{topic or message_key}",
             body="You are not alone.",
             topic=topic,
             message_key=message_key,
         )
-
-
-class StubCommunities:
-    def __init__(self, *communities: Community) -> None:
-        self._by_id = {community.id: community for community in communities}
-
-    async def get(self, community_id: str) -> Community | None:
-        return self._by_id.get(community_id)
-
-    def add(self, community: Community) -> None:
-        self._by_id[community.id] = community
 
 
 async def add_community(
@@ -261,28 +252,28 @@ async def insert_schedule(
     return await store.insert(new, audit_for)
 
 
-async def run_scheduler_until(
-    scheduler: object, clock: SimClock, end: datetime, *, settle: bool = True
+async def drive_until(
+    scheduler: object, clock: SimClock, end: datetime, task: asyncio.Task[None]
 ) -> None:
-    """Run `scheduler.run()` on simulated time until the clock passes `end`, let the posts in
-    flight finish and their outcomes be written, then stop it."""
-    from bot.scheduler import PostScheduler
+    """Move simulated time up to `end` the deterministic way: wait until the running
+    scheduler is idle, move the clock to its next wake-up, repeat; stop with the clock at `end`
+    and the scheduler idle (everything due by then attempted)."""
+    while True:
+        await wait_idle(scheduler, clock, task)
+        soonest = clock.waiting_until()[0]
+        if soonest > end:
+            break
+        clock.move_to(soonest)
+    clock.current = max(clock.current, end)
 
-    assert isinstance(scheduler, PostScheduler)
-    clock.limit = end
-    task = asyncio.create_task(scheduler.run())
+
+async def run_scheduler_until(scheduler: object, clock: SimClock, end: datetime) -> None:
+    """Run `scheduler.run()` on simulated time up to `end` (see `drive_until`), then stop it,
+    which writes the outcomes it holds. Every post due by `end` has been attempted, however
+    slow the machine."""
+    task = asyncio.create_task(scheduler.run())  # type: ignore[attr-defined]
     try:
-        while clock.now() < end:
-            if task.done():
-                task.result()
-                raise AssertionError("scheduler stopped early")
-            await asyncio.sleep(0.0005)
-        if settle:
-            for _ in range(2000):
-                if scheduler.pending == 0:
-                    break
-                await asyncio.sleep(0.0005)
+        await drive_until(scheduler, clock, end, task)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        clock.limit = None

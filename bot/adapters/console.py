@@ -20,6 +20,7 @@ from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
 from bot.core.ports import Found, MemberRef
+from bot.scheduler import CONSOLE_LEASE_NAME
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,16 @@ def _setup_readline(services: Services) -> None:
     readline.parse_and_bind("tab: complete")
 
 
+async def _other_platforms(services: Services) -> list[str]:
+    """The platforms other than the console that this database serves, by name."""
+    try:
+        found = await services.scheduler.community_platforms()
+    except Exception as error:  # a warning only: never stop the session for it
+        log.warning("Could not read which platforms this database serves (%s)", error)
+        return []
+    return sorted(p.value.capitalize() for p in found if p is not Platform.CONSOLE)
+
+
 async def run_console(
     services: Services,
     *,
@@ -227,10 +238,21 @@ async def run_console(
     interactive: bool | None = None,
 ) -> None:
     """Read commands until EOF or `quit`; print each answer. Scheduled posts print too."""
+    # Before the first await, so the scheduler task started beside this session never takes
+    # the lease of the process that posts for Discord and Slack: the console posts only its
+    # own community's schedules, under a lease of its own (released when the session ends).
+    services.scheduler.serve(frozenset({Platform.CONSOLE}), CONSOLE_LEASE_NAME)
     stdin = stdin or sys.stdin
     emit = write or (lambda text: (sys.stdout.write(text), sys.stdout.flush()) and None)
     interactive = stdin.isatty() if interactive is None else interactive
     await services.communities.ensure(Platform.CONSOLE, "local", "Local console")
+    others = await _other_platforms(services)
+    if others:
+        emit(
+            f"Note: this database also serves {' and '.join(others)} communities. This console "
+            "posts only the local community's scheduled posts; theirs are posted by "
+            "`haven run`.\n"
+        )
     services.register_directory(ConsoleDirectory())
     ctx = console_context()
     files = ConsoleFiles(Path.cwd())

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from bot.core.models import Platform
 from bot.core.ports import NewAuditEntry
 from bot.core.scheduling.schedules import (
+    UNKNOWN_SENTENCE,
     NewSchedule,
     Schedule,
     SlotPlan,
@@ -39,6 +40,25 @@ _COLUMNS = (
     " timezone, one_shot, next_run_at, grace_seconds, paused, paused_reason, created_by,"
     " created_at, last_outcome, last_outcome_at, version"
 )
+
+
+def _platform_filter(
+    platforms: Collection[Platform] | None, column: str
+) -> tuple[str, tuple[str, ...]]:
+    """An `AND column IN (...)` clause (and its parameter) limiting rows to these platforms;
+    nothing when None (every platform)."""
+    if platforms is None:
+        return "", ()
+    names = json.dumps(sorted(platform.value for platform in platforms))
+    return f" AND {column} IN (SELECT value FROM json_each(?))", (names,)
+
+
+def _outcome_label(status: SlotStatus) -> str:
+    """A schedule's `last_outcome` as `schedule list` shows it: the status, and for a slot that
+    may or may not be in the channel, that sentence (a bare "unknown" would read as a bug)."""
+    if status is SlotStatus.UNKNOWN:
+        return f"{status.value} ({UNKNOWN_SENTENCE})"
+    return status.value
 
 
 def _schedule(row: Row) -> Schedule:
@@ -303,12 +323,29 @@ class SqliteScheduleStore:
 
     # ---- scheduler side -------------------------------------------------------------
 
-    async def next_due_at(self) -> int | None:
-        """The earliest next run of any active schedule (one lookup in the partial index)."""
+    async def next_due_at(self, platforms: Collection[Platform] | None = None) -> int | None:
+        """The earliest next run of any active schedule (one lookup in the partial index),
+        of these platforms only when given."""
+        where, params = _platform_filter(platforms, "platform")
         row = await self._db.fetch_one(
             "SELECT min(next_run_at) FROM schedules WHERE paused = 0 AND next_run_at IS NOT NULL"
+            + where,
+            params,
         )
         return None if row is None or row[0] is None else int(row[0])
+
+    async def community_platforms(self) -> set[Platform]:
+        """The platforms of the active communities this database serves."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT platform FROM communities WHERE status = 'active'"
+        )
+        found: set[Platform] = set()
+        for row in rows:
+            try:
+                found.add(Platform(row[0]))
+            except ValueError:
+                continue  # a platform this version does not know: not ours to post for
+        return found
 
     async def active_ids(self, schedule_ids: Collection[int]) -> set[int]:
         """Which of these schedules still exist and are not paused."""
@@ -332,6 +369,7 @@ class SqliteScheduleStore:
         plan: Callable[[Schedule], SlotPlan],
         owner: str,
         lease_until: int,
+        platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]:
         """Claim up to `limit` due slots in ONE transaction: record missed slots, insert each
         claimed slot's unique key, advance every schedule to its next slot.
@@ -341,13 +379,15 @@ class SqliteScheduleStore:
         even a schedule moved back in time cannot post the same slot twice.
         """
         claimed: list[ClaimedSlot] = []
+        where, platform_params = _platform_filter(platforms, "platform")
         async with self._db.write() as conn:
             rows = await conn.execute_fetchall(
                 f"SELECT {_COLUMNS} FROM schedules"
                 " WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?"
                 " AND id NOT IN (SELECT value FROM json_each(?))"
-                " ORDER BY next_run_at LIMIT ?",
-                (now, json.dumps(list(skip)), limit),
+                + where
+                + " ORDER BY next_run_at LIMIT ?",
+                (now, json.dumps(list(skip)), *platform_params, limit),
             )
             schedules = [_schedule(row) for row in rows]
             if not schedules:
@@ -420,17 +460,20 @@ class SqliteScheduleStore:
         lease_until: int,
         retry: Callable[[Schedule, int], str | None],
         keep: Collection[tuple[int, int]] = (),
+        platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]:
         """Slots left `claimed` by a process that stopped (or by this one before it lost the
         lease). `retry(schedule, slot_at)` returns None to retry the slot (same key) or the
         reason it is missed. Slots in `keep` are this process's own, still being posted."""
         retried: list[ClaimedSlot] = []
+        where, platform_params = _platform_filter(platforms, "s.platform")
         async with self._db.write() as conn:
             rows = await conn.execute_fetchall(
                 f"SELECT sl.slot_at AS slot_at, sl.attempts AS attempts,"
                 f" {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
                 " FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
-                " WHERE sl.status = 'claimed'"
+                " WHERE sl.status = 'claimed'" + where,
+                platform_params,
             )
             retry_rows: list[tuple[object, ...]] = []
             missed_rows: list[tuple[object, ...]] = []
@@ -496,7 +539,7 @@ class SqliteScheduleStore:
                 "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?" + written,
                 [
                     (
-                        o.status.value,
+                        _outcome_label(o.status),
                         now,
                         o.schedule_id,
                         o.schedule_id,

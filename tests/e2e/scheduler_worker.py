@@ -32,7 +32,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,8 +92,11 @@ class CrashingStore(SqliteScheduleStore):
         plan: Callable[[Schedule], SlotPlan],
         owner: str,
         lease_until: int,
+        platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]:
-        claimed = await super().claim_due(now, limit, skip, plan, owner, lease_until)
+        claimed = await super().claim_due(
+            now, limit, skip, plan, owner, lease_until, platforms=platforms
+        )
         if claimed:
             self._dice.maybe_die("claim")
         return claimed

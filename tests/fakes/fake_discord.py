@@ -619,6 +619,10 @@ class FakeDiscord:
     def _fault_response(fault: Fault) -> web.Response:
         if fault.status == 429:
             headers = {"Retry-After": str(fault.retry_after or 0), "X-RateLimit-Scope": "user"}
+            if fault.global_:
+                # As Discord marks its bot-wide limit: header and body both say global.
+                headers["X-RateLimit-Global"] = "true"
+                headers["X-RateLimit-Scope"] = "global"
             if fault.via:
                 headers["Via"] = "1.1 google"
             body = {

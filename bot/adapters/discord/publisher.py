@@ -8,7 +8,14 @@
   pings @everyone, users and roles).
 - Failures are classified for the scheduler (bot/core/scheduling/publishing.py): a missing
   channel or permission (10003, 50001, 50013, any 403) is permanent, so the schedule pauses and
-  stops spending the invalid-request budget; 429, 5xx and timeouts are transient.
+  stops spending the invalid-request budget; 429, 5xx and timeouts are transient, and 5xx and
+  timeouts say the message may exist (Discord can fail after creating it).
+- Platform-wide refusals: discord.py raises a 429 without a `Via` header at once (it reads as a
+  Cloudflare ban) and a global 429 carries `X-RateLimit-Global: true`; both mean every request
+  from Haven is refused for a while, so they are PlatformPausedError and the scheduler holds
+  every channel, not just this one. A global 429 that discord.py waits out itself holds its
+  client-wide lock (`HTTPClient._global_over`, discord.py 2.7): a post that finds the lock held
+  reports the same instead of queueing behind it.
 """
 
 from __future__ import annotations
@@ -26,7 +33,12 @@ from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.render import render_card
 from bot.core.cards import Card
 from bot.core.models import Platform
-from bot.core.scheduling.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
+from bot.core.scheduling.publishing import (
+    ChannelInfo,
+    PermanentPublishError,
+    PlatformPausedError,
+    TransientPublishError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +95,19 @@ def _retry_after(error: discord.HTTPException) -> float | None:
         return None
 
 
+def _platform_wide_429(error: discord.HTTPException) -> str | None:
+    """Why a 429 refuses every request from Haven (not just this channel's), or None."""
+    headers = error.response.headers if error.response is not None else {}
+    if str(headers.get("X-RateLimit-Global", "")).lower() == "true":
+        return "Discord's global rate limit"
+    if str(headers.get("X-RateLimit-Scope", "")).lower() == "global":
+        return "Discord's global rate limit"
+    if not headers.get("Via"):
+        # What discord.py treats as a Cloudflare ban, which more requests only prolong.
+        return "Discord's network blocked Haven's requests (a 429 without a Via header)"
+    return None
+
+
 def classify(error: BaseException) -> TransientPublishError | PermanentPublishError:
     """The publisher contract's view of a platform failure."""
     if isinstance(error, discord.RateLimited):
@@ -102,19 +127,28 @@ def classify(error: BaseException) -> TransientPublishError | PermanentPublishEr
             return PermanentPublishError("the channel no longer exists")
         return PermanentPublishError(f"Discord could not find the channel (error {error.code})")
     if isinstance(error, discord.DiscordServerError):
-        return TransientPublishError(f"Discord server error {error.status}")
+        return TransientPublishError(f"Discord server error {error.status}", may_have_posted=True)
     if isinstance(error, discord.HTTPException):
         if error.status == 429:
+            wide = _platform_wide_429(error)
+            if wide is not None:
+                return PlatformPausedError(wide, retry_after=_retry_after(error))
             return TransientPublishError("Discord rate limit", retry_after=_retry_after(error))
         if error.status >= 500:
-            return TransientPublishError(f"Discord server error {error.status}")
+            return TransientPublishError(
+                f"Discord server error {error.status}", may_have_posted=True
+            )
         if error.status == 401:
             return PermanentPublishError("Discord rejected Haven's token")
         # 400 (e.g. 50035 invalid form body): sending the same post again cannot succeed.
         return PermanentPublishError(f"Discord refused the post ({error.status}, {error.code})")
     if isinstance(error, TimeoutError):
-        return TransientPublishError("Discord did not answer in time")
-    return TransientPublishError(f"could not reach Discord ({type(error).__name__})")
+        return TransientPublishError("Discord did not answer in time", may_have_posted=True)
+    # No connection at all cannot have created a message; a connection lost mid-request can.
+    return TransientPublishError(
+        f"could not reach Discord ({type(error).__name__})",
+        may_have_posted=not isinstance(error, aiohttp.ClientConnectorError),
+    )
 
 
 class DiscordPublisher:
@@ -126,7 +160,14 @@ class DiscordPublisher:
         # Link buttons only (interactive=False): nothing here needs a custom_id.
         self._store = ids.ShortLivedStore(capacity=1)
 
+    def global_limit_held(self) -> bool:
+        """discord.py is waiting out a global 429: its client-wide lock is held."""
+        lock = getattr(getattr(self._bot, "http", None), "_global_over", None)
+        return isinstance(lock, asyncio.Event) and not lock.is_set()
+
     async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+        if self.global_limit_held():
+            raise PlatformPausedError("Discord's global rate limit")
         rendered = render_card(card, self._store, interactive=False)
         channel = self._bot.get_partial_messageable(int(channel_id))
         try:
@@ -138,6 +179,10 @@ class DiscordPublisher:
                 )
         except _PLATFORM_ERRORS as error:
             failure = classify(error)
+            if isinstance(error, TimeoutError) and self.global_limit_held():
+                # It was waiting behind discord.py's global lock: never sent, and every
+                # other post would wait the same.
+                failure = PlatformPausedError("Discord's global rate limit")
             log.warning("Scheduled post to channel %s failed: %s", channel_id, failure.reason)
             raise failure from error
         return str(message.id)

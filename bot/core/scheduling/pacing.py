@@ -89,6 +89,8 @@ class ChannelPacer:
             else None
         )
         self._channels: dict[str, RateLimiter] = {}
+        # The platform refuses every request until then (a global 429 or a ban).
+        self._held_until = -math.inf
 
     def _channel(self, channel_id: str) -> RateLimiter | None:
         if self.policy.channel_rate is None:
@@ -101,11 +103,12 @@ class ChannelPacer:
 
     def global_earliest(self, now: float) -> float:
         """When the platform-wide budget allows the next post (at or after `now`)."""
-        return self._global.earliest(now) if self._global is not None else now
+        when = self._global.earliest(now) if self._global is not None else now
+        return max(when, self._held_until)
 
     def earliest(self, channel_id: str, now: float) -> float:
         """When the next post to `channel_id` may go (at or after `now`)."""
-        when = now
+        when = max(now, self._held_until)
         if self._global is not None:
             when = max(when, self._global.earliest(now))
         channel = self._channels.get(channel_id)
@@ -121,6 +124,11 @@ class ChannelPacer:
             channel.take(now)
         if len(self._channels) > self._PRUNE_AT:
             self._prune(now)
+
+    def hold_all(self, until: float) -> None:
+        """The platform refuses every request until `until` (a global 429 or a ban): no post
+        to any channel goes before then."""
+        self._held_until = max(self._held_until, until)
 
     def hold_channel(self, channel_id: str, until: float) -> None:
         """The platform told us to wait for this channel (a 429's retry-after)."""

@@ -78,6 +78,14 @@ class SlotStatus(enum.StrEnum):
     SENT = "sent"
     MISSED = "missed"
     FAILED = "failed"
+    # The platform failed in a way that may have come after it created the post (a 5xx or a
+    # timeout), and the window in which a retry with the same key is safe ran out: the post
+    # may or may not be in the channel, and it is never sent again blindly.
+    UNKNOWN = "unknown"
+
+
+# How `schedule history` and `schedule list` describe a slot recorded UNKNOWN.
+UNKNOWN_SENTENCE = "may or may not have posted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -893,6 +901,7 @@ def _preview(new: NewSchedule, schedule_id: int) -> Schedule:
 __all__ = [
     "CLEAR",
     "EDITABLE",
+    "UNKNOWN_SENTENCE",
     "AddedSchedule",
     "EditedSchedule",
     "NewSchedule",
