@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.cards import Card, CardTone
-from bot.core.errors import HavenError
+from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
 from bot.core.ports import NO_METRICS, CardSource, Clock, Metrics, Publisher
 from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, default_pacers
@@ -146,6 +146,16 @@ class SchedulerStats:
     platform_pauses: int = 0
     # Loop passes while holding the lease (each ends in a sleep until the next thing to do).
     passes: int = 0
+
+
+def _storage_trouble(message: str, error: BaseException) -> None:
+    """Log a failed store call the loop will retry. A refusal the database already reported to
+    the operator (its file was deleted or replaced) is not repeated every second; anything
+    else is a warning with its traceback."""
+    if isinstance(error, StorageUnavailable):
+        log.debug(message, type(error).__name__)
+    else:
+        log.warning(message, error, exc_info=True)
 
 
 class PostScheduler:
@@ -280,7 +290,7 @@ class PostScheduler:
                         self._store.acquire_lease(lease_name, self.owner, now, self._lease_seconds)
                     )
                 except Exception as error:  # storage trouble: log calmly, try again later
-                    log.warning("Scheduler could not read its lease (%s); retrying", error)
+                    _storage_trouble("Scheduler could not read its lease (%s); retrying", error)
                     await self._park(self._standby_retry)
                     continue
                 if lease.acquired:
@@ -392,7 +402,7 @@ class PostScheduler:
                 next_due = await self._claim(now)
             except Exception as error:
                 # Storage trouble (busy, disk): nothing is lost, claimed slots stay claimed.
-                log.warning("Scheduler pass failed (%s); retrying in 1 s", error, exc_info=True)
+                _storage_trouble("Scheduler pass failed (%s); retrying in 1 s", error)
                 await self._wait(1.0)
                 continue
             self._dispatch(now)
@@ -425,7 +435,7 @@ class PostScheduler:
             # Guarantee (one scheduler per database): if we cannot prove we still hold the
             # lease before it could have expired, we stop posting; a standby may take over.
             if now + self._heartbeat_seconds < self._lease_expires:
-                log.warning("Scheduler heartbeat failed (%s); retrying", error)
+                _storage_trouble("Scheduler heartbeat failed (%s); retrying", error)
                 self._next_heartbeat = now + 1.0
                 return True
             log.warning("Scheduler heartbeat failed (%s); stepping down", error)
