@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.slack.app import SlackRuntime, assemble, http_app
+from bot.adapters.slack.render import iter_texts
 from bot.app import open_services
 from bot.services import Services
 from bot.settings import Secret, Settings
@@ -142,3 +143,18 @@ async def slack(runtime: SlackRuntime, fake: FakeSlack) -> AsyncIterator[SignedS
 
 def community_id() -> str:
     return f"slack:{TEAM_ID}"
+
+
+def texts_of(payload: dict[str, Any]) -> str:
+    """Every text of a Block Kit answer, one per line."""
+    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
+
+
+def field_of(payload: dict[str, Any], name: str) -> str:
+    """The value of the card field labelled `name` (rendered as "*Name*\nvalue")."""
+    for block in payload["blocks"]:
+        for shown in block.get("fields") or []:
+            label, _, value = shown["text"].partition("\n")
+            if label == f"*{name}*":
+                return str(value)
+    raise AssertionError(f"no field {name} in {payload}")

@@ -8,23 +8,16 @@ from typing import Any
 
 from bot.adapters.slack.app import SlackRuntime
 from bot.adapters.slack.modals import ACTION_TIMEZONE, CALLBACK_ID
-from bot.adapters.slack.render import iter_texts
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, MEMBER, SignedSender, community_id
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    MEMBER,
+    SignedSender,
+    community_id,
+    field_of,
+    texts_of,
+)
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack
-
-
-def _texts(payload: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
-
-
-def _field(payload: dict[str, Any], name: str) -> str:
-    for block in payload["blocks"]:
-        for field in block.get("fields") or []:
-            label, _, value = field["text"].partition("\n")
-            if label == f"*{name}*":
-                return str(value)
-    raise AssertionError(f"no field {name}")
 
 
 async def _message_keys(services: Services) -> set[str]:
@@ -60,7 +53,7 @@ async def test_moderator_adds_a_message_with_text_and_it_shows_escaped(
     answer = added.json
     assert answer["response_type"] == "ephemeral"
     assert answer["blocks"][0]["text"]["text"].endswith("Message added")
-    key = _field(answer, "Key")
+    key = field_of(answer, "Key")
     [lookup] = fake.calls_to("users.info")
     assert lookup.args["user"] == ADMIN
 
@@ -98,7 +91,7 @@ async def test_configured_user_group_and_user_ids_may_moderate(
     set_group = await slack.command(
         "/support-admin", "settings moderator-roles roles:<!subteam^S0MODS|@mods>", user_id=ADMIN
     )
-    assert "S0MODS" in _texts(set_group.json)
+    assert "S0MODS" in texts_of(set_group.json)
     helper = await slack.command("/support-admin", "message list", user_id="U0HELPER")
     assert helper.json["blocks"][0]["text"]["text"].startswith("Messages (")
     assert fake.calls_to("usergroups.users.list")[-1].args["usergroup"] == "S0MODS"
@@ -133,7 +126,7 @@ async def test_admin_commands_work_in_a_dm_with_haven_for_moderators_only(
         channel_name="directmessage",
     )
     assert refused.json["response_type"] == "ephemeral"
-    assert "Only moderators" in _texts(refused.json)
+    assert "Only moderators" in texts_of(refused.json)
 
 
 async def test_message_add_modal_opens_and_its_submission_saves(
@@ -158,7 +151,7 @@ async def test_message_add_modal_opens_and_its_submission_saves(
     result = reply.json
     assert result["response_action"] == "update"
     assert result["view"]["blocks"][0]["text"]["text"].endswith("Message added")
-    key = _field(result["view"], "Key")
+    key = field_of(result["view"], "Key")
     assert key in await _message_keys(services)
 
 
@@ -192,7 +185,7 @@ async def test_edit_modal_is_prefilled_and_a_stale_edit_is_refused(
     added = await slack.command(
         "/support-admin", "message add topics:family text:First words", user_id=ADMIN
     )
-    key = _field(added.json, "Key")
+    key = field_of(added.json, "Key")
     await slack.command("/support-admin", f"message edit {key}", user_id=ADMIN)
     [call] = fake.calls_to("views.open")
     view = call.args["view"]
@@ -212,7 +205,7 @@ async def test_edit_modal_is_prefilled_and_a_stale_edit_is_refused(
     assert result["response_action"] == "errors"
     assert "changed" in result["errors"]["text"].lower()
     shown = (await slack.command("/support-admin", f"message show {key}", user_id=ADMIN)).json
-    assert "Second" in _texts(shown)
+    assert "Second" in texts_of(shown)
 
 
 async def test_schedule_modal_then_a_test_post_through_the_publisher(
@@ -256,7 +249,7 @@ async def test_schedule_modal_then_a_test_post_through_the_publisher(
     assert fake.calls_to("conversations.info")[-1].args["channel"] == "C0PUBLIC"
 
     listed = (await slack.command("/support-admin", "schedule list", user_id=ADMIN)).json
-    assert "daily 09:00" in _texts(listed)
+    assert "daily 09:00" in texts_of(listed)
     tested = await slack.command("/support-admin", "schedule test id:1", user_id=ADMIN)
     assert tested.json["response_type"] == "ephemeral"
     [post] = fake.calls_to("chat.postMessage")
@@ -277,9 +270,9 @@ async def test_a_channel_haven_is_not_in_is_refused_before_saving(
         'schedule add channel:<#C0QUIET|quiet> when:"daily 09:00" topic:coming-out',
         user_id=ADMIN,
     )
-    assert "not a member of #quiet" in _texts(reply.json)
+    assert "not a member of #quiet" in texts_of(reply.json)
     listed = (await slack.command("/support-admin", "schedule list", user_id=ADMIN)).json
-    assert "quiet" not in _texts(listed)
+    assert "quiet" not in texts_of(listed)
 
 
 async def test_page_buttons_run_the_next_page(
@@ -297,7 +290,7 @@ async def test_page_buttons_run_the_next_page(
     )
     [page_two] = await fake.wait_for_posts(url)
     assert page_two["replace_original"] is True
-    assert "Page 2 of" in _texts(page_two)
+    assert "Page 2 of" in texts_of(page_two)
     await runtime.listeners.drain()
 
 
@@ -305,7 +298,7 @@ async def test_pack_export_sends_the_file_to_the_moderators_dm(
     slack: SignedSender, fake: FakeSlack, runtime: SlackRuntime
 ) -> None:
     reply = (await slack.command("/support-admin", "pack export", user_id=ADMIN)).json
-    assert "direct message" in _texts(reply)
+    assert "direct message" in texts_of(reply)
     await runtime.listeners.drain()
     [complete] = fake.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "D" + ADMIN

@@ -5,19 +5,13 @@ answered from the built-in pack for the region asked for when storage is gone.""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from bot.adapters.slack.render import iter_texts
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, MEMBER, SignedSender, community_id
+from tests.adapters.slack.conftest import ADMIN, MEMBER, SignedSender, community_id, texts_of
 from tests.conftest import FixedClock
 from tests.fakes.fake_slack import FakeSlack
-
-
-def _texts(payload: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
 
 
 async def test_schedule_test_posts_twice_then_answers_privately_with_when(
@@ -29,7 +23,7 @@ async def test_schedule_test_posts_twice_then_answers_privately_with_when(
         'schedule add channel:<#C0PUBLIC|general> when:"daily 09:00" topic:coming-out',
         user_id=ADMIN,
     )
-    assert "Schedule 1 added" in _texts(added.json), added.json
+    assert "Schedule 1 added" in texts_of(added.json), added.json
     answers = [
         (await slack.command("/support-admin", "schedule test id:1", user_id=ADMIN)).json
         for _ in range(12)
@@ -37,13 +31,13 @@ async def test_schedule_test_posts_twice_then_answers_privately_with_when(
     assert len(fake.calls_to("chat.postMessage")) == 2
     assert all(answer["response_type"] == "ephemeral" for answer in answers)
     for refused in answers[2:]:
-        assert "Not yet" in _texts(refused)
-        assert "Try again in 30 seconds." in _texts(refused)
+        assert "Not yet" in texts_of(refused)
+        assert "Try again in 30 seconds." in texts_of(refused)
     clock = services.clock
     assert isinstance(clock, FixedClock)
     clock.current += timedelta(seconds=30)
     again = (await slack.command("/support-admin", "schedule test id:1", user_id=ADMIN)).json
-    assert "Test post sent" in _texts(again)
+    assert "Test post sent" in texts_of(again)
     assert len(fake.calls_to("chat.postMessage")) == 3
 
 
@@ -51,7 +45,7 @@ async def test_support_is_never_limited(slack: SignedSender) -> None:
     for _ in range(50):
         answer = (await slack.command("/support", "crisis GB")).json
         assert answer["response_type"] == "ephemeral"
-        assert "call 999 now" in _texts(answer)
+        assert "call 999 now" in texts_of(answer)
 
 
 async def test_a_members_refused_command_is_audited_without_its_words(
@@ -76,7 +70,7 @@ async def test_support_crisis_gb_with_storage_gone_still_shows_samaritans_and_99
     await services.db.close()
     answer = (await slack.command("/support", "crisis GB")).json
     assert answer["response_type"] == "ephemeral"
-    assert "Samaritans" in _texts(answer)
-    assert "call 999 now" in _texts(answer)
+    assert "Samaritans" in texts_of(answer)
+    assert "call 999 now" in texts_of(answer)
     # The asker's id (the emulator's default U0ASKER) is not in the log.
     assert "built-in answer" in caplog.text and "U0ASKER" not in caplog.text

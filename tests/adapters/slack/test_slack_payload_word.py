@@ -16,9 +16,16 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.request.internals import parse_body as bolt_parse_body
 
 from bot.adapters.slack.app import SlackRuntime, parse_body
-from bot.adapters.slack.render import ACTION_TOPIC, iter_texts, state_value
+from bot.adapters.slack.render import ACTION_TOPIC, state_value
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, APP_TOKEN, SignedSender, community_id
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    APP_TOKEN,
+    SignedSender,
+    community_id,
+    field_of,
+    texts_of,
+)
 from tests.fakes.fake_slack import FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
@@ -30,19 +37,6 @@ PAYLOAD_TEXTS = (
     'payload={"type":"block_actions"}',
     "the payloads & PAYLOAD",
 )
-
-
-def _texts(payload: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
-
-
-def _field(payload: dict[str, Any], name: str) -> str:
-    for block in payload["blocks"]:
-        for field in block.get("fields") or []:
-            label, _, value = field["text"].partition("\n")
-            if label == f"*{name}*":
-                return str(value)
-    raise AssertionError(f"no field {name} in {payload}")
 
 
 def _assert_answered(answer: dict[str, Any]) -> None:
@@ -113,8 +107,8 @@ async def test_admin_command_with_payload_in_the_text_is_answered(
     assert reply.status == 200, reply.text
     answer = reply.json
     _assert_answered(answer)
-    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), _texts(answer)
-    key = _field(answer, "Key")
+    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), texts_of(answer)
+    key = field_of(answer, "Key")
     library = await services.support.library(community_id())
     [message] = [message for message in library.messages if message.key == key]
     assert message.text == stored

@@ -17,14 +17,10 @@ from bot.adapters.slack.render import (
     read_state_value,
     state_value,
 )
-from tests.adapters.slack.conftest import APP_TOKEN, SignedSender
+from tests.adapters.slack.conftest import APP_TOKEN, SignedSender, texts_of
 from tests.fakes.fake_slack import FakeSlack
 
 ASKER = "U0ASKER"
-
-
-def _texts(payload: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
 
 
 def _element(payload: dict[str, Any], action_id: str) -> dict[str, Any]:
@@ -62,7 +58,7 @@ async def test_support_is_answered_in_the_ack_privately_everywhere(
         "type": "header",
         "text": {"type": "plain_text", "text": "Coming out"},
     }
-    assert "Only you can see this." in _texts(answer)
+    assert "Only you can see this." in texts_of(answer)
     assert any(block.get("accessory", {}).get("url") for block in answer["blocks"])
     # The answer needs no Web API call at all: no auth.test, no chat.postEphemeral (which
     # fails where Haven is not a member), no lookup about the person who asked.
@@ -74,11 +70,11 @@ async def test_support_help_and_unknown_topic(slack: SignedSender, fake: FakeSla
     help_reply = (await slack.command("/support", "help")).json
     assert help_reply["response_type"] == "ephemeral"
     assert "How /support works" in help_reply["text"]
-    assert "/support [topic] [region]" in _texts(help_reply)
+    assert "/support [topic] [region]" in texts_of(help_reply)
 
     unknown = (await slack.command("/support", "coming-in")).json
     assert unknown["response_type"] == "ephemeral"
-    texts = _texts(unknown)
+    texts = texts_of(unknown)
     assert "coming-in" in texts
     assert "`coming-out`" in texts  # the valid choices, closest first
     assert fake.calls == []
@@ -108,14 +104,14 @@ async def test_topic_and_region_menus_replace_the_answer_in_place(
     assert switched["replace_original"] is True
     assert switched["response_type"] == "ephemeral"
     assert switched["blocks"][0]["text"]["text"] == "Crisis right now"
-    assert "999" in _texts(switched)  # the region was kept: GB's emergency number
+    assert "999" in texts_of(switched)  # the region was kept: GB's emergency number
 
     url2 = fake.new_response_url()
     await slack.interactive(
         fake.block_action(ACTION_REGION, selected=state_value("crisis", "US"), response_url=url2)
     )
     [by_region] = await fake.wait_for_posts(url2)
-    assert "988" in _texts(by_region)
+    assert "988" in texts_of(by_region)
 
 
 async def test_send_me_a_copy_by_dm(
@@ -218,6 +214,6 @@ async def test_a_forged_menu_value_cannot_smuggle_a_link_into_the_answer(
     [answer] = await fake.wait_for_posts(url)
     assert answer["response_type"] == "ephemeral"
     assert "<https://evil.example>" not in str(answer)
-    assert "&lt;https://evil.example&gt;" in _texts(answer) + answer["text"]
+    assert "&lt;https://evil.example&gt;" in texts_of(answer) + answer["text"]
     assert fake.calls_to("chat.postMessage") == []  # no copy of an answer that failed
     await runtime.listeners.drain()

@@ -4,14 +4,11 @@ through the real Bolt app)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from bot.adapters.slack.render import iter_texts
 from bot.adapters.slack.text import command_text, decode_entities
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, SignedSender, community_id
+from tests.adapters.slack.conftest import ADMIN, SignedSender, community_id, field_of, texts_of
 from tests.fakes.fake_slack import FakeSlack
 
 
@@ -76,19 +73,6 @@ def test_decoding_is_one_pass() -> None:
     )
 
 
-def _texts(payload: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in iter_texts(payload.get("blocks") or []))
-
-
-def _field(payload: dict[str, Any], name: str) -> str:
-    for block in payload["blocks"]:
-        for field in block.get("fields") or []:
-            label, _, value = field["text"].partition("\n")
-            if label == f"*{name}*":
-                return str(value)
-    raise AssertionError(f"no field {name} in {payload}")
-
-
 async def test_resource_add_stores_the_title_and_url_as_typed(
     slack: SignedSender, services: Services
 ) -> None:
@@ -100,8 +84,8 @@ async def test_resource_add_stores_the_title_and_url_as_typed(
     added = await slack.command("/support-admin", sent, user_id=ADMIN)
     assert added.status == 200
     answer = added.json
-    assert answer["blocks"][0]["text"]["text"].endswith("Resource added"), _texts(answer)
-    key = _field(answer, "Key")
+    assert answer["blocks"][0]["text"]["text"].endswith("Resource added"), texts_of(answer)
+    key = field_of(answer, "Key")
 
     library = await services.support.library(community_id())
     [stored] = [resource for resource in library.resources if resource.key == key]
@@ -110,9 +94,9 @@ async def test_resource_add_stores_the_title_and_url_as_typed(
 
     shown = (await slack.command("/support-admin", f"resource show {key}", user_id=ADMIN)).json
     # Escaped once for display, as every answer is.
-    assert "Tom &amp; Jerry" in _texts(shown)
-    assert "https://example.org/a?b=1&amp;c=2" in _texts(shown)
-    assert "&amp;amp;" not in _texts(shown)
+    assert "Tom &amp; Jerry" in texts_of(shown)
+    assert "https://example.org/a?b=1&amp;c=2" in texts_of(shown)
+    assert "&amp;amp;" not in texts_of(shown)
 
 
 async def test_a_link_whose_label_differs_stores_the_real_address(
@@ -123,7 +107,7 @@ async def test_a_link_whose_label_differs_stores_the_real_address(
         "topics:crisis regions:GB"
     )
     answer = (await slack.command("/support-admin", sent, user_id=ADMIN)).json
-    key = _field(answer, "Key")
+    key = field_of(answer, "Key")
     library = await services.support.library(community_id())
     [stored] = [resource for resource in library.resources if resource.key == key]
     assert stored.url == "https://evil.example/x"
@@ -149,8 +133,8 @@ async def test_message_add_stores_the_text_as_typed(
         "/support-admin", f"message add topics:coming-out text:{sent}", user_id=ADMIN
     )
     answer = added.json
-    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), _texts(answer)
-    key = _field(answer, "Key")
+    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), texts_of(answer)
+    key = field_of(answer, "Key")
     library = await services.support.library(community_id())
     [message] = [message for message in library.messages if message.key == key]
     assert message.text == stored
@@ -162,8 +146,8 @@ async def test_message_add_without_topics_stores_the_text_as_typed(
     answer = (
         await slack.command("/support-admin", "message add text:Be kind &lt;3", user_id=ADMIN)
     ).json
-    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), _texts(answer)
-    key = _field(answer, "Key")
+    assert answer["blocks"][0]["text"]["text"].endswith("Message added"), texts_of(answer)
+    key = field_of(answer, "Key")
     library = await services.support.library(community_id())
     [message] = [message for message in library.messages if message.key == key]
     assert message.text == "Be kind <3"
