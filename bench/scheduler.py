@@ -65,7 +65,7 @@ def build_haven_db(path: Path, count: int, now: datetime) -> None:
     from bot.core.scheduling.schedules import NewSchedule
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
-    from bot.storage.schedule_store import SqliteScheduleStore
+    from bot.storage.schedule_store import SqlScheduleStore
 
     async def go() -> None:
         db = await Database.open(path)
@@ -75,7 +75,7 @@ def build_haven_db(path: Path, count: int, now: datetime) -> None:
                 await conn.execute(
                     "INSERT INTO communities (id, platform) VALUES ('discord:1', 'discord')"
                 )
-            store = SqliteScheduleStore(db)
+            store = SqlScheduleStore(db)
             start = int(now.timestamp())
             batch: list[NewSchedule] = []
             for index in range(count):
@@ -149,7 +149,7 @@ def child_haven(db_path: str, idle_passes: int) -> dict[str, float]:
     from bot.scheduler import PostScheduler
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
-    from bot.storage.schedule_store import SqliteScheduleStore
+    from bot.storage.schedule_store import SqlScheduleStore
 
     class Cards:
         async def post_card(self, community_id: str, topic: str | None, key: str | None) -> Card:
@@ -158,7 +158,7 @@ def child_haven(db_path: str, idle_passes: int) -> dict[str, float]:
     async def go() -> dict[str, float]:
         db = await Database.open(Path(db_path))
         await migrate(db)  # what `haven run` does at start-up (nothing to apply here)
-        store = SqliteScheduleStore(db)
+        store = SqlScheduleStore(db)
         scheduler = PostScheduler(store, {}, Cards(), SystemClock(), f"bench-{os.getpid()}")
         task = asyncio.create_task(scheduler.run())
         # Polling keeps the probe outside the scheduler's code.
@@ -292,7 +292,7 @@ def run_burst(count: int, *, simulated: bool, budget: float, limit: int) -> dict
     from bot.scheduler import PostScheduler
     from bot.storage.database import Database
     from bot.storage.migrate import migrate
-    from bot.storage.schedule_store import SqliteScheduleStore
+    from bot.storage.schedule_store import SqlScheduleStore
 
     class Cards:
         async def post_card(self, community_id: str, topic: str | None, key: str | None) -> Card:
@@ -309,7 +309,7 @@ def run_burst(count: int, *, simulated: bool, budget: float, limit: int) -> dict
             SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC)) if simulated else (SystemClock())
         )
         due = math.ceil(clock.now().timestamp()) + (1 if simulated else 2)
-        store = SqliteScheduleStore(db)
+        store = SqlScheduleStore(db)
         await store.insert_many(
             [
                 NewSchedule(

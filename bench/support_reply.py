@@ -33,7 +33,7 @@ from bot.core.models import (
 )
 from bot.core.ports import LibraryChanges
 from bot.settings import Settings
-from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
+from bot.storage.repositories import SqlCommunityRepository, SqlContentRepository
 
 REGIONS = ("GB", "IE", "US", "CA", "AU", "NZ", "DE", "FR", "ES", "IT")
 
@@ -95,7 +95,7 @@ async def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_path=Path(folder) / "bench.db")
         async with open_services(settings) as services:
-            repository = SqliteCommunityRepository(services.db)
+            repository = SqlCommunityRepository(services.db)
             seed = pack_to_changes(load_default_pack())
             started = time.perf_counter()
             for n in range(communities - 1):
@@ -103,7 +103,7 @@ async def main(quick: bool) -> None:
                 await repository.create_if_missing(community, seed)
             big = community_id_for(Platform.CONSOLE, "big")
             await repository.create_if_missing(Community(id=big, platform=Platform.CONSOLE))
-            await SqliteContentRepository(services.db).apply_library_changes(
+            await SqlContentRepository(services.db).apply_library_changes(
                 big, big_library(size, size), None
             )
             print(

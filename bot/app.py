@@ -36,17 +36,17 @@ from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import LEASE_NAME, SERVED_BY_RUN, PostScheduler
 from bot.services import Services
 from bot.settings import Settings
-from bot.storage.database import Database, WalKeeper
-from bot.storage.fs import ensure_local_filesystem
+from bot.storage.database import SqlDatabase
+from bot.storage.engine import open_database, upkeep
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
-    SqliteCommunityRepository,
-    SqliteContentRepository,
-    SqliteMetaRepository,
-    SqliteStateRepository,
+    SqlCommunityRepository,
+    SqlContentRepository,
+    SqlMetaRepository,
+    SqlStateRepository,
 )
-from bot.storage.schedule_store import SqliteScheduleStore
-from bot.storage.status import SqliteStatusReader
+from bot.storage.schedule_store import SqlScheduleStore
+from bot.storage.status import SqlStatusReader
 from bot.web import HavenWeb
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,10 @@ def default_library() -> Library:
     )
 
 
-class _CountedContent(SqliteContentRepository):
+class _CountedContent(SqlContentRepository):
     """The content repository SupportService reads: each library load is a cache reload."""
 
-    def __init__(self, db: Database, metrics: Metrics) -> None:
+    def __init__(self, db: SqlDatabase, metrics: Metrics) -> None:
         super().__init__(db)
         self._metrics = metrics
 
@@ -88,23 +88,21 @@ async def open_services(
 
     `metrics`: NO_METRICS unless given (`run` gives a PrometheusMetrics)."""
     clock = clock or SystemClock()
-    # Before opening: on a network file system not even the WAL file should be created.
-    ensure_local_filesystem(settings.database_path)
     metrics = metrics or NO_METRICS
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
     support: SupportService | None = None
-    wal_keeper: asyncio.Task[None] | None = None
+    stack = contextlib.AsyncExitStack()
     try:
         await migrate(db)
-        wal_keeper = asyncio.create_task(WalKeeper(db).run(), name="wal-keeper")
+        await stack.enter_async_context(upkeep(db))
         pack = load_default_pack()
         library = default_library()
-        community_repository = SqliteCommunityRepository(db)
-        content = SqliteContentRepository(db)
+        community_repository = SqlCommunityRepository(db)
+        content = SqlContentRepository(db)
         support = SupportService(
             _CountedContent(db, metrics),
             community_repository,
-            SqliteStateRepository(db),
+            SqlStateRepository(db),
             clock,
             lambda: library,
         )
@@ -119,7 +117,7 @@ async def open_services(
         curation = CurationService(content, community_repository, support, clock)
         publishers: dict[Platform, Publisher] = {}
         directories: dict[Platform, MemberDirectory] = {}
-        store = SqliteScheduleStore(db)
+        store = SqlScheduleStore(db)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = PostScheduler(store, publishers, support, clock, owner, metrics=metrics)
         schedules = ScheduleService(
@@ -149,7 +147,7 @@ async def open_services(
             )
             if enabled
         ]
-        health = Health(SqliteStatusReader(db), expected, lambda: scheduler.is_holder)
+        health = Health(SqlStatusReader(db), expected, lambda: scheduler.is_holder)
         if isinstance(metrics, PrometheusMetrics):
             metrics.watch(
                 health,
@@ -171,7 +169,7 @@ async def open_services(
             support=support,
             curation=curation,
             router=router,
-            meta=SqliteMetaRepository(db),
+            meta=SqlMetaRepository(db),
             schedules=schedules,
             scheduler=scheduler,
             register_publisher=register_publisher,
@@ -180,10 +178,7 @@ async def open_services(
             health=health,
         )
     finally:
-        if wal_keeper is not None:
-            wal_keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await wal_keeper
+        await stack.aclose()
         if support is not None:
             with contextlib.suppress(Exception):
                 await support.flush()

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import os
 import re
-import sqlite3
 import stat
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +23,6 @@ from bot.settings import Settings, SettingsError, database_notice, load_settings
 
 if TYPE_CHECKING:
     from bot.core.models import Community
-    from bot.storage.database import Database
 
 T = TypeVar("T")
 
@@ -61,15 +56,20 @@ def _settings(*, quiet: bool = False, announce: bool = True) -> Settings:
     return settings
 
 
-def _existing_database(settings: Settings) -> Path:
-    """The database file, which must exist: reading commands never create an empty one."""
+def _existing_database(settings: Settings) -> str:
+    """The database file, which must exist: reading commands never create an empty one. A
+    server's database (PostgreSQL) is named by its URL, without a password."""
+    from bot.storage.engine import database_label, uses_postgres
+
+    if uses_postgres(settings):
+        return database_label(settings)
     path = settings.database_path.expanduser().absolute()
     if not path.is_file():
         _fail(
             f"There is no database at {path}; check HAVEN_DATABASE_URL (a relative path is "
             f"read from the folder Haven starts in, here {Path.cwd()})."
         )
-    return path
+    return str(path)
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -147,36 +147,37 @@ def console() -> None:
 def status(hours: int) -> None:
     """What the database says about Haven now: who runs the scheduler, communities, recent
     scheduled posts. Reads only; works whether or not Haven is running."""
-    import sqlite3
     import time
 
+    from bot.core.errors import StorageError
     from bot.scheduler import LEASE_NAME
-    from bot.storage.database import Database
-    from bot.storage.status import SqliteStatusReader
+    from bot.storage.engine import database_label, open_database, uses_postgres
+    from bot.storage.status import SqlStatusReader
 
     settings = _settings(quiet=True)
-    if not settings.database_path.expanduser().is_file():
+    label = database_label(settings)
+    if not uses_postgres(settings) and not settings.database_path.expanduser().is_file():
         _fail(f"There is no database at {settings.database_path} (set HAVEN_DATABASE_URL).", 2)
 
     async def work() -> list[str]:
-        database = await Database.open(settings.database_path)
+        database = await open_database(settings)
         try:
-            reader = SqliteStatusReader(database)
+            reader = SqlStatusReader(database)
             await reader.ping()
             lease = await reader.scheduler_lease(LEASE_NAME)
             communities = await reader.community_counts()
             now = time.time()
             slots = await reader.slot_outcomes_since(int(now - hours * 3600))
-        except sqlite3.Error as error:
+        except StorageError as error:
             # An old or foreign file: say so; `haven db migrate` brings an old one up to date.
             _fail(
-                f"{settings.database_path} cannot be read as Haven's database "
+                f"{label} cannot be read as Haven's database "
                 f"({type(error).__name__}); run `haven db migrate` if it is an older Haven's.",
             )
             raise
         finally:
             await database.close()
-        lines = [f"Database: {settings.database_path} (readable)"]
+        lines = [f"Database: {label} (readable)"]
         if lease is None:
             lines.append("Scheduler: no process holds the lease (Haven is not running)")
         elif lease.expires_at <= now:
@@ -209,22 +210,23 @@ def db() -> None:
 @db.command("migrate")
 def db_migrate() -> None:
     """Apply pending migrations (Haven also does this at start-up)."""
-    from bot.storage.database import Database
+    from bot.storage.engine import database_label, open_database
     from bot.storage.migrate import migrate
 
     settings = _settings()
+    label = database_label(settings)
 
     async def work() -> str:
-        database = await Database.open(settings.database_path)
+        database = await open_database(settings)
         try:
             report = await migrate(database)
         finally:
             await database.close()
         if not report.applied:
-            return f"{settings.database_path} is up to date (schema version {report.to_version})."
+            return f"{label} is up to date (schema version {report.to_version})."
         backed_up = f"Backed up first to {report.backup}.\n" if report.backup else ""
         return (
-            f"{backed_up}{settings.database_path}: applied {', '.join(report.applied)}; "
+            f"{backed_up}{label}: applied {', '.join(report.applied)}; "
             f"schema version {report.to_version}."
         )
 
@@ -237,126 +239,72 @@ def db_migrate() -> None:
 def db_backup(file: Path | None, force: bool) -> None:
     """Copy the database to FILE, consistently, even while Haven runs.
 
-    Without FILE the copy is written beside the database, named with the time (UTC). An
-    existing FILE is never replaced without --force."""
-    from bot.storage.database import Database, timestamped_path
+    Without FILE the copy is written beside the database, named with the time (UTC); for
+    PostgreSQL it is a pg_dump archive (restore with pg_restore) in this folder. An existing
+    FILE is never replaced without --force."""
+    from bot.storage.backup import backup_problem, default_target, write_backup
+    from bot.storage.engine import open_database, uses_postgres
 
     settings = _settings(announce=False)
     source = _existing_database(settings)
-    if file is None:
-        # The same naming as the backup taken before a migration (haven.backup.<time>.db).
-        file = timestamped_path(source, "backup")
-    target = file.expanduser().absolute()
-    problem = _backup_problem(source, target, force)
-    if problem:
-        _fail(problem)
 
-    async def work() -> None:
-        database = await Database.open(settings.database_path)
+    async def work() -> str:
+        database = await open_database(settings, local_only=False)
         try:
-            await _write_backup(database, target, force)
+            target = (file or default_target(database)).expanduser().absolute()
+            live = None if uses_postgres(settings) else Path(source)
+            problem = backup_problem(live, target, force)
+            if problem:
+                _fail(problem)
+            await write_backup(database, target, force)
         finally:
             await database.close()
+        return f"Backed up {source} to {target}."
 
-    _run(work)
-    click.echo(f"Backed up {source} to {target}.")
-
-
-# SQLite keeps a database's recent writes in these files beside it: a backup onto one of them
-# would damage the live database as surely as one onto the file itself.
-_DATABASE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+    click.echo(_run(work))
 
 
-def _backup_problem(source: Path, target: Path, force: bool) -> str | None:
-    """Why a backup cannot be written to `target`, as one sentence, or None."""
-    live = {source.resolve().with_name(source.resolve().name + s) for s in _DATABASE_SIDE_FILES}
-    if target.resolve() in live or (target.exists() and os.path.samefile(target, source)):
-        return (
-            f"{target} is the live database itself; a backup must go to another file, "
-            "e.g. haven db backup (a time-stamped copy beside it)."
+@db.command("copy")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    metavar="URL",
+    help="The empty database to fill, e.g. postgresql://haven@db.example.org/haven.",
+)
+def db_copy(to_url: str) -> None:
+    """Copy every row of this database (HAVEN_DATABASE_URL) into another, empty one.
+
+    For moving a SQLite Haven to PostgreSQL: stop Haven, copy, check the counts printed, then
+    set HAVEN_DATABASE_URL to the new database and start Haven again. The source is migrated
+    (and on SQLite backed up) first; the target is migrated and must hold no Haven data."""
+    from bot.storage.copy import copy_database
+    from bot.storage.engine import open_database, open_url
+
+    settings = _settings()
+    source_label = _existing_database(settings)
+
+    async def work() -> list[str]:
+        source = await open_database(settings)
+        try:
+            target = await open_url(to_url)
+            try:
+                report = await copy_database(source, target)
+                target_label = target.label
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        lines = [f"Copied {source_label} to {target_label}: {report.total} rows."]
+        lines += [f"  {name}: {count}" for name, count in report.counts.items()]
+        lines.append(
+            "Every table has the same number of rows in both. To run Haven on the copy, set "
+            "HAVEN_DATABASE_URL to that URL."
         )
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, so it cannot hold the backup {target}."
-            break
-    if target.is_dir():
-        return f"{target} is a folder; name a file inside it, e.g. {target / 'haven-backup.db'}."
-    if target.exists() and not target.is_file():
-        return f"{target} is not a regular file (a device or pipe); choose a file for the backup."
-    if target.exists() and not force:
-        return f"{target} already exists; choose another name, or add --force to replace it."
-    return None
+        return lines
 
-
-async def _write_backup(database: Database, target: Path, force: bool) -> None:
-    """Write the copy to a temporary file beside `target`, then move it into place, so a
-    failure part-way (a full disk, no permission) never leaves a partial backup, or a
-    half-overwritten old one, under the name asked for."""
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
-    except OSError as error:
-        raise HavenError(
-            f"Haven cannot write a backup in {folder} ({error.strerror}); no backup was made."
-        ) from None
-    os.close(handle)
-    partial = Path(name)
-    moved = False
-    try:
-        await database.backup_to(partial)
-        _put_in_place(partial, target, force)
-        moved = True
-    except (sqlite3.Error, OSError) as error:
-        raise HavenError(_backup_failure(error, target), "Nothing was left behind.") from None
-    finally:
-        if not moved:
-            for suffix in _DATABASE_SIDE_FILES:
-                with contextlib.suppress(OSError):
-                    partial.with_name(partial.name + suffix).unlink()
-
-
-def _put_in_place(partial: Path, target: Path, force: bool) -> None:
-    with partial.open("rb+") as written:
-        os.fsync(written.fileno())  # on disk before it takes the backup's name
-    if force:
-        os.replace(partial, target)
-    else:
-        _move_without_replacing(partial, target)
-
-
-def _move_without_replacing(partial: Path, target: Path) -> None:
-    """Rename, but never onto a file that appeared since the check: a hard link fails if the
-    name exists. File systems without hard links get a plain rename after a last check."""
-    try:
-        os.link(partial, target)
-    except FileExistsError:
-        raise OSError(errno.EEXIST, "it appeared while the backup was written") from None
-    except OSError:
-        if target.exists():
-            raise OSError(errno.EEXIST, "it appeared while the backup was written") from None
-        os.rename(partial, target)
-        return
-    partial.unlink()
-
-
-def _backup_failure(error: sqlite3.Error | OSError, target: Path) -> str:
-    code = getattr(error, "sqlite_errorname", "")
-    if code == "SQLITE_FULL" or (
-        isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
-    ):
-        return f"The disk holding {target.parent} is full, so the backup to {target} failed."
-    if code.startswith("SQLITE_IOERR") or (
-        isinstance(error, OSError) and error.errno == errno.EFBIG
-    ):
-        return (
-            f"The disk refused to write the backup {target} (full, over a quota or a file-size "
-            "limit, or failing)."
-        )
-    if isinstance(error, OSError):
-        return f"Haven could not write the backup {target} ({error.strerror or error})."
-    return f"Haven could not write the backup {target} ({error})."
+    for line in _run(work):
+        click.echo(line)
 
 
 @main.group()
@@ -438,7 +386,7 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
             if community == "console:local":
                 await services.communities.ensure(Platform.CONSOLE, "local", "Local console")
             elif await services.communities.get(community) is None:
-                _fail(f"There is no community {community} in {settings.database_path}.")
+                _fail(f"There is no community {community} in {_existing_database(settings)}.")
             diff = diff_pack(await services.support.library(community), parsed)
             for line in diff.summary_lines():
                 click.echo(line)
@@ -466,20 +414,20 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
 def pack_export(community: str, fmt: str, output: Path | None) -> None:
     """Write a community's library out as a pack (stdout unless -o FILE)."""
     from bot.core.content.packs import export_pack
-    from bot.storage.database import Database
+    from bot.storage.engine import open_database
     from bot.storage.migrate import migrate
-    from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
+    from bot.storage.repositories import SqlCommunityRepository, SqlContentRepository
 
     settings = _settings(announce=False)
     _existing_database(settings)  # exporting never creates an empty database to export
 
     async def work() -> str:
-        database = await Database.open(settings.database_path)
+        database = await open_database(settings)
         try:
             await migrate(database)
-            if await SqliteCommunityRepository(database).get(community) is None:
-                _fail(f"There is no community {community} in {settings.database_path}.")
-            library = await SqliteContentRepository(database).load_library(community)
+            if await SqlCommunityRepository(database).get(community) is None:
+                _fail(f"There is no community {community} in {_existing_database(settings)}.")
+            library = await SqlContentRepository(database).load_library(community)
         finally:
             await database.close()
         return export_pack(library, pack_id=community.replace(":", "-"), fmt=fmt)  # type: ignore[arg-type]
@@ -495,16 +443,16 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
 @main.command()
 def communities() -> None:
     """List the communities in the database: the ids --community takes, names and status."""
-    from bot.storage.database import Database
-    from bot.storage.repositories import SqliteCommunityRepository
+    from bot.storage.engine import open_database
+    from bot.storage.repositories import SqlCommunityRepository
 
     settings = _settings(announce=False)
     path = _existing_database(settings)
 
     async def work() -> list[tuple[str, str, str, str]]:
-        database = await Database.open(settings.database_path)
+        database = await open_database(settings)
         try:
-            found = await SqliteCommunityRepository(database).list_all()
+            found = await SqlCommunityRepository(database).list_all()
         finally:
             await database.close()
         return [

@@ -119,7 +119,7 @@ class ForgetReport:
 
 
 class PrivacyStore(Protocol):
-    """What forgetting needs from storage; bot/storage/privacy_store.py is the SQLite one."""
+    """What forgetting needs from storage; bot/storage/privacy_store.py implements it."""
 
     async def names_of(self, user_id: str) -> tuple[str, ...]:
         """Every name the person's audit entries were recorded under."""
@@ -211,9 +211,9 @@ def privacy_forget(user_id: str) -> None:
     database file so the id and name do not remain in its free space."""
     # Imported here: bot.cli registers this group, so a top-level import would be circular.
     from bot.cli import _fail, _run, _settings
-    from bot.storage.database import Database
+    from bot.storage.engine import open_database
     from bot.storage.migrate import migrate
-    from bot.storage.privacy_store import SqlitePrivacyStore
+    from bot.storage.privacy_store import SqlPrivacyStore
 
     if not user_id.strip():
         _fail("--user needs the moderator's platform user id (for example 123456789012345678).")
@@ -224,10 +224,10 @@ def privacy_forget(user_id: str) -> None:
     settings = _settings()
 
     async def work() -> ForgetReport:
-        database = await Database.open(settings.database_path)
+        database = await open_database(settings)
         try:
             await migrate(database)
-            return await forget_person(SqlitePrivacyStore(database), user_id)
+            return await forget_person(SqlPrivacyStore(database), user_id)
         finally:
             await database.close()
 

@@ -41,16 +41,15 @@ import contextlib
 import hashlib
 import heapq
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.cards import Card, CardTone
-from bot.core.errors import HavenError, StorageUnavailable
+from bot.core.errors import HavenError, StorageError, StorageUnavailable
 from bot.core.models import Platform
-from bot.core.ports import NO_METRICS, CardSource, Clock, Metrics, Publisher
+from bot.core.ports import NO_METRICS, CardSource, Clock, Metrics, Publisher, SchedulerStore
 from bot.core.scheduling.pacing import ChannelPacer, PacingPolicy, default_pacers
 from bot.core.scheduling.publishing import (
     NONCE_WINDOW_SECONDS,
@@ -60,7 +59,9 @@ from bot.core.scheduling.publishing import (
 )
 from bot.core.scheduling.schedules import (
     UNKNOWN_SENTENCE,
+    ClaimedSlot,
     Schedule,
+    SlotOutcome,
     SlotPlan,
     SlotStatus,
     describe_duration,
@@ -68,7 +69,6 @@ from bot.core.scheduling.schedules import (
     plan_slots,
     recurrence_for,
 )
-from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqliteScheduleStore
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def _storage_trouble(message: str, error: BaseException) -> None:
 class PostScheduler:
     def __init__(
         self,
-        store: SqliteScheduleStore,
+        store: SchedulerStore,
         publishers: Mapping[Platform, Publisher],
         cards: CardSource,
         clock: Clock,
@@ -300,7 +300,7 @@ class PostScheduler:
                     log.info("This process runs the scheduler (lease owner %s)", self.owner)
                     try:
                         await self._run_as_holder(now)
-                    except (sqlite3.Error, OSError) as error:
+                    except (StorageError, OSError) as error:
                         # Storage trouble while taking over: claimed slots stay claimed.
                         log.warning("Scheduler storage error (%s); starting over", error)
                         await self._park(self._standby_retry)

@@ -8,26 +8,33 @@ from dataclasses import dataclass
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
-from bot.core.ports import NO_METRICS, Clock, MemberDirectory, Metrics, Publisher
+from bot.core.ports import (
+    NO_METRICS,
+    Clock,
+    MemberDirectory,
+    MetaRepository,
+    Metrics,
+    Publisher,
+    Storage,
+)
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.metrics import Health
 from bot.scheduler import PostScheduler
 from bot.settings import Settings
-from bot.storage.database import Database
-from bot.storage.repositories import SqliteMetaRepository
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    db: Database
+    # The open database (either engine); adapters reach data only through the services.
+    db: Storage
     clock: Clock
     communities: CommunityService
     support: SupportService
     curation: CurationService
     router: CommandRouter
-    meta: SqliteMetaRepository
+    meta: MetaRepository
     schedules: ScheduleService
     scheduler: PostScheduler
     # Adapters register their scheduler publisher here (one per platform).

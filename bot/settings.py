@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -110,6 +111,9 @@ def _database_path(url: str, problems: list[str]) -> Path:
     """The file a sqlite:/// URL names, with one sentence for each way it cannot be Haven's
     database (each of these used to start a Haven that lost or never found its data)."""
     name = "HAVEN_DATABASE_URL"
+    if url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        # A server's URL: the storage layer opens it; the path is then not used.
+        return DEFAULT_DATABASE_PATH
     prefix = "sqlite:///"
     rest = url[len(prefix) :] if url.startswith(prefix) else None
     if url.rstrip("/") == "sqlite:" or rest in (":memory:", "/:memory:") or "mode=memory" in url:
@@ -119,7 +123,10 @@ def _database_path(url: str, problems: list[str]) -> Path:
         )
         return DEFAULT_DATABASE_PATH
     if not rest:
-        problems.append(f"{name}: '{url}' is not a SQLite URL; write {DATABASE_URL_EXAMPLES}.")
+        problems.append(
+            f"{name}: '{url}' is not a SQLite URL; write {DATABASE_URL_EXAMPLES} "
+            "(or postgresql://user@host/db for a PostgreSQL server)."
+        )
         return DEFAULT_DATABASE_PATH
     if "?" in rest or "#" in rest:
         # SQLite would take the whole text, '?mode=ro' included, as the file's name.
@@ -366,6 +373,13 @@ def database_notice(settings: Settings) -> tuple[int, str]:
     empty database is about to be created anywhere but the default place. A relative
     HAVEN_DATABASE_URL is read from the folder Haven starts in, and a service manager starts
     it somewhere else (often /): Haven then ran, silently, on a new empty library."""
+    url = settings.database_url or ""
+    if url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return logging.INFO, f"Database: PostgreSQL {user}{host}{port}{parts.path}"
     path = settings.database_path.expanduser().absolute()
     if path.exists():
         return logging.INFO, f"Database: {path}"

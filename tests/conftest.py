@@ -1,11 +1,22 @@
-"""Shared fixtures: real SQLite with the real migrations, a hand-made library, a fixed clock."""
+"""Shared fixtures: real SQLite and real PostgreSQL with the real migrations, a hand-made
+library, a fixed clock.
+
+Every test that uses the `db` fixture (directly or through another fixture, such as the core
+tests' service stack) runs once per engine: `[sqlite]` and `[postgresql]`. A test about what
+only SQLite has (its file, WAL, PRAGMAs) is marked `sqlite_only`. The PostgreSQL server is
+started once per run (tests/postgres.py); each test gets a new, empty database on it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,8 +29,13 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library
-from bot.storage.database import Database
+from bot.storage.database import Database, SqlDatabase
 from bot.storage.migrate import migrate
+from bot.storage.postgres import PostgresDatabase
+from tests.postgres import PostgresServer, start_server, unavailable
+
+ENGINES = ("sqlite", "postgresql")
+_database_numbers = itertools.count(1)
 
 
 class FixedClock:
@@ -37,14 +53,132 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: a test of what only SQLite has (its file, WAL, PRAGMAs)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that needs `engine` (the `db` fixture does) on both engines."""
+    if "engine" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        engines = ("sqlite",) if sqlite_only else ENGINES
+        metafunc.parametrize("engine", engines, indirect=True)
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "haven.db")
-    await migrate(database)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+_server: PostgresServer | None = None
+_server_problem: str | None = None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started the first time a test needs it."""
+    global _server, _server_problem
+    if _server is None and _server_problem is None:
+        try:
+            _server = start_server()
+        except RuntimeError as error:
+            _server_problem = str(error)
+    if _server is None:
+        unavailable(_server_problem or "it did not start")
+    assert _server is not None
+    yield _server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres_server() -> Iterator[None]:
+    yield
+    if _server is not None:
+        _server.stop()
+
+
+async def _admin(server: PostgresServer, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(server.url("postgres"))
     try:
-        yield database
+        await connection.execute(sql)
     finally:
-        await database.close()
+        await connection.close()
+
+
+@asynccontextmanager
+async def new_postgres_database(server: PostgresServer) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the test server, dropped afterwards."""
+    name = f"haven_test_{next(_database_numbers)}"
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.url(name)
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    async with new_postgres_database(postgres_server) as url:
+        yield url
+
+
+@asynccontextmanager
+async def empty_database(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[SqlDatabase]:
+    """An empty database of this engine, closed (and on PostgreSQL dropped) afterwards."""
+    if engine == "sqlite":
+        database: SqlDatabase = await Database.open(tmp_path / "haven.db")
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    server = request.getfixturevalue("postgres_server")
+    async with new_postgres_database(server) as url:
+        database = await PostgresDatabase.open(url)
+        try:
+            yield database
+        finally:
+            await database.close()
+
+
+async def stored_bytes(
+    database: SqlDatabase, request: pytest.FixtureRequest, tmp_path: Path
+) -> bytes:
+    """Every byte the engine keeps on disk, to search for what must never be stored: the
+    SQLite file and its WAL, or every file under the PostgreSQL server's data directory
+    (after a CHECKPOINT, so what was committed is in the table files and not only in the
+    server's memory; the write-ahead log is under the data directory too)."""
+    if isinstance(database, Database):
+        return b"".join(path.read_bytes() for path in tmp_path.glob("haven.db*"))
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    await _admin(server, "CHECKPOINT")
+    chunks = []
+    for path in sorted(server.data_dir.rglob("*")):
+        if path.is_file():
+            with contextlib.suppress(OSError):  # a file the server removed meanwhile
+                chunks.append(path.read_bytes())
+    return b"".join(chunks)
+
+
+async def reopen(database: SqlDatabase) -> SqlDatabase:
+    """A second handle on the same database, as another process would open it."""
+    if isinstance(database, Database):
+        return await Database.open(database.path)
+    assert isinstance(database, PostgresDatabase)
+    return await PostgresDatabase.open(database.url)
+
+
+@pytest.fixture
+async def db(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """A migrated database on `engine`. Typed Any: SQLite-only tests use its file's methods."""
+    async with empty_database(engine, request, tmp_path) as database:
+        await migrate(database)
+        yield database
 
 
 TOPICS = (

@@ -14,7 +14,7 @@ from bot.metrics import PrometheusMetrics
 from bot.scheduler import PostScheduler
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.test_scheduler_helpers import (
     START,
     RecordingPublisher,
@@ -35,7 +35,7 @@ def value(metrics: PrometheusMetrics, name: str, **labels: str) -> float:
 async def test_scheduled_posts_are_counted_by_outcome(db: Database) -> None:
     metrics = PrometheusMetrics()
     await add_community(db, "discord:1", Platform.DISCORD)
-    store = SqliteScheduleStore(db)
+    store = SqlScheduleStore(db)
     clock = SimClock()
     publisher = RecordingPublisher(Platform.DISCORD, clock)
     publisher.fail("gone", PermanentPublishError("Haven is not in this channel"))

@@ -37,7 +37,8 @@ from bot.core.scheduling.schedules import (
 )
 from bot.scheduler import LEASE_NAME, PostScheduler
 from bot.storage.database import Database
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
+from tests.conftest import reopen
 from tests.test_scheduler_helpers import (
     RecordingPublisher,
     SimClock,
@@ -56,15 +57,15 @@ DAY = 86400
 
 
 @pytest.fixture
-async def store(db: Database) -> SqliteScheduleStore:
+async def store(db: Database) -> SqlScheduleStore:
     await add_community(db, DISCORD, Platform.DISCORD, log_channel_id="modlog")
     await add_community(db, SLACK, Platform.SLACK)
     await add_community(db, CONSOLE, Platform.CONSOLE)
-    return SqliteScheduleStore(db)
+    return SqlScheduleStore(db)
 
 
 def make_scheduler(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
     publishers: dict[Platform, Publisher],
     clock: SimClock,
     cards: StubCards | None = None,
@@ -114,7 +115,7 @@ def wall_slots(
 
 
 async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     """Six weeks across the US and EU spring-forward and the Sydney fall-back, nine forms in
     eight zones: every slot posted exactly once, at its instant, and recorded sent."""
@@ -193,7 +194,7 @@ async def test_every_slot_is_posted_exactly_once_over_simulated_weeks(
 
 
 async def test_fall_back_fold_posts_once_at_the_first_occurrence(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     start = datetime(2026, 10, 30, tzinfo=UTC)
     clock = SimClock(start)
@@ -216,7 +217,7 @@ async def test_fall_back_fold_posts_once_at_the_first_occurrence(
 
 
 async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     soon = await insert_schedule(
@@ -252,7 +253,7 @@ async def test_after_downtime_one_catch_up_within_grace_and_the_rest_missed(
 
 
 async def test_a_year_offline_writes_a_bounded_number_of_missed_rows(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2025, 3, 1, tzinfo=UTC)
     schedule = await insert_schedule(
@@ -275,7 +276,7 @@ async def test_a_year_offline_writes_a_bounded_number_of_missed_rows(
 
 
 async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within_grace(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     within = await insert_schedule(
@@ -319,7 +320,7 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
 
 
 async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
-    store: SqliteScheduleStore, db: Database, caplog: pytest.LogCaptureFixture
+    store: SqlScheduleStore, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.scheduler")
     start = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
@@ -327,14 +328,14 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
     await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=start
     )
-    other_db = await Database.open(db.path)  # a second connection pair, as another process
+    other_db = await reopen(db)  # a second connection pair, as another process
     try:
         pub_a = RecordingPublisher(Platform.DISCORD, clock)
         pub_b = RecordingPublisher(Platform.DISCORD, clock)
         options = {"lease_seconds": 20.0, "heartbeat_seconds": 5.0, "idle_seconds": 60.0}
         first = make_scheduler(store, {Platform.DISCORD: pub_a}, clock, **options)
         second = PostScheduler(
-            SqliteScheduleStore(other_db),
+            SqlScheduleStore(other_db),
             {Platform.DISCORD: pub_b},
             StubCards(),
             clock,
@@ -375,7 +376,7 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
 
 
 async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     clock = SimClock(start)
@@ -409,7 +410,7 @@ async def test_changes_take_effect_at_once_without_waiting_for_the_idle_sleep(
 
 
 async def test_a_429_waits_its_retry_after_on_that_channel_only(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     throttled = await insert_schedule(
@@ -435,7 +436,7 @@ async def test_a_429_waits_its_retry_after_on_that_channel_only(
     assert (await store.slots(other.id))[0].attempts == 1
 
 
-async def test_server_errors_back_off_and_then_post_once(store: SqliteScheduleStore) -> None:
+async def test_server_errors_back_off_and_then_post_once(store: SqlScheduleStore) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     schedule = await insert_schedule(
         store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
@@ -461,7 +462,7 @@ async def test_server_errors_back_off_and_then_post_once(store: SqliteScheduleSt
 
 
 async def test_transient_failures_past_the_grace_fail_the_slot_but_keep_the_schedule(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     schedule = await insert_schedule(
@@ -495,7 +496,7 @@ async def test_transient_failures_past_the_grace_fail_the_slot_but_keep_the_sche
     ],
 )
 async def test_permanent_failure_pauses_tells_moderators_and_stops_calling(
-    store: SqliteScheduleStore, reason: str
+    store: SqlScheduleStore, reason: str
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     schedule = await insert_schedule(
@@ -524,7 +525,7 @@ async def test_permanent_failure_pauses_tells_moderators_and_stops_calling(
 
 
 async def test_one_shot_that_fails_permanently_is_paused_not_lost(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     schedule = await insert_schedule(
@@ -544,7 +545,7 @@ async def test_one_shot_that_fails_permanently_is_paused_not_lost(
 
 
 async def test_a_post_that_cannot_be_built_pauses_the_schedule(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     schedule = await insert_schedule(
@@ -573,7 +574,7 @@ async def test_a_post_that_cannot_be_built_pauses_the_schedule(
 
 
 async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_registers(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
     clock = SimClock(created)
@@ -597,7 +598,7 @@ async def test_a_platform_not_connected_yet_is_retried_until_its_publisher_regis
     assert slot.status is SlotStatus.SENT and slot.attempts == 2
 
 
-async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) -> None:
+async def test_pausing_drops_queued_posts_at_once(store: SqlScheduleStore) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     clock = SimClock(datetime(2026, 3, 1, 8, 59, 59, tzinfo=UTC))
     schedules = [
@@ -641,7 +642,7 @@ async def test_pausing_drops_queued_posts_at_once(store: SqliteScheduleStore) ->
 
 
 async def _bulk(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
     community: str,
     platform: Platform,
     channels: list[str],
@@ -674,7 +675,7 @@ async def _bulk(
 
 
 async def test_two_thousand_discord_posts_due_at_once_drain_without_a_429(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     # 1,600 channels with one post each and 40 busy channels with ten each.
@@ -696,7 +697,7 @@ async def test_two_thousand_discord_posts_due_at_once_drain_without_a_429(
 
 
 async def test_slack_posts_one_per_second_per_channel_and_other_channels_flow(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     await _bulk(
@@ -723,7 +724,7 @@ async def test_slack_posts_one_per_second_per_channel_and_other_channels_flow(
     assert max(quiet) - nine <= 1.6
 
 
-async def test_without_pacing_the_same_burst_gets_429s(store: SqliteScheduleStore) -> None:
+async def test_without_pacing_the_same_burst_gets_429s(store: SqlScheduleStore) -> None:
     """Control for the pacing tests: the fake really enforces the limits."""
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     await _bulk(store, SLACK, Platform.SLACK, ["Cbusy"] * 10, "daily 09:00", created)
@@ -740,7 +741,7 @@ async def test_without_pacing_the_same_burst_gets_429s(store: SqliteScheduleStor
 
 
 async def test_posts_the_rate_limit_cannot_fit_in_the_grace_are_missed_not_late(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 50, tzinfo=UTC)
     # 600 posts to one Slack channel every 15 minutes: 600 s of posting, a 450 s grace.
@@ -784,7 +785,7 @@ async def test_console_publisher_prints_once_per_key_with_the_channel() -> None:
 
 
 async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transaction(
-    store: SqliteScheduleStore, db: Database
+    store: SqlScheduleStore, db: Database
 ) -> None:
     """A session that ends while the scheduler starts (taking the lease, recovering, claiming,
     recording) cancels it at an arbitrary await. Wherever that lands, the lease is released
@@ -816,7 +817,7 @@ async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transacti
 
 
 async def test_a_platform_wide_refusal_holds_every_channel_backs_off_longer_and_tells_once(
-    store: SqliteScheduleStore, db: Database
+    store: SqlScheduleStore, db: Database
 ) -> None:
     await add_community(db, "discord:2", Platform.DISCORD, log_channel_id="modlog2")
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -863,7 +864,7 @@ async def test_a_platform_wide_refusal_holds_every_channel_backs_off_longer_and_
 
 
 async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_slots_post(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     # every 1h: a 30 minute grace.
@@ -897,7 +898,7 @@ async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_sl
 
 
 async def test_a_post_in_flight_when_the_refusal_came_does_not_end_the_pause(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     for channel in ("a", "b"):

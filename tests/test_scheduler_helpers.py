@@ -26,7 +26,7 @@ from bot.core.scheduling.publishing import (
 from bot.core.scheduling.recurrence import parse_when
 from bot.core.scheduling.schedules import NewSchedule, Schedule, default_grace_seconds, epoch
 from bot.storage.database import Database
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 
 START = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
@@ -202,8 +202,8 @@ async def add_community(
 ) -> Community:
     async with db.write() as conn:
         await conn.execute(
-            "INSERT OR IGNORE INTO communities (id, platform, timezone, log_channel_id)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO communities (id, platform, timezone, log_channel_id)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (community_id, platform.value, timezone, log_channel_id),
         )
     return Community(
@@ -220,7 +220,7 @@ def audit_for(schedule_id: int) -> NewAuditEntry:
 
 
 async def insert_schedule(
-    store: SqliteScheduleStore,
+    store: SqlScheduleStore,
     community_id: str,
     platform: Platform,
     channel_id: str,

@@ -9,17 +9,18 @@ read in `schedule list`.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.core.errors import IntegrityError
 from bot.core.models import Platform
 from bot.core.scheduling.schedules import SlotPlan, SlotStatus
 from bot.storage.database import Database
-from bot.storage.migrate import available_migrations, migrate
-from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
+from bot.storage.migrate import migrate
+from bot.storage.schedule_store import SlotOutcome, SqlScheduleStore
+from tests.storage.legacy import legacy_migrations
 from tests.test_scheduler_helpers import add_community, insert_schedule
 
 NINE = 1_772_355_600  # 2026-03-01 09:00 UTC
@@ -28,7 +29,7 @@ NINE = 1_772_355_600  # 2026-03-01 09:00 UTC
 async def _database_at_version_2(path: Path) -> Database:
     """A database as the version before `unknown` left it (migrations 0001 and 0002 only)."""
     db = await Database.open(path)
-    for migration in available_migrations()[:2]:
+    for migration in legacy_migrations()[:2]:
         await db.execute_script_atomically(migration.sql, migration.version)
     return db
 
@@ -39,7 +40,7 @@ async def test_a_version_2_database_keeps_its_slots_and_then_accepts_unknown(
     db = await _database_at_version_2(tmp_path / "haven.db")
     try:
         await add_community(db, "console:local", Platform.CONSOLE)
-        store = SqliteScheduleStore(db)
+        store = SqlScheduleStore(db)
         created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
         schedule = await insert_schedule(
             store, "console:local", Platform.CONSOLE, "c", "daily 09:00", "UTC", created=created
@@ -51,7 +52,7 @@ async def test_a_version_2_database_keeps_its_slots_and_then_accepts_unknown(
                 (schedule.id, NINE - 86400, NINE),
             )
         # Before the migration the status is refused by the table's CHECK.
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             async with db.write() as conn:
                 await conn.execute(
                     "INSERT INTO schedule_slots (schedule_id, slot_at, status, updated_at)"
@@ -59,7 +60,7 @@ async def test_a_version_2_database_keeps_its_slots_and_then_accepts_unknown(
                     (schedule.id, NINE, NINE),
                 )
         report = await migrate(db)
-        assert report.applied == ("0003_unknown_slots.sql",)
+        assert report.applied == ("0003_unknown_slots",)
         (kept,) = await store.slots(schedule.id)
         assert (kept.slot_at, kept.status, kept.attempts, kept.message_id) == (
             NINE - 86400,

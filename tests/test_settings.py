@@ -50,7 +50,7 @@ def test_every_problem_is_reported_together(
     with pytest.raises(SettingsError) as raised:
         load_settings(
             {
-                "HAVEN_DATABASE_URL": "postgres://x",
+                "HAVEN_DATABASE_URL": "mysql://x",
                 "HAVEN_LOG_LEVEL": "LOUD",
                 "SLACK_HTTP_PORT": "eighty",
                 "SLACK_BOT_TOKEN": "xoxb-1",

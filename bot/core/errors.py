@@ -111,3 +111,19 @@ class StorageUnavailable(HavenError):
 
 class AlreadyExists(HavenError):
     """Adding an item whose key is taken; nothing was written."""
+
+
+class StorageError(Exception):
+    """A statement the database refused or could not run, whatever the engine underneath.
+
+    The storage layer raises these instead of its driver's own errors, so callers outside
+    `bot/storage` (the scheduler, the readiness probe, the CLI) never name an engine. The class
+    names follow the Python database API's, which is what an operator sees in a log line."""
+
+
+class IntegrityError(StorageError):
+    """A constraint refused the change (a duplicate key, a missing referenced row)."""
+
+
+class OperationalError(StorageError):
+    """The database could not run the statement (busy, gone, unreadable, full)."""

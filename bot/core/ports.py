@@ -1,12 +1,13 @@
 """Protocols the core needs from the outside world: storage, clock, publishers.
 
-Implementations live in `bot/storage` (SQLite) and `bot/adapters`; tests may pass their own.
+Implementations live in `bot/storage` (SQLite or PostgreSQL) and `bot/adapters`; tests may pass
+their own.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -26,7 +27,15 @@ from bot.core.models import (
 
 if TYPE_CHECKING:
     from bot.core.scheduling.publishing import ChannelInfo
-    from bot.core.scheduling.schedules import NewSchedule, Schedule, SlotRecord
+    from bot.core.scheduling.schedules import (
+        ClaimedSlot,
+        LeaseState,
+        NewSchedule,
+        Schedule,
+        SlotOutcome,
+        SlotPlan,
+        SlotRecord,
+    )
 
 
 class Clock(Protocol):
@@ -242,6 +251,65 @@ class ScheduleRepository(Protocol):
     ) -> Sequence[SlotRecord]: ...
 
     async def has_sent_slot(self, schedule_id: int) -> bool: ...
+
+
+class SchedulerStore(Protocol):
+    """What the post scheduler needs from storage: due slots claimed at most once, outcomes
+    written once, and the lease that lets one process at a time run it
+    (bot/storage/schedule_store.py)."""
+
+    async def next_due_at(self, platforms: Collection[Platform] | None = None) -> int | None: ...
+
+    async def community_platforms(self) -> set[Platform]: ...
+
+    async def active_ids(self, schedule_ids: Collection[int]) -> set[int]: ...
+
+    async def log_channel_for(self, community_id: str) -> str | None: ...
+
+    async def claim_due(
+        self,
+        now: int,
+        limit: int,
+        skip: Collection[int],
+        plan: Callable[[Schedule], SlotPlan],
+        owner: str,
+        lease_until: int,
+        platforms: Collection[Platform] | None = None,
+    ) -> list[ClaimedSlot]: ...
+
+    async def recover_claimed(
+        self,
+        now: int,
+        owner: str,
+        lease_until: int,
+        retry: Callable[[Schedule, int], str | None],
+        keep: Collection[tuple[int, int]] = (),
+        platforms: Collection[Platform] | None = None,
+    ) -> list[ClaimedSlot]: ...
+
+    async def record_outcomes(self, outcomes: Sequence[SlotOutcome], now: int) -> None: ...
+
+    async def acquire_lease(
+        self, name: str, owner: str, now: float, ttl: float, *, renew_only: bool = False
+    ) -> LeaseState: ...
+
+    async def release_lease(self, name: str, owner: str) -> None: ...
+
+
+class MetaRepository(Protocol):
+    """Small process-wide facts by key (the hash of the last synced Discord command tree)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+
+class Storage(Protocol):
+    """The open database, engine unnamed: what the composition root closes at the end."""
+
+    label: str
+
+    async def close(self) -> None: ...
 
 
 # ---- files ------------------------------------------------------------------------------

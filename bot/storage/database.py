@@ -1,28 +1,48 @@
-"""SQLite access under asyncio: one writer behind a lock with BEGIN IMMEDIATE, one reader.
+"""One storage handle over SQLAlchemy's async engine: SQLite (the default) or PostgreSQL.
 
-Why this shape: SQLite has one writer at a time, and a
-deferred transaction that reads then writes gets SQLITE_BUSY without waiting. Sharing one
-aiosqlite connection between concurrent transactions interleaves them. So every write runs on
-the writer connection inside `async with db.write()`, which holds an asyncio.Lock from BEGIN
-IMMEDIATE to COMMIT; reads go to a separate connection as single statements, never holding a
-transaction across an await (WAL lets them run beside the writer).
+Repositories write each statement once, as SQL both engines run (`ON CONFLICT ... DO UPDATE`,
+`RETURNING`, `IN` lists bound as expanding parameters), against the `SqlDatabase` interface:
+`write()` for a transaction, `fetch_all` / `fetch_one` for single-statement reads, and the few
+engine facts a statement may need (`for_update`). Driver errors come out as the storage-neutral
+errors of bot/core/errors.py, so nothing above this package names an engine.
+
+SQLite under asyncio keeps its own shape. It has one writer at a time, and a deferred
+transaction that reads then writes gets SQLITE_BUSY without waiting; sharing one connection
+between concurrent transactions interleaves them. So every write runs on the writer connection
+inside `async with db.write()`, which holds an asyncio.Lock from BEGIN IMMEDIATE to COMMIT;
+reads go to a separate connection as single statements, never holding a transaction across an
+await (WAL lets them run beside the writer). Both connections are in the driver's autocommit
+mode so that SQLAlchemy never begins or commits behind our BEGIN IMMEDIATE.
 
 Two faults the file system can cause are handled here. If the database file is deleted, moved
 or replaced while Haven runs, the open connections keep writing to a file nobody will read
 again, so every write first checks that the path still names the file that was opened and is
 refused otherwise. And a reader that holds an old snapshot stops checkpoints, so the write-ahead
 log only grows; `WalKeeper` truncates it when writes are quiet and warns when it gets large.
+
+PostgreSQL (bot/storage/postgres.py) needs none of that: a pool of connections, each write its
+own transaction, row locks where two processes could race.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
+import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,14 +50,210 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import aiosqlite
+from sqlalchemy import bindparam, exc, inspect, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import TextClause
 
-from bot.core.errors import StorageUnavailable
+from bot.core.errors import IntegrityError, OperationalError, StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-Row = sqlite3.Row
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any] | Mapping[str, Any]
+
+_QMARK = re.compile(r"\?")
+
+
+class Row(Sequence[Any]):
+    """One result row, by position and by column name (the shape sqlite3.Row gave callers)."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: tuple[Any, ...], index: Mapping[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: int | str) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values
+        if isinstance(other, tuple):
+            return self._values == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return f"Row{self._values!r}"
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _expanding(value: object) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset))
+
+
+@functools.lru_cache(maxsize=1024)
+def _clause(sql: str, expanding: frozenset[str]) -> TextClause:
+    clause = text(sql)
+    if expanding:
+        clause = clause.bindparams(*(bindparam(name, expanding=True) for name in expanding))
+    return clause
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_sql(sql: str) -> str:
+    """`?` placeholders as `:p0, :p1, ...`: the statements here (and the tests') are written
+    in the positional style sqlite3 reads, and SQLAlchemy's text() binds by name."""
+    counter = iter(range(10_000))
+    return _QMARK.sub(lambda _match: f":p{next(counter)}", sql)
+
+
+def bind(sql: str, params: Params = ()) -> tuple[TextClause, dict[str, Any]]:
+    """A statement and its parameters by name. A list or tuple value is bound as an expanding
+    parameter: `id IN :ids` (or `IN ?`) becomes `IN (...)` on either engine, an empty list a
+    condition that matches nothing."""
+    if isinstance(params, Mapping):
+        named = dict(params)
+    else:
+        sql = _named_sql(sql)
+        named = {f"p{i}": value for i, value in enumerate(params)}
+    expanding = frozenset(name for name, value in named.items() if _expanding(value))
+    named = {k: list(v) if k in expanding else v for k, v in named.items()}
+    return _clause(sql, expanding), named
+
+
+def _translate(error: exc.DBAPIError) -> StorageError:
+    """The driver's error as a storage-neutral one, with the driver's own sentence."""
+    original = error.orig if error.orig is not None else error
+    message = str(original).strip() or type(original).__name__
+    if isinstance(error, exc.IntegrityError):
+        return IntegrityError(message)
+    return OperationalError(message)
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """Run database calls so that only storage-neutral errors leave this package."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        raise _translate(error) from error
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a statement did: rows changed, and the rows it returned (RETURNING, SELECT)."""
+
+    rowcount: int
+    rows: list[Row]
+
+    def first(self) -> Row | None:
+        return self.rows[0] if self.rows else None
+
+
+def _rows(result: Any) -> list[Row]:
+    if not result.returns_rows:
+        return []
+    index = {name: i for i, name in enumerate(result.keys())}
+    return [Row(tuple(values), index) for values in result.fetchall()]
+
+
+class Tx:
+    """An open write transaction: statements run on it commit together or not at all."""
+
+    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
+        self.connection = connection
+        self.dialect = dialect
+
+    async def execute(self, sql: str, params: Params = ()) -> Outcome:
+        clause, named = bind(sql, params)
+        with translated():
+            result = await self.connection.execute(clause, named)
+            rows = _rows(result)
+            return Outcome(max(int(result.rowcount), 0) if not rows else len(rows), rows)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return (await self.execute(sql, params)).rows
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return (await self.execute(sql, params)).first()
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        batch = list(rows)
+        if not batch:
+            return  # SQLAlchemy would run the statement once with no parameters
+        first = batch[0]
+        clause, _ = bind(sql, first)
+        named = [bind(sql, row)[1] for row in batch]
+        with translated():
+            await self.connection.execute(clause, named)
+
+
+class SqlDatabase:
+    """What repositories need from either engine. `dialect` is "sqlite" or "postgresql"."""
+
+    dialect: str = ""
+    # A URL or path for messages (never with a password).
+    label: str = ""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        raise NotImplementedError
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def for_update(self) -> str:
+        """The row-lock clause for a read inside a write transaction that decides what to
+        write: PostgreSQL's concurrent transactions need it; SQLite's one writer already
+        excludes every other (and has no such clause)."""
+        return "" if self.is_sqlite else " FOR UPDATE"
+
+    @property
+    def skip_locked(self) -> str:
+        """Claim rows no other transaction holds (queue-like claims by several processes)."""
+        return "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
+
+    def write(self) -> contextlib.AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def writer_fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Read where a transaction this process just committed is certainly visible."""
+        return await self.fetch_all(sql, params)
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def table_names(self) -> list[str]:
+        """Every table in the database, Haven's and Alembic's (checks that scan all data)."""
+        async with self.engine.connect() as connection:
+            with translated():
+                names = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        return sorted(str(name) for name in names)
+
 
 # What moderators read when the file went away: the card says nothing can be saved and that it
 # is not theirs to fix; the operator's log line says what to do.
@@ -108,20 +324,35 @@ def _describe_open_error(path: Path, error: Exception) -> StorageUnavailable:
     return StorageUnavailable(f"Haven cannot open its database at {path}: {error}.")
 
 
-class Database:
-    """The project's single handle on SQLite. Create with `await Database.open(path)`."""
+def _driver_error(error: Exception) -> Exception:
+    """The sqlite3 error SQLAlchemy wrapped, for the sentences that read its text."""
+    if isinstance(error, exc.DBAPIError) and isinstance(error.orig, Exception):
+        return error.orig
+    return error
+
+
+class Database(SqlDatabase):
+    """The SQLite handle. Create with `await Database.open(path)`."""
+
+    dialect = "sqlite"
 
     def __init__(
         self,
         path: Path,
-        writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
+        engine: AsyncEngine,
+        writer: AsyncConnection,
+        reader: AsyncConnection,
         identity: FileIdentity | None = None,
     ) -> None:
         self.path = path
+        self.label = str(path)
+        self._engine = engine
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # One statement at a time on the reader: SQLAlchemy's connection is not shared safely
+        # between tasks (aiosqlite would serialise them on its thread anyway).
+        self._read_lock = asyncio.Lock()
         # The file the connections opened, as (device, inode): a path that stops naming it
         # means the file was deleted, moved or replaced under us.
         self._identity = identity if identity is not None else _identity(path)
@@ -129,6 +360,10 @@ class Database:
         self._loss_reported = False
         self._lost_found = ""
         self._last_write = time.monotonic()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -141,39 +376,54 @@ class Database:
                 f"({error.strerror}).",
                 "Create it, make it writable, or set HAVEN_DATABASE_URL=sqlite:///other/path.db.",
             ) from error
-        writer: aiosqlite.Connection | None = None
-        reader: aiosqlite.Connection | None = None
+        # NullPool: the two connections below are held for the life of the handle, and
+        # nothing else may open one behind the writer's lock. AUTOCOMMIT: the driver's
+        # isolation_level=None, so we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        engine = create_async_engine(
+            f"sqlite+aiosqlite:///{path}", poolclass=NullPool, isolation_level="AUTOCOMMIT"
+        )
+        writer: AsyncConnection | None = None
+        reader: AsyncConnection | None = None
         try:
-            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-            writer = await aiosqlite.connect(str(path), isolation_level=None)
+            writer = await engine.connect()
             await cls._configure(writer)
-            await writer.execute("PRAGMA journal_mode=WAL")
+            await writer.exec_driver_sql("PRAGMA journal_mode=WAL")
             # NORMAL under WAL never corrupts; a power cut may lose the last commit (documented).
-            await writer.execute("PRAGMA synchronous=NORMAL")
-            reader = await aiosqlite.connect(str(path), isolation_level=None)
+            await writer.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            reader = await engine.connect()
             await cls._configure(reader)
-            await reader.execute("PRAGMA query_only=ON")
+            await reader.exec_driver_sql("PRAGMA query_only=ON")
             # Touch the schema so a damaged or foreign file fails here, not mid-request.
-            await reader.execute_fetchall("SELECT count(*) FROM sqlite_master")
+            await reader.exec_driver_sql("SELECT count(*) FROM sqlite_master")
             # Taken once both connections have the file open, so it names that file.
             identity = _identity(path)
-        except (sqlite3.Error, OSError) as error:
+        except (exc.DBAPIError, sqlite3.Error, OSError) as error:
             for connection in (reader, writer):
                 if connection is not None:
-                    await connection.close()
-            raise _describe_open_error(path, error) from error
-        return cls(path, writer, reader, identity)
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+            await engine.dispose()
+            raise _describe_open_error(path, _driver_error(error)) from error
+        return cls(path, engine, writer, reader, identity)
 
     @staticmethod
-    async def _configure(connection: aiosqlite.Connection) -> None:
-        connection.row_factory = sqlite3.Row
-        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA foreign_keys=ON")
+    async def _configure(connection: AsyncConnection) -> None:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
     async def close(self) -> None:
         async with self._write_lock:
             await self._reader.close()
             await self._writer.close()
+            await self._engine.dispose()
+
+    async def driver_connection(self) -> aiosqlite.Connection:
+        """The writer's aiosqlite connection, for what only SQLite has (scripts, backups);
+        callers hold the write lock or run before anything else uses the handle."""
+        raw = await self._writer.get_raw_connection()
+        connection = raw.driver_connection
+        assert isinstance(connection, aiosqlite.Connection)
+        return connection
 
     @property
     def file_lost(self) -> bool:
@@ -221,49 +471,66 @@ class Database:
             # Copy everything committed into the file we hold open and empty the log at the
             # path: a file moved away without its -wal then still has every change, and a file
             # put in its place is not read through our log (SQLite would apply its frames).
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(StorageError, exc.DBAPIError, sqlite3.Error):
                 await self._checkpoint_unlocked()
         raise StorageUnavailable(FILE_LOST_MESSAGE)
 
+    async def _driver_sql(self, sql: str) -> None:
+        with translated():
+            await self._writer.exec_driver_sql(sql)
+
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def write(self) -> AsyncIterator[Tx]:
         """A write transaction: everything inside commits together or not at all."""
         async with self._write_lock:
             if not self._same_file():
                 await self._refuse_lost_file()
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._driver_sql("BEGIN IMMEDIATE")
             try:
-                yield self._writer
+                yield Tx(self._writer, self.dialect)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._driver_sql("ROLLBACK")
                 self._last_write = time.monotonic()
                 raise
             self._last_write = time.monotonic()
             if not self._same_file():
                 # Removed during the transaction: it must not be swallowed by the lost file.
-                await self._writer.execute("ROLLBACK")
+                await self._driver_sql("ROLLBACK")
                 await self._refuse_lost_file()
-            await self._writer.execute("COMMIT")
+            await self._driver_sql("COMMIT")
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        rows = await self._reader.execute_fetchall(sql, params)
-        return list(rows)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        clause, named = bind(sql, params)
         # One round trip that finalises the statement: a cursor left open across an await would
         # hold the reader's snapshot, and concurrent reads would miss rows just committed.
-        rows = await self._reader.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        async with self._read_lock:
+            with translated():
+                return _rows(await self._reader.execute(clause, named))
 
     async def writer_fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Read on the writer connection: for reads that must see a transaction just committed
         by this process before the reader's WAL snapshot advances (rarely needed)."""
         async with self._write_lock:
-            rows = await self._writer.execute_fetchall(sql, params)
-            return list(rows)
+            clause, named = bind(sql, params)
+            with translated():
+                return _rows(await self._writer.execute(clause, named))
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[AsyncConnection]:
+        """The writer connection under the write lock, outside any transaction: migrations
+        begin and commit their own (BEGIN IMMEDIATE ... COMMIT per revision)."""
+        async with self._write_lock:
+            if not self._same_file():
+                await self._refuse_lost_file()
+            self._last_write = time.monotonic()
+            try:
+                yield self._writer
+            finally:
+                self._last_write = time.monotonic()
 
     async def execute_script_atomically(self, script: str, user_version: int) -> None:
-        """Run a migration script and set `user_version` in one transaction.
+        """Run a SQL script and set `user_version` in one transaction (older Haven schemas,
+        built by tests; Haven itself migrates with Alembic).
 
         sqlite3's executescript() commits any open transaction first, so BEGIN and COMMIT are
         part of the script; if a statement fails we roll back, leaving the file as it was.
@@ -272,14 +539,15 @@ class Database:
             if not self._same_file():
                 await self._refuse_lost_file()
             self._last_write = time.monotonic()
+            connection = await self.driver_connection()
             try:
                 version = int(user_version)
-                await self._writer.executescript(
+                await connection.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\n;PRAGMA user_version={version};\nCOMMIT;"
                 )
             except sqlite3.Error:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                if connection.in_transaction:
+                    await connection.execute("ROLLBACK")
                 raise
 
     def seconds_since_last_write(self) -> float:
@@ -303,11 +571,13 @@ class Database:
             return await self._checkpoint_unlocked()
 
     async def _checkpoint_unlocked(self) -> Checkpoint:
-        await self._writer.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+        await self._driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
         try:
-            rows = list(await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+            with translated():
+                result = await self._writer.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                rows = [tuple(row) for row in result.fetchall()]
         finally:
-            await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         busy, log_frames, checkpointed = rows[0] if rows else (1, -1, -1)
         return Checkpoint(bool(busy), int(log_frames), int(checkpointed))
 
@@ -360,7 +630,7 @@ class WalKeeper:
             await self._sleep(self._poll_seconds)
             try:
                 await self.step()
-            except (sqlite3.Error, OSError) as error:
+            except (StorageError, OSError) as error:
                 # A checkpoint that fails is not urgent: the log is still consistent, and the
                 # next quiet moment tries again.
                 log.debug("WAL checkpoint failed (%s); will retry", error)
@@ -416,7 +686,3 @@ def _size(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):.1f} MB"
     return f"{count / 1024:.0f} KB"
-
-
-async def executemany(connection: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
-    await connection.executemany(sql, rows)

@@ -1,8 +1,18 @@
-"""Numbered SQL migrations, each atomic, with the schema version in PRAGMA user_version.
+"""Schema migrations with Alembic, on either engine; each revision atomic.
 
-Before an existing database is migrated, an online backup of it is written beside it: a
-migration that succeeds but turns out wrong (or a Haven downgrade) is then a file copy away
-from undoing. A brand-new database has nothing to lose and gets none.
+The revisions in bot/storage/migrations/versions are numbered (0001, 0002, ...), and on SQLite
+`PRAGMA user_version` mirrors the number, as Haven's earlier numbered .sql migrations kept it:
+a database those made (user_version 1 to 3, no alembic_version table) is stamped at the
+revision with its number, then upgraded in place; and an older Haven still refuses a database
+that a newer one migrated. A database at a revision this Haven does not ship was written by a
+newer Haven and is refused.
+
+On SQLite, before an existing database is migrated, an online backup of it is written beside
+it: a migration that succeeds but turns out wrong (or a Haven downgrade) is then a file copy
+away from undoing. A brand-new database has nothing to lose and gets none. On PostgreSQL the
+operator backs up with `haven db backup` (pg_dump) before an upgrade, and every pending
+revision runs in one transaction under an advisory lock, so two processes starting together
+never both migrate.
 """
 
 from __future__ import annotations
@@ -14,19 +24,31 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bot.core.errors import StorageUnavailable
-from bot.storage.database import Database, timestamped_path
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import exc, inspect
+from sqlalchemy.engine import Connection
+
+from bot.core.errors import StorageError, StorageUnavailable
+from bot.storage.database import Database, SqlDatabase, timestamped_path, translated
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_REVISION = re.compile(r"^\d{4}$")
+# Any fixed number: the key of the lock PostgreSQL holds while one process migrates.
+_MIGRATION_LOCK = 0x4A5E_0001
+
+
+def script_location() -> Path:
+    """Where the revisions are (a function, so a test can point it at a copy)."""
+    return Path(str(resources.files("bot.storage") / "migrations"))
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
-    name: str
-    sql: str
+    name: str  # the revision file's name without .py, e.g. 0002_schedules
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +56,26 @@ class MigrationReport:
     from_version: int
     to_version: int
     applied: tuple[str, ...]
-    # The copy taken before the first migration ran; None when nothing was pending or the
-    # database was brand new.
+    # The copy taken before the first migration ran; None when nothing was pending, the
+    # database was brand new, or it is PostgreSQL (backed up by the operator).
     backup: Path | None = None
 
 
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    config.attributes["connection"] = connection
+    return config
+
+
 def available_migrations() -> list[Migration]:
-    """The migrations shipped with this version of Haven, in order, with no gaps."""
-    folder = resources.files("bot.storage") / "migrations"
+    """The revisions shipped with this version of Haven, in order, with no gaps."""
+    scripts = ScriptDirectory.from_config(_config())
     found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    for script in scripts.walk_revisions():
+        if not _REVISION.match(script.revision):
+            raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
+        found.append(Migration(int(script.revision), Path(script.path).stem))
     found.sort(key=lambda migration: migration.version)
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
@@ -59,45 +88,136 @@ def latest_version() -> int:
     return migrations[-1].version if migrations else 0
 
 
-async def check_schema_version(db: Database) -> int:
-    """Refuse a database written by a newer Haven: running on it could corrupt its data."""
-    current = await db.user_version()
+def _revision(version: int) -> str:
+    return f"{version:04d}"
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return None if row is None else str(row[0])
+
+
+def _version_of(revision: str | None, legacy: int) -> tuple[int, bool, str | None]:
+    """(version, tracked by Alembic, a revision this Haven does not know or None)."""
+    if revision is None:
+        return legacy, False, None
+    if not _REVISION.match(revision):
+        return 0, True, revision
+    return int(revision), True, None
+
+
+def _newer(db: SqlDatabase, found: str, latest: int) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"The database {db.label} has schema version {found}, newer than this Haven "
+        f"knows (up to {latest}).",
+        "Upgrade Haven to the version that wrote it, or restore a backup made by this "
+        "version. Nothing was changed.",
+    )
+
+
+async def schema_version(db: SqlDatabase) -> tuple[int, bool]:
+    """The database's schema version and whether Alembic tracks it; refuses a newer one."""
+    async with db.engine.connect() as connection:
+        with translated():
+            revision = await connection.run_sync(_stored_revision)
+    legacy = await db.user_version() if isinstance(db, Database) else 0
+    version, tracked, unknown = _version_of(revision, legacy)
     latest = latest_version()
-    if current > latest:
-        raise StorageUnavailable(
-            f"The database {db.path} has schema version {current}, newer than this Haven "
-            f"knows (up to {latest}).",
-            "Upgrade Haven to the version that wrote it, or restore a backup made by this "
-            "version. Nothing was changed.",
-        )
-    return current
+    if unknown is not None:
+        raise _newer(db, unknown, latest)
+    # user_version mirrors the revision; a larger one is an older or newer Haven's say-so
+    # that this file is beyond us, whatever alembic_version holds.
+    version = max(version, legacy)
+    if version > latest:
+        raise _newer(db, str(version), latest)
+    return version, tracked
 
 
-async def migrate(db: Database) -> MigrationReport:
-    """Apply every pending migration. Each runs in its own transaction with its version bump,
-    so a failure leaves the database exactly at the last good version."""
-    current = await check_schema_version(db)
+async def check_schema_version(db: SqlDatabase) -> int:
+    """Refuse a database written by a newer Haven: running on it could corrupt its data."""
+    version, _ = await schema_version(db)
+    return version
+
+
+def _step(connection: Connection, tracked: bool, current: int, target: int) -> None:
+    """On a connection inside a transaction: stamp an untracked (legacy) schema at its
+    version, then upgrade to `target`."""
+    config = _config(connection)
+    if not tracked and current > 0:
+        command.stamp(config, _revision(current))
+    if target > current:
+        command.upgrade(config, _revision(target))
+
+
+async def migrate(db: SqlDatabase) -> MigrationReport:
+    """Apply every pending migration. On SQLite each runs in its own transaction with its
+    version bump, so a failure leaves the database exactly at the last good version."""
+    if isinstance(db, Database):
+        return await _migrate_sqlite(db)
+    return await _migrate_postgres(db)
+
+
+async def _migrate_sqlite(db: Database) -> MigrationReport:
+    current, tracked = await schema_version(db)
     pending = [m for m in available_migrations() if m.version > current]
     # user_version 0 is a file no migration has touched: a new database, nothing to keep.
     backup = await backup_before_migrating(db, pending[0]) if pending and current > 0 else None
     applied: list[str] = []
-    for migration in pending:
-        try:
-            await db.execute_script_atomically(migration.sql, migration.version)
-        except sqlite3.Error as error:
-            raise StorageUnavailable(
-                f"Migration {migration.name} failed: {error}.",
-                f"The database was left at version {current}, as it was before this step.",
-            ) from error
-        log.info("Applied database migration %s", migration.name)
-        applied.append(migration.name)
-        current = migration.version
-    return MigrationReport(
-        from_version=current - len(applied),
-        to_version=current,
-        applied=tuple(applied),
-        backup=backup,
-    )
+    start = current
+    # A legacy database already at the newest number is only stamped (one step, no revision).
+    steps: list[Migration | None] = list(pending) or ([] if tracked or current == 0 else [None])
+    async with db.exclusive() as connection:
+        for migration in steps:
+            target = migration.version if migration else current
+            try:
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    await connection.run_sync(_step, tracked, current, target)
+                    await connection.exec_driver_sql(f"PRAGMA user_version={int(target)}")
+                except BaseException:
+                    await connection.exec_driver_sql("ROLLBACK")
+                    raise
+                await connection.exec_driver_sql("COMMIT")
+            except (exc.DBAPIError, exc.SQLAlchemyError, sqlite3.Error) as error:
+                name = migration.name if migration else f"stamp {_revision(current)}"
+                original = getattr(error, "orig", None) or error
+                raise StorageUnavailable(
+                    f"Migration {name} failed: {original}.",
+                    f"The database was left at version {current}, as it was before this step.",
+                ) from error
+            tracked = True
+            if migration is not None:
+                log.info("Applied database migration %s", migration.name)
+                applied.append(migration.name)
+                current = migration.version
+    return MigrationReport(start, current, tuple(applied), backup)
+
+
+async def _migrate_postgres(db: SqlDatabase) -> MigrationReport:
+    applied: list[str] = []
+    try:
+        async with db.engine.begin() as connection:
+            # Inside the lock the version is read again: another process may have migrated.
+            await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            revision = await connection.run_sync(_stored_revision)
+            current, tracked, unknown = _version_of(revision, 0)
+            latest = latest_version()
+            if unknown is not None or current > latest:
+                raise _newer(db, unknown or str(current), latest)
+            pending = [m for m in available_migrations() if m.version > current]
+            if pending:
+                await connection.run_sync(_step, tracked, current, pending[-1].version)
+                applied = [m.name for m in pending]
+    except exc.DBAPIError as error:
+        raise StorageUnavailable(
+            f"Migrating {db.label} failed: {error.orig}.",
+            "Nothing was changed: every pending migration runs in one transaction.",
+        ) from error
+    for name in applied:
+        log.info("Applied database migration %s", name)
+    return MigrationReport(current, max(current, latest), tuple(applied), None)
 
 
 async def backup_before_migrating(db: Database, first: Migration) -> Path:
@@ -109,7 +229,7 @@ async def backup_before_migrating(db: Database, first: Migration) -> Path:
     target = timestamped_path(db.path, f"before-{first.version:04d}")
     try:
         await db.backup_to(target)
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, StorageError, OSError) as error:
         target.unlink(missing_ok=True)  # a partial copy would look like a good backup
         raise StorageUnavailable(
             f"Haven did not migrate {db.path}: the backup before migration {first.name} "

@@ -1,9 +1,13 @@
-"""SQLite side of forgetting a moderator (bot/privacy.py decides what replaces what).
+"""The storage side of forgetting a moderator (bot/privacy.py decides what replaces what).
 
 Every place a moderator's id or name is stored: `audit_log` (actor id and name, and the before
 and after data of entries), `schedules` (`created_by`, `paused_reason`) and `communities`
 (`moderator_user_ids`). Rows are found by the id or a name appearing in them at all, then
 rewritten by the rule; everything is one transaction with the forgetting's own audit entries.
+Rows are found with LIKE on both engines, with `!` as its escape character (PostgreSQL's default
+escape, the backslash, appears in JSON text); SQLite's LIKE ignores ASCII case, so it may find
+more than the exact text: every candidate is compared again here and left alone unless the rule
+changes it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 
-import aiosqlite
+from sqlalchemy import exc
 
 from bot.core.ports import NewAuditEntry
 from bot.privacy import ForgetCounts, Forgetting
-from bot.storage.database import BUSY_TIMEOUT_MS, Database
+from bot.storage.database import BUSY_TIMEOUT_MS, Database, SqlDatabase, Tx
 from bot.storage.repositories import insert_audit
 
 
@@ -33,13 +37,22 @@ def _needles(forgetting: Forgetting) -> list[str]:
     return sorted(needles)
 
 
+def _like(needle: str) -> str:
+    """A LIKE pattern (with ESCAPE '!') matching `needle` anywhere in the text."""
+    escaped = needle.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+_CONTAINS = "LIKE ? ESCAPE '!'"
+
+
 def _any_of(columns: tuple[str, ...], count: int) -> str:
-    tests = [f"instr(coalesce({column}, ''), ?) > 0" for column in columns for _ in range(count)]
+    tests = [f"coalesce({column}, '') {_CONTAINS}" for column in columns for _ in range(count)]
     return " OR ".join(tests)
 
 
 def _params(columns: tuple[str, ...], needles: list[str]) -> list[str]:
-    return [needle for _ in columns for needle in needles]
+    return [_like(needle) for _ in columns for needle in needles]
 
 
 def _json_text(forgetting: Forgetting, text: str | None) -> str | None:
@@ -48,8 +61,8 @@ def _json_text(forgetting: Forgetting, text: str | None) -> str | None:
     return json.dumps(forgetting.data(json.loads(text)), ensure_ascii=False)
 
 
-class SqlitePrivacyStore:
-    def __init__(self, db: Database) -> None:
+class SqlPrivacyStore:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def names_of(self, user_id: str) -> tuple[str, ...]:
@@ -65,9 +78,12 @@ class SqlitePrivacyStore:
         needles = _needles(forgetting)
         counts: dict[str, ForgetCounts] = defaultdict(ForgetCounts)
         async with self._db.write() as conn:
-            # secure_delete zeroes the space the old values leave, in the WAL's pages too.
-            secure = await (await conn.execute("PRAGMA secure_delete")).fetchone()
-            await conn.execute("PRAGMA secure_delete = ON")
+            # SQLite's secure_delete zeroes the space the old values leave, in the WAL's pages
+            # too. PostgreSQL has no such switch: erase_freed_space rewrites the tables instead.
+            secure = None
+            if self._db.is_sqlite:
+                secure = await conn.fetch_one("PRAGMA secure_delete")
+                await conn.execute("PRAGMA secure_delete = ON")
             try:
                 await self._audit_log(conn, forgetting, needles, counts)
                 await self._schedules(conn, forgetting, needles, counts)
@@ -76,12 +92,13 @@ class SqlitePrivacyStore:
                     if changed.any:
                         await insert_audit(conn, community_id, audit(changed))
             finally:
-                await conn.execute(f"PRAGMA secure_delete = {int(secure[0]) if secure else 0}")
+                if self._db.is_sqlite:
+                    await conn.execute(f"PRAGMA secure_delete = {int(secure[0]) if secure else 0}")
         return {community_id: changed for community_id, changed in counts.items() if changed.any}
 
     @staticmethod
     async def _audit_log(
-        conn: aiosqlite.Connection,
+        conn: Tx,
         forgetting: Forgetting,
         needles: list[str],
         counts: dict[str, ForgetCounts],
@@ -113,7 +130,7 @@ class SqlitePrivacyStore:
 
     @staticmethod
     async def _schedules(
-        conn: aiosqlite.Connection,
+        conn: Tx,
         forgetting: Forgetting,
         needles: list[str],
         counts: dict[str, ForgetCounts],
@@ -143,11 +160,11 @@ class SqlitePrivacyStore:
 
     @staticmethod
     async def _communities(
-        conn: aiosqlite.Connection, forgetting: Forgetting, counts: dict[str, ForgetCounts]
+        conn: Tx, forgetting: Forgetting, counts: dict[str, ForgetCounts]
     ) -> None:
         rows = await conn.execute_fetchall(
-            "SELECT id, moderator_user_ids FROM communities WHERE instr(moderator_user_ids, ?) > 0",
-            (json.dumps(forgetting.user_id)[1:-1],),
+            f"SELECT id, moderator_user_ids FROM communities WHERE moderator_user_ids {_CONTAINS}",
+            (_like(json.dumps(forgetting.user_id)[1:-1]),),
         )
         for row in rows:
             ids = tuple(json.loads(row["moderator_user_ids"]))
@@ -168,8 +185,22 @@ class SqlitePrivacyStore:
     async def erase_freed_space(self) -> bool:
         """VACUUM rewrites every page of the file, and a TRUNCATE checkpoint empties the WAL,
         so no copy of a replaced value is left in either. A separate connection: VACUUM cannot
-        run inside the transactions the Database hands out."""
-        return await asyncio.to_thread(_vacuum, str(self._db.path))
+        run inside the transactions the Database hands out.
+
+        On PostgreSQL, VACUUM FULL rewrites the three tables into new files and drops the old
+        ones; the server's write-ahead log keeps the old values until it recycles its
+        segments (after the next checkpoints), which Haven cannot force, so this answers
+        False and the operator is told."""
+        if isinstance(self._db, Database):
+            return await asyncio.to_thread(_vacuum, str(self._db.path))
+        try:
+            async with self._db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql("VACUUM FULL audit_log, schedules, communities")
+                await autocommit.exec_driver_sql("CHECKPOINT")
+        except exc.DBAPIError:
+            return False
+        return False
 
 
 def _vacuum(path: str) -> bool:

@@ -1,6 +1,7 @@
-"""SQLite repositories for communities, content, audit, aggregate state and meta.
+"""Repositories for communities, content, audit, aggregate state and meta, on either engine.
 
-This module and schedule_store.py are the only places with SQL. Every write runs inside one
+Each statement is written once and runs on SQLite and PostgreSQL (bot/storage/database.py).
+This module and schedule_store.py hold most of Haven's SQL. Every write runs inside one
 `Database.write()` transaction together with its audit entry, so a change and its record of who
 made it are committed together or not at all.
 """
@@ -11,8 +12,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-
-import aiosqlite
 
 from bot.core.content.records import contact_from_dict, contact_to_dict
 from bot.core.errors import AlreadyExists, Conflict
@@ -36,7 +35,7 @@ from bot.core.ports import (
     NewAuditEntry,
     Refusal,
 )
-from bot.storage.database import Database, Row
+from bot.storage.database import Row, SqlDatabase, Tx
 
 
 def _utc_now_text() -> str:
@@ -51,11 +50,11 @@ def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-async def insert_audit(conn: aiosqlite.Connection, community_id: str, entry: NewAuditEntry) -> int:
+async def insert_audit(conn: Tx, community_id: str, entry: NewAuditEntry) -> int:
     """Write an audit entry on an open write transaction (used by every repository)."""
-    cursor = await conn.execute(
+    inserted = await conn.execute(
         "INSERT INTO audit_log (community_id, actor_id, actor_name, action, item_kind, item_key,"
-        " before_json, after_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " before_json, after_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             community_id,
             entry.actor_id,
@@ -75,7 +74,8 @@ async def insert_audit(conn: aiosqlite.Connection, community_id: str, entry: New
             "UPDATE audit_log SET undone = 1 WHERE id = ? AND community_id = ?",
             (entry.undoes, community_id),
         )
-    return int(cursor.lastrowid or 0)
+    row = inserted.first()
+    return int(row[0]) if row else 0
 
 
 def _community_from_row(row: Row) -> Community:
@@ -95,8 +95,8 @@ def _community_from_row(row: Row) -> Community:
     )
 
 
-class SqliteCommunityRepository:
-    def __init__(self, db: Database) -> None:
+class SqlCommunityRepository:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def get(self, community_id: str) -> Community | None:
@@ -114,8 +114,9 @@ class SqliteCommunityRepository:
         # The community and its starting library are one transaction: never an empty half.
         async with self._db.write() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO communities (id, platform, name, default_region,"
-                " default_locale, timezone) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO communities (id, platform, name, default_region,"
+                " default_locale, timezone) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
                 (
                     community.id,
                     community.platform.value,
@@ -317,12 +318,12 @@ _CHANGED_BY_SOMEONE_ELSE = Conflict(
 
 
 async def _check_version(
-    conn: aiosqlite.Connection, table: str, community_id: str, key: str, expected: int | None
+    conn: Tx, table: str, community_id: str, key: str, expected: int | None, lock: str
 ) -> None:
     """Optimistic concurrency: the stored version must be the one the editor started from."""
     rows = list(
         await conn.execute_fetchall(
-            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?",
+            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?{lock}",
             (community_id, key),
         )
     )
@@ -333,9 +334,7 @@ async def _check_version(
         raise _CHANGED_BY_SOMEONE_ELSE
 
 
-async def _apply_library_changes(
-    conn: aiosqlite.Connection, community_id: str, changes: LibraryChanges
-) -> None:
+async def _apply_library_changes(conn: Tx, community_id: str, changes: LibraryChanges) -> None:
     """Upsert a pack's content by key, on an open write transaction."""
     await conn.executemany(
         "INSERT INTO topics (community_id, slug, label, description, position)"
@@ -361,8 +360,8 @@ async def _apply_library_changes(
     )
 
 
-class SqliteContentRepository:
-    def __init__(self, db: Database) -> None:
+class SqlContentRepository:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def load_library(self, community_id: str) -> Library:
@@ -414,7 +413,9 @@ class SqliteContentRepository:
             for write in writes:
                 table, _, upsert, params = _ITEM_TABLES[write.kind]
                 expected = write.before.version if write.before else None
-                await _check_version(conn, table, community_id, write.key, expected)
+                await _check_version(
+                    conn, table, community_id, write.key, expected, self._db.for_update
+                )
                 if write.after is None:
                     await conn.execute(
                         f"DELETE FROM {table} WHERE community_id = ? AND key = ?",
@@ -470,10 +471,10 @@ def _audit_from_row(row: Row) -> AuditEntry:
     )
 
 
-class SqliteStateRepository:
+class SqlStateRepository:
     """Rotation cursors and usage counters: aggregates only, nothing about a person."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def load_rotation(self) -> Mapping[tuple[str, str], Sequence[str]]:
@@ -489,7 +490,8 @@ class SqliteStateRepository:
             # A community purged meanwhile has no row to reference: skip it (FK would refuse).
             await conn.executemany(
                 "INSERT INTO rotation_state (community_id, topic, shown_keys)"
-                " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
+                " SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)"
+                " WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
                 " ON CONFLICT (community_id, topic) DO UPDATE SET shown_keys = excluded.shown_keys",
                 [
                     (community, topic, _json_list(keys), community)
@@ -503,9 +505,10 @@ class SqliteStateRepository:
         async with self._db.write() as conn:
             await conn.executemany(
                 "INSERT INTO usage_daily (community_id, topic, day, count)"
-                " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
+                " SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER)"
+                " WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?)"
                 " ON CONFLICT (community_id, topic, day) DO UPDATE SET"
-                " count = count + excluded.count",
+                " count = usage_daily.count + excluded.count",
                 [
                     (community, topic, day.isoformat(), n, community)
                     for (community, topic, day), n in counts.items()
@@ -519,8 +522,8 @@ class SqliteStateRepository:
         return {(r["topic"], date.fromisoformat(r["day"])): r["count"] for r in rows}
 
 
-class SqliteMetaRepository:
-    def __init__(self, db: Database) -> None:
+class SqlMetaRepository:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def get(self, key: str) -> str | None:

@@ -1,4 +1,4 @@
-"""All schedule SQL: schedules, their slots, and the scheduler lease (see 0002_schedules.sql).
+"""All schedule SQL: schedules, their slots, and the scheduler lease (tables.py), on either engine.
 
 The rules (what is due, what is missed, when to retry) live in bot/core/scheduling/schedules.py;
 this module only reads and writes rows, in transactions shaped so the guarantees hold:
@@ -6,34 +6,41 @@ this module only reads and writes rows, in transactions shaped so the guarantees
   transaction that advances the schedule, so no slot is claimed twice, by this process or any;
 - an outcome is only written over a row that is still `claimed`, so a slot's final state is
   written once;
-- the lease row is read and written in one BEGIN IMMEDIATE transaction, so two processes can
-  never both believe they hold it.
+- the lease is taken with one conditional upsert (`ON CONFLICT ... DO UPDATE ... WHERE` the
+  row is ours or expired), so two processes can never both believe they hold it, on SQLite
+  (one writer) or PostgreSQL (the row lock the upsert takes);
+- on PostgreSQL, due schedules are read `FOR UPDATE SKIP LOCKED`: a second claimer skips
+  rows the first is claiming instead of waiting for them.
 Batches use executemany and a handful of statements per transaction, whatever the batch size
 (each aiosqlite statement is a round trip to its worker thread: ~100 µs, against ~7 µs for
-plain sqlite3).
+plain sqlite3; each asyncpg statement a round trip to the server).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 
 from bot.core.models import Platform
 from bot.core.ports import NewAuditEntry
 from bot.core.scheduling.schedules import (
     UNKNOWN_SENTENCE,
+    ClaimedSlot,
+    LeaseState,
     NewSchedule,
     Schedule,
+    SlotOutcome,
     SlotPlan,
     SlotRecord,
     SlotStatus,
 )
-from bot.storage.database import Database, Row
+from bot.storage.database import Row, SqlDatabase
 from bot.storage.repositories import insert_audit
 
 log = logging.getLogger(__name__)
+
+# The records the scheduler exchanges with this store live in the core; named here too.
+__all__ = ["ClaimedSlot", "LeaseState", "SlotOutcome", "SqlScheduleStore"]
 
 _COLUMNS = (
     "id, community_id, platform, channel_id, channel_label, topic, message_key, when_text,"
@@ -44,13 +51,12 @@ _COLUMNS = (
 
 def _platform_filter(
     platforms: Collection[Platform] | None, column: str
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[str, tuple[list[str], ...]]:
     """An `AND column IN (...)` clause (and its parameter) limiting rows to these platforms;
     nothing when None (every platform)."""
     if platforms is None:
         return "", ()
-    names = json.dumps(sorted(platform.value for platform in platforms))
-    return f" AND {column} IN (SELECT value FROM json_each(?))", (names,)
+    return f" AND {column} IN ?", (sorted(platform.value for platform in platforms),)
 
 
 def _outcome_label(status: SlotStatus) -> str:
@@ -97,49 +103,19 @@ def _slot(row: Row) -> SlotRecord:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedSlot:
-    """A slot this process claimed and must now post (or record why not)."""
-
-    schedule: Schedule
-    slot_at: int
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class SlotOutcome:
-    """The final state of a claimed slot, written by `record_outcomes`."""
-
-    schedule_id: int
-    slot_at: int
-    status: SlotStatus
-    reason: str | None = None
-    message_id: str | None = None
-    attempts: int = 1
-    # A permanent failure pauses the schedule with this reason (never deletes it).
-    pause_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseState:
-    acquired: bool
-    owner: str | None
-    expires_at: float | None
-    heartbeat: float | None
-
-
-class SqliteScheduleStore:
-    def __init__(self, db: Database) -> None:
+class SqlScheduleStore:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     # ---- moderator side (ScheduleRepository) -----------------------------------------
 
     async def insert(self, new: NewSchedule, audit: Callable[[int], NewAuditEntry]) -> Schedule:
         async with self._db.write() as conn:
-            cursor = await conn.execute(
+            inserted = await conn.execute(
                 "INSERT INTO schedules (community_id, platform, channel_id, channel_label, topic,"
                 " message_key, when_text, timezone, one_shot, next_run_at, grace_seconds,"
-                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     new.community_id,
                     new.platform.value,
@@ -156,7 +132,8 @@ class SqliteScheduleStore:
                     new.created_at,
                 ),
             )
-            schedule_id = int(cursor.lastrowid or 0)
+            row = inserted.first()
+            schedule_id = int(row[0]) if row else 0
             # The schedule and the record of who added it commit together.
             await insert_audit(conn, new.community_id, audit(schedule_id))
             rows = await conn.execute_fetchall(
@@ -350,8 +327,7 @@ class SqliteScheduleStore:
     async def active_ids(self, schedule_ids: Collection[int]) -> set[int]:
         """Which of these schedules still exist and are not paused."""
         rows = await self._db.fetch_all(
-            "SELECT id FROM schedules WHERE paused = 0 AND id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(schedule_ids)),),
+            "SELECT id FROM schedules WHERE paused = 0 AND id IN ?", (sorted(schedule_ids),)
         )
         return {int(row[0]) for row in rows}
 
@@ -384,25 +360,23 @@ class SqliteScheduleStore:
             rows = await conn.execute_fetchall(
                 f"SELECT {_COLUMNS} FROM schedules"
                 " WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?"
-                " AND id NOT IN (SELECT value FROM json_each(?))"
-                + where
-                + " ORDER BY next_run_at LIMIT ?",
-                (now, json.dumps(list(skip)), *platform_params, limit),
+                " AND id NOT IN ?" + where + " ORDER BY next_run_at LIMIT ?" + self._db.skip_locked,
+                (now, sorted(skip), *platform_params, limit),
             )
             schedules = [_schedule(row) for row in rows]
             if not schedules:
                 return []
             plans = [(schedule, plan(schedule)) for schedule in schedules]
-            wanted = [[s.id, p.claim] for s, p in plans if p.claim is not None]
+            wanted = {(s.id, p.claim) for s, p in plans if p.claim is not None}
             existing: set[tuple[int, int]] = set()
             if wanted:
+                # Both lists bound as IN lists (portable), the pairs picked out here.
                 found = await conn.execute_fetchall(
-                    "SELECT sl.schedule_id, sl.slot_at FROM json_each(?) AS j"
-                    " JOIN schedule_slots sl ON sl.schedule_id = json_extract(j.value, '$[0]')"
-                    " AND sl.slot_at = json_extract(j.value, '$[1]')",
-                    (json.dumps(wanted),),
+                    "SELECT schedule_id, slot_at FROM schedule_slots"
+                    " WHERE schedule_id IN ? AND slot_at IN ?",
+                    (sorted({i for i, _ in wanted}), sorted({t for _, t in wanted})),
                 )
-                existing = {(int(r[0]), int(r[1])) for r in found}
+                existing = {(int(r[0]), int(r[1])) for r in found} & wanted
             missed_rows: list[tuple[object, ...]] = []
             claim_rows: list[tuple[object, ...]] = []
             updates: list[tuple[object, ...]] = []
@@ -447,7 +421,8 @@ class SqliteScheduleStore:
                 )
             await conn.executemany(
                 "UPDATE schedules SET next_run_at = ?, last_outcome = ?, last_outcome_at = ?,"
-                " paused = max(paused, ?), paused_reason = coalesce(?, paused_reason)"
+                " paused = CASE WHEN ? = 1 THEN 1 ELSE paused END,"
+                " paused_reason = coalesce(?, paused_reason)"
                 " WHERE id = ?",
                 updates,
             )
@@ -472,7 +447,7 @@ class SqliteScheduleStore:
                 f"SELECT sl.slot_at AS slot_at, sl.attempts AS attempts,"
                 f" {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
                 " FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
-                " WHERE sl.status = 'claimed'" + where,
+                " WHERE sl.status = 'claimed'" + where + self._db.for_update,
                 platform_params,
             )
             retry_rows: list[tuple[object, ...]] = []
@@ -572,25 +547,32 @@ class SqliteScheduleStore:
 
         Taken when free, expired, or already ours. With `renew_only`, only extended if still
         ours: a holder that lost the lease must start over (and recover its slots) instead.
+        One conditional statement decides, so two processes racing for an expired lease on
+        PostgreSQL cannot both win: the second waits for the first's row lock, then sees the
+        row renewed and changes nothing.
         """
         async with self._db.write() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT owner, expires_at, heartbeat FROM scheduler_lease WHERE name = ?",
-                    (name,),
+            if renew_only:
+                # Renewing never creates the row: a lease that vanished was lost.
+                won = await conn.execute(
+                    "UPDATE scheduler_lease SET expires_at = ?, heartbeat = ?"
+                    " WHERE name = ? AND owner = ? RETURNING owner",
+                    (now + ttl, now, name, owner),
                 )
-            )
-            row = rows[0] if rows else None
-            ours = row is not None and row["owner"] == owner
-            free = row is None or float(row["expires_at"]) <= now
-            if ours or (free and not renew_only):
-                await conn.execute(
+            else:
+                won = await conn.execute(
                     "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
-                    " expires_at = excluded.expires_at, heartbeat = excluded.heartbeat",
-                    (name, owner, now + ttl, now),
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                    " owner = excluded.owner, expires_at = excluded.expires_at,"
+                    " heartbeat = excluded.heartbeat WHERE scheduler_lease.owner = excluded.owner"
+                    " OR scheduler_lease.expires_at <= ? RETURNING owner",
+                    (name, owner, now + ttl, now, now),
                 )
+            if won.rows:
                 return LeaseState(True, owner, now + ttl, now)
+            row = await conn.fetch_one(
+                "SELECT owner, expires_at, heartbeat FROM scheduler_lease WHERE name = ?", (name,)
+            )
             if row is None:
                 return LeaseState(False, None, None, None)
             return LeaseState(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.core.ports import LeaseHolder
-from bot.storage.database import Database
+from bot.storage.database import SqlDatabase
 
 
-class SqliteStatusReader:
-    """StatusReader over SQLite: single statements on the reader connection."""
+class SqlStatusReader:
+    """StatusReader on either engine: single read statements."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def ping(self) -> None:

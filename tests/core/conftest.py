@@ -25,9 +25,9 @@ from bot.core.ports import LibraryChanges
 from bot.core.support import SupportService
 from bot.storage.database import Database
 from bot.storage.repositories import (
-    SqliteCommunityRepository,
-    SqliteContentRepository,
-    SqliteStateRepository,
+    SqlCommunityRepository,
+    SqlContentRepository,
+    SqlStateRepository,
 )
 from tests.conftest import FixedClock, sample_library
 
@@ -42,7 +42,7 @@ class Stack:
     support: SupportService
     curation: CurationService
     communities: CommunityService
-    content: SqliteContentRepository
+    content: SqlContentRepository
     router: CommandRouter
 
     def ctx(
@@ -55,8 +55,8 @@ class Stack:
         """A fresh SupportService on the same database, as after a restart."""
         support = SupportService(
             self.content,
-            SqliteCommunityRepository(self.db),
-            SqliteStateRepository(self.db),
+            SqlCommunityRepository(self.db),
+            SqlStateRepository(self.db),
             self.clock,
             sample_library,
         )
@@ -76,12 +76,12 @@ def seed_changes() -> LibraryChanges:
 
 @pytest.fixture
 async def stack(db: Database, clock: FixedClock) -> AsyncIterator[Stack]:
-    content = SqliteContentRepository(db)
-    community_repository = SqliteCommunityRepository(db)
+    content = SqlContentRepository(db)
+    community_repository = SqlCommunityRepository(db)
     support = SupportService(
         content,
         community_repository,
-        SqliteStateRepository(db),
+        SqlStateRepository(db),
         clock,
         sample_library,
         rng=random.Random(7),

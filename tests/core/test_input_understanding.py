@@ -27,8 +27,8 @@ from bot.core.scheduling.timezones import (
     stored_timezone,
 )
 from bot.core.support import SupportService
-from bot.storage.repositories import SqliteCommunityRepository, SqliteStateRepository
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.repositories import SqlCommunityRepository, SqlStateRepository
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.core.conftest import Stack
 from tests.test_scheduler_helpers import RecordingPublisher, SimClock
 
@@ -303,8 +303,8 @@ def test_autocomplete_understands_what_people_say() -> None:
 @pytest.fixture
 async def schedule_service(stack: Stack) -> AsyncIterator[ScheduleService]:
     yield ScheduleService(
-        SqliteScheduleStore(stack.db),
-        SqliteCommunityRepository(stack.db),
+        SqlScheduleStore(stack.db),
+        SqlCommunityRepository(stack.db),
         stack.support,
         {Platform.CONSOLE: RecordingPublisher(Platform.CONSOLE, SimClock(stack.clock.now()))},
         stack.clock,
@@ -360,8 +360,8 @@ def shipped(stack: Stack) -> SupportService:
     """A SupportService whose default library is the shipped pack (all eight topics)."""
     return SupportService(
         stack.content,
-        SqliteCommunityRepository(stack.db),
-        SqliteStateRepository(stack.db),
+        SqlCommunityRepository(stack.db),
+        SqlStateRepository(stack.db),
         stack.clock,
         default_library,
     )

@@ -24,7 +24,7 @@ from bot.core.mentions import split_refs
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, community_id_for
 from bot.core.ports import DirectoryUnavailable, Found, MemberDirectory, MemberRef
 from bot.settings import Settings
-from bot.storage.repositories import SqliteCommunityRepository
+from bot.storage.repositories import SqlCommunityRepository
 from tests.core.conftest import DISCORD_GUILD, MODERATOR, Stack
 
 SLACK_TEAM = community_id_for(Platform.SLACK, "T0TEST")
@@ -87,7 +87,7 @@ def router_with(stack: Stack, *directories: MemberDirectory) -> CommandRouter:
         stack.communities,
         [message_commands(curation).table, SettingsCommands(stack.communities, by_platform).table],
         clock=stack.clock,
-        refusals=SqliteCommunityRepository(stack.db),
+        refusals=SqlCommunityRepository(stack.db),
     )
 
 

@@ -18,8 +18,8 @@ from bot.core.ports import Publisher
 from bot.core.scheduling.publishing import PermanentPublishError
 from bot.core.scheduling.schedules import ScheduleService
 from bot.settings import Settings
-from bot.storage.repositories import SqliteCommunityRepository
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.repositories import SqlCommunityRepository
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.conftest import FixedClock
 from tests.core.conftest import MEMBER, MODERATOR, Stack
 from tests.test_scheduler_helpers import RecordingPublisher, SimClock
@@ -37,8 +37,8 @@ async def posts(stack: Stack) -> AsyncIterator[RecordingPublisher]:
     discord = RecordingPublisher(Platform.DISCORD, SimClock(stack.clock.now()))
     publishers: dict[Platform, Publisher] = {Platform.CONSOLE: console, Platform.DISCORD: discord}
     service = ScheduleService(
-        SqliteScheduleStore(stack.db),
-        SqliteCommunityRepository(stack.db),
+        SqlScheduleStore(stack.db),
+        SqlCommunityRepository(stack.db),
         stack.support,
         publishers,
         stack.clock,

@@ -18,7 +18,7 @@ from bot.core.models import (
     RequestContext,
 )
 from bot.storage.database import Database
-from bot.storage.repositories import SqliteCommunityRepository
+from bot.storage.repositories import SqlCommunityRepository
 from tests.core.conftest import MEMBER, MODERATOR, Stack
 
 SECRET = "secret words"
@@ -38,10 +38,9 @@ async def refusals(db: Database) -> list[tuple[object, ...]]:
 
 async def every_stored_value(db: Database) -> str:
     """Every value of every table, as text, to search for what a person typed."""
-    tables = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
     values: list[str] = []
-    for table in tables:
-        for row in await db.fetch_all(f"SELECT * FROM {table['name']}"):
+    for table in await db.table_names():
+        for row in await db.fetch_all(f"SELECT * FROM {table}"):
             values += [str(value) for value in tuple(row)]
     return "\n".join(values)
 
@@ -155,7 +154,7 @@ async def test_the_refusal_stands_when_it_cannot_be_written(
     async def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(SqliteCommunityRepository, "record_refusal", broken)
+    monkeypatch.setattr(SqlCommunityRepository, "record_refusal", broken)
     card = await run(stack, f"/support-admin message add {SECRET}")
     assert card.title == "Not permitted"
     assert "Auditing a refused /support-admin call failed" in caplog.text

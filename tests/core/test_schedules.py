@@ -24,8 +24,8 @@ from bot.core.ports import NewAuditEntry, Publisher
 from bot.core.scheduling.publishing import PermanentPublishError
 from bot.core.scheduling.schedules import Schedule, ScheduleService, SlotPlan, SlotStatus, epoch
 from bot.scheduler import PostScheduler
-from bot.storage.repositories import SqliteCommunityRepository
-from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
+from bot.storage.repositories import SqlCommunityRepository
+from bot.storage.schedule_store import SlotOutcome, SqlScheduleStore
 from tests.core.conftest import MEMBER, MODERATOR, Stack
 from tests.test_scheduler_helpers import RecordingPublisher, SimClock, run_scheduler_until
 
@@ -36,7 +36,7 @@ GUILD = community_id_for(Platform.DISCORD, "1234")
 @dataclass
 class Schedules:
     stack: Stack
-    store: SqliteScheduleStore
+    store: SqlScheduleStore
     service: ScheduleService
     console: RecordingPublisher
     discord: RecordingPublisher
@@ -53,7 +53,7 @@ class Schedules:
 
 @pytest.fixture
 async def schedules(stack: Stack) -> AsyncIterator[Schedules]:
-    store = SqliteScheduleStore(stack.db)
+    store = SqlScheduleStore(stack.db)
     sim = SimClock(NOW)
     console = RecordingPublisher(Platform.CONSOLE, sim)
     discord = RecordingPublisher(Platform.DISCORD, sim)
@@ -61,7 +61,7 @@ async def schedules(stack: Stack) -> AsyncIterator[Schedules]:
     wakes: list[int] = []
     service = ScheduleService(
         store,
-        SqliteCommunityRepository(stack.db),
+        SqlCommunityRepository(stack.db),
         stack.support,
         publishers,
         stack.clock,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.core.cards import CardTone
 from bot.core.models import Actor
+from tests.conftest import stored_bytes
 from tests.core.conftest import MEMBER, Stack
 
 ASKER = Actor(id="asker-424242", display_name="Asker")
@@ -138,7 +141,7 @@ async def test_unknown_region_answers_with_choices(stack: Stack) -> None:
 
 
 async def test_usage_is_aggregate_and_nothing_identifies_the_asker(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     for topic in ("coming-out", "crisis", "coming-out"):
         await stack.router.support(stack.ctx(ASKER), topic, "GB")
@@ -148,8 +151,9 @@ async def test_usage_is_aggregate_and_nothing_identifies_the_asker(
     audit = await stack.db.fetch_all("SELECT actor_id FROM audit_log")
     assert all(row["actor_id"] != ASKER.id for row in audit)
     await stack.db.close()
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("haven.db*"))
-    assert raw
+    # Every file the engine writes: SQLite's database and WAL, or PostgreSQL's data directory.
+    raw = await stored_bytes(stack.db, request, tmp_path)
+    assert stack.ctx().community_id.encode() in raw  # the scan does see what is stored
     assert ASKER.id.encode() not in raw
 
 

@@ -42,7 +42,7 @@ from bot.core.scheduling.schedules import Schedule, SlotPlan
 from bot.core.scheduling.schedules import idempotency_key as slot_key
 from bot.scheduler import PostScheduler
 from bot.storage.database import Database
-from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqliteScheduleStore
+from bot.storage.schedule_store import ClaimedSlot, SlotOutcome, SqlScheduleStore
 
 log = logging.getLogger("scheduler_worker")
 
@@ -77,7 +77,7 @@ class Dice:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-class CrashingStore(SqliteScheduleStore):
+class CrashingStore(SqlScheduleStore):
     """The real store; the dice may kill the process right after a claim or a record commits."""
 
     def __init__(self, db: Database, dice: Dice) -> None:

@@ -36,7 +36,7 @@ from bot.core.scheduling.recurrence import restore_when
 from bot.core.scheduling.schedules import epoch, from_epoch, idempotency_key
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.test_scheduler_helpers import add_community, insert_schedule
 
 WORKER = Path(__file__).with_name("scheduler_worker.py")
@@ -109,7 +109,7 @@ def _prepare(db_path: Path, schedules: list[tuple[str, str]]) -> None:
         try:
             await migrate(db)
             await add_community(db, COMMUNITY, Platform.CONSOLE)
-            store = SqliteScheduleStore(db)
+            store = SqlScheduleStore(db)
             for index, (when, zone) in enumerate(schedules, start=1):
                 # The worker's publisher finds a post's slot through the schedule id in `topic`.
                 await insert_schedule(

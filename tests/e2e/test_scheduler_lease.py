@@ -22,7 +22,7 @@ from bot.core.scheduling.schedules import SlotPlan, SlotStatus
 from bot.scheduler import CONSOLE_LEASE_NAME, LEASE_NAME
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
-from bot.storage.schedule_store import SlotOutcome, SqliteScheduleStore
+from bot.storage.schedule_store import SlotOutcome, SqlScheduleStore
 from tests.test_scheduler_helpers import add_community, insert_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def _prepare_shared_database(db_path: Path, now: datetime) -> tuple[int, int]:
             await migrate(db)
             await add_community(db, "console:local", Platform.CONSOLE)
             await add_community(db, "discord:42", Platform.DISCORD)
-            store = SqliteScheduleStore(db)
+            store = SqlScheduleStore(db)
             await store.acquire_lease(LEASE_NAME, "server:1", now.timestamp(), 3600.0)
             console = await insert_schedule(
                 store, "console:local", Platform.CONSOLE, "welcome", "in 2s", "UTC", created=now
@@ -143,7 +143,7 @@ def test_an_unknown_slot_reads_may_or_may_not_have_posted_in_history_and_list(
         try:
             await migrate(db)
             await add_community(db, "console:local", Platform.CONSOLE)
-            store = SqliteScheduleStore(db)
+            store = SqlScheduleStore(db)
             schedule = await insert_schedule(
                 store,
                 "console:local",

@@ -11,7 +11,7 @@ from bot.core.scheduling.schedules import NewSchedule
 from bot.scheduler import LEASE_NAME
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.e2e.test_cli import haven
 from tests.test_scheduler_helpers import add_community
 
@@ -28,7 +28,7 @@ async def seed(path: Path, *, lease_expired: bool) -> None:
                 "UPDATE communities SET status = 'removed', removed_at = '2026-01-01'"
                 " WHERE id = 'discord:2'"
             )
-        store = SqliteScheduleStore(db)
+        store = SqlScheduleStore(db)
         await store.insert_many(
             [
                 NewSchedule(

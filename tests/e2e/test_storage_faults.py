@@ -11,11 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from importlib import resources
 from pathlib import Path
 
 from bot.storage.database import FILE_LOST_MESSAGE
 from bot.storage.migrate import latest_version
+from tests.storage.legacy import legacy_migrations
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
@@ -88,7 +88,7 @@ def test_console_refuses_changes_once_its_database_file_is_deleted(tmp_path: Pat
 
 def _old_database(path: Path) -> None:
     """A database as Haven left it before schedules existed: only migration 0001 applied."""
-    sql = (resources.files("bot.storage") / "migrations" / "0001_initial.sql").read_text("utf-8")
+    sql = legacy_migrations()[0].sql
     with sqlite3.connect(path) as raw:
         raw.executescript(sql)
         raw.execute("PRAGMA user_version=1")

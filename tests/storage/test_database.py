@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import pytest
 from bot.core.errors import StorageUnavailable
 from bot.storage import migrate as migrate_module
 from bot.storage.database import Database
-from bot.storage.migrate import Migration, available_migrations, latest_version, migrate
+from bot.storage.migrate import available_migrations, latest_version, migrate
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "bot" / "storage" / "migrations"
+REVISIONS = MIGRATIONS / "versions"
 
 
 async def test_migrate_creates_schema_and_is_idempotent(tmp_path: Path) -> None:
@@ -22,8 +24,8 @@ async def test_migrate_creates_schema_and_is_idempotent(tmp_path: Path) -> None:
         first = await migrate(database)
         second = await migrate(database)
         # The files as they sit in the package, read here rather than through migrate.py.
-        shipped = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
-        assert shipped[:2] == ["0001_initial.sql", "0002_schedules.sql"]
+        shipped = sorted(p.stem for p in REVISIONS.glob("[0-9]*.py"))
+        assert shipped[:2] == ["0001_initial", "0002_schedules"]
         assert [int(name[:4]) for name in shipped] == list(range(1, len(shipped) + 1))
         assert list(first.applied) == shipped
         assert first.to_version == len(shipped) == latest_version()
@@ -43,12 +45,20 @@ async def test_failed_migration_leaves_database_as_it_was(
     try:
         await migrate(database)
         good = available_migrations()
-        broken = Migration(
-            len(good) + 1,
-            f"{len(good) + 1:04d}_broken.sql",
-            "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+        # The real revisions and one more that fails half-way, in a copy of the folder.
+        scripts = tmp_path / "migrations"
+        shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        number = f"{len(good) + 1:04d}"
+        (scripts / "versions" / f"{number}_broken.py").write_text(
+            f"revision = {number!r}\n"
+            f"down_revision = {good[-1].name[:4]!r}\n"
+            "from alembic import op\n"
+            "def upgrade() -> None:\n"
+            "    op.execute('CREATE TABLE half_done (id INTEGER)')\n"
+            "    op.execute('INSERT INTO no_such_table VALUES (1)')\n",
+            "utf-8",
         )
-        monkeypatch.setattr(migrate_module, "available_migrations", lambda: [*good, broken])
+        monkeypatch.setattr(migrate_module, "script_location", lambda: scripts)
         with pytest.raises(StorageUnavailable) as raised:
             await migrate(database)
         assert "broken" in raised.value.message
@@ -123,6 +133,7 @@ async def test_failed_write_rolls_back_everything(db: Database) -> None:
     assert await db.fetch_one("SELECT id FROM communities WHERE id = 'x'") is None
 
 
+@pytest.mark.sqlite_only  # SQLite's online backup; PostgreSQL's is pg_dump (test_cli_backup)
 async def test_backup_is_a_consistent_copy_while_writing(db: Database, tmp_path: Path) -> None:
     await db_insert_communities(db, 20)
     target = tmp_path / "backups" / "copy.db"

@@ -24,6 +24,9 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import FILE_LOST_MESSAGE, Database
 
+# SQLite's own file, write-ahead log and online backup: nothing PostgreSQL has.
+pytestmark = pytest.mark.sqlite_only
+
 OPERATOR_LINE = "was deleted, moved or replaced while Haven was running"
 
 COMMANDS = (

@@ -1,6 +1,7 @@
 """An online backup before an existing database is migrated; none for a brand-new one.
 
-Real SQLite and the real migration files: the old database is one that only 0001 ever ran on.
+Real SQLite and the real migrations: the old database is one that only the numbered 0001
+migration of an earlier Haven ever ran on.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import pytest
 
 from bot.core.errors import StorageUnavailable
 from bot.storage.database import Database, timestamped_path
-from bot.storage.migrate import available_migrations, latest_version, migrate
+from bot.storage.migrate import latest_version, migrate
+from tests.storage.legacy import legacy_migrations
+
+# SQLite's own file, write-ahead log and online backup: nothing PostgreSQL has.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def old_database(path: Path) -> Database:
     """Open a database at schema version 1 holding one community."""
     database = await Database.open(path)
-    first = available_migrations()[0]
+    first = legacy_migrations()[0]
     assert first.name == "0001_initial.sql"
     await database.execute_script_atomically(first.sql, first.version)
     async with database.write() as conn:
@@ -46,7 +51,7 @@ async def test_an_old_database_is_backed_up_with_its_rows_before_0002_runs(
         report = await migrate(database)
     finally:
         await database.close()
-    assert report.applied[0] == "0002_schedules.sql"
+    assert report.applied[0] == "0002_schedules"
     assert report.backup is not None
     assert report.backup.parent == tmp_path
     assert report.backup.name.startswith("haven.before-0002.") and report.backup.suffix == ".db"

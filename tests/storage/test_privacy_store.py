@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from bot.core.models import ItemKind
 from bot.core.ports import NewAuditEntry
 from bot.privacy import Forgetting, forget_audit, forget_person, new_marker, report_lines
 from bot.storage.database import Database
-from bot.storage.privacy_store import SqlitePrivacyStore
+from bot.storage.privacy_store import SqlPrivacyStore
 from bot.storage.repositories import insert_audit
 
 PERSON = "U0PERSON77"
@@ -52,7 +54,7 @@ async def _seed(db: Database) -> None:
 
 async def test_names_of_and_forget_rewrite_every_reference(db: Database) -> None:
     await _seed(db)
-    store = SqlitePrivacyStore(db)
+    store = SqlPrivacyStore(db)
     assert await store.names_of(PERSON) == (NAME,)
     forgetting = Forgetting(PERSON, (NAME,), "forgotten-00000000")
     counts = await store.forget(forgetting, forget_audit(forgetting.marker))
@@ -72,7 +74,7 @@ async def test_names_of_and_forget_rewrite_every_reference(db: Database) -> None
 
 async def test_nothing_found_changes_nothing(db: Database) -> None:
     await _seed(db)
-    report = await forget_person(SqlitePrivacyStore(db), "U0NOBODY")
+    report = await forget_person(SqlPrivacyStore(db), "U0NOBODY")
     assert not report.changed
     assert report_lines(report) == [
         "Nothing refers to that person in this database: nothing was changed."
@@ -81,6 +83,7 @@ async def test_nothing_found_changes_nothing(db: Database) -> None:
     assert rows[0][0] == 2
 
 
+@pytest.mark.sqlite_only  # SQLite's free pages and secure_delete
 async def test_erase_freed_space_removes_values_sqlite_left_in_free_pages(db: Database) -> None:
     secret = "Only-Here Longname-For-The-Free-Page-Test"
     await _seed(db)
@@ -105,7 +108,7 @@ async def test_erase_freed_space_removes_values_sqlite_left_in_free_pages(db: Da
     assert await db.fetch_all("SELECT id FROM audit_log WHERE actor_name = ?", (secret,)) == []
     assert secret.encode() in _files(db)  # still in the file's free space
 
-    assert await SqlitePrivacyStore(db).erase_freed_space()
+    assert await SqlPrivacyStore(db).erase_freed_space()
 
     assert secret.encode() not in _files(db)
 
@@ -126,7 +129,7 @@ async def test_a_name_with_quotes_and_accents_is_found_inside_audit_data(db: Dat
             NewAuditEntry("U0OTHER", "Other", "edit", ItemKind.MESSAGE, "m", None, {"by": name}),
         )
     forgetting = Forgetting("U0ZOE", (name,), "forgotten-11111111")
-    counts = await SqlitePrivacyStore(db).forget(forgetting, forget_audit(forgetting.marker))
+    counts = await SqlPrivacyStore(db).forget(forgetting, forget_audit(forgetting.marker))
     assert counts["slack:T2"].audit_entries == 1
     row = await db.fetch_one("SELECT after_json FROM audit_log WHERE item_key = 'm'")
     assert row is not None and row[0] == '{"by": "forgotten-11111111"}'

@@ -18,6 +18,9 @@ import pytest
 
 from bot.storage.database import Checkpoint, Database, WalKeeper
 
+# SQLite's own file, write-ahead log and online backup: nothing PostgreSQL has.
+pytestmark = pytest.mark.sqlite_only
+
 KB = 1024
 
 

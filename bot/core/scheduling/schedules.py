@@ -903,13 +903,16 @@ __all__ = [
     "EDITABLE",
     "UNKNOWN_SENTENCE",
     "AddedSchedule",
+    "ClaimedSlot",
     "EditedSchedule",
+    "LeaseState",
     "NewSchedule",
     "ResumedSchedule",
     "Schedule",
     "ScheduleHistory",
     "ScheduleService",
     "SentTestPost",
+    "SlotOutcome",
     "SlotPlan",
     "SlotRecord",
     "SlotStatus",
@@ -921,3 +924,37 @@ __all__ = [
     "plan_slots",
     "recurrence_for",
 ]
+
+
+# ---- what the scheduler and its store exchange (ports.SchedulerStore) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSlot:
+    """A slot this process claimed and must now post (or record why not)."""
+
+    schedule: Schedule
+    slot_at: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotOutcome:
+    """The final state of a claimed slot, written by `record_outcomes`."""
+
+    schedule_id: int
+    slot_at: int
+    status: SlotStatus
+    reason: str | None = None
+    message_id: str | None = None
+    attempts: int = 1
+    # A permanent failure pauses the schedule with this reason (never deletes it).
+    pause_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseState:
+    acquired: bool
+    owner: str | None
+    expires_at: float | None
+    heartbeat: float | None

@@ -25,7 +25,7 @@ from bot.core.scheduling.schedules import SlotStatus
 from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Secret, Settings
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.adapters.discord.conftest import MANAGE_GUILD, eventually, start_client, stop_client
 from tests.conftest import FixedClock
 from tests.fakes.fake_discord import EPHEMERAL, FakeDiscord
@@ -223,7 +223,7 @@ async def _community(services: Services, guild: dict[str, Any], log_channel: str
 
 def _scheduler(services: Services, bot: HavenBot, clock: SimClock, **options: Any) -> PostScheduler:
     return PostScheduler(
-        SqliteScheduleStore(services.db),
+        SqlScheduleStore(services.db),
         {Platform.DISCORD: bot.publisher},
         services.support,  # the real card service: the real default pack's cards
         clock,
@@ -251,7 +251,7 @@ async def test_a_platform_wide_429_holds_every_channel_then_all_post_and_moderat
     bot = HavenBot(services, guild_ready_timeout=0.05, publish_timeout=5.0)
     task = await start_client(bot)
     clock = SimClock(NINE - timedelta(seconds=1))
-    store = SqliteScheduleStore(services.db)
+    store = SqlScheduleStore(services.db)
     channels: list[str] = []
     for guild in guilds:
         community = await _community(services, guild, fake.channel_id(guild, "modlog"))
@@ -337,7 +337,7 @@ async def test_a_5xx_after_creating_is_retried_with_the_nonce_then_recorded_unkn
     # that, each of the scheduler's attempts is one request.
     bot.publisher.timeout = 0.8
     clock = SimClock(NINE - timedelta(seconds=1))
-    store = SqliteScheduleStore(services.db)
+    store = SqlScheduleStore(services.db)
     community = await _community(services, guild, fake.channel_id(guild, "modlog"))
     channel = fake.channel_id(guild, "posts")
     schedule = await insert_schedule(
@@ -379,7 +379,7 @@ async def test_a_5xx_after_creating_then_success_inside_the_window_is_one_post(
     task = await start_client(bot)
     bot.publisher.timeout = 0.8
     clock = SimClock(NINE - timedelta(seconds=1))
-    store = SqliteScheduleStore(services.db)
+    store = SqlScheduleStore(services.db)
     community = await _community(services, guild, "")
     channel = fake.channel_id(guild, "posts")
     schedule = await insert_schedule(

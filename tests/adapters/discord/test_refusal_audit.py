@@ -44,6 +44,6 @@ async def test_a_member_adding_a_message_is_refused_and_audited_without_the_word
             None,
         )
     ]
-    for table in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for row in await db.fetch_all(f"SELECT * FROM {table['name']}"):
-            assert SECRET not in repr(tuple(row)), table["name"]
+    for table in await db.table_names():
+        for row in await db.fetch_all(f"SELECT * FROM {table}"):
+            assert SECRET not in repr(tuple(row)), table

@@ -15,7 +15,7 @@ from bot.core.models import Platform
 from bot.core.scheduling.schedules import SlotStatus
 from bot.scheduler import PostScheduler
 from bot.services import Services
-from bot.storage.schedule_store import SqliteScheduleStore
+from bot.storage.schedule_store import SqlScheduleStore
 from tests.adapters.slack.conftest import TEAM_ID
 from tests.fakes.fake_slack import FakeSlack
 from tests.test_scheduler_helpers import SimClock, drive_until, insert_schedule
@@ -35,7 +35,7 @@ async def test_a_429_on_one_channel_holds_only_that_channel_and_every_slot_posts
         monotonic=lambda: clock.now().timestamp(),
         sleep=asyncio.sleep,
     )
-    store = SqliteScheduleStore(services.db)
+    store = SqlScheduleStore(services.db)
     schedules = {
         channel: await insert_schedule(
             store,

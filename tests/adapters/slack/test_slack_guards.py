@@ -58,9 +58,9 @@ async def test_a_members_refused_command_is_audited_without_its_words(
         "SELECT community_id, actor_id, action, item_key FROM audit_log WHERE item_kind = 'refusal'"
     )
     assert [tuple(r) for r in rows] == [(community_id(), MEMBER, "refused", "message add")]
-    for table in await services.db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'"):
-        for row in await services.db.fetch_all(f"SELECT * FROM {table['name']}"):
-            assert "secret words" not in repr(tuple(row)), table["name"]
+    for table in await services.db.table_names():
+        for row in await services.db.fetch_all(f"SELECT * FROM {table}"):
+            assert "secret words" not in repr(tuple(row)), table
 
 
 async def test_support_crisis_gb_with_storage_gone_still_shows_samaritans_and_999(

@@ -1,0 +1,243 @@
+"""Haven's tables, defined once for both engines (the schema the Alembic revisions build).
+
+Privacy by design: no table has a column for who asked for support or when.
+
+Types are chosen so the same SQL text runs on SQLite and PostgreSQL: flags are INTEGER 0/1
+(statements compare `paused = 0`), lists are JSON text, dates ISO text, instants epoch seconds
+(BIGINT: past 2038 on PostgreSQL, plain INTEGER affinity on SQLite). A test compares this
+module with the schema the revisions produce, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+SLOT_STATUSES = ("claimed", "sent", "missed", "failed", "unknown")
+
+
+def _community() -> Column[str]:
+    return Column(
+        "community_id", Text, ForeignKey("communities.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _flag(name: str, default: int) -> Column[int]:
+    return Column(name, Integer, nullable=False, server_default=text(str(default)))
+
+
+def _json_list(name: str) -> Column[str]:
+    return Column(name, Text, nullable=False, server_default="[]")
+
+
+communities = Table(
+    "communities",
+    metadata,
+    # "discord:<guild id>", "slack:<team id>", "console:local"
+    Column("id", Text, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("default_region", Text),
+    Column("default_locale", Text, nullable=False, server_default="en"),
+    Column("timezone", Text, nullable=False, server_default="UTC"),
+    _json_list("moderator_role_ids"),
+    _json_list("moderator_user_ids"),
+    Column("log_channel_id", Text),
+    Column("status", Text, nullable=False, server_default="active"),
+    # When the bot was removed (purge after the grace period), and why (schedules paused for
+    # it resume on return).
+    Column("removed_at", Text),
+    Column("removed_reason", Text),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    _community(),
+    Column("slug", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("community_id", "slug"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _community(),
+    Column("key", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("topics", Text, nullable=False),  # JSON array of topic slugs
+    Column("locale", Text, nullable=False, server_default="en"),
+    _flag("enabled", 1),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    PrimaryKeyConstraint("community_id", "key"),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    _community(),
+    Column("key", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    _json_list("contacts"),  # JSON array of {kind, display, e164}
+    _json_list("regions"),
+    _json_list("topics"),
+    _flag("crisis_service", 0),
+    _flag("always_open", 0),
+    Column("hours", Text, nullable=False, server_default=""),
+    Column("source_url", Text, nullable=False, server_default=""),
+    Column("last_verified", Text),
+    _flag("needs_review", 0),
+    Column("notes_for_mods", Text, nullable=False, server_default=""),
+    _flag("enabled", 1),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    PrimaryKeyConstraint("community_id", "key"),
+)
+
+emergency_numbers = Table(
+    "emergency_numbers",
+    metadata,
+    _community(),
+    Column("region", Text, nullable=False),
+    Column("number", Text, nullable=False),
+    _flag("needs_review", 0),
+    PrimaryKeyConstraint("community_id", "region"),
+)
+
+# Moderator accountability: who changed what, with the item before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _community(),
+    Column("actor_id", Text, nullable=False),
+    Column("actor_name", Text, nullable=False, server_default=""),
+    Column("action", Text, nullable=False),
+    Column("item_kind", Text, nullable=False),
+    Column("item_key", Text, nullable=False),
+    Column("before_json", Text),
+    Column("after_json", Text),
+    Column("at", Text, nullable=False),
+    _flag("undone", 0),
+    Index("audit_log_item", "community_id", "item_kind", "item_key", "id"),
+    # Ids are never reused on SQLite either: an undo names the entry it reverts by id.
+    sqlite_autoincrement=True,
+)
+
+# Message rotation per community and topic (never per person): keys shown this round.
+rotation_state = Table(
+    "rotation_state",
+    metadata,
+    _community(),
+    Column("topic", Text, nullable=False),
+    _json_list("shown_keys"),
+    PrimaryKeyConstraint("community_id", "topic"),
+)
+
+# Usage as an aggregate per community, topic and day only.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    _community(),
+    Column("topic", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("count", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("community_id", "topic", "day"),
+)
+
+# Small process-wide facts, e.g. the hash of the last synced Discord command tree.
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _community(),
+    Column("platform", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("channel_label", Text, nullable=False, server_default=""),
+    Column("topic", Text),
+    Column("message_key", Text),
+    Column("when_text", Text, nullable=False),  # the canonical `when` (core/scheduling)
+    Column("timezone", Text, nullable=False),  # IANA name
+    _flag("one_shot", 0),
+    Column("next_run_at", BigInteger),  # epoch seconds of the next slot; NULL when finished
+    Column("grace_seconds", Integer, nullable=False),
+    _flag("paused", 0),
+    Column("paused_reason", Text),
+    Column("created_by", Text, nullable=False),  # the moderator's platform id (audited)
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_outcome", Text),
+    Column("last_outcome_at", BigInteger),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    # The scheduler's only hot query, "what is due next", reads this index and nothing else.
+    Index(
+        "schedules_due",
+        "next_run_at",
+        sqlite_where=text("paused = 0 AND next_run_at IS NOT NULL"),
+        postgresql_where=text("paused = 0 AND next_run_at IS NOT NULL"),
+    ),
+    Index("schedules_by_community", "community_id", "id"),
+)
+
+# One row per slot. The primary key is the slot key: claiming inserts it, so a slot can be
+# claimed, and therefore posted, at most once.
+schedule_slots = Table(
+    "schedule_slots",
+    metadata,
+    Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("slot_at", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("reason", Text),  # why it was missed, failed or is unknown
+    Column("lease_owner", Text),  # the scheduler process that claimed it
+    Column("lease_until", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("message_id", Text),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("schedule_id", "slot_at"),
+    CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in SLOT_STATUSES) + ")",
+        name="schedule_slots_status",
+    ),
+    Index(
+        "schedule_slots_claimed",
+        "lease_until",
+        sqlite_where=text("status = 'claimed'"),
+        postgresql_where=text("status = 'claimed'"),
+    ),
+    sqlite_with_rowid=False,
+)
+
+# At most one scheduler per database and scope: the holder renews `expires_at` with a
+# heartbeat; another process may take the row over only once it has expired.
+scheduler_lease = Table(
+    "scheduler_lease",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),  # epoch seconds
+    Column("heartbeat", Float, nullable=False),  # epoch seconds of the last renewal
+)
