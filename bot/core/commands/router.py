@@ -228,21 +228,22 @@ class CommandRouter:
         try:
             return await moderator_community(self._communities, ctx)
         except NotAModerator:
-            try:
-                await self._refusals.record(ctx, self._declared_name(group, verb))
-            except Exception as error:
-                # The refusal stands whether or not it could be written down.
-                log_failure(log, "Auditing a refused /support-admin call", error)
+            command = self._declared_name(group, verb)
+            # Only a declared command is audited: someone who typed /support-admin with words
+            # (often meaning /support) must not be kept with a time beside their id.
+            if command is not None:
+                try:
+                    await self._refusals.record(ctx, command)
+                except Exception as error:
+                    # The refusal stands whether or not it could be written down.
+                    log_failure(log, "Auditing a refused /support-admin call", error)
             raise
 
-    def _declared_name(self, group: str, verb: str) -> str:
-        """`message add` for a declared verb, the group alone for an unknown verb in a known
-        group, `support-admin` otherwise: never a word that is not in a table."""
+    def _declared_name(self, group: str, verb: str) -> str | None:
+        """`message add` for a declared verb; None for anything that is not in a table."""
         table = self._tables.get(group.strip().lower())
-        if table is None:
-            return ADMIN_COMMAND
-        spec = table.verb(verb.strip().lower())
-        return f"{table.name} {spec.name}" if spec is not None else table.name
+        spec = table.verb(verb.strip().lower()) if table is not None else None
+        return f"{table.name} {spec.name}" if table is not None and spec is not None else None
 
     async def _run_verb(self, ctx: RequestContext, group: str, spec: Verb, args: Arguments) -> Card:
         """The handler, after the public-post allowance for a verb that posts publicly."""
