@@ -22,6 +22,7 @@ import click
 
 from bot import __version__
 from bot.core.errors import HavenError
+from bot.files import DATABASE_SIDE_FILES, is_database_file, write_replacing
 from bot.privacy import privacy
 from bot.settings import Settings, SettingsError, database_notice, load_settings
 
@@ -264,13 +265,11 @@ def db_backup(file: Path | None, force: bool) -> None:
 
 # SQLite keeps a database's recent writes in these files beside it: a backup onto one of them
 # would damage the live database as surely as one onto the file itself.
-_DATABASE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def _backup_problem(source: Path, target: Path, force: bool) -> str | None:
     """Why a backup cannot be written to `target`, as one sentence, or None."""
-    live = {source.resolve().with_name(source.resolve().name + s) for s in _DATABASE_SIDE_FILES}
-    if target.resolve() in live or (target.exists() and os.path.samefile(target, source)):
+    if is_database_file(target, source):
         return (
             f"{target} is the live database itself; a backup must go to another file, "
             "e.g. haven db backup (a time-stamped copy beside it)."
@@ -312,7 +311,7 @@ async def _write_backup(database: Database, target: Path, force: bool) -> None:
         raise HavenError(_backup_failure(error, target), "Nothing was left behind.") from None
     finally:
         if not moved:
-            for suffix in _DATABASE_SIDE_FILES:
+            for suffix in DATABASE_SIDE_FILES:
                 with contextlib.suppress(OSError):
                     partial.with_name(partial.name + suffix).unlink()
 
@@ -463,7 +462,8 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
 @click.option("--community", default="console:local", show_default=True, help="Community id.")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def pack_export(community: str, fmt: str, output: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def pack_export(community: str, fmt: str, output: Path | None, force: bool) -> None:
     """Write a community's library out as a pack (stdout unless -o FILE)."""
     from bot.core.content.packs import export_pack
     from bot.storage.database import Database
@@ -471,7 +471,12 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     from bot.storage.repositories import SqliteCommunityRepository, SqliteContentRepository
 
     settings = _settings(announce=False)
-    _existing_database(settings)  # exporting never creates an empty database to export
+    database_path = _existing_database(settings)  # never creates an empty database to export
+    if output is not None:
+        if is_database_file(output, database_path):
+            _fail(f"{output} is Haven's database itself; write the pack to another file.")
+        if output.exists() and not force:
+            _fail(f"{output} already exists; choose another name, or add --force to replace it.")
 
     async def work() -> str:
         database = await Database.open(settings.database_path)
@@ -488,7 +493,10 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text, "utf-8")
+        try:
+            write_replacing(output, text.encode("utf-8"))
+        except OSError as error:
+            _fail(f"Haven cannot write {output} ({error.strerror or error}); nothing was written.")
         click.echo(f"Wrote {output}.")
 
 

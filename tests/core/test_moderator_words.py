@@ -399,3 +399,15 @@ async def test_console_pack_import_refuses_a_device_without_reading_it(
     card = await run(stack, "/support-admin pack import file:/dev/zero", ConsoleFiles(tmp_path))
     assert card.tone is CardTone.ERROR
     assert "not a regular file" in card.body
+
+
+async def test_console_export_never_writes_over_the_database(stack: Stack, tmp_path: Path) -> None:
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
+    database = stack.db.path
+    before = database.read_bytes()
+    files = ConsoleFiles(database.parent, database)
+    for name in (database.name, f"{database.name}-wal"):
+        card = await run(stack, f"/support-admin pack export file:{name}", files)
+        assert card.tone is CardTone.ERROR and "database itself" in card.body, name
+    assert database.read_bytes() == before
+    assert (await run(stack, "/support-admin message show coming-out-1")).tone is CardTone.INFO
