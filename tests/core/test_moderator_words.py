@@ -411,3 +411,26 @@ async def test_console_export_never_writes_over_the_database(stack: Stack, tmp_p
         assert card.tone is CardTone.ERROR and "database itself" in card.body, name
     assert database.read_bytes() == before
     assert (await run(stack, "/support-admin message show coming-out-1")).tone is CardTone.INFO
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/support-admin message list page:²",
+        "/support-admin message list page:٣",
+        '/support-admin settings timezone "UTC"',
+    ],
+)
+async def test_digits_that_are_not_ascii_get_a_clear_answer(stack: Stack, line: str) -> None:
+    card = await run(stack, line)
+    assert card.title != "Something went wrong on our side", card.body
+
+
+def test_a_monthly_day_written_in_superscript_is_a_clear_error() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.errors import ValidationFailed
+    from bot.core.scheduling.recurrence import parse_when
+
+    with pytest.raises(ValidationFailed, match="monthly"):
+        parse_when("monthly ² 09:00", "UTC", datetime(2026, 12, 1, tzinfo=UTC))
