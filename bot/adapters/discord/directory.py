@@ -52,7 +52,11 @@ class DiscordDirectory:
 
     def _guild(self, community_id: str) -> discord.Guild:
         _, _, external_id = community_id.partition(":")
-        guild = self._bot.get_guild(int(external_id)) if external_id.isascii() and external_id.isdecimal() else None
+        guild = (
+            self._bot.get_guild(int(external_id))
+            if external_id.isascii() and external_id.isdecimal()
+            else None
+        )
         if guild is None:
             raise DirectoryUnavailable("the server is not in the client's cache")
         return guild
@@ -62,7 +66,11 @@ class DiscordDirectory:
         roles = [role for role in guild.roles if not role.is_default()]
         found: list[tuple[Found, ...]] = []
         for ref in refs:
-            by_id = guild.get_role(int(ref.id)) if ref.id and ref.id.isascii() and ref.id.isdecimal() else None
+            by_id = (
+                guild.get_role(int(ref.id))
+                if ref.id and ref.id.isascii() and ref.id.isdecimal()
+                else None
+            )
             if by_id is not None and not by_id.is_default():
                 matches = [by_id]
             elif ref.name:
