@@ -335,6 +335,10 @@ class CommandRouter:
             card = _save_attachment(spec, parsed.options, card, files)
         except HavenError as error:
             return error_card(error)
+        except Exception as error:
+            # Like admin() and support(): one bad line never ends a console session.
+            log_failure(log, "Running a /support-admin line", error)
+            return SOMETHING_WENT_WRONG
         if parsed.notes and card.tone is not CardTone.ERROR:
             card = replace(card, footer=" ".join((*parsed.notes, card.footer)).strip())
         return card
