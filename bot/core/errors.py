@@ -111,3 +111,7 @@ class StorageUnavailable(HavenError):
 
 class AlreadyExists(HavenError):
     """Adding an item whose key is taken; nothing was written."""
+
+
+class MayHavePosted(HavenError):
+    """A public post failed in a way that may still have posted it: never a blind retry."""

@@ -35,6 +35,7 @@ from bot.core.errors import (
     AlreadyExists,
     Conflict,
     HavenError,
+    MayHavePosted,
     PermissionDenied,
     StorageUnavailable,
     UnknownChoice,
@@ -262,6 +263,8 @@ class CommandRouter:
             )
         try:
             return await spec.handler(ctx, args)
+        except MayHavePosted:
+            raise  # it may be in the channel: the allowance is spent
         except HavenError:
             # Refused or failed with nothing posted: the moderator keeps that post.
             self._posts.give_back(key, limit)

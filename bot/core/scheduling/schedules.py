@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from bot.core.errors import Conflict, HavenError, NotFound, ValidationFailed
+from bot.core.errors import Conflict, HavenError, MayHavePosted, NotFound, ValidationFailed
 from bot.core.mentions import parse_channel
 from bot.core.models import (
     Community,
@@ -779,11 +779,16 @@ class ScheduleService:
         key = "test" + secrets.token_hex(10)
         try:
             message_id = await publisher.publish(schedule.channel_id, card, key)
+        except TransientPublishError as error:
+            if error.may_have_posted:
+                raise MayHavePosted(
+                    f"The test post to {schedule.channel_label} may or may not have gone "
+                    f"through ({error.reason}).",
+                    "Look in the channel before trying again; the schedule is unchanged.",
+                ) from error
+            raise _test_failed(schedule, error) from error
         except PublishError as error:
-            raise HavenError(
-                f"The test post to {schedule.channel_label} failed: {error.reason}",
-                "Nothing was posted and the schedule is unchanged.",
-            ) from error
+            raise _test_failed(schedule, error) from error
         log.info("Test post for schedule %s in %s", schedule.id, schedule.community_id)
         return SentTestPost(schedule, message_id)
 
@@ -921,3 +926,10 @@ __all__ = [
     "plan_slots",
     "recurrence_for",
 ]
+
+
+def _test_failed(schedule: Schedule, error: PublishError) -> HavenError:
+    return HavenError(
+        f"The test post to {schedule.channel_label} failed: {error.reason}",
+        "Nothing was posted and the schedule is unchanged.",
+    )
