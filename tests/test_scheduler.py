@@ -924,9 +924,7 @@ async def test_a_pause_that_runs_out_with_nothing_waiting_keeps_its_back_off(
     store: SqliteScheduleStore,
 ) -> None:
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    await insert_schedule(
-        store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created
-    )
+    await insert_schedule(store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created)
     clock = SimClock(created)
     publisher = RecordingPublisher(Platform.DISCORD, clock)
     # Refused past the 30-minute grace at 09:00, then refused again at 10:00: the second
