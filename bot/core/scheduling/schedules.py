@@ -749,9 +749,19 @@ class ScheduleService:
         self._wake()
         return EditedSchedule(before, after, checked.next_runs, (*checked.notes, *duplicates))
 
-    async def remove(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+    async def remove(
+        self, ctx: RequestContext, schedule_id: int, expected_version: int | None = None
+    ) -> Schedule:
+        """Delete the schedule; with `expected_version` (from the confirm button), only if
+        nobody changed it since the moderator saw what they were removing."""
         await self._moderated_community(ctx)
         before = await self._own_schedule(ctx, schedule_id)
+        if expected_version is not None and before.version != expected_version:
+            raise Conflict(
+                f"Schedule {schedule_id} was changed after you asked to remove it; nothing was "
+                "removed.",
+                f"Look at it again: /support-admin schedule remove id:{schedule_id}",
+            )
         removed = await self._store.delete(
             schedule_id,
             ctx.community_id,
