@@ -434,3 +434,22 @@ def test_a_monthly_day_written_in_superscript_is_a_clear_error() -> None:
 
     with pytest.raises(ValidationFailed, match="monthly"):
         parse_when("monthly ² 09:00", "UTC", datetime(2026, 12, 1, tzinfo=UTC))
+
+
+async def test_an_import_applied_after_someone_edited_an_item_it_changes_imports_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
+    files = ConsoleFiles(tmp_path)
+    await run(stack, "/support-admin pack export file:library.yaml", files)
+    original = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
+    text = (tmp_path / "library.yaml").read_text(encoding="utf-8")
+    (tmp_path / "changed.yaml").write_text(
+        text.replace(original.text, "An imported text."), encoding="utf-8"
+    )
+    [apply] = (await run(stack, "/support-admin pack import file:changed.yaml", files)).actions
+    await run(stack, "/support-admin message edit coming-out-1 A moderator's newer words")
+    applied = await run(stack, apply.value)
+    assert applied.tone is CardTone.ERROR and "changed since the preview" in applied.body
+    kept = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
+    assert kept.text == "A moderator's newer words"
