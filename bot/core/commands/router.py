@@ -190,21 +190,6 @@ class CommandRouter:
             log_failure(log, f"Opening the form of /support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
 
-    async def open_or_run(
-        self, ctx: RequestContext, group: str, verb: str, options: Mapping[str, str]
-    ) -> FormRequest | Card:
-        """A platform's command in one call, through the gate once: the form it asks for, or
-        its answer."""
-        try:
-            community = await self._gate(ctx, group, verb)
-            form = await self._form(ctx, community, group, verb, options)
-            return form or await self._run(ctx, community, group, verb, options)
-        except HavenError as error:
-            return error_card(error)
-        except Exception as error:
-            log_failure(log, f"/support-admin {group} {verb}", error)
-            return SOMETHING_WENT_WRONG
-
     async def _run(
         self,
         ctx: RequestContext,
