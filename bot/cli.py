@@ -18,6 +18,7 @@ import click
 
 from bot import __version__
 from bot.core.errors import HavenError
+from bot.files import is_database_file, write_replacing
 from bot.privacy import privacy
 from bot.settings import Settings, SettingsError, database_notice, load_settings
 
@@ -411,15 +412,21 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
 @click.option("--community", default="console:local", show_default=True, help="Community id.")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def pack_export(community: str, fmt: str, output: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def pack_export(community: str, fmt: str, output: Path | None, force: bool) -> None:
     """Write a community's library out as a pack (stdout unless -o FILE)."""
     from bot.core.content.packs import export_pack
-    from bot.storage.engine import open_database
+    from bot.storage.engine import open_database, uses_postgres
     from bot.storage.migrate import migrate
     from bot.storage.repositories import SqlCommunityRepository, SqlContentRepository
 
     settings = _settings(announce=False)
-    _existing_database(settings)  # exporting never creates an empty database to export
+    _existing_database(settings)  # never creates an empty database to export
+    if output is not None:
+        if not uses_postgres(settings) and is_database_file(output, settings.database_path):
+            _fail(f"{output} is Haven's database itself; write the pack to another file.")
+        if output.exists() and not force:
+            _fail(f"{output} already exists; choose another name, or add --force to replace it.")
 
     async def work() -> str:
         database = await open_database(settings)
@@ -436,7 +443,10 @@ def pack_export(community: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text, "utf-8")
+        try:
+            write_replacing(output, text.encode("utf-8"))
+        except OSError as error:
+            _fail(f"Haven cannot write {output} ({error.strerror or error}); nothing was written.")
         click.echo(f"Wrote {output}.")
 
 

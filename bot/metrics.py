@@ -196,10 +196,6 @@ class Health:
         """An adapter's status function (a new connection replaces the one before)."""
         self._sources[platform] = source
 
-    def expect(self, platform: Platform) -> None:
-        if platform not in self._expected:
-            self._expected = (*self._expected, platform)
-
     @property
     def scheduler_role(self) -> str:
         return "holder" if self._holder() else "standby"
@@ -334,10 +330,6 @@ class PrometheusMetrics:
         if self._health is None:
             self.registry.register(_HealthCollector(health))
         self._health = health
-
-    @property
-    def health(self) -> Health | None:
-        return self._health
 
     # ---- the Metrics port ------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ FORGET_ACTION = "privacy.forget"
 # A name shorter than this is replaced only where it is a whole value: as a word inside text, a
 # two-letter name would also match unrelated words.
 MIN_NAME_IN_TEXT = 3
+# The audit fields whose text can name a moderator ("paused by Alex").
+_FIELDS_NAMING_PEOPLE = frozenset({"paused_reason", "reason", "actor_name", "created_by"})
 
 
 def new_marker() -> str:
@@ -79,14 +81,19 @@ class Forgetting:
             value = pattern.sub(self.marker, value)
         return value
 
-    def data(self, value: object) -> object:
-        """An audit entry's before/after (JSON data): every text in it, at any depth."""
+    def data(self, value: object, key: str | None = None) -> object:
+        """An audit entry's before/after (JSON data), at any depth: a value that is the id or
+        a name is replaced; inside text only the fields that name people (a pause reason) are
+        rewritten. Library text ("Hope is real") is content, not a reference: rewriting it
+        would put the marker into answers once someone undoes to it."""
         if isinstance(value, str):
-            return self.text(value)
+            if key in _FIELDS_NAMING_PEOPLE:
+                return self.text(value)
+            return self.marker if self._whole(value) else value
         if isinstance(value, list):
-            return [self.data(item) for item in value]
+            return [self.data(item, key) for item in value]
         if isinstance(value, dict):
-            return {key: self.data(item) for key, item in value.items()}
+            return {name: self.data(item, name) for name, item in value.items()}
         return value
 
     def without_person(self, ids: Sequence[str]) -> tuple[str, ...]:
@@ -210,7 +217,7 @@ def privacy_forget(user_id: str) -> None:
     Stop Haven first (so nothing writes the old id back from memory); the command rewrites the
     database file so the id and name do not remain in its free space."""
     # Imported here: bot.cli registers this group, so a top-level import would be circular.
-    from bot.cli import _fail, _run, _settings
+    from bot.cli import _existing_database, _fail, _run, _settings
     from bot.storage.engine import open_database
     from bot.storage.migrate import migrate
     from bot.storage.privacy_store import SqlPrivacyStore
@@ -222,6 +229,9 @@ def privacy_forget(user_id: str) -> None:
         # the record of earlier forgettings.
         _fail(f"'{user_id.strip()}' is Haven's own marker, not a person's id; nothing was changed.")
     settings = _settings()
+    # A mistyped HAVEN_DATABASE_URL must not create an empty database and report "nothing
+    # refers to that person": the operator would believe the request was handled.
+    _existing_database(settings)
 
     async def work() -> ForgetReport:
         database = await open_database(settings)

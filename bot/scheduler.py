@@ -412,10 +412,6 @@ class PostScheduler:
                 wake_at = min(wake_at, ready_at)
             if next_due is not None:
                 wake_at = min(wake_at, float(next_due))
-            for platform, pause in self._pauses.items():
-                if not self._pending_on(platform):
-                    # Wake to end the episode (with posts pending, their own times wake us).
-                    wake_at = min(wake_at, max(pause.until, now))
             if self._outcomes:
                 wake_at = min(wake_at, self._outcomes_since + FLUSH_DELAY_SECONDS)
             self.stats.passes += 1
@@ -640,12 +636,10 @@ class PostScheduler:
 
     def _dispatch(self, now: float) -> None:
         """Start every post whose channel and platform budget allow it now."""
-        for platform, pause in list(self._pauses.items()):
-            if pause.until <= now and not self._pending_on(platform):
-                # Nothing waited to try the platform again (every held post ran out of grace):
-                # the episode ends here.
-                self._tell_about_pause(platform, pause)
-                del self._pauses[platform]
+        # A pause whose time is up stays until a post goes through (see `_post`): only then
+        # does the platform take requests again, are moderators told it resumed, and does a
+        # later refusal back off from the start. Ending it because nothing happened to wait
+        # would announce a recovery nobody saw, and reset the back-off during a ban.
         for platform, heap in self._ready.items():
             pacer = self._pacers.get(platform)
             while heap and heap[0][0] <= now:
@@ -861,9 +855,6 @@ class PostScheduler:
         self.stats.retries += 1
         job.not_before = pause.until
         self._queues.setdefault(job.channel, deque()).appendleft(job)
-
-    def _pending_on(self, platform: Platform) -> bool:
-        return any(job.schedule.platform is platform for job in self._jobs.values())
 
     def _tell_about_pause(self, platform: Platform, pause: _PlatformPause) -> None:
         """Once per affected community and pause: what happened and that posts resumed."""

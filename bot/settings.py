@@ -31,7 +31,14 @@ DATABASE_URL_EXAMPLES = (
 # What settings.toml may hold: each [table] key is the variable TABLE_KEY. Tokens are absent on
 # purpose: that file is often committed, so a secret found there is refused, not read.
 CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
-    "haven": ("database_url", "log_level", "platform_debug_logs", "removal_grace_days"),
+    "haven": (
+        "database_url",
+        "log_level",
+        "platform_debug_logs",
+        "removal_grace_days",
+        "http_port",
+        "http_host",
+    ),
     "discord": ("api_url", "gateway_url"),
     "slack": ("mode", "http_port", "api_url"),
 }

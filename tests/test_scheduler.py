@@ -892,9 +892,10 @@ async def test_refusals_outlasting_the_grace_fail_the_slot_with_why_and_later_sl
     assert first.status is SlotStatus.FAILED and first.attempts == 4
     assert "Discord's network blocked Haven" in (first.reason or "")
     assert second.status is SlotStatus.SENT
-    # The moderators heard once, when the episode ended (nothing was left waiting at 09:37).
+    # The moderators heard once, when a post went through again at 10:00: not at 09:37, when
+    # the pause ran out with nothing waiting (that would announce a recovery nobody saw).
     notices = [call for call in publisher.calls if call[0] == "modlog"]
-    assert [at - nine for _, _, at in notices] == [2220]
+    assert [at - nine for _, _, at in notices] == [3600]
 
 
 async def test_a_post_in_flight_when_the_refusal_came_does_not_end_the_pause(
@@ -918,3 +919,20 @@ async def test_a_post_in_flight_when_the_refusal_came_does_not_end_the_pause(
     nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     calls = sorted((at - nine, channel) for channel, _, at in publisher.calls)
     assert calls == [(0, "a"), (0, "b"), (120, "a"), (120, "modlog")]
+
+
+async def test_a_pause_that_runs_out_with_nothing_waiting_keeps_its_back_off(
+    store: SqlScheduleStore,
+) -> None:
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    await insert_schedule(store, DISCORD, Platform.DISCORD, "a", "every 1h", "UTC", created=created)
+    clock = SimClock(created)
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    # Refused past the 30-minute grace at 09:00, then refused again at 10:00: the second
+    # refusal is the next strike of the same ban (a longer wait), and nobody was told that
+    # posting resumed in between.
+    publisher.fail("a", *[PlatformPausedError("Discord's network blocked Haven")] * 5)
+    scheduler = make_scheduler(store, {Platform.DISCORD: publisher}, clock)
+    await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 10, 5, tzinfo=UTC))
+    assert not [call for call in publisher.calls if call[0] == "modlog"]
+    assert scheduler.stats.platform_pauses == 5

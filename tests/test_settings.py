@@ -186,7 +186,7 @@ def test_a_misspelled_key_or_table_in_settings_toml_is_a_problem_with_a_suggesti
     assert raised.value.problems == [
         f"{source}: 'log_level' is outside any table; put it under [haven].",
         f"{source}: [haven] has no setting 'databse_url' (did you mean database_url?); it has "
-        "database_url, log_level, platform_debug_logs, removal_grace_days.",
+        "database_url, log_level, platform_debug_logs, removal_grace_days, http_port, http_host.",
         f"{source}: [slak] is not a table Haven reads (did you mean [slack]?); the tables are "
         "[haven], [discord], [slack].",
         f"{source}: [discord] token is a secret, and this file is not the place for it; put "
@@ -216,3 +216,10 @@ def test_a_new_default_database_in_the_root_folder_is_warned_about(
     assert level == logging.WARNING
     assert "Creating a new, empty database at /data/haven.db" in text
     assert "relative to /" in text
+
+
+def test_the_http_server_can_be_set_in_settings_toml(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text('[haven]\nhttp_port = 8089\nhttp_host = "0.0.0.0"\n')
+    settings = load_settings(environ={"HAVEN_CONFIG": str(config)}, env_file=None)
+    assert (settings.http_port, settings.http_host) == (8089, "0.0.0.0")

@@ -20,6 +20,7 @@ from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
 from bot.core.ports import Found, MemberRef
+from bot.files import is_database_file, write_replacing
 from bot.scheduler import CONSOLE_LEASE_NAME
 from bot.services import Services
 
@@ -99,8 +100,10 @@ class ConsoleFiles:
     """The console's files: `pack import file:PATH` reads one, `pack export file:PATH` writes
     one. Relative paths are from the folder the console was started in."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database: Path | None = None) -> None:
         self._folder = folder
+        # Never written over: an export named like the database would destroy it.
+        self._database = database
 
     def _path(self, path: str) -> Path:
         return (self._folder / Path(path).expanduser()).resolve()
@@ -139,10 +142,19 @@ class ConsoleFiles:
 
     def write_bytes(self, path: str, content: bytes) -> str:
         target = self._path(path)
+        if self._database is not None and is_database_file(target, self._database):
+            raise HavenError(
+                f"{target} is Haven's database itself; nothing was written.",
+                "Name another file, e.g. file:library.yaml.",
+            )
+        if target.is_dir() or (target.exists() and not target.is_file()):
+            raise HavenError(f"{target} is not a file Haven can write; nothing was written.")
         try:
-            target.write_bytes(content)
+            write_replacing(target, content)
         except OSError as error:
-            raise HavenError(f"Haven cannot write {target} ({error.strerror}).") from None
+            raise HavenError(
+                f"Haven cannot write {target} ({error.strerror or error}); nothing was written."
+            ) from None
         return str(target)
 
 
@@ -255,7 +267,7 @@ async def run_console(
         )
     services.register_directory(ConsoleDirectory())
     ctx = console_context()
-    files = ConsoleFiles(Path.cwd())
+    files = ConsoleFiles(Path.cwd(), services.settings.database_path)
     if interactive:
         _setup_readline(services)
         emit(

@@ -127,3 +127,7 @@ class IntegrityError(StorageError):
 
 class OperationalError(StorageError):
     """The database could not run the statement (busy, gone, unreadable, full)."""
+
+
+class MayHavePosted(HavenError):
+    """A public post failed in a way that may still have posted it: never a blind retry."""

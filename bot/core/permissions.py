@@ -47,7 +47,8 @@ def require_moderator(community: Community, actor: Actor) -> None:
         who = "people with Manage Server or one of this server's moderator roles"
     raise NotAModerator(
         "Only moderators can change Haven's library, schedules and settings.",
-        f"This is open to {who}. Nothing was changed.",
+        f"This is open to {who}. Nothing was changed. Looking for support? Type /support: "
+        "only you see the answer.",
     )
 
 
@@ -100,6 +101,7 @@ class RefusalAudit:
             self._recorded = {
                 k: at for k, at in self._recorded.items() if now - at < REFUSAL_WINDOW
             }
-        refusal = Refusal(ctx.actor.id, ctx.actor.display_name, command, now)
+        # The id is what accountability needs; a display name would only add personal data.
+        refusal = Refusal(ctx.actor.id, "", command, now)
         await self._log.record_refusal(ctx.community_id, refusal, REFUSALS_KEPT)
         return True

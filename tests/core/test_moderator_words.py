@@ -399,3 +399,58 @@ async def test_console_pack_import_refuses_a_device_without_reading_it(
     card = await run(stack, "/support-admin pack import file:/dev/zero", ConsoleFiles(tmp_path))
     assert card.tone is CardTone.ERROR
     assert "not a regular file" in card.body
+
+
+@pytest.mark.sqlite_only
+async def test_console_export_never_writes_over_the_database(stack: Stack, tmp_path: Path) -> None:
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
+    database = stack.db.path
+    before = database.read_bytes()
+    files = ConsoleFiles(database.parent, database)
+    for name in (database.name, f"{database.name}-wal"):
+        card = await run(stack, f"/support-admin pack export file:{name}", files)
+        assert card.tone is CardTone.ERROR and "database itself" in card.body, name
+    assert database.read_bytes() == before
+    assert (await run(stack, "/support-admin message show coming-out-1")).tone is CardTone.INFO
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/support-admin message list page:²",
+        "/support-admin message list page:٣",
+        '/support-admin settings timezone "UTC"',
+    ],
+)
+async def test_digits_that_are_not_ascii_get_a_clear_answer(stack: Stack, line: str) -> None:
+    card = await run(stack, line)
+    assert card.title != "Something went wrong on our side", card.body
+
+
+def test_a_monthly_day_written_in_superscript_is_a_clear_error() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.errors import ValidationFailed
+    from bot.core.scheduling.recurrence import parse_when
+
+    with pytest.raises(ValidationFailed, match="monthly"):
+        parse_when("monthly ² 09:00", "UTC", datetime(2026, 12, 1, tzinfo=UTC))
+
+
+async def test_an_import_applied_after_someone_edited_an_item_it_changes_imports_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.router.add_table(PackCommands(stack.curation, stack.support, stack.clock).table)
+    files = ConsoleFiles(tmp_path)
+    await run(stack, "/support-admin pack export file:library.yaml", files)
+    original = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
+    text = (tmp_path / "library.yaml").read_text(encoding="utf-8")
+    (tmp_path / "changed.yaml").write_text(
+        text.replace(original.text, "An imported text."), encoding="utf-8"
+    )
+    [apply] = (await run(stack, "/support-admin pack import file:changed.yaml", files)).actions
+    await run(stack, "/support-admin message edit coming-out-1 A moderator's newer words")
+    applied = await run(stack, apply.value)
+    assert applied.tone is CardTone.ERROR and "changed since the preview" in applied.body
+    kept = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
+    assert kept.text == "A moderator's newer words"

@@ -172,3 +172,18 @@ async def test_help_says_the_limit_before_anyone_meets_it(
     assert line.endswith("(2 in a row, then one every 30 seconds)")
     others = [line for line in group_help.lines if " schedule test " not in line]
     assert others and not any("in a row" in line for line in others)
+
+
+async def test_a_test_post_that_may_have_posted_says_so_and_keeps_the_allowance_spent(
+    stack: Stack, posts: RecordingPublisher
+) -> None:
+    from bot.core.scheduling.publishing import TransientPublishError
+
+    posts.fail("welcome", TransientPublishError("HTTP 502", may_have_posted=True))
+    unsure = await run(stack, TEST)
+    assert unsure.tone is CardTone.ERROR
+    assert "may or may not have gone through" in unsure.body
+    assert "Nothing was posted" not in unsure.plain_text()
+    assert (await run(stack, TEST)).tone is CardTone.SUCCESS
+    # The uncertain one counted: a third call within 30 s is refused, not posted.
+    assert (await run(stack, TEST)).title == "Not yet"

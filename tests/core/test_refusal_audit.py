@@ -54,7 +54,7 @@ async def test_a_member_adding_a_message_is_audited_by_name_and_command_without_
     assert await refusals(stack.db) == [
         (
             "member-7",
-            "Member Seven",
+            "",  # the id is kept for accountability; a name would only add personal data
             "refused",
             "message add",
             None,
@@ -77,10 +77,6 @@ async def test_a_member_adding_a_message_is_audited_by_name_and_command_without_
         ("/support-admin message add topics:crisis text:hello there", "message add"),
         ("/support-admin resource edit gb-crisisline title:Mine", "resource edit"),
         ("/support-admin settings region GB", "settings region"),
-        # A verb or group nobody declared is never copied: only the declared part is kept.
-        ("/support-admin message secretverb words", "message"),
-        ("/support-admin secretgroup secretverb", "support-admin"),
-        ("/support-admin", "support-admin"),
     ],
 )
 async def test_what_is_recorded_is_a_declared_command_never_typed_text(
@@ -91,6 +87,24 @@ async def test_what_is_recorded_is_a_declared_command_never_typed_text(
     assert (actor, action, command) == ("member-7", "refused", recorded)
     stored = await every_stored_value(stack.db)
     assert "secret" not in stored and "hello there" not in stored and "Mine" not in stored
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Often someone meaning /support: their id must not be kept with a time.
+        "/support-admin i think my family found out, please help",
+        "/support-admin message secretverb words",
+        "/support-admin",
+    ],
+)
+async def test_a_line_that_names_no_declared_command_is_refused_and_not_recorded(
+    stack: Stack, line: str
+) -> None:
+    card = await run(stack, line)
+    assert card.title == "Not permitted"
+    assert "Type /support" in card.footer
+    assert await refusals(stack.db) == []
 
 
 async def test_forms_and_platform_options_are_audited_the_same_way(stack: Stack) -> None:

@@ -603,7 +603,7 @@ async def test_remove_asks_first_and_its_button_removes(schedules: Schedules, st
     assert ("Next run", "Mon 2026-11-30 09:00 UTC") in preview.fields
     [button] = preview.actions
     assert button.label == "Remove schedule 1"
-    assert button.value == "/support-admin schedule remove id:1 confirm:yes"
+    assert button.value == "/support-admin schedule remove id:1 confirm:yes version:1"
     assert await schedules.store.get(1) is not None
     assert await audit_rows(stack, "remove") == []
     assert schedules.wakes == [1]  # the preview changed nothing
@@ -711,3 +711,13 @@ async def test_an_edit_racing_another_change_overwrites_nothing(
     assert card.tone is CardTone.ERROR and card.title == "Changed since you opened it"
     stored = await store.get(1)
     assert stored is not None and stored.when_text == "daily 09:00" and stored.paused
+
+
+async def test_a_remove_button_pressed_after_an_edit_removes_nothing(schedules: Schedules) -> None:
+    await schedules.run(ADD)
+    [button] = (await schedules.run("/support-admin schedule remove id:1")).actions
+    edited = await schedules.run('/support-admin schedule edit id:1 when:"daily 10:00"')
+    assert edited.tone is CardTone.SUCCESS, edited.plain_text()
+    stale = await schedules.run(button.value)
+    assert stale.tone is CardTone.ERROR and "changed after you asked to remove it" in stale.body
+    assert await schedules.store.get(1) is not None

@@ -367,7 +367,8 @@ def test_a_broken_env_file_and_settings_file_are_listed_together(tmp_path: Path)
     assert problems == [
         "  - .env: line 1 is not UTF-8 text; re-save the file as UTF-8.",
         "  - config/settings.toml: [haven] has no setting 'databse_url' (did you mean "
-        "database_url?); it has database_url, log_level, platform_debug_logs, removal_grace_days.",
+        "database_url?); it has database_url, log_level, platform_debug_logs, removal_grace_days, "
+        "http_port, http_host.",
     ]
 
 
@@ -398,3 +399,19 @@ def test_pack_export_without_a_database_creates_none(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"There is no database at {tmp_path / 'haven.db'}")
     assert not (tmp_path / "haven.db").exists()
+
+
+def test_pack_export_never_writes_over_the_database_or_an_existing_file(tmp_path: Path) -> None:
+    haven(tmp_path, "console", stdin="/support\n")
+    database = tmp_path / "haven.db"
+    onto_database = haven(tmp_path, "pack", "export", "-o", str(database))
+    assert onto_database.returncode != 0 and "database itself" in onto_database.stderr
+    assert haven(tmp_path, "communities").returncode == 0, "the database still opens"
+    out = tmp_path / "library.yaml"
+    out.write_text("keep me")
+    again = haven(tmp_path, "pack", "export", "-o", str(out))
+    assert again.returncode != 0 and "--force" in again.stderr
+    assert out.read_text() == "keep me"
+    forced = haven(tmp_path, "pack", "export", "-o", str(out), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "messages:" in out.read_text()

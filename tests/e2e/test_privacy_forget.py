@@ -171,3 +171,10 @@ def test_forget_refuses_havens_own_markers(tmp_path: Path) -> None:
         refused = haven(tmp_path, "privacy", "forget", "--user", not_a_person)
         assert refused.returncode == 1
         assert "is Haven's own marker, not a person's id; nothing was changed." in refused.stderr
+
+
+def test_forget_with_no_database_there_says_so_and_creates_none(tmp_path: Path) -> None:
+    result = haven(tmp_path, "privacy", "forget", "--user", FORGOTTEN.id)
+    assert result.returncode != 0
+    assert "There is no database" in result.stderr
+    assert not (tmp_path / "haven.db").exists()

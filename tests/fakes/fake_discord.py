@@ -142,6 +142,7 @@ class Fault:
     times: int = 1  # how many matching requests fail; -1 = all
     retry_after: float | None = None  # 429 body
     via: bool = True  # 429 without Via reads as a Cloudflare ban in discord.py
+    scope: str | None = "user"  # X-RateLimit-Scope of a 429 (None: the header is absent)
     global_: bool = False
     delay: float = 0.0  # seconds before answering (a slow response)
     # Process the request (e.g. create the message) and only then answer with the failure:
@@ -576,8 +577,11 @@ class FakeDiscord:
         times: int = 1,
         via: bool = True,
         global_: bool = False,
+        scope: str | None = None,
     ) -> Fault:
-        """Answer 429 with `retry_after` (and a Via header unless `via=False`)."""
+        """Answer 429 with `retry_after` (and a Via header unless `via=False`). Discord's own
+        429s carry `X-RateLimit-Scope` (`user` unless global); Cloudflare's ban (no Via) carries
+        none, unless `scope` says what a rate-limit proxy in between relayed."""
         fault = Fault(
             method.upper(),
             re.compile(path_regex),
@@ -588,6 +592,7 @@ class FakeDiscord:
             retry_after=retry_after,
             via=via,
             global_=global_,
+            scope=scope if scope is not None else ("user" if via else None),
         )
         self.faults.append(fault)
         return fault
@@ -618,7 +623,9 @@ class FakeDiscord:
     @staticmethod
     def _fault_response(fault: Fault) -> web.Response:
         if fault.status == 429:
-            headers = {"Retry-After": str(fault.retry_after or 0), "X-RateLimit-Scope": "user"}
+            headers = {"Retry-After": str(fault.retry_after or 0)}
+            if fault.scope:
+                headers["X-RateLimit-Scope"] = fault.scope
             if fault.global_:
                 # As Discord marks its bot-wide limit: header and body both say global.
                 headers["X-RateLimit-Global"] = "true"

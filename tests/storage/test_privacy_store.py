@@ -46,8 +46,13 @@ async def _seed(db: Database) -> None:
                 ItemKind.SETTINGS,
                 "moderator-users",
                 None,
-                # Mentioned as a word in text, and a short word that must not be touched.
-                {"note": f"asked by <@{PERSON}> and {NAME}", "also": f"{PERSON}X"},
+                # Listed by id, named in a field that names people, and an id that merely
+                # starts with theirs (which must not be touched).
+                {
+                    "moderator_user_ids": [PERSON, "U0OTHER"],
+                    "paused_reason": f"paused by {NAME}",
+                    "also": f"{PERSON}X",
+                },
             ),
         )
 
@@ -63,7 +68,8 @@ async def test_names_of_and_forget_rewrite_every_reference(db: Database) -> None
     rows = await db.fetch_all("SELECT actor_id, actor_name, after_json FROM audit_log ORDER BY id")
     assert (rows[0]["actor_id"], rows[0]["actor_name"]) == ("forgotten-00000000",) * 2
     assert rows[1]["actor_id"] == "U0OTHER"
-    assert "asked by <@forgotten-00000000> and forgotten-00000000" in rows[1]["after_json"]
+    assert '"moderator_user_ids": ["forgotten-00000000", "U0OTHER"]' in rows[1]["after_json"]
+    assert "paused by forgotten-00000000" in rows[1]["after_json"]
     # Not a word on its own: another id that merely starts with it stays.
     assert f"{PERSON}X" in rows[1]["after_json"]
     assert rows[2]["actor_id"] == "cli" and PERSON not in rows[2]["after_json"]
@@ -133,3 +139,19 @@ async def test_a_name_with_quotes_and_accents_is_found_inside_audit_data(db: Dat
     assert counts["slack:T2"].audit_entries == 1
     row = await db.fetch_one("SELECT after_json FROM audit_log WHERE item_key = 'm'")
     assert row is not None and row[0] == '{"by": "forgotten-11111111"}'
+
+
+def test_library_text_that_contains_the_name_is_content_and_stays() -> None:
+    forgetting = Forgetting("111", ("Hope",), "forgotten-00000000")
+    before = {"key": "general-hope", "text": "Hope is real, and so are you.", "version": 1}
+    assert forgetting.data(before) == before
+    # Fields that name people are rewritten, and a value that is the id or the name.
+    schedule = {"paused_reason": "paused by Hope", "created_by": "111", "topic": "general"}
+    assert forgetting.data(schedule) == {
+        "paused_reason": "paused by forgotten-00000000",
+        "created_by": "forgotten-00000000",
+        "topic": "general",
+    }
+    assert forgetting.data({"moderator_user_ids": ["111", "222"]}) == {
+        "moderator_user_ids": ["forgotten-00000000", "222"]
+    }

@@ -104,13 +104,15 @@ async def topics(interaction: discord.Interaction, current: str) -> AppChoices:
 
 @safe_autocomplete("region")
 async def region(interaction: discord.Interaction, current: str) -> AppChoices:
-    return to_app_choices(services_of(interaction).support.region_choices(current))
+    community_id = request_context(interaction).community_id
+    return to_app_choices(services_of(interaction).support.region_choices(current, community_id))
 
 
 @safe_autocomplete("regions")
 async def regions(interaction: discord.Interaction, current: str) -> AppChoices:
     done, typing = _split_list(current)
-    choices = services_of(interaction).support.region_choices(typing)
+    community_id = request_context(interaction).community_id
+    choices = services_of(interaction).support.region_choices(typing, community_id)
     if GLOBAL_REGION.startswith(typing.lower()):
         choices = [Choice("global (everywhere)", GLOBAL_REGION), *choices]
     return _complete_list(done, choices)

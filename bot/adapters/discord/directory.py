@@ -52,7 +52,11 @@ class DiscordDirectory:
 
     def _guild(self, community_id: str) -> discord.Guild:
         _, _, external_id = community_id.partition(":")
-        guild = self._bot.get_guild(int(external_id)) if external_id.isdigit() else None
+        guild = (
+            self._bot.get_guild(int(external_id))
+            if external_id.isascii() and external_id.isdecimal()
+            else None
+        )
         if guild is None:
             raise DirectoryUnavailable("the server is not in the client's cache")
         return guild
@@ -62,7 +66,11 @@ class DiscordDirectory:
         roles = [role for role in guild.roles if not role.is_default()]
         found: list[tuple[Found, ...]] = []
         for ref in refs:
-            by_id = guild.get_role(int(ref.id)) if ref.id and ref.id.isdigit() else None
+            by_id = (
+                guild.get_role(int(ref.id))
+                if ref.id and ref.id.isascii() and ref.id.isdecimal()
+                else None
+            )
             if by_id is not None and not by_id.is_default():
                 matches = [by_id]
             elif ref.name:
@@ -82,7 +90,7 @@ class DiscordDirectory:
         ]
 
     async def _member_name(self, guild: discord.Guild, ref: MemberRef) -> str | None:
-        if not ref.id or not ref.id.isdigit():
+        if not ref.id or not (ref.id.isascii() and ref.id.isdecimal()):
             return None
         user_id = int(ref.id)
         cached = guild.get_member(user_id)

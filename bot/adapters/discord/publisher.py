@@ -100,8 +100,12 @@ def _platform_wide_429(error: discord.HTTPException) -> str | None:
     headers = error.response.headers if error.response is not None else {}
     if str(headers.get("X-RateLimit-Global", "")).lower() == "true":
         return "Discord's global rate limit"
-    if str(headers.get("X-RateLimit-Scope", "")).lower() == "global":
+    scope = str(headers.get("X-RateLimit-Scope", "")).lower()
+    if scope == "global":
         return "Discord's global rate limit"
+    if scope in ("user", "shared"):
+        # A route's own limit, as Discord (or a rate-limit proxy relaying it) says: one channel.
+        return None
     if not headers.get("Via"):
         # What discord.py treats as a Cloudflare ban, which more requests only prolong.
         return "Discord's network blocked Haven's requests (a 429 without a Via header)"

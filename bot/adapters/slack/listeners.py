@@ -325,18 +325,16 @@ class SlackListeners:
             what = f"{ADMIN_COMMAND} {text}"
             ctx = request_context(body, await self._admin_actor(body))
             line = f"{ADMIN_COMMAND} {text}"
-            form = await self._services.router.form_for_text(ctx, line)
-            if form is not None:
-                card = (
-                    form if isinstance(form, Card) else await self._open_modal(body, client, form)
-                )
-                if card is None:
+            answer = await self._services.router.open_or_run_text(ctx, line)
+            if isinstance(answer, FormRequest):
+                refused = await self._open_modal(body, client, answer)
+                if refused is None:
                     await ack()
                 else:
-                    await self._answer(ack, follow, card)
+                    await self._answer(ack, follow, refused)
                 self._count(what, InteractionOutcome.OK)
                 return
-            card = await self._services.router.run_text(ctx, line)
+            card = answer
             if card.attachment is not None:
                 card = self._send_file(card, card.attachment, body, client, follow)
             await self._answer(ack, follow, card)

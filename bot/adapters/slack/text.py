@@ -43,8 +43,9 @@ def _unwrap(inner: str) -> str:
     if inner.startswith("!"):
         name = inner[1:].partition("|")[0]
         return f"@{name}" if name in _SPECIAL_MENTIONS else f"<{inner}>"
-    url = inner.partition("|")[0]
-    return decode_entities(url)
+    url = decode_entities(inner.partition("|")[0])
+    # Slack links a typed e-mail address as <mailto:a@b|a@b>: the address is what was typed.
+    return url.removeprefix("mailto:")
 
 
 def command_text(text: str) -> str:

@@ -12,7 +12,7 @@ from bot.core.commands.verbs import Arguments, Option, OptionKind, Verb, VerbTab
 from bot.core.content.curation import CurationService
 from bot.core.content.packs import MAX_PACK_BYTES, ParsedPack, diff_pack, export_pack, parse_pack
 from bot.core.errors import NotFound, PermissionDenied, ValidationFailed
-from bot.core.models import RequestContext
+from bot.core.models import ItemKind, RequestContext
 from bot.core.ports import Clock
 from bot.core.support import SupportService
 
@@ -27,6 +27,8 @@ class _PendingImport:
     actor_id: str
     pack: ParsedPack
     expires_at: datetime
+    # The library's item versions the preview was computed from.
+    seen: dict[tuple[ItemKind, str], int]
 
 
 class PackCommands:
@@ -130,11 +132,16 @@ class PackCommands:
                 [str(p) for p in errors] or ["The pack could not be read."],
                 "Fix these and import again; nothing was changed.",
             )
-        diff = diff_pack(await self._support.library(ctx.community_id), pack)
+        library = await self._support.library(ctx.community_id)
+        diff = diff_pack(library, pack)
         self._expire()
         token = secrets.token_urlsafe(8)
         self._pending[token] = _PendingImport(
-            ctx.community_id, ctx.actor.id, pack, self._clock.now() + PENDING_IMPORT_LIFETIME
+            ctx.community_id,
+            ctx.actor.id,
+            pack,
+            self._clock.now() + PENDING_IMPORT_LIFETIME,
+            self._curation.versions((*library.messages, *library.resources)),
         )
         lines = list(diff.summary_lines())
         shown = lines[:MAX_PREVIEW_LINES]
@@ -164,7 +171,7 @@ class PackCommands:
                 "Run pack import yourself to see the changes first.",
             )
         del self._pending[token]
-        summary = await self._curation.import_pack(ctx, pending.pack)
+        summary = await self._curation.import_pack(ctx, pending.pack, pending.seen)
         return Card(
             title="Pack imported",
             tone=CardTone.SUCCESS,

@@ -35,6 +35,7 @@ from bot.core.errors import (
     AlreadyExists,
     Conflict,
     HavenError,
+    MayHavePosted,
     PermissionDenied,
     StorageUnavailable,
     UnknownChoice,
@@ -167,11 +168,7 @@ class CommandRouter:
         fields, a button's line): the gate, then the verb's checks, then its handler."""
         try:
             community = await self._gate(ctx, group, verb)
-            spec = self._verb(group, verb)
-            if spec is None:
-                return self._group_help(group)
-            args = check_arguments(group, spec, options, community=community)
-            return await self._run_verb(ctx, group, spec, args)
+            return await self._run(ctx, community, group, verb, options)
         except HavenError as error:
             return error_card(error)
         except Exception as error:
@@ -186,38 +183,50 @@ class CommandRouter:
         Asked before opening a form, so nobody types a long text only to be refused."""
         try:
             community = await self._gate(ctx, group, verb)
-            spec = self._verb(group, verb)
-            if spec is None or spec.form is None:
-                return None
-            # Checked first, so an alias (topic: for topics:) counts as the option it names.
-            args = check_arguments(group, spec, options, community=community, complete=False)
-            if not spec.opens_form(args.values):
-                return None
-            values, carried = await spec.prefill(ctx, args) if spec.prefill else ({}, {})
-            fields = tuple(
-                FormField(option, values.get(option.name) or args.text(option.name))
-                for option in (spec.option(name) for name in spec.form.fields)
-                if option is not None
-            )
-            title = spec.form.title
-            kept = {k: v for k, v in args.values.items() if k not in spec.form.fields}
-            return FormRequest(group, spec.name, title, fields, {**kept, **carried})
+            return await self._form(ctx, community, group, verb, options)
         except HavenError as error:
             return error_card(error)
         except Exception as error:
             log_failure(log, f"Opening the form of /support-admin {group} {verb}", error)
             return SOMETHING_WENT_WRONG
 
-    async def form_for_text(self, ctx: RequestContext, line: str) -> FormRequest | Card | None:
-        """`form` for a typed line (Slack): None when the line should simply run."""
-        try:
-            await self._gate(ctx, *_group_and_verb(line))
-            parsed = self._read_admin_line(line)
-        except HavenError as error:
-            return error_card(error)
-        if parsed is None:
+    async def _run(
+        self,
+        ctx: RequestContext,
+        community: Community,
+        group: str,
+        verb: str,
+        options: Mapping[str, str],
+    ) -> Card:
+        spec = self._verb(group, verb)
+        if spec is None:
+            return self._group_help(group)
+        args = check_arguments(group, spec, options, community=community)
+        return await self._run_verb(ctx, group, spec, args)
+
+    async def _form(
+        self,
+        ctx: RequestContext,
+        community: Community,
+        group: str,
+        verb: str,
+        options: Mapping[str, str],
+    ) -> FormRequest | None:
+        spec = self._verb(group, verb)
+        if spec is None or spec.form is None:
             return None
-        return await self.form(ctx, parsed.group, parsed.verb, parsed.options)
+        # Checked first, so an alias (topic: for topics:) counts as the option it names.
+        args = check_arguments(group, spec, options, community=community, complete=False)
+        if not spec.opens_form(args.values):
+            return None
+        values, carried = await spec.prefill(ctx, args) if spec.prefill else ({}, {})
+        fields = tuple(
+            FormField(option, values.get(option.name) or args.text(option.name))
+            for option in (spec.option(name) for name in spec.form.fields)
+            if option is not None
+        )
+        kept = {k: v for k, v in args.values.items() if k not in spec.form.fields}
+        return FormRequest(group, spec.name, spec.form.title, fields, {**kept, **carried})
 
     async def _gate(self, ctx: RequestContext, group: str, verb: str) -> Community:
         """The one moderator rule for every platform and every entry (command, form, button),
@@ -228,21 +237,22 @@ class CommandRouter:
         try:
             return await moderator_community(self._communities, ctx)
         except NotAModerator:
-            try:
-                await self._refusals.record(ctx, self._declared_name(group, verb))
-            except Exception as error:
-                # The refusal stands whether or not it could be written down.
-                log_failure(log, "Auditing a refused /support-admin call", error)
+            command = self._declared_name(group, verb)
+            # Only a declared command is audited: someone who typed /support-admin with words
+            # (often meaning /support) must not be kept with a time beside their id.
+            if command is not None:
+                try:
+                    await self._refusals.record(ctx, command)
+                except Exception as error:
+                    # The refusal stands whether or not it could be written down.
+                    log_failure(log, "Auditing a refused /support-admin call", error)
             raise
 
-    def _declared_name(self, group: str, verb: str) -> str:
-        """`message add` for a declared verb, the group alone for an unknown verb in a known
-        group, `support-admin` otherwise: never a word that is not in a table."""
+    def _declared_name(self, group: str, verb: str) -> str | None:
+        """`message add` for a declared verb; None for anything that is not in a table."""
         table = self._tables.get(group.strip().lower())
-        if table is None:
-            return ADMIN_COMMAND
-        spec = table.verb(verb.strip().lower())
-        return f"{table.name} {spec.name}" if spec is not None else table.name
+        spec = table.verb(verb.strip().lower()) if table is not None else None
+        return f"{table.name} {spec.name}" if table is not None and spec is not None else None
 
     async def _run_verb(self, ctx: RequestContext, group: str, spec: Verb, args: Arguments) -> Card:
         """The handler, after the public-post allowance for a verb that posts publicly."""
@@ -261,6 +271,8 @@ class CommandRouter:
             )
         try:
             return await spec.handler(ctx, args)
+        except MayHavePosted:
+            raise  # it may be in the channel: the allowance is spent
         except HavenError:
             # Refused or failed with nothing posted: the moderator keeps that post.
             self._posts.give_back(key, limit)
@@ -311,6 +323,18 @@ class CommandRouter:
         """Run one line of the text grammar (console, Slack, and button values). `files` is
         where a FILE option is read from and a SAVE_AS option written to (the console's disk);
         without it those options are refused with what to do instead."""
+        answer = await self._text(ctx, line, files, forms=False)
+        assert isinstance(answer, Card)
+        return answer
+
+    async def open_or_run_text(self, ctx: RequestContext, line: str) -> FormRequest | Card:
+        """`run_text` for a platform that can show forms (Slack): the form a line asks for
+        (`/support-admin message add` alone), else its answer; through the gate once."""
+        return await self._text(ctx, line, None, forms=True)
+
+    async def _text(
+        self, ctx: RequestContext, line: str, files: LocalFiles | None, *, forms: bool
+    ) -> FormRequest | Card:
         command = line.strip().split(maxsplit=1)[0].lstrip("/").lower() if line.strip() else ""
         if command in ("", "help"):
             return self.help_card(include_admin=not ctx.in_direct_message)
@@ -322,18 +346,27 @@ class CommandRouter:
                 UnknownChoice("command", line.split()[0], [f"/{s}" for s in suggestions[:3]])
             )
         try:
-            await self._gate(ctx, *_group_and_verb(line))
+            community = await self._gate(ctx, *_group_and_verb(line))
             parsed = self._read_admin_line(line)
             if parsed is None:
                 words = line.split()
                 return self._group_help(words[1]) if len(words) > 1 else self.help_card()
+            form = None
+            if forms:
+                form = await self._form(ctx, community, parsed.group, parsed.verb, parsed.options)
+            if form is not None:
+                return form
             spec = self._verb(parsed.group, parsed.verb)
             assert spec is not None
             options = _read_files(spec, parsed.options, files)
-            card = await self.admin(ctx, parsed.group, parsed.verb, options)
+            card = await self._run(ctx, community, parsed.group, parsed.verb, options)
             card = _save_attachment(spec, parsed.options, card, files)
         except HavenError as error:
             return error_card(error)
+        except Exception as error:
+            # Like admin() and support(): one bad line never ends a console session.
+            log_failure(log, "Running a /support-admin line", error)
+            return SOMETHING_WENT_WRONG
         if parsed.notes and card.tone is not CardTone.ERROR:
             card = replace(card, footer=" ".join((*parsed.notes, card.footer)).strip())
         return card

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core.cards import Card, CardTone, Choice, PageRef
-from bot.core.commands.content import PAGE
+from bot.core.commands.content import PAGE, VERSION
 from bot.core.commands.verbs import (
     Arguments,
     Completion,
@@ -133,7 +133,7 @@ class ScheduleCommands:
                 name,
                 summary,
                 handler,
-                options=(option, CONFIRM) if confirm else (option,),
+                options=(option, CONFIRM, VERSION) if confirm else (option,),
                 positional=("id",),
                 example=f"schedule {name} id:3",
                 posts_publicly=posts_publicly,
@@ -236,7 +236,7 @@ class ScheduleCommands:
         schedule_id = _id(args)
         if args.get("confirm") != "yes":
             return _remove_preview(await self._service.get(ctx, schedule_id))
-        schedule = await self._service.remove(ctx, schedule_id)
+        schedule = await self._service.remove(ctx, schedule_id, args.number("version"))
         return Card(
             title=f"Schedule {schedule_id} removed",
             body=f"It will no longer post {schedule.describe_target()} in "
@@ -369,7 +369,8 @@ def _remove_preview(schedule: Schedule) -> Card:
         state = _run_label(schedule.next_run_at, schedule)
     else:
         state = "finished: no further runs"
-    line = f"/support-admin schedule remove id:{schedule.id} confirm:yes"
+    # The version goes with the button: an edit made after this preview refuses the removal.
+    line = f"/support-admin schedule remove id:{schedule.id} confirm:yes version:{schedule.version}"
     return Card(
         title=f"Remove schedule {schedule.id}?",
         body=f"Nothing has been removed yet. Schedule {schedule.id} posts "

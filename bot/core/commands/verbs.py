@@ -346,7 +346,7 @@ def _kind_problem(typed: str, option: Option, value: str) -> str | None:
         return None
     if option.kind is OptionKind.NUMBER:
         digits = value.lstrip("#")
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdecimal()):
             return f"{typed}: '{value[:20]}' is not a number."
         number = int(digits)
         if number < option.min_value or (

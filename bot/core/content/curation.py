@@ -563,7 +563,17 @@ class CurationService:
 
     # ---- packs -----------------------------------------------------------------------------
 
-    async def import_pack(self, ctx: RequestContext, pack: ParsedPack) -> ImportSummary:
+    @staticmethod
+    def versions(library_items: Iterable[LibraryItem]) -> dict[tuple[ItemKind, str], int]:
+        """Each item's version, as a preview saw them: `import_pack` refuses if one moved."""
+        return {(item_kind(item), item.key): item.version for item in library_items}
+
+    async def import_pack(
+        self,
+        ctx: RequestContext,
+        pack: ParsedPack,
+        seen: dict[tuple[ItemKind, str], int] | None = None,
+    ) -> ImportSummary:
         """Import a pack item by item: each added or changed item gets its own audit entry and
         a new version, so `history` shows the import and `undo` reverts it. Topics and emergency
         numbers are upserted with one audit entry for the pack. One transaction for all."""
@@ -576,6 +586,15 @@ class CurationService:
         unchanged = 0
         for incoming in incoming_items:
             before = current.get((item_kind(incoming), incoming.key))
+            if seen is not None and seen.get((item_kind(incoming), incoming.key)) != (
+                before.version if before else None
+            ):
+                # The preview showed other versions: applying now could undo someone's edit.
+                raise Conflict(
+                    f"The library changed since the preview ({item_kind(incoming).value} "
+                    f"{incoming.key}); nothing was imported.",
+                    "Run pack import again to see what it would change now.",
+                )
             if before is not None and _same_content(before, incoming):
                 unchanged += 1
                 continue

@@ -661,7 +661,7 @@ def _check(
     if schema is None:
         checker.error("schema_version", f"is missing; this Haven reads schema_version {supported}.")
         return None, checker.problems
-    if isinstance(schema, str) and schema.strip().isdigit():
+    if isinstance(schema, str) and schema.strip().isdecimal():
         checker.error("schema_version", f"must be a number without quotes, like {supported}.")
         return None, checker.problems
     if isinstance(schema, bool) or schema not in SUPPORTED_SCHEMA_VERSIONS:

@@ -572,7 +572,7 @@ def _parse(text: str, timezone: str, now: datetime | None, *, check_past: bool) 
         day_token = re.sub(r"(?<=\d)(st|nd|rd|th)$", "", rest[0])
         if day_token == "last":
             day = -1
-        elif day_token.isdigit() and 1 <= int(day_token) <= 31:
+        elif day_token.isdecimal() and 1 <= int(day_token) <= 31:
             day = int(day_token)
         else:
             raise _WhenError(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from bot.core.errors import Conflict, HavenError, NotFound, ValidationFailed
+from bot.core.errors import Conflict, HavenError, MayHavePosted, NotFound, ValidationFailed
 from bot.core.mentions import parse_channel
 from bot.core.models import (
     Community,
@@ -749,9 +749,19 @@ class ScheduleService:
         self._wake()
         return EditedSchedule(before, after, checked.next_runs, (*checked.notes, *duplicates))
 
-    async def remove(self, ctx: RequestContext, schedule_id: int) -> Schedule:
+    async def remove(
+        self, ctx: RequestContext, schedule_id: int, expected_version: int | None = None
+    ) -> Schedule:
+        """Delete the schedule; with `expected_version` (from the confirm button), only if
+        nobody changed it since the moderator saw what they were removing."""
         await self._moderated_community(ctx)
         before = await self._own_schedule(ctx, schedule_id)
+        if expected_version is not None and before.version != expected_version:
+            raise Conflict(
+                f"Schedule {schedule_id} was changed after you asked to remove it; nothing was "
+                "removed.",
+                f"Look at it again: /support-admin schedule remove id:{schedule_id}",
+            )
         removed = await self._store.delete(
             schedule_id,
             ctx.community_id,
@@ -779,11 +789,16 @@ class ScheduleService:
         key = "test" + secrets.token_hex(10)
         try:
             message_id = await publisher.publish(schedule.channel_id, card, key)
+        except TransientPublishError as error:
+            if error.may_have_posted:
+                raise MayHavePosted(
+                    f"The test post to {schedule.channel_label} may or may not have gone "
+                    f"through ({error.reason}).",
+                    "Look in the channel before trying again; the schedule is unchanged.",
+                ) from error
+            raise _test_failed(schedule, error) from error
         except PublishError as error:
-            raise HavenError(
-                f"The test post to {schedule.channel_label} failed: {error.reason}",
-                "Nothing was posted and the schedule is unchanged.",
-            ) from error
+            raise _test_failed(schedule, error) from error
         log.info("Test post for schedule %s in %s", schedule.id, schedule.community_id)
         return SentTestPost(schedule, message_id)
 
@@ -958,3 +973,10 @@ class LeaseState:
     owner: str | None
     expires_at: float | None
     heartbeat: float | None
+
+
+def _test_failed(schedule: Schedule, error: PublishError) -> HavenError:
+    return HavenError(
+        f"The test post to {schedule.channel_label} failed: {error.reason}",
+        "Nothing was posted and the schedule is unchanged.",
+    )

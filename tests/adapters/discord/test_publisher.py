@@ -112,6 +112,11 @@ async def test_rate_limit_is_transient_with_retry_after(
     with pytest.raises(PlatformPausedError) as banned:
         await haven.publisher.publish(fake.channel_id(guild), CARD, "cf")
     assert banned.value.retry_after == 5.0
+    # A rate-limit proxy relaying a route's own limit, without Via: still this channel only.
+    fake.rate_limit("POST", MESSAGES, retry_after=3.0, via=False, scope="user")
+    with pytest.raises(TransientPublishError) as relayed:
+        await haven.publisher.publish(fake.channel_id(guild), CARD, "proxy")
+    assert not isinstance(relayed.value, PlatformPausedError)
 
 
 async def test_timeout_is_transient(

@@ -37,7 +37,7 @@ async def test_a_member_adding_a_message_is_refused_and_audited_without_the_word
         (
             community_id_for_guild(int(guild["id"])),
             member["id"],
-            "Curious",
+            "",
             "refused",
             "message add",
             None,

@@ -79,10 +79,10 @@ async def test_a_long_answer_continues_through_the_response_url(
 ) -> None:
     long_card = Card(title="Everything", lines=tuple(f"line {i} " + "x" * 90 for i in range(400)))
 
-    async def run_text(ctx: RequestContext, line: str) -> Card:
+    async def open_or_run_text(ctx: RequestContext, line: str) -> Card:
         return long_card
 
-    monkeypatch.setattr(services.router, "run_text", run_text)
+    monkeypatch.setattr(services.router, "open_or_run_text", open_or_run_text)
     url = fake.new_response_url()
     reply = await slack.command(
         "/support-admin", "message history", user_id=ADMIN, response_url=url

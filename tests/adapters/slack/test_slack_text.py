@@ -31,7 +31,7 @@ from tests.fakes.fake_slack import FakeSlack
         ),
         ("<https://evil.example|https://good.example>", "https://evil.example"),
         ("<https://evil.example|Safe>", "https://evil.example"),
-        ("<mailto:a@b.org|a@b.org>", "mailto:a@b.org"),
+        ("<mailto:a@b.org|a@b.org>", "a@b.org"),
         ("see <http://example.org|example.org> now", "see http://example.org now"),
         # A typed wrapper is text, not a link: its brackets came as entities.
         ("&lt;https://evil.example|Safe&gt;", "<https://evil.example|Safe>"),

@@ -3,6 +3,8 @@ edit (Discord: tests/adapters/discord/test_verb_table.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
 from bot.services import Services
 from tests.adapters.extra_verb import NAME_LIMIT, greeting_table
@@ -33,3 +35,20 @@ async def test_a_new_verb_appears_in_help_the_console_and_slack(
         "/support-admin", f"greeting wave {'x' * (NAME_LIMIT + 1)}", user_id=ADMIN
     )
     assert f"the limit is {NAME_LIMIT}" in str(too_long.json)
+
+
+async def test_a_typed_line_passes_the_moderator_gate_once(
+    slack: SignedSender, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router = services.router
+    gate = router._gate
+    calls: list[str] = []
+
+    async def counted(*args: object) -> object:
+        calls.append("gate")
+        return await gate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(router, "_gate", counted)
+    listed = await slack.command("/support-admin", "message list", user_id=ADMIN)
+    assert listed.status == 200 and "Messages" in str(listed.json)
+    assert calls == ["gate"]
