@@ -133,3 +133,15 @@ async def test_a_name_with_quotes_and_accents_is_found_inside_audit_data(db: Dat
     assert counts["slack:T2"].audit_entries == 1
     row = await db.fetch_one("SELECT after_json FROM audit_log WHERE item_key = 'm'")
     assert row is not None and row[0] == '{"by": "forgotten-11111111"}'
+
+
+async def test_erase_freed_space_rewrites_the_tables_on_either_engine(db: Database) -> None:
+    await _seed(db)
+    store = SqlPrivacyStore(db)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-22222222")
+    await store.forget(forgetting, forget_audit(forgetting.marker))
+    assert await store.erase_freed_space() is True
+    # The data is as forgetting left it, and the database takes writes again.
+    assert await store.names_of(PERSON) == ()
+    rows = await db.fetch_all("SELECT count(*) FROM audit_log WHERE actor_id = ?", (PERSON,))
+    assert rows[0][0] == 0
