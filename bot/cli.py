@@ -59,12 +59,13 @@ def _settings(*, quiet: bool = False, announce: bool = True) -> Settings:
 
 def _existing_database(settings: Settings) -> str:
     """The database file, which must exist: reading commands never create an empty one. A
-    server's database (PostgreSQL) is named by its URL, without a password."""
-    from bot.storage.engine import database_label, uses_postgres
+    database on a server is named by its URL, without a password."""
+    from bot.storage.engine import database_file, database_label
 
-    if uses_postgres(settings):
+    file = database_file(settings)
+    if file is None:
         return database_label(settings)
-    path = settings.database_path.expanduser().absolute()
+    path = file.expanduser().absolute()
     if not path.is_file():
         _fail(
             f"There is no database at {path}; check HAVEN_DATABASE_URL (a relative path is "
@@ -152,13 +153,14 @@ def status(hours: int) -> None:
 
     from bot.core.errors import StorageError
     from bot.scheduler import LEASE_NAME
-    from bot.storage.engine import database_label, open_database, uses_postgres
+    from bot.storage.engine import database_file, database_label, open_database
     from bot.storage.status import SqlStatusReader
 
     settings = _settings(quiet=True)
     label = database_label(settings)
-    if not uses_postgres(settings) and not settings.database_path.expanduser().is_file():
-        _fail(f"There is no database at {settings.database_path} (set HAVEN_DATABASE_URL).", 2)
+    file = database_file(settings)
+    if file is not None and not file.expanduser().is_file():
+        _fail(f"There is no database at {file} (set HAVEN_DATABASE_URL).", 2)
 
     async def work() -> list[str]:
         database = await open_database(settings)
@@ -244,7 +246,7 @@ def db_backup(file: Path | None, force: bool) -> None:
     PostgreSQL it is a pg_dump archive (restore with pg_restore) in this folder. An existing
     FILE is never replaced without --force."""
     from bot.storage.backup import backup_problem, default_target, write_backup
-    from bot.storage.engine import open_database, uses_postgres
+    from bot.storage.engine import database_file, open_database
 
     settings = _settings(announce=False)
     source = _existing_database(settings)
@@ -253,7 +255,7 @@ def db_backup(file: Path | None, force: bool) -> None:
         database = await open_database(settings, local_only=False)
         try:
             target = (file or default_target(database)).expanduser().absolute()
-            live = None if uses_postgres(settings) else Path(source)
+            live = None if database_file(settings) is None else Path(source)
             problem = backup_problem(live, target, force)
             if problem:
                 _fail(problem)

@@ -16,7 +16,19 @@ from collections.abc import Iterable
 from bot.settings import Secret, Settings
 
 HAVEN_LOGGERS = ("bot", "cogs")
-PLATFORM_LOGGERS = ("discord", "slack_bolt", "slack_sdk", "aiohttp", "aiosqlite", "websockets")
+# SQLAlchemy's engine logs every statement with its parameters at INFO, and Alembic every step:
+# kept at WARNING with the platforms' own loggers.
+PLATFORM_LOGGERS = (
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "aiohttp",
+    "aiosqlite",
+    "websockets",
+    "sqlalchemy",
+    "asyncpg",
+    "alembic",
+)
 
 _TOKEN_PATTERNS = (
     re.compile(r"xox[abprs]-[A-Za-z0-9-]+"),  # Slack bot/user tokens

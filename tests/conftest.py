@@ -152,7 +152,8 @@ async def stored_bytes(
     """Every byte the engine keeps on disk, to search for what must never be stored: the
     SQLite file and its WAL, or every file under the PostgreSQL server's data directory
     (after a CHECKPOINT, so what was committed is in the table files and not only in the
-    server's memory; the write-ahead log is under the data directory too)."""
+    server's memory; the write-ahead log is under the data directory too), and the server's
+    own log."""
     if isinstance(database, Database):
         return b"".join(path.read_bytes() for path in tmp_path.glob("haven.db*"))
     server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -162,6 +163,7 @@ async def stored_bytes(
         if path.is_file():
             with contextlib.suppress(OSError):  # a file the server removed meanwhile
                 chunks.append(path.read_bytes())
+    chunks.append((server.base / "server.log").read_bytes())
     return b"".join(chunks)
 
 

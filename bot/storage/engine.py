@@ -20,6 +20,11 @@ def uses_postgres(settings: Settings) -> bool:
     return settings.database_url is not None and is_postgres_url(settings.database_url)
 
 
+def database_file(settings: Settings) -> Path | None:
+    """The local file the database lives in, or None for a database on a server."""
+    return None if uses_postgres(settings) else settings.database_path
+
+
 def database_label(settings: Settings) -> str:
     """The database as an operator names it: a file path, or the URL without a password."""
     if uses_postgres(settings):

@@ -1,6 +1,7 @@
 """Privacy, end to end: a whole `haven run` session serving Discord and Slack at DEBUG, then the
 process stopped as a service manager stops it. Who asked, and what they typed, appear in none
-of its output and in no byte of the database files it leaves behind.
+of its output and in no byte of the database files it leaves behind: the SQLite file and its
+WAL, or on PostgreSQL every file under the server's data directory and the server's log.
 
 The adapter tests check the same guarantee inside the test process (tests/adapters/*/
 test_*privacy.py); this one goes by another route: the real composition root and logging
@@ -11,9 +12,9 @@ after the shutdown flush.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.storage.engine import open_url
+from tests.conftest import new_postgres_database, stored_bytes
 from tests.e2e.test_discord_run import TOKEN as DISCORD_TOKEN
 from tests.e2e.test_slack_run import SECRET, _free_port, _signed, _wait_for_port
 from tests.e2e.test_slack_run import TOKEN as SLACK_TOKEN
@@ -50,7 +53,25 @@ def _database_bytes(tmp_path: Path) -> bytes:
 
 
 async def test_a_whole_session_on_both_platforms_leaves_no_trace_of_who_asked(
-    tmp_path: Path, fakes: tuple[FakeDiscord, FakeSlack]
+    tmp_path: Path,
+    fakes: tuple[FakeDiscord, FakeSlack],
+    engine: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'haven.db'}"
+        if engine == "postgresql":
+            server = request.getfixturevalue("postgres_server")
+            url = await stack.enter_async_context(new_postgres_database(server))
+        await _session(tmp_path, fakes, url, engine, request)
+
+
+async def _session(
+    tmp_path: Path,
+    fakes: tuple[FakeDiscord, FakeSlack],
+    url: str,
+    engine: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     discord, slack = fakes
     guild = discord.make_guild("Privacy server")
@@ -69,7 +90,7 @@ async def test_a_whole_session_on_both_platforms_leaves_no_trace_of_who_asked(
         "SLACK_MODE": "http",
         "SLACK_HTTP_PORT": str(port),
         "SLACK_API_URL": slack.api_url,
-        "HAVEN_DATABASE_URL": f"sqlite:///{tmp_path / 'haven.db'}",
+        "HAVEN_DATABASE_URL": url,
         # The most verbose setting an operator has for Haven's own logs.
         "HAVEN_LOG_LEVEL": "DEBUG",
     }
@@ -121,11 +142,19 @@ async def test_a_whole_session_on_both_platforms_leaves_no_trace_of_who_asked(
     assert all(answer["response_type"] == "ephemeral" for answer in slack_answers)
     # ... and Haven flushed its usage counts at shutdown.
     assert "This process runs the scheduler" in logs
-    with sqlite3.connect(tmp_path / "haven.db") as db:
-        counted = db.execute("SELECT COALESCE(SUM(count), 0) FROM usage_daily").fetchone()[0]
-    assert counted > 0, "usage aggregates were written"
+    database = await open_url(url)
+    try:
+        row = await database.fetch_one("SELECT COALESCE(SUM(count), 0) FROM usage_daily")
+    finally:
+        await database.close()
+    assert row is not None and row[0] > 0, "usage aggregates were written"
 
-    stored = _database_bytes(tmp_path)
+    if engine == "sqlite":
+        stored = _database_bytes(tmp_path)
+    else:
+        stored = await stored_bytes(database, request, tmp_path)
+    # The scan does see what Haven stored: the server's community row.
+    assert f"discord:{guild['id']}".encode() in stored
     for user_id in DISCORD_IDS:
         assert user_id not in logs
         assert user_id.encode() not in stored

@@ -155,3 +155,15 @@ def test_library_text_that_contains_the_name_is_content_and_stays() -> None:
     assert forgetting.data({"moderator_user_ids": ["111", "222"]}) == {
         "moderator_user_ids": ["forgotten-00000000", "222"]
     }
+
+
+async def test_erase_freed_space_rewrites_the_tables_on_either_engine(db: Database) -> None:
+    await _seed(db)
+    store = SqlPrivacyStore(db)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-22222222")
+    await store.forget(forgetting, forget_audit(forgetting.marker))
+    assert await store.erase_freed_space() is True
+    # The data is as forgetting left it, and the database takes writes again.
+    assert await store.names_of(PERSON) == ()
+    rows = await db.fetch_all("SELECT count(*) FROM audit_log WHERE actor_id = ?", (PERSON,))
+    assert rows[0][0] == 0
