@@ -114,13 +114,20 @@ class FilePublisher:
         self._out = out
         self._clock = clock
         self._dice = dice
-        self._known: dict[str, str] = {}
-        if out.exists():
-            for line in out.read_text().splitlines():
-                entry = json.loads(line)
-                if entry.get("new"):
-                    self._known[entry["key"]] = entry["message_id"]
+        self._posted = 0
         self._check = sqlite3.connect(str(db_path), timeout=5.0)
+
+    def _known(self, key: str) -> str | None:
+        """The message a key already created, by any process: read from the shared log on
+        every post, as Discord remembers a nonce whichever connection sent it first (a copy
+        taken when this process started would miss what the other process posted since)."""
+        if not self._out.exists():
+            return None
+        for line in self._out.read_text().splitlines():
+            entry = json.loads(line)
+            if entry.get("new") and entry["key"] == key:
+                return str(entry["message_id"])
+        return None
 
     def _write(self, entry: dict[str, object]) -> None:
         with self._out.open("a") as handle:
@@ -146,15 +153,15 @@ class FilePublisher:
         }
         if slot is None or slot[1] != "claimed":
             entry["violation"] = f"posting a slot whose row is {slot[1] if slot else 'missing'}"
-        known = self._known.get(idempotency_key)
+        known = self._known(idempotency_key)
         if known is not None:
             entry.update(new=False, message_id=known)
             self._write(entry)
             return known
-        message_id = f"{os.getpid()}-{len(self._known) + 1}"
+        self._posted += 1
+        message_id = f"{os.getpid()}-{self._posted}"
         entry.update(new=True, message_id=message_id)
         self._write(entry)
-        self._known[idempotency_key] = message_id
         self._dice.maybe_die("after_send")
         return message_id
 
