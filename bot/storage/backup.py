@@ -18,25 +18,34 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.errors import HavenError
+from bot.files import DATABASE_SIDE_FILES, is_database_file
 from bot.storage.database import Database, SqlDatabase, timestamped_path
 from bot.storage.postgres import PostgresDatabase, asyncpg_url
 
-# SQLite keeps a database's recent writes in these files beside it: a backup onto one of them
-# would damage the live database as surely as one onto the file itself.
-_DATABASE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+def _partial_beside(target: Path) -> Path:
+    """An empty temporary file beside `target`, renamed onto it once the backup is whole."""
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
+    except OSError as error:
+        raise HavenError(
+            f"Haven cannot write a backup in {folder} ({error.strerror}); no backup was made."
+        ) from None
+    os.close(handle)
+    return Path(name)
 
 
 def backup_problem(source: Path | None, target: Path, force: bool) -> str | None:
     """Why a backup cannot be written to `target`, as one sentence, or None. `source` is the
     live SQLite file (None for a server's database, which has no file here)."""
-    if source is not None:
-        resolved = source.resolve()
-        live = {resolved.with_name(resolved.name + s) for s in _DATABASE_SIDE_FILES}
-        if target.resolve() in live or (target.exists() and os.path.samefile(target, source)):
-            return (
-                f"{target} is the live database itself; a backup must go to another file, "
-                "e.g. haven db backup (a time-stamped copy beside it)."
-            )
+    # A backup onto the live file or one of SQLite's side files would damage the database.
+    if source is not None and is_database_file(target, source):
+        return (
+            f"{target} is the live database itself; a backup must go to another file, "
+            "e.g. haven db backup (a time-stamped copy beside it)."
+        )
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -55,16 +64,7 @@ async def write_sqlite_backup(database: Database, target: Path, force: bool) -> 
     """Write the copy to a temporary file beside `target`, then move it into place, so a
     failure part-way (a full disk, no permission) never leaves a partial backup, or a
     half-overwritten old one, under the name asked for."""
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
-    except OSError as error:
-        raise HavenError(
-            f"Haven cannot write a backup in {folder} ({error.strerror}); no backup was made."
-        ) from None
-    os.close(handle)
-    partial = Path(name)
+    partial = _partial_beside(target)
     moved = False
     try:
         await database.backup_to(partial)
@@ -74,7 +74,7 @@ async def write_sqlite_backup(database: Database, target: Path, force: bool) -> 
         raise HavenError(_backup_failure(error, target), "Nothing was left behind.") from None
     finally:
         if not moved:
-            for suffix in _DATABASE_SIDE_FILES:
+            for suffix in DATABASE_SIDE_FILES:
                 with contextlib.suppress(OSError):
                     partial.with_name(partial.name + suffix).unlink()
 
@@ -153,16 +153,7 @@ async def write_postgres_backup(database: PostgresDatabase, target: Path, force:
         # Through the environment, never the command line (which other users can read).
         environment["PGPASSWORD"] = url.password
     arguments = ["--format=custom", "--no-owner", f"--dbname={_libpq_url(database.url)}"]
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
-    except OSError as error:
-        raise HavenError(
-            f"Haven cannot write a backup in {folder} ({error.strerror}); no backup was made."
-        ) from None
-    os.close(handle)
-    partial = Path(name)
+    partial = _partial_beside(target)
     moved = False
     try:
         process = await asyncio.create_subprocess_exec(
