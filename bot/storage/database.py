@@ -26,6 +26,7 @@ own transaction, row locks where two processes could race.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import functools
@@ -279,7 +280,7 @@ class SqliteTx(Tx):
             await self.driver.executemany(batch[0][0], [values for _, values in batch])
 
 
-class SqlDatabase:
+class SqlDatabase(abc.ABC):
     """What repositories need from either engine. `dialect` is "sqlite" or "postgresql"."""
 
     dialect: str = ""
@@ -287,8 +288,8 @@ class SqlDatabase:
     label: str = ""
 
     @property
-    def engine(self) -> AsyncEngine:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def engine(self) -> AsyncEngine: ...
 
     @property
     def is_sqlite(self) -> bool:
@@ -306,11 +307,11 @@ class SqlDatabase:
         """Claim rows no other transaction holds (queue-like claims by several processes)."""
         return "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
 
-    def write(self) -> contextlib.AbstractAsyncContextManager[Tx]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def write(self) -> contextlib.AbstractAsyncContextManager[Tx]: ...
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch_all(sql, params)
@@ -320,8 +321,8 @@ class SqlDatabase:
         """Read where a transaction this process just committed is certainly visible."""
         return await self.fetch_all(sql, params)
 
-    async def close(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def close(self) -> None: ...
 
     async def table_names(self) -> list[str]:
         """Every table in the database, Haven's and Alembic's (checks that scan all data)."""
