@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -20,4 +21,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("Haven migrates forward only; restore the backup taken before.")
+    # A deliberate refusal, not a missing piece: going back means restoring the backup taken
+    # before the upgrade (see docs/operations.md), never undoing a schema by hand.
+    raise CommandError("Haven migrates forward only; restore the backup taken before.")
