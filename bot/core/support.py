@@ -179,9 +179,19 @@ class SupportService:
             await self._state.save_rotation({k: tuple(v) for k, v in self._rotation.items()})
 
     def invalidate(self, community_id: str) -> None:
-        """Forget cached content and settings of a community (after any change to them)."""
+        """Forget cached content and settings of a community (after any change to them).
+        Cheap when nothing is cached: the change feed calls it for every announced change."""
         self._indexes.pop(community_id, None)
         self._community_cache.pop(community_id, None)
+
+    def invalidate_all(self) -> None:
+        """Forget every community's cached content and settings (the change feed lost track)."""
+        self._indexes.clear()
+        self._community_cache.clear()
+
+    def is_cached(self, community_id: str) -> bool:
+        """Whether anything of this community is held in memory."""
+        return community_id in self._indexes or community_id in self._community_cache
 
     async def community(self, community_id: str) -> Community | None:
         if community_id not in self._community_cache:
