@@ -137,14 +137,15 @@ class PostgresChangeFeed:
         self,
         db: PostgresDatabase,
         *,
-        reconnect_seconds: tuple[float, ...] = RECONNECT_SECONDS,
-        check_seconds: float = CHECK_SECONDS,
+        reconnect_seconds: tuple[float, ...] | None = None,
+        check_seconds: float | None = None,
     ) -> None:
         self._db = db
         # asyncpg takes the URL operators write, not SQLAlchemy's driver name.
         self._dsn = asyncpg_url(db.url).set(drivername="postgresql").render_as_string(False)
-        self._reconnect_seconds = reconnect_seconds
-        self._check_seconds = check_seconds
+        # Read when built, not when defined, so a test can shorten or lengthen them.
+        self._reconnect_seconds = reconnect_seconds or RECONNECT_SECONDS
+        self._check_seconds = check_seconds or CHECK_SECONDS
         self._listeners = _Listeners()
         self._connection: asyncpg.Connection[Any] | None = None
         self._lost = asyncio.Event()
