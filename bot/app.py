@@ -91,13 +91,18 @@ class _CountedContent(SqlContentRepository):
         return await super().load_library(community_id)
 
 
-def _cache_invalidator(support: SupportService, metrics: Metrics) -> ChangeListener:
+def _cache_invalidator(
+    support: SupportService, communities: CommunityService, metrics: Metrics
+) -> ChangeListener:
     """What a change announced through the database does here: drop what this process holds
-    of that community (every cache of database state is SupportService's: its library index
-    and community settings). The process hears its own changes too, which it has already
-    dropped: then there is nothing to drop, nothing to reload and nothing counted."""
+    of that community. The caches of database state are SupportService's (library index and
+    community settings) and CommunityService's set of communities known to be active; the
+    rest of Haven's caches hold platform facts (members, roles) or rendered cards keyed by
+    their content. The process hears its own changes too, which it has already dropped:
+    then there is nothing to drop, nothing to reload and nothing counted."""
 
     def invalidate(community_id: str | None) -> None:
+        communities.forget(community_id)
         if community_id is None:
             support.invalidate_all()
             metrics.cache_invalidation("all")
@@ -153,9 +158,6 @@ async def open_services(
             lambda: library,
         )
         await support.start()
-        feed = open_change_feed(db, poll_seconds=change_poll_seconds)
-        feed.subscribe(_cache_invalidator(support, metrics))
-        await stack.enter_async_context(_following(feed))
         communities = CommunityService(
             community_repository,
             clock,
@@ -163,6 +165,9 @@ async def open_services(
             removal_grace=timedelta(days=settings.removal_grace_days),
             on_change=support.invalidate,
         )
+        feed = open_change_feed(db, poll_seconds=change_poll_seconds)
+        feed.subscribe(_cache_invalidator(support, communities, metrics))
+        await stack.enter_async_context(_following(feed))
         curation = CurationService(content, community_repository, support, clock)
         publishers: dict[Platform, Publisher] = {}
         directories: dict[Platform, MemberDirectory] = {}

@@ -283,3 +283,22 @@ async def test_the_listener_survives_its_connection_being_killed(
     # Logged once as lost (a warning, not an error), never a traceback.
     lost = [r for r in caplog.records if "Stopped hearing" in r.getMessage()]
     assert len(lost) == 2 and all(r.levelname == "WARNING" for r in lost)
+
+
+async def test_a_community_removed_by_another_process_is_looked_up_again(
+    database_url: str,
+) -> None:
+    async with processes(database_url) as (a, b):
+        await b.support("/support")  # B now knows the community as active
+        # A (the process that received the platform's "removed" event) marks it removed.
+        await a.services.communities.mark_removed(COMMUNITY, "uninstalled")
+
+        async def forgotten() -> bool:
+            return b.invalidations("community") >= 1
+
+        await within(PROMISE_SECONDS, forgotten)
+        # A request in the community means Haven is there again: B brings it back, as
+        # the process that saw the removal would.
+        await b.support("/support")
+        community = await b.services.communities.get(COMMUNITY)
+        assert community is not None and community.status.value == "active"
