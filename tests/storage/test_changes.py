@@ -14,15 +14,16 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.errors import Conflict
 from bot.core.models import Community, ItemKind, Platform, SupportMessage
 from bot.core.ports import ItemWrite, LibraryChanges, NewAuditEntry, Refusal
 from bot.storage.changes import CHANNEL, community_write
 from bot.storage.database import Database, SqlDatabase
-from bot.storage.feeds import SqliteChangeFeed
+from bot.storage.feeds import PostgresChangeFeed, SqliteChangeFeed
 from bot.storage.migrate import migrate
-from bot.storage.postgres import PostgresDatabase
+from bot.storage.postgres import PostgresDatabase, asyncpg_url
 from bot.storage.repositories import (
     SqlCommunityRepository,
     SqlContentRepository,
@@ -157,3 +158,23 @@ async def test_the_sqlite_feed_tells_what_another_handle_changed(db: Database) -
         assert told[-1] == "discord:4"
     finally:
         await other.close()
+
+
+async def test_an_unreachable_server_is_logged_once_and_never_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A port nothing listens on: the feed keeps trying without a traceback or a crash.
+    url = "postgresql://haven@127.0.0.1:1/nothing"
+    db = PostgresDatabase(url, create_async_engine(asyncpg_url(url)))
+    feed = PostgresChangeFeed(db, reconnect_seconds=(0.05,))
+    await feed.start()
+    task = asyncio.create_task(feed.run())
+    await asyncio.sleep(0.5)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await db.close()
+    warnings = [r for r in caplog.records if "Stopped hearing" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert "127.0.0.1:1/nothing" in warnings[0].getMessage()
