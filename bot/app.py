@@ -29,7 +29,16 @@ from bot.core.content.curation import CurationService
 from bot.core.content.packs import load_default_pack, pack_to_changes
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
-from bot.core.ports import NO_METRICS, Clock, Library, MemberDirectory, Metrics, Publisher
+from bot.core.ports import (
+    NO_METRICS,
+    ChangeFeed,
+    ChangeListener,
+    Clock,
+    Library,
+    MemberDirectory,
+    Metrics,
+    Publisher,
+)
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.metrics import Health, PrometheusMetrics, known_commands
@@ -38,6 +47,8 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import SqlDatabase
 from bot.storage.engine import open_database, upkeep
+from bot.storage.feeds import POLL_SECONDS as CHANGE_POLL_SECONDS
+from bot.storage.feeds import open_change_feed
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
     SqlCommunityRepository,
@@ -80,13 +91,53 @@ class _CountedContent(SqlContentRepository):
         return await super().load_library(community_id)
 
 
+def _cache_invalidator(
+    support: SupportService, communities: CommunityService, metrics: Metrics
+) -> ChangeListener:
+    """What a change announced through the database does here: drop what this process holds
+    of that community. The caches of database state are SupportService's (library index and
+    community settings) and CommunityService's set of communities known to be active; the
+    rest of Haven's caches hold platform facts (members, roles) or rendered cards keyed by
+    their content. The process hears its own changes too, which it has already dropped:
+    then there is nothing to drop, nothing to reload and nothing counted."""
+
+    def invalidate(community_id: str | None) -> None:
+        communities.forget(community_id)
+        if community_id is None:
+            support.invalidate_all()
+            metrics.cache_invalidation("all")
+        elif support.is_cached(community_id):
+            support.invalidate(community_id)
+            metrics.cache_invalidation("community")
+
+    return invalidate
+
+
+@asynccontextmanager
+async def _following(feed: ChangeFeed) -> AsyncIterator[None]:
+    """Receive changes for as long as the services are open."""
+    await feed.start()
+    task = asyncio.create_task(feed.run(), name="change-feed")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+    change_poll_seconds: float = CHANGE_POLL_SECONDS,
 ) -> AsyncIterator[Services]:
     """Open storage, migrate, and build every service. Closes everything on exit.
 
-    `metrics`: NO_METRICS unless given (`run` gives a PrometheusMetrics)."""
+    `metrics`: NO_METRICS unless given (`run` gives a PrometheusMetrics).
+    `change_poll_seconds`: how often SQLite is asked whether another process wrote."""
     clock = clock or SystemClock()
     metrics = metrics or NO_METRICS
     db = await open_database(settings)
@@ -114,6 +165,9 @@ async def open_services(
             removal_grace=timedelta(days=settings.removal_grace_days),
             on_change=support.invalidate,
         )
+        feed = open_change_feed(db, poll_seconds=change_poll_seconds)
+        feed.subscribe(_cache_invalidator(support, communities, metrics))
+        await stack.enter_async_context(_following(feed))
         curation = CurationService(content, community_repository, support, clock)
         publishers: dict[Platform, Publisher] = {}
         directories: dict[Platform, MemberDirectory] = {}

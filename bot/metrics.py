@@ -317,6 +317,13 @@ class PrometheusMetrics:
             "Community libraries loaded from storage into memory",
             registry=self.registry,
         )
+        self._invalidations = PromCounter(
+            "haven_cache_invalidations",
+            "Cached community state dropped on a change announced through the database, by "
+            "scope (community: one community changed; all: the feed reconnected)",
+            ["scope"],
+            registry=self.registry,
+        )
         self._errors = PromCounter(
             "haven_errors",
             "Unexpected failures, by exception type",
@@ -353,6 +360,9 @@ class PrometheusMetrics:
 
     def cache_reload(self) -> None:
         self._reloads.inc()
+
+    def cache_invalidation(self, scope: str) -> None:
+        self._invalidations.labels(scope).inc()
 
     def error(self, kind: str) -> None:
         self._errors.labels(kind).inc()

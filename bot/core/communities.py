@@ -55,6 +55,14 @@ class CommunityService:
         self._return_hooks: list[CommunityHook] = []
         self._known: set[str] = set()
 
+    def forget(self, community_id: str | None) -> None:
+        """Stop trusting what this process remembers of a community (None: of every one):
+        another process may have removed or purged it, so the next request looks again."""
+        if community_id is None:
+            self._known.clear()
+        else:
+            self._known.discard(community_id)
+
     def add_removal_hook(self, hook: CommunityHook) -> None:
         """Called with (community_id, reason) when the bot leaves (e.g. pause schedules)."""
         self._removal_hooks.append(hook)

@@ -304,6 +304,36 @@ class MetaRepository(Protocol):
     async def set(self, key: str, value: str) -> None: ...
 
 
+# A community whose content or settings changed, or None: anything may have changed (a
+# feed that lost its connection cannot know what it missed).
+ChangeListener = Callable[[str | None], None]
+
+
+class ChangeFeed(Protocol):
+    """Which communities changed, as seen by every process on the same database.
+
+    Storage announces every write to a community's library or settings in the write's own
+    transaction, so a writer cannot forget and an announcement is delivered only if the change
+    committed. A process subscribes listeners that drop its caches of that community; it
+    also hears its own changes again, so a listener must be cheap (a dictionary pop)."""
+
+    async def changed(self, community_id: str) -> None:
+        """Announce a change made outside the repositories' write path."""
+        ...
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call `listener` (on the event loop) for each change another process announces."""
+        ...
+
+    async def start(self) -> None:
+        """Begin receiving: no change committed after this returns is missed."""
+        ...
+
+    async def run(self) -> None:
+        """Receive until cancelled; a lost connection is retried and never raises."""
+        ...
+
+
 class Storage(Protocol):
     """The open database, engine unnamed: what the composition root closes at the end."""
 
@@ -451,6 +481,11 @@ class Metrics(Protocol):
         """A community's library was (re)loaded from storage into memory."""
         ...
 
+    def cache_invalidation(self, scope: str) -> None:
+        """The change feed dropped cached state: `scope` is "community" (one community
+        changed) or "all" (the feed reconnected and may have missed changes)."""
+        ...
+
     def error(self, kind: str) -> None:
         """An unexpected failure; `kind` is the exception's class name."""
         ...
@@ -472,6 +507,9 @@ class NoMetrics:
         return None
 
     def cache_reload(self) -> None:
+        return None
+
+    def cache_invalidation(self, scope: str) -> None:
         return None
 
     def error(self, kind: str) -> None:

@@ -157,6 +157,10 @@ class SupportService:
         self._indexes: dict[str, LibraryIndex] = {}
         self._default_index: LibraryIndex | None = None
         self._community_cache: dict[str, Community | None] = {}
+        # Counts invalidations. A load that began before one may have read what it removed,
+        # so its result is used once but not kept (another process's change lands while a
+        # slow read is in flight; keeping it would hold the old library until the next change).
+        self._invalidations = 0
         self._rotation: dict[tuple[str, str], list[str]] = {}
         self._rotation_sets: dict[tuple[str, str], set[str]] = {}
         self._usage: Counter[tuple[str, str, object]] = Counter()
@@ -179,14 +183,30 @@ class SupportService:
             await self._state.save_rotation({k: tuple(v) for k, v in self._rotation.items()})
 
     def invalidate(self, community_id: str) -> None:
-        """Forget cached content and settings of a community (after any change to them)."""
+        """Forget cached content and settings of a community (after any change to them).
+        Cheap when nothing is cached: the change feed calls it for every announced change."""
+        self._invalidations += 1
         self._indexes.pop(community_id, None)
         self._community_cache.pop(community_id, None)
 
+    def invalidate_all(self) -> None:
+        """Forget every community's cached content and settings (the change feed lost track)."""
+        self._invalidations += 1
+        self._indexes.clear()
+        self._community_cache.clear()
+
+    def is_cached(self, community_id: str) -> bool:
+        """Whether anything of this community is held in memory."""
+        return community_id in self._indexes or community_id in self._community_cache
+
     async def community(self, community_id: str) -> Community | None:
-        if community_id not in self._community_cache:
-            self._community_cache[community_id] = await self._communities.get(community_id)
-        return self._community_cache[community_id]
+        if community_id in self._community_cache:
+            return self._community_cache[community_id]
+        started = self._invalidations
+        community = await self._communities.get(community_id)
+        if self._invalidations == started:
+            self._community_cache[community_id] = community
+        return community
 
     async def library(self, community_id: str) -> Library:
         return (await self.index(community_id)).library
@@ -195,11 +215,13 @@ class SupportService:
         cached = self._indexes.get(community_id)
         if cached is not None:
             return cached
+        started = self._invalidations
         if await self.community(community_id) is None:
             index = self.default_index()
         else:
             index = LibraryIndex.build(await self._content.load_library(community_id))
-        self._indexes[community_id] = index
+        if self._invalidations == started:
+            self._indexes[community_id] = index
         return index
 
     def default_index(self) -> LibraryIndex:

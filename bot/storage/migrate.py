@@ -17,6 +17,7 @@ never both migrate.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import sqlite3
@@ -69,7 +70,7 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def available_migrations() -> list[Migration]:
-    """The revisions shipped with this version of Haven, in order, with no gaps."""
+    """The revisions shipped with this version of Haven, in order of their numbers."""
     scripts = ScriptDirectory.from_config(_config())
     found: list[Migration] = []
     for script in scripts.walk_revisions():
@@ -77,9 +78,12 @@ def available_migrations() -> list[Migration]:
             raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
         found.append(Migration(int(script.revision), Path(script.path).stem))
     found.sort(key=lambda migration: migration.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"Migration numbering has a gap before {migration.name}.")
+    # Increasing, not necessarily contiguous: branches built in parallel take the numbers
+    # they were given (0004, 0005, ...) before they are merged, and Alembic's own chain of
+    # down_revisions already refuses a revision that does not follow another.
+    for previous, migration in itertools.pairwise(found):
+        if migration.version <= previous.version:
+            raise RuntimeError(f"Migration {migration.name} repeats an earlier number.")
     return found
 
 

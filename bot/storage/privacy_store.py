@@ -24,6 +24,7 @@ from sqlalchemy import exc
 
 from bot.core.ports import NewAuditEntry
 from bot.privacy import ForgetCounts, Forgetting
+from bot.storage.changes import announce
 from bot.storage.database import BUSY_TIMEOUT_MS, Database, SqlDatabase, Tx
 from bot.storage.repositories import insert_audit
 
@@ -178,6 +179,8 @@ class SqlPrivacyStore:
                 (json.dumps(list(kept), ensure_ascii=False), row["id"]),
             )
             community_id = str(row["id"])
+            # A settings change like any other: every process drops its copy of the old list.
+            await announce(conn, community_id)
             current = counts[community_id]
             counts[community_id] = replace(
                 current, moderator_users=current.moderator_users + len(ids) - len(kept)

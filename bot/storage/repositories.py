@@ -3,7 +3,8 @@
 Each statement is written once and runs on SQLite and PostgreSQL (bot/storage/database.py).
 This module and schedule_store.py hold most of Haven's SQL. Every write runs inside one
 `Database.write()` transaction together with its audit entry, so a change and its record of who
-made it are committed together or not at all.
+made it are committed together or not at all. A write to a community's library or settings runs
+in `community_write` (bot/storage/changes.py), which announces it to every other process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.core.ports import (
     NewAuditEntry,
     Refusal,
 )
+from bot.storage.changes import announce, community_write
 from bot.storage.database import Row, SqlDatabase, Tx
 
 
@@ -112,6 +114,7 @@ class SqlCommunityRepository:
         self, community: Community, seed: LibraryChanges | None = None
     ) -> bool:
         # The community and its starting library are one transaction: never an empty half.
+        # Announced only when created: another process that won the race already told.
         async with self._db.write() as conn:
             cursor = await conn.execute(
                 "INSERT INTO communities (id, platform, name, default_region,"
@@ -129,12 +132,14 @@ class SqlCommunityRepository:
             created = cursor.rowcount == 1
             if created and seed is not None:
                 await _apply_library_changes(conn, community.id, seed)
+            if created:
+                await announce(conn, community.id)
             return created
 
     async def save(
         self, before: Community, after: Community, audit: NewAuditEntry | None
     ) -> Community:
-        async with self._db.write() as conn:
+        async with community_write(self._db, before.id) as conn:
             cursor = await conn.execute(
                 "UPDATE communities SET name = ?, default_region = ?, default_locale = ?,"
                 " timezone = ?, moderator_role_ids = ?, moderator_user_ids = ?,"
@@ -171,7 +176,7 @@ class SqlCommunityRepository:
         return [row["id"] for row in rows]
 
     async def mark_removed(self, community_id: str, at: datetime, reason: str) -> None:
-        async with self._db.write() as conn:
+        async with community_write(self._db, community_id) as conn:
             await conn.execute(
                 "UPDATE communities SET status = 'removed', removed_at = ?, removed_reason = ?"
                 " WHERE id = ?",
@@ -179,7 +184,7 @@ class SqlCommunityRepository:
             )
 
     async def mark_active(self, community_id: str) -> None:
-        async with self._db.write() as conn:
+        async with community_write(self._db, community_id) as conn:
             await conn.execute(
                 "UPDATE communities SET status = 'active', removed_at = NULL,"
                 " removed_reason = NULL WHERE id = ?",
@@ -210,7 +215,7 @@ class SqlCommunityRepository:
 
     async def purge(self, community_id: str) -> None:
         # Every other table references communities ON DELETE CASCADE.
-        async with self._db.write() as conn:
+        async with community_write(self._db, community_id) as conn:
             await conn.execute("DELETE FROM communities WHERE id = ?", (community_id,))
 
 
@@ -405,7 +410,7 @@ class SqlContentRepository:
     ) -> None:
         """Each write checks nobody changed its item since `before` was read, then inserts,
         changes or deletes it with its audit entry; all of them in one transaction."""
-        async with self._db.write() as conn:
+        async with community_write(self._db, community_id) as conn:
             if library is not None:
                 await _apply_library_changes(conn, community_id, library)
             if audit is not None:
@@ -428,7 +433,7 @@ class SqlContentRepository:
     async def apply_library_changes(
         self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None
     ) -> None:
-        async with self._db.write() as conn:
+        async with community_write(self._db, community_id) as conn:
             await _apply_library_changes(conn, community_id, changes)
             if audit is not None:
                 await insert_audit(conn, community_id, audit)

@@ -241,3 +241,16 @@ scheduler_lease = Table(
     Column("expires_at", Float, nullable=False),  # epoch seconds
     Column("heartbeat", Float, nullable=False),  # epoch seconds of the last renewal
 )
+
+# The change feed's ledger (bot/storage/changes.py): one row per community whose content or
+# settings ever changed, with the database-wide revision of its newest change. Bumped in the
+# same transaction as the change, so another process that reads revisions newer than the last
+# it saw learns exactly which communities to reload. No foreign key: a purged community keeps
+# its row (the purge is a change too), so the newest revision never goes backwards.
+community_revisions = Table(
+    "community_revisions",
+    metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+    Index("community_revisions_by_revision", "revision"),
+)
