@@ -69,17 +69,22 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def available_migrations() -> list[Migration]:
-    """The revisions shipped with this version of Haven, in order, with no gaps."""
+    """The revisions shipped with this version of Haven, in order: numbers grow along the
+    chain. A number may be skipped (revisions written on parallel branches keep the ids they
+    were given when the chain is re-linked), never run backwards."""
     scripts = ScriptDirectory.from_config(_config())
     found: list[Migration] = []
-    for script in scripts.walk_revisions():
+    # walk_revisions goes from the head down to the first revision.
+    for script in reversed(list(scripts.walk_revisions())):
         if not _REVISION.match(script.revision):
             raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
-        found.append(Migration(int(script.revision), Path(script.path).stem))
-    found.sort(key=lambda migration: migration.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"Migration numbering has a gap before {migration.name}.")
+        migration = Migration(int(script.revision), Path(script.path).stem)
+        if found and migration.version <= found[-1].version:
+            raise RuntimeError(
+                f"Migration {migration.name} follows {found[-1].name} but is not numbered "
+                "after it."
+            )
+        found.append(migration)
     return found
 
 
