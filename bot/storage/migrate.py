@@ -81,8 +81,7 @@ def available_migrations() -> list[Migration]:
         migration = Migration(int(script.revision), Path(script.path).stem)
         if found and migration.version <= found[-1].version:
             raise RuntimeError(
-                f"Migration {migration.name} follows {found[-1].name} but is not numbered "
-                "after it."
+                f"Migration {migration.name} follows {found[-1].name} but is not numbered after it."
             )
         found.append(migration)
     return found

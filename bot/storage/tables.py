@@ -10,6 +10,8 @@ module with the schema the revisions produce, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -24,8 +26,6 @@ from sqlalchemy import (
     Text,
     text,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
 metadata = MetaData()
 

@@ -57,16 +57,17 @@ async def test_two_processes_handle_one_event_once(db: SqlDatabase) -> None:
     try:
         runs: list[str] = []
         gate = asyncio.Event()
+        started = asyncio.Event()
 
         async def handle(name: str) -> None:
             runs.append(name)
+            started.set()
             await gate.wait()
 
         first = DeliveryLedger(SqlEventLedger(db), FixedClock(NOW))
         second = DeliveryLedger(SqlEventLedger(other), FixedClock(NOW))
         running = asyncio.create_task(first.once("Ev9", lambda: handle("first")))
-        while not runs:
-            await asyncio.sleep(0.01)
+        await started.wait()
         # A retry reaching the other process while the first still works is ignored.
         assert not await second.once("Ev9", lambda: handle("second"))
         gate.set()

@@ -8,9 +8,9 @@ Choices, each for a reason:
   leaves as soon as it returns. Our listeners therefore only compute the answer (from memory
   for /support) and ack; anything slower runs afterwards in tasks the listeners hold.
 - authorization without `auth.test` per request: with SLACK_BOT_TOKEN (one workspace, one
-  bot token) the authorize function returns the token straight away. A fresh Bolt app otherwise calls
-  auth.test once per concurrent first request, none of them shared. `run_slack` calls auth.test
-  once at start-up to fail loudly on a bad token.
+  bot token) the authorize function returns the token straight away. A fresh Bolt app
+  otherwise calls auth.test once per concurrent first request, none of them shared.
+  `run_slack` calls auth.test once at start-up to fail loudly on a bad token.
 - Bolt's loggers are configured from one base logger under `slack_bolt` (so Haven's logging
   levels apply to them) carrying a filter that removes request bodies from the few Bolt lines
   that print them (bad signature, unhandled request): they hold user ids and text.

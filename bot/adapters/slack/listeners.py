@@ -628,4 +628,3 @@ class SlackListeners:
 
     async def on_no_options(self, ack: AsyncAck) -> None:
         await ack(options=[])
-

@@ -67,8 +67,7 @@ _FAILURES: dict[str, str] = {
     ),
     "missing_code": f"Slack's answer had no authorization code. {START_AGAIN}.",
     "invalid_code": (
-        "Slack did not accept the authorization code (it may have expired). "
-        f"{START_AGAIN}."
+        f"Slack did not accept the authorization code (it may have expired). {START_AGAIN}."
     ),
     "storage_error": (
         "Haven could not save the installation just now. Nothing was added; "
@@ -91,7 +90,7 @@ def page(title: str, body_html: str, status: int, cookie: str | None) -> BoltRes
     if cookie:
         headers["Set-Cookie"] = [cookie]
     page = (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
         f"{html.escape(title)}</title></head>\n<body><h1>{html.escape(title)}</h1>\n"
         f"<p>{body_html}</p></body></html>\n"
     )

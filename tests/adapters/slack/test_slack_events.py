@@ -6,7 +6,6 @@ import json
 import logging
 
 import pytest
-
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.adapters.slack.app import SlackRuntime
@@ -58,9 +57,7 @@ async def test_revoked_bot_token_removes_but_user_tokens_alone_do_not(
     assert await _status(services) is CommunityStatus.REMOVED
 
 
-async def _deliver(
-    slack: SignedSender, fake: FakeSlack, event_id: str, retry: int = 0
-) -> int:
+async def _deliver(slack: SignedSender, fake: FakeSlack, event_id: str, retry: int = 0) -> int:
     body = {**fake.event_callback({"type": "app_uninstalled"}), "event_id": event_id}
     headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
     reply = await slack.post(
