@@ -103,6 +103,15 @@ class _BodyScrubber(logging.Filter):
         message = record.getMessage()
         if message.startswith("As you gave `client` as well, `token` will be unused"):
             return False
+        if message.startswith("Although the app should be installed into this workspace"):
+            # Bolt's line for a request from a workspace with no installation: an uninstalled
+            # workspace's stragglers, expected with many workspaces. Bolt answers the person.
+            record.msg, record.args = (
+                "Slack: refused a request from a workspace where Haven is not installed",
+                None,
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
         if message.startswith("Failed to connect (error:") and record.exc_info:
             # The Socket Mode client retries on its own every few seconds when a connection
             # drops; each try was a full traceback. One line says the same.
@@ -129,7 +138,11 @@ def bolt_logger() -> logging.Logger:
         logger.addFilter(_BodyScrubber())
     # Bolt also copies this logger's filters onto its own loggers when they have none; the
     # verification logger may have been created earlier (another app), so attach it there too.
-    for name in ("slack_bolt.RequestVerification", "slack_bolt.AsyncApp"):
+    for name in (
+        "slack_bolt.RequestVerification",
+        "slack_bolt.AsyncApp",
+        "slack_bolt.AsyncMultiTeamsAuthorization",
+    ):
         other = logging.getLogger(name)
         if not any(isinstance(f, _BodyScrubber) for f in other.filters):
             other.addFilter(_BodyScrubber())

@@ -154,7 +154,7 @@ def oauth_settings(services: Services, stores: SlackInstallStores) -> AsyncOAuth
         state_store=stores.states,
     )
     oauth.authorize = AsyncInstallationStoreAuthorize(
-        logger=oauth.logger,
+        logger=log,
         client_id=oauth.client_id,
         client_secret=oauth.client_secret,
         token_rotation_expiration_minutes=oauth.token_rotation_expiration_minutes,
