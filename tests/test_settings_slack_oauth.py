@@ -1,5 +1,6 @@
 """Settings for Slack in many workspaces: the three variables, what else they need (HTTP mode
-on Haven's server), every problem said at once, the client secret never shown (tests/test_logging.py: nor logged)."""
+on Haven's server), every problem said at once, the client secret never shown (nor logged:
+tests/test_logging.py)."""
 
 from __future__ import annotations
 
