@@ -54,6 +54,7 @@ from bot.adapters.slack.context import SlackDirectory, slack_error
 from bot.adapters.slack.listeners import Revocation, SlackListeners
 from bot.adapters.slack.oauth import (
     INSTALL_PATH,
+    NOT_INSTALLED,
     REDIRECT_PATH,
     START_AGAIN,
     SlackInstallStores,
@@ -210,7 +211,11 @@ def assemble(services: Services, stores: SlackInstallStores | None = None) -> Sl
     clients: WorkspaceClients
     revocation: Revocation | None = None
     if stores is not None:
-        app = AsyncApp(**common, oauth_settings=oauth_settings(services, stores))
+        app = AsyncApp(
+            **common,
+            oauth_settings=oauth_settings(services, stores),
+            user_facing_authorize_error_message=NOT_INSTALLED,
+        )
         clients = InstalledWorkspaces(
             stores.installations,
             lambda token: AsyncWebClient(

@@ -50,6 +50,11 @@ BOT_SCOPES = (
     "files:write",
 )
 
+# What Bolt tells a person whose workspace has no installation (it was uninstalled).
+NOT_INSTALLED = (
+    "Haven is not installed in this workspace any more, so it cannot answer here. A workspace "
+    "admin can add it again from Haven's install page."
+)
 START_AGAIN = f'<a href="{INSTALL_PATH}">Start the installation again</a>'
 # What each refusal Bolt reports means for the person installing, and what to do.
 _FAILURES: dict[str, str] = {

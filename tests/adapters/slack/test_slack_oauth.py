@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 
 from bot.adapters.slack.app import run_slack
+from bot.adapters.slack.oauth import NOT_INSTALLED
 from bot.app import open_services, slack_install_stores
 from bot.core.models import CommunityStatus
 from bot.services import Services
@@ -225,7 +226,7 @@ async def test_an_uninstall_pauses_that_workspace_only_once_per_event(hosted: Ho
     refused = await hosted.slack.command("/support", "", team_id=TEAM_B, response_url=url)
     assert refused.status == 200 and refused.text == ""
     [told] = hosted.fake.posts_to(url)
-    assert "no longer available" in told["text"]
+    assert told["text"] == NOT_INSTALLED
     assert (await hosted.support(TEAM_A, "coming-out GB")).json["response_type"] == "ephemeral"
 
     # Bravo reinstalls: the same community comes back.
