@@ -13,6 +13,10 @@ Every listener acknowledges exactly once, whatever happens, and never raises int
 - work that must follow the acknowledgement (a DM copy, a switched topic, a file, the rest of a
   long answer) runs in tasks this object holds, so shutdown can wait for them instead of losing
   them (Bolt's AsyncApp starts lazy listeners with a bare ensure_future and keeps no reference).
+- `app_uninstalled` / `tokens_revoked` (bot tokens): the workspace is paused (the removal path
+  with its grace) and, installed in many workspaces, Bolt's revocation handler deletes its
+  installation. Each event is handled once by its event_id (bot/core/deliveries.py), and
+  acknowledged only once handled, so Slack's retry of a failed or lost delivery still counts.
 - follow-ups go through the request's response_url; once Slack says it is used up (five uses)
   or expired (30 minutes), through chat.postEphemeral to the same person where Haven is a
   member of the channel, else nowhere (`_Followup`). Never a public post.
