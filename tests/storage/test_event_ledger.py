@@ -93,3 +93,17 @@ async def test_a_failed_handling_is_retried_by_the_next_delivery(db: SqlDatabase
 
     assert await deliveries.once("Ev2", succeed)
     assert ran == [True]
+
+
+async def test_handled_events_are_forgotten_after_a_day(db: SqlDatabase) -> None:
+    clock = FixedClock(NOW)
+    deliveries = DeliveryLedger(SqlEventLedger(db), clock)
+
+    async def nothing() -> None:
+        return None
+
+    assert await deliveries.once("Ev-old", nothing)
+    clock.current = NOW + timedelta(days=2)
+    assert await deliveries.once("Ev-new", nothing)
+    rows = await db.fetch_all("SELECT event_id FROM handled_events")
+    assert [r[0] for r in rows] == ["Ev-new"]
