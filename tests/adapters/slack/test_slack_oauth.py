@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from bot.app import open_services, slack_install_stores
 from bot.core.models import CommunityStatus
 from bot.services import Services
 from bot.settings import Secret, Settings
+from bot.storage.database import SqlDatabase
 from bot.web import HavenWeb
 from tests.adapters.slack.conftest import SIGNING_SECRET, Reply, SignedSender, texts_of
-from tests.conftest import FixedClock, new_postgres_database
+from tests.conftest import FixedClock, new_postgres_database, stored_bytes
 from tests.fakes.fake_slack import FakeSlack
 
 TEAM_A, TEAM_B = "TALPHA", "TBRAVO"
@@ -153,7 +155,13 @@ async def _shows(hosted: Hosted, team_id: str, words: str, tries: int = 30) -> b
     return False
 
 
-async def test_two_workspaces_install_each_its_own_community(hosted: Hosted) -> None:
+async def test_two_workspaces_install_each_its_own_community(
+    hosted: Hosted,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
     page, state = await hosted.start_install()
     [href] = re.findall(r'<a href="([^"]+)"', page)
     link = parse_qs(urlsplit(html.unescape(href)).query)
@@ -187,6 +195,14 @@ async def test_two_workspaces_install_each_its_own_community(hosted: Hosted) -> 
     # Alpha's look-ups (users.info for the moderator) went out with Alpha's own token.
     lookups = hosted.fake.calls_to("users.info")
     assert lookups and {hosted.fake.team_of_token(c.token) for c in lookups} == {TEAM_A}
+
+    # The person who asked is in no table of either engine (installations included), nor
+    # in any log line.
+    await hosted.services.support.flush()
+    database = hosted.services.db
+    assert isinstance(database, SqlDatabase)
+    assert b"UASKER" not in await stored_bytes(database, request, tmp_path)
+    assert "UASKER" not in caplog.text
 
 
 async def test_scheduled_posts_go_out_with_each_workspaces_token(hosted: Hosted) -> None:
