@@ -283,3 +283,31 @@ async def test_a_refused_install_gets_a_page_saying_what_to_do(
     assert "Haven was not installed" in reply.text and says in reply.text
     assert 'href="/slack/install"' in reply.text
     assert "Traceback" not in reply.text
+
+
+async def test_a_revoked_bot_token_pauses_and_forgets_that_workspaces_bot(
+    hosted: Hosted,
+) -> None:
+    for team, name in ((TEAM_A, "Alpha"), (TEAM_B, "Bravo")):
+        assert (await hosted.install(team, name)).status == 200
+
+    async def revoked(tokens: dict[str, list[str]], event_id: str) -> int:
+        return await hosted.fake.deliver_event(
+            hosted.slack.url,
+            SIGNING_SECRET,
+            {"type": "tokens_revoked", "tokens": tokens},
+            team_id=TEAM_A,
+            event_id=event_id,
+        )
+
+    # Only a person's token: Haven holds none, nothing changes.
+    assert await revoked({"oauth": ["USOMEONE"]}, "EvR1") == 200
+    assert await hosted.status(TEAM_A) is CommunityStatus.ACTIVE
+    hosted.fake.uninstall(TEAM_A)
+    assert await revoked({"bot": [f"U{TEAM_A}BOT"]}, "EvR2") == 200
+    assert await hosted.status(TEAM_A) is CommunityStatus.REMOVED
+    assert await hosted.status(TEAM_B) is CommunityStatus.ACTIVE
+    rows = await hosted.services.db.fetch_all(  # type: ignore[attr-defined]
+        "SELECT team_id FROM slack_bots ORDER BY team_id"
+    )
+    assert [r[0] for r in rows] == [TEAM_B]
