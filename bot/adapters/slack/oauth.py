@@ -127,8 +127,10 @@ def callbacks(services: Services) -> AsyncCallbackOptions:
         )
 
     async def failure(args: AsyncFailureArgs) -> BoltResponse:
-        reason = args.reason
-        log.warning("Slack: an installation was refused (%s)", reason)
+        # `error=` on the redirect is whatever the browser sent: capped in the log, escaped
+        # on the page.
+        reason = args.reason[:60]
+        log.warning("Slack: an installation was refused (%r)", reason)
         explanation = _FAILURES.get(
             reason,
             f"Slack reported {html.escape(reason)!s}, so Haven was not added. {START_AGAIN}.",
@@ -141,14 +143,16 @@ def callbacks(services: Services) -> AsyncCallbackOptions:
 
 
 def oauth_settings(services: Services, stores: SlackInstallStores) -> AsyncOAuthSettings:
+    """Bolt's OAuth settings from Haven's: the manifest's bot scopes, the two paths, the
+    shared stores, and authorization that caches auth.test per token (see the docstring)."""
     settings = services.settings
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     oauth = AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.reveal(),
         scopes=list(BOT_SCOPES),
-        # Given explicitly: Bolt would otherwise read SLACK_USER_SCOPES and SLACK_REDIRECT_URI
-        # from the environment itself (only bot/settings.py reads it).
+        # Given explicitly: Bolt would otherwise read SLACK_USER_SCOPES from the environment
+        # itself (only bot/settings.py reads it). Haven asks for no user token.
         user_scopes=[],
         redirect_uri=settings.slack_redirect_uri,
         install_path=INSTALL_PATH,
