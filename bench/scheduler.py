@@ -265,7 +265,9 @@ class LimitedPublisher:
         self.times: list[float] = []
         self.rejected = 0
 
-    async def publish(self, channel_id: str, card: Any, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Any, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
         from bot.core.scheduling.publishing import TransientPublishError
 
         now = self._clock.now().timestamp()

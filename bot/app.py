@@ -17,6 +17,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.clock import SystemClock
 from bot.core.commands.content import message_commands, resource_commands
@@ -27,6 +28,7 @@ from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
 from bot.core.content.packs import load_default_pack, pack_to_changes
+from bot.core.deliveries import DeliveryLedger
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
 from bot.core.ports import (
@@ -47,6 +49,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import SqlDatabase
 from bot.storage.engine import open_database, upkeep
+from bot.storage.event_ledger import SqlEventLedger
 from bot.storage.feeds import POLL_SECONDS as CHANGE_POLL_SECONDS
 from bot.storage.feeds import open_change_feed
 from bot.storage.migrate import migrate
@@ -59,6 +62,9 @@ from bot.storage.repositories import (
 from bot.storage.schedule_store import SqlScheduleStore
 from bot.storage.status import SqlStatusReader
 from bot.web import HavenWeb
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.oauth import SlackInstallStores
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +236,7 @@ async def open_services(
             register_directory=register_directory,
             metrics=metrics,
             health=health,
+            deliveries=DeliveryLedger(SqlEventLedger(db), clock),
         )
     finally:
         await stack.aclose()
@@ -285,9 +292,10 @@ async def run(settings: Settings) -> None:
                 host=settings.http_host,
                 port=settings.http_port,
                 slack_events=slack_http,
+                slack_oauth=settings.slack_multi_workspace,
             )
         try:
-            async with asyncio.TaskGroup() as tasks:
+            async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tasks:
                 if server is not None:
                     tasks.create_task(server.run(), name="http")
                 tasks.create_task(services.scheduler.run(), name="scheduler")
@@ -302,7 +310,10 @@ async def run(settings: Settings) -> None:
                     # With Haven's server on, Slack's HTTP mode is served by it (one port);
                     # without, Slack keeps its own server on SLACK_HTTP_PORT.
                     shared = server if slack_http else None
-                    tasks.create_task(run_slack(services, shared=shared), name="slack")
+                    stores = await stack.enter_async_context(slack_install_stores(settings))
+                    tasks.create_task(
+                        run_slack(services, shared=shared, stores=stores), name="slack"
+                    )
                 log.info(
                     "Haven is running (Discord: %s, Slack: %s)",
                     "on" if settings.discord_enabled else "off",
@@ -317,6 +328,20 @@ async def run(settings: Settings) -> None:
             if refusal is None:
                 raise
             raise refusal from None
+
+
+@asynccontextmanager
+async def slack_install_stores(settings: Settings) -> AsyncIterator[SlackInstallStores | None]:
+    """slack-sdk's SQLAlchemy installation and state stores on the configured database, when
+    Haven is installed in many workspaces (None with SLACK_BOT_TOKEN)."""
+    if not settings.slack_multi_workspace or settings.slack_client_id is None:
+        yield None
+        return
+    from bot.adapters.slack.oauth import SlackInstallStores
+    from bot.storage.slack_installations import open_slack_installations
+
+    async with open_slack_installations(settings, settings.slack_client_id) as opened:
+        yield SlackInstallStores(installations=opened.installations, states=opened.states)
 
 
 def _first_haven_error(group: BaseExceptionGroup[BaseException]) -> HavenError | None:

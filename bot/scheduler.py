@@ -710,7 +710,10 @@ class PostScheduler:
                 schedule.community_id, schedule.topic, schedule.message_key
             )
             message_id = await asyncio.wait_for(
-                publisher.publish(schedule.channel_id, card, job.key), self._publish_timeout
+                publisher.publish(
+                    schedule.channel_id, card, job.key, community_id=schedule.community_id
+                ),
+                self._publish_timeout,
             )
         except PlatformPausedError as error:
             self._pause_platform(job, error)
@@ -911,7 +914,10 @@ class PostScheduler:
             publisher = self._publishers.get(platform)
             if not channel or publisher is None:
                 return
-            await asyncio.wait_for(publisher.publish(channel, card, key), self._publish_timeout)
+            await asyncio.wait_for(
+                publisher.publish(channel, card, key, community_id=community_id),
+                self._publish_timeout,
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:

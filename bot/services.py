@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
+from bot.core.deliveries import DeliveryLedger
 from bot.core.ports import (
     NO_METRICS,
     Clock,
@@ -43,5 +44,7 @@ class Services:
     register_directory: Callable[[MemberDirectory], None]
     # Readiness facts for /readyz and /metrics: adapters register their connection status.
     health: Health
+    # Platform events that may arrive more than once (Slack's retries), handled once.
+    deliveries: DeliveryLedger
     # Counts for operators (no person in them); NO_METRICS in the console and most tests.
     metrics: Metrics = NO_METRICS

@@ -40,11 +40,11 @@ CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
         "http_host",
     ),
     "discord": ("api_url", "gateway_url"),
-    "slack": ("mode", "http_port", "api_url"),
+    "slack": ("mode", "http_port", "api_url", "client_id", "redirect_uri"),
 }
 SECRET_CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
     "discord": ("token",),
-    "slack": ("bot_token", "app_token", "signing_secret"),
+    "slack": ("bot_token", "app_token", "signing_secret", "client_secret"),
 }
 
 
@@ -99,6 +99,11 @@ class Settings:
     slack_api_url: str | None = None
     slack_mode: str = "socket"
     slack_http_port: int = 3000
+    # Slack for many workspaces (Bolt's OAuth flow): the app's client id and secret, and the
+    # redirect URL registered with Slack when it has several (None: Slack uses the only one).
+    slack_client_id: str | None = None
+    slack_client_secret: Secret | None = None
+    slack_redirect_uri: str | None = None
     # Haven's own HTTP server (/healthz, /readyz, /metrics, Slack's HTTP mode): off when None.
     http_port: int | None = None
     http_host: str = "127.0.0.1"
@@ -110,8 +115,13 @@ class Settings:
         return self.discord_token is not None
 
     @property
+    def slack_multi_workspace(self) -> bool:
+        """Installed by Slack's OAuth flow in any number of workspaces, each its own token."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None
+        return self.slack_bot_token is not None or self.slack_multi_workspace
 
 
 def _database_path(url: str, problems: list[str]) -> Path:
@@ -271,6 +281,52 @@ def _read_env_file(path: Path, problems: list[str]) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
+def _oauth_problems(
+    client_id: str | None,
+    client_secret: Secret | None,
+    bot_token: Secret | None,
+    signing_secret: Secret | None,
+    mode: str | None,
+    http_port: int | None,
+    problems: list[str],
+) -> str:
+    """What Slack for many workspaces needs beside its client id and secret; the Slack mode
+    it runs in ("http": Slack's OAuth redirect and the events of every workspace come to
+    Haven's one HTTP server)."""
+    if client_id is None:
+        problems.append(
+            "SLACK_CLIENT_ID: SLACK_CLIENT_SECRET is set but the client id is missing; copy "
+            "both from your app's Basic Information page (App Credentials)."
+        )
+    if client_secret is None:
+        problems.append(
+            "SLACK_CLIENT_SECRET: SLACK_CLIENT_ID is set but the client secret is missing; "
+            "copy it from your app's Basic Information page (App Credentials)."
+        )
+    if bot_token is not None:
+        problems.append(
+            "SLACK_BOT_TOKEN: set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID "
+            "and SLACK_CLIENT_SECRET (installed in many workspaces), not both."
+        )
+    if signing_secret is None:
+        problems.append(
+            "SLACK_SIGNING_SECRET: Slack for many workspaces needs the app's signing secret "
+            "(Basic Information -> App Credentials)."
+        )
+    if mode is not None and mode.lower() == "socket":
+        problems.append(
+            "SLACK_MODE: Slack for many workspaces runs in HTTP mode (Slack's install redirect "
+            "and every workspace's events come to Haven's HTTP server); remove SLACK_MODE or "
+            "set it to http."
+        )
+    if http_port is None:
+        problems.append(
+            "HAVEN_HTTP_PORT: Slack for many workspaces serves /slack/install, "
+            "/slack/oauth_redirect and /slack/events on Haven's HTTP server; set a port."
+        )
+    return "http"
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     env_file: Path | None = Path(".env"),
@@ -326,7 +382,20 @@ def load_settings(
     slack_bot_token = secret("SLACK_BOT_TOKEN")
     slack_app_token = secret("SLACK_APP_TOKEN")
     slack_signing_secret = secret("SLACK_SIGNING_SECRET")
-    if slack_bot_token is not None:
+    slack_client_id = get("SLACK_CLIENT_ID")
+    slack_client_secret = secret("SLACK_CLIENT_SECRET")
+    slack_redirect_uri = _http_url("SLACK_REDIRECT_URI", get("SLACK_REDIRECT_URI"), problems)
+    if slack_client_id is not None or slack_client_secret is not None:
+        slack_mode = _oauth_problems(
+            slack_client_id,
+            slack_client_secret,
+            slack_bot_token,
+            slack_signing_secret,
+            get("SLACK_MODE"),
+            haven_port,
+            problems,
+        )
+    elif slack_bot_token is not None:
         if slack_mode == "socket" and slack_app_token is None:
             problems.append(
                 "SLACK_APP_TOKEN: Socket Mode (the default) needs the app-level token (xapp-...); "
@@ -358,6 +427,9 @@ def load_settings(
         slack_api_url=slack_api_url,
         slack_mode=slack_mode,
         slack_http_port=port,
+        slack_client_id=slack_client_id if slack_client_secret is not None else None,
+        slack_client_secret=slack_client_secret if slack_client_id is not None else None,
+        slack_redirect_uri=slack_redirect_uri,
         http_port=haven_port or None,
         # Loopback by default: /metrics and /readyz are for the operator, not the internet.
         http_host=get("HAVEN_HTTP_HOST") or "127.0.0.1",
@@ -370,6 +442,7 @@ def load_settings(
         slack_bot_token,
         slack_app_token,
         slack_signing_secret,
+        slack_client_secret,
     )
     # Kept for the log redaction filter: every configured secret is masked wherever it appears.
     return replace(settings, secrets=tuple(s for s in found if s is not None))

@@ -1,5 +1,5 @@
 """Haven's one HTTP server (aiohttp): /healthz, /readyz, /metrics and, in Slack's HTTP mode,
-/slack/events.
+/slack/events (and, installed in many workspaces, /slack/install and /slack/oauth_redirect).
 
 - `/healthz` answers whenever the event loop does: a handler that runs proves it.
 - `/readyz` is 200 only when the database answers a cheap read and every configured platform
@@ -8,7 +8,8 @@
 - `/metrics` is prometheus-client's own aiohttp handler over Haven's registry, after a fresh
   readiness check so the gauges are current.
 - `/slack/events` exists from the start when Slack runs in HTTP mode and answers 503 until the
-  Slack adapter has attached its handler (Slack retries), so one port serves everything.
+  Slack adapter has attached its handler (Slack retries), so one port serves everything. The
+  two OAuth pages likewise, with a page asking to try again in a moment.
 
 It listens on HAVEN_HTTP_HOST (127.0.0.1 by default: metrics are for the operator, not the
 internet; put a reverse proxy in front for Slack).
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SLACK_EVENTS_PATH = "/slack/events"
+SLACK_INSTALL_PATH = "/slack/install"
+SLACK_REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 class HttpStartupError(HavenError):
@@ -54,11 +57,14 @@ class HavenWeb:
         host: str = "127.0.0.1",
         port: int = 0,
         slack_events: bool = False,
+        slack_oauth: bool = False,
     ) -> None:
         self._health = health
         self._host = host
         self._port = port
         self._slack: Handler | None = None
+        self._slack_install: Handler | None = None
+        self._slack_redirect: Handler | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         self.app = web.Application()
@@ -69,10 +75,18 @@ class HavenWeb:
             self.app.router.add_get("/metrics", self._metrics_handler)
         if slack_events:
             self.app.router.add_post(SLACK_EVENTS_PATH, self._slack_events)
+        if slack_oauth:
+            self.app.router.add_get(SLACK_INSTALL_PATH, self._slack_install_page)
+            self.app.router.add_get(SLACK_REDIRECT_PATH, self._slack_redirect_page)
 
     def serve_slack(self, handler: Handler) -> None:
         """The Slack adapter's /slack/events handler (signature checks included)."""
         self._slack = handler
+
+    def serve_slack_oauth(self, install: Handler, redirect: Handler) -> None:
+        """The Slack adapter's install page and OAuth redirect (Bolt's flow)."""
+        self._slack_install = install
+        self._slack_redirect = redirect
 
     @property
     def url(self) -> str:
@@ -127,3 +141,21 @@ class HavenWeb:
             # Slack retries a failed delivery; by then the adapter has attached.
             return web.Response(status=503, text="Slack is starting\n")
         return await self._slack(request)
+
+    async def _slack_install_page(self, request: web.Request) -> web.StreamResponse:
+        if self._slack_install is None:
+            return _starting()
+        return await self._slack_install(request)
+
+    async def _slack_redirect_page(self, request: web.Request) -> web.StreamResponse:
+        if self._slack_redirect is None:
+            return _starting()
+        return await self._slack_redirect(request)
+
+
+def _starting() -> web.Response:
+    return web.Response(
+        status=503,
+        text="Haven is starting; reload this page in a few seconds.\n",
+        headers={"Retry-After": "5"},
+    )

@@ -75,3 +75,23 @@ def test_opting_in_to_platform_debug_warns(
     configure_logging(load_settings({"HAVEN_PLATFORM_DEBUG_LOGS": "yes"}, env_file=None), stream)
     assert logging.getLogger("discord").getEffectiveLevel() == logging.DEBUG
     assert "will log request bodies" in stream.getvalue()
+
+
+def test_the_slack_client_secret_is_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(
+        {
+            "SLACK_CLIENT_ID": "1111.2222",
+            "SLACK_CLIENT_SECRET": "client-secret-value-789",
+            "SLACK_SIGNING_SECRET": "signing-secret-value",
+            "HAVEN_HTTP_PORT": "8080",
+        },
+        env_file=None,
+    )
+    stream = io.StringIO()
+    configure_logging(settings, stream)
+    logging.getLogger("bot.test").warning("oauth.v2.access with client-secret-value-789 failed")
+    output = stream.getvalue()
+    assert "oauth.v2.access with" in output and "client-secret-value-789" not in output

@@ -128,7 +128,9 @@ class RecordingPublisher:
     def fail(self, channel_id: str, *errors: PublishError) -> None:
         self.script.setdefault(channel_id, deque()).extend(errors)
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
         now = self.clock.now().timestamp()
         self.calls.append((channel_id, idempotency_key, now))
         known = self._by_key.get(idempotency_key)
@@ -164,7 +166,7 @@ class RecordingPublisher:
                 return True
         return False
 
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
+    async def check_channel(self, channel_id: str, *, community_id: str = "") -> ChannelInfo:
         if channel_id in self.unpostable:
             raise PermanentPublishError("Haven is not a member of this channel")
         return ChannelInfo(channel_id, f"#{channel_id}")

@@ -33,7 +33,9 @@ class ConsolePublisher:
         self._ids = count(1)
         self._printed: OrderedDict[str, str] = OrderedDict()
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
         known = self._printed.get(idempotency_key)
         if known is not None:
             return known
@@ -45,7 +47,7 @@ class ConsolePublisher:
             self._printed.popitem(last=False)
         return message_id
 
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
+    async def check_channel(self, channel_id: str, *, community_id: str = "") -> ChannelInfo:
         try:
             channel, label = parse_channel(channel_id, Platform.CONSOLE)
         except Exception as error:

@@ -180,12 +180,18 @@ class StateRepository(Protocol):
 class Publisher(Protocol):
     platform: Platform
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str: ...
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
+        """`community_id`: whose channel it is. A platform installed in many communities with
+        a token each (Slack's OAuth) posts with that community's token; "" where the platform
+        has one token for all (Discord, the console, Slack with SLACK_BOT_TOKEN)."""
+        ...
 
 
 @runtime_checkable
 class ChannelChecker(Protocol):
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
+    async def check_channel(self, channel_id: str, *, community_id: str = "") -> ChannelInfo:
         """Return the channel if the bot can post there. Raise PermanentPublishError with a
         sentence a moderator can act on ("Haven is not in this channel", "missing the Send
         Messages permission") when it cannot; TransientPublishError when the platform cannot
@@ -543,4 +549,29 @@ class StatusReader(Protocol):
 
     async def slot_outcomes_since(self, since: int) -> Mapping[str, int]:
         """Scheduled slots by status, of those last updated at or after `since`."""
+        ...
+
+
+# ---- platform events delivered more than once -------------------------------------------
+
+
+class EventLedger(Protocol):
+    """Platform events taken on, by the platform's event id, shared by every process
+    (bot/core/deliveries.py decides what a claim means)."""
+
+    async def claim(self, event_id: str, now: datetime, stale_before: datetime) -> bool:
+        """Take the event on: True when no delivery has finished it and none holds a claim
+        made at or after `stale_before` (an older claim was abandoned: it is taken over)."""
+        ...
+
+    async def finish(self, event_id: str) -> None:
+        """The event was handled: every later delivery of it is ignored."""
+        ...
+
+    async def release(self, event_id: str) -> None:
+        """Handling failed: the next delivery may try again."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget events claimed before `before`; the number forgotten."""
         ...

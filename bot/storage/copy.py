@@ -92,8 +92,15 @@ async def copy_database(source: SqlDatabase, target: SqlDatabase) -> CopyReport:
     return CopyReport(target_counts)
 
 
-# The tables whose ids PostgreSQL generates (SERIAL): audit entries and schedules.
-SERIAL_IDS = (("audit_log", "id"), ("schedules", "id"))
+# The tables whose ids PostgreSQL generates (SERIAL): audit entries, schedules, and the
+# Slack installation and state stores' rows.
+SERIAL_IDS = (
+    ("audit_log", "id"),
+    ("schedules", "id"),
+    ("slack_installations", "id"),
+    ("slack_bots", "id"),
+    ("slack_oauth_states", "id"),
+)
 
 
 async def _move_sequences_past_copied_ids(connection: AsyncConnection) -> None:

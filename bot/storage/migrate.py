@@ -17,7 +17,6 @@ never both migrate.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import sqlite3
@@ -70,20 +69,21 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def available_migrations() -> list[Migration]:
-    """The revisions shipped with this version of Haven, in order of their numbers."""
+    """The revisions shipped with this version of Haven, in order: numbers grow along the
+    chain. A number may be skipped (revisions written on parallel branches keep the ids they
+    were given when the chain is re-linked), never run backwards."""
     scripts = ScriptDirectory.from_config(_config())
     found: list[Migration] = []
-    for script in scripts.walk_revisions():
+    # walk_revisions goes from the head down to the first revision.
+    for script in reversed(list(scripts.walk_revisions())):
         if not _REVISION.match(script.revision):
             raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
-        found.append(Migration(int(script.revision), Path(script.path).stem))
-    found.sort(key=lambda migration: migration.version)
-    # Increasing, not necessarily contiguous: branches built in parallel take the numbers
-    # they were given (0004, 0005, ...) before they are merged, and Alembic's own chain of
-    # down_revisions already refuses a revision that does not follow another.
-    for previous, migration in itertools.pairwise(found):
-        if migration.version <= previous.version:
-            raise RuntimeError(f"Migration {migration.name} repeats an earlier number.")
+        migration = Migration(int(script.revision), Path(script.path).stem)
+        if found and migration.version <= found[-1].version:
+            raise RuntimeError(
+                f"Migration {migration.name} follows {found[-1].name} but is not numbered after it."
+            )
+        found.append(migration)
     return found
 
 

@@ -10,6 +10,8 @@ module with the schema the revisions produce, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -253,4 +255,30 @@ community_revisions = Table(
     Column("community_id", Text, primary_key=True),
     Column("revision", BigInteger, nullable=False),
     Index("community_revisions_by_revision", "revision"),
+)
+
+# Slack for many workspaces: the tables of slack-sdk's SQLAlchemy installation and OAuth state
+# stores, taken from the stores' own metadata builders so that what the stores query is what
+# migration 0006 created (the schema test compares them).
+slack_installations = AsyncSQLAlchemyInstallationStore.build_installations_table(
+    metadata, AsyncSQLAlchemyInstallationStore.default_installations_table_name
+)
+slack_bots = AsyncSQLAlchemyInstallationStore.build_bots_table(
+    metadata, AsyncSQLAlchemyInstallationStore.default_bots_table_name
+)
+slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(
+    metadata, AsyncSQLAlchemyOAuthStateStore.default_table_name
+)
+
+# Platform events already taken on, by the platform's own event id (Slack's event_id), shared
+# by every process: a redelivery of a handled event is acknowledged and ignored. `done` is 0
+# while the first delivery is being handled (see bot/storage/event_ledger.py); rows are
+# pruned after a day, long past Slack's last retry.
+handled_events = Table(
+    "handled_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("claimed_at", BigInteger, nullable=False),  # epoch seconds
+    _flag("done", 0),
+    Index("handled_events_claimed_at", "claimed_at"),
 )

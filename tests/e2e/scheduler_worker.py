@@ -135,7 +135,9 @@ class FilePublisher:
             handle.flush()
             os.fsync(handle.fileno())
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
         self._dice.maybe_die("before_send")
         at = self._clock.now().timestamp()
         assert card.topic is not None

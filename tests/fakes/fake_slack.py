@@ -6,12 +6,23 @@ arguments, headers), and faults can be injected per method: `ok:false` errors, 4
 Retry-After, 5xx. Anything not emulated answers `ok:false, error:unknown_method` so a missing
 piece shows up as a clear failure rather than a hang.
 
+Several workspaces: `issue_code(team)` stands for a person approving the install on
+slack.com; `oauth.v2.access` turns that code (once) into the team's own bot token. auth.test
+answers for whichever token it is given, and a token of one team acting on another team's
+channel or user is refused as Slack does (`channel_not_found`, `user_not_found`). Any token
+the emulator did not issue belongs to the default team (the single SLACK_BOT_TOKEN tests).
+`uninstall(team)` revokes the team's tokens; `deliver_event` signs and posts an Events API
+body to the app, as Slack does (with X-Slack-Retry-Num for a retry).
+
 Shapes follow what Bolt 1.30 and slack_sdk 3.48 were observed to send and expect.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -21,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 log = logging.getLogger(__name__)
@@ -57,6 +69,19 @@ class ApiCall:
             parsed: list[dict[str, Any]] = json.loads(raw)
             return parsed
         return list(raw or [])
+
+
+@dataclass
+class Installed:
+    """One workspace's installation of the app, as Slack holds it."""
+
+    team_id: str
+    team_name: str
+    bot_token: str
+    bot_user_id: str
+    bot_id: str
+    scopes: tuple[str, ...]
+    revoked: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,14 @@ class FakeSlack:
         # Channels Slack knows about; DMs are added by conversations.open.
         self.channels: dict[str, dict[str, Any]] = {}
         self.app_tokens_seen: list[str] = []
+        # The OAuth app Haven is (oauth.v2.access checks both).
+        self.client_id = "1111.2222"
+        self.client_secret = "fake-client-secret"
+        # team id -> its installation; token -> team id.
+        self.installed: dict[str, Installed] = {}
+        self._token_teams: dict[str, str] = {}
+        # code -> (team id, team name, scopes), each usable once.
+        self._codes: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self._faults: dict[str, list[Fault]] = {}
         self._response_url_faults: list[Fault] = []
         self._response_url_uses: dict[str, int] = {}
@@ -175,10 +208,11 @@ class FakeSlack:
         is_owner: bool = False,
         name: str = "",
         tz: str = "Europe/London",
+        team_id: str = TEAM_ID,
     ) -> None:
         self.users[user_id] = {
             "id": user_id,
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "name": name or user_id.lower(),
             "real_name": name or user_id,
             "is_admin": is_admin,
@@ -198,9 +232,11 @@ class FakeSlack:
         is_member: bool = True,
         is_private: bool = False,
         is_archived: bool = False,
+        team_id: str = TEAM_ID,
     ) -> None:
         self.channels[channel_id] = {
             "id": channel_id,
+            "context_team_id": team_id,
             "name": name,
             "is_channel": not is_private,
             "is_group": is_private,
@@ -225,6 +261,56 @@ class FakeSlack:
             "date_delete": 0,
             "user_count": len(members),
         }
+
+    # ---- several workspaces ----------------------------------------------------------------
+
+    def issue_code(self, team_id: str, team_name: str = "", *, scopes: tuple[str, ...] = ()) -> str:
+        """What Slack puts on the redirect once a person approved the install in `team_id`."""
+        code = f"code-{team_id}-{next(self._ids)}"
+        self._codes[code] = (team_id, team_name or f"Team {team_id}", scopes)
+        return code
+
+    def team_of_token(self, token: str | None) -> str:
+        return self._token_teams.get(token or "", TEAM_ID)
+
+    def uninstall(self, team_id: str) -> None:
+        """The workspace removed the app: its tokens stop working at once."""
+        self.installed[team_id].revoked = True
+
+    def deliver_body(self, body: Mapping[str, Any], signing_secret: str) -> dict[str, str]:
+        """The headers Slack signs an Events API body with (`v0:{ts}:{body}`)."""
+        raw = json.dumps(body)
+        ts = str(int(time.time()))
+        digest = hmac.new(
+            signing_secret.encode(), f"v0:{ts}:{raw}".encode(), hashlib.sha256
+        ).hexdigest()
+        return {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": f"v0={digest}",
+        }
+
+    async def deliver_event(
+        self,
+        url: str,
+        signing_secret: str,
+        event: Mapping[str, Any],
+        *,
+        team_id: str = TEAM_ID,
+        event_id: str | None = None,
+        retry_num: int = 0,
+    ) -> int:
+        """POST an Events API event to the app as Slack does; the HTTP status it answered."""
+        body = self.event_callback(event, team_id=team_id)
+        if event_id is not None:
+            body["event_id"] = event_id
+        headers = self.deliver_body(body, signing_secret)
+        if retry_num:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, data=json.dumps(body).encode(), headers=headers) as r:
+                return r.status
 
     def fail(
         self,
@@ -468,13 +554,85 @@ class FakeSlack:
                 return self._json({"ok": False, "error": "not_allowed_token_type"})
             self.app_tokens_seen.append(call.token or "")
             return self._json({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link?ticket=t"})
+        if call.method == "oauth.v2.access":
+            return self._json(self._oauth_v2_access(call))
         if not call.token:
             return self._json({"ok": False, "error": "not_authed"})
+        team_id = self.team_of_token(call.token)
+        installed = self.installed.get(team_id)
+        if installed is not None and installed.revoked and call.token in self._token_teams:
+            return self._json({"ok": False, "error": "token_revoked"})
+        refused = self._other_team(team_id, call.args)
+        if refused:
+            return self._json({"ok": False, "error": refused})
+        if call.method == "auth.test":
+            return self._json(self._auth_test_for(team_id))
         handler = getattr(self, "_m_" + call.method.replace(".", "_"), None)
         if handler is None:
             return self._json({"ok": False, "error": "unknown_method"})
         result: dict[str, Any] = handler(call.args)
         return self._json(result)
+
+    def _oauth_v2_access(self, call: ApiCall) -> dict[str, Any]:
+        auth = call.headers.get("Authorization", "")
+        client_id, client_secret = str(call.args.get("client_id", "")), ""
+        if auth.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            client_secret = str(call.args.get("client_secret", ""))
+        if (client_id, client_secret) != (self.client_id, self.client_secret):
+            return {"ok": False, "error": "invalid_client_id"}
+        found = self._codes.pop(str(call.args.get("code", "")), None)
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, team_name, scopes = found
+        token = f"xoxb-{team_id}-{next(self._ids)}"
+        self.installed[team_id] = Installed(
+            team_id=team_id,
+            team_name=team_name,
+            bot_token=token,
+            bot_user_id=f"U{team_id}BOT",
+            bot_id=f"B{team_id}BOT",
+            scopes=scopes or ("commands", "chat:write"),
+        )
+        self._token_teams[token] = team_id
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": f"U{team_id}INSTALLER"},
+            "scope": ",".join(self.installed[team_id].scopes),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"U{team_id}BOT",
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _other_team(self, team_id: str, args: Mapping[str, Any]) -> str | None:
+        """Slack's answer when a token of `team_id` names another team's channel or user."""
+        channel = self.channels.get(str(args.get("channel", "")))
+        if channel is not None and channel.get("context_team_id", team_id) != team_id:
+            return "channel_not_found"
+        user = self.users.get(str(args.get("user", "")))
+        if user is not None and user.get("team_id") != team_id:
+            return "user_not_found"
+        return None
+
+    def _auth_test_for(self, team_id: str) -> dict[str, Any]:
+        installed = self.installed.get(team_id)
+        if installed is None:
+            return self._m_auth_test({})
+        return {
+            "ok": True,
+            "url": f"https://{team_id.lower()}.slack.com/",
+            "team": installed.team_name,
+            "user": "haven",
+            "team_id": team_id,
+            "user_id": installed.bot_user_id,
+            "bot_id": installed.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -169,7 +169,9 @@ class DiscordPublisher:
         lock = getattr(getattr(self._bot, "http", None), "_global_over", None)
         return isinstance(lock, asyncio.Event) and not lock.is_set()
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
         if self.global_limit_held():
             raise PlatformPausedError("Discord's global rate limit")
         rendered = render_card(card, self._store, interactive=False)
@@ -191,7 +193,7 @@ class DiscordPublisher:
             raise failure from error
         return str(message.id)
 
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
+    async def check_channel(self, channel_id: str, *, community_id: str = "") -> ChannelInfo:
         """Whether Haven can post in the channel, without posting (ChannelChecker)."""
         try:
             channel = self._bot.get_channel(int(channel_id))

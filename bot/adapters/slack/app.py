@@ -7,14 +7,18 @@ Choices, each for a reason:
   87 req/s, p50 11.5 ms). With this documented option the listener runs inline and the answer
   leaves as soon as it returns. Our listeners therefore only compute the answer (from memory
   for /support) and ack; anything slower runs afterwards in tasks the listeners hold.
-- authorization without `auth.test` per request: one workspace, one bot token, so the
-  authorize function returns the token straight away. A fresh Bolt app otherwise calls
-  auth.test once per concurrent first request, none of them shared. `run_slack` calls auth.test
-  once at start-up to fail loudly on a bad token.
+- authorization without `auth.test` per request: with SLACK_BOT_TOKEN (one workspace, one
+  bot token) the authorize function returns the token straight away. A fresh Bolt app
+  otherwise calls auth.test once per concurrent first request, none of them shared.
+  `run_slack` calls auth.test once at start-up to fail loudly on a bad token.
 - Bolt's loggers are configured from one base logger under `slack_bolt` (so Haven's logging
   levels apply to them) carrying a filter that removes request bodies from the few Bolt lines
   that print them (bad signature, unhandled request): they hold user ids and text.
 - HTTP mode verifies the signature and 5-minute window with Bolt's own middleware.
+- Many workspaces (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, bot/adapters/slack/oauth.py):
+  Bolt's OAuth settings instead of the authorize function, so Bolt finds each request's
+  workspace token in the installation store; every call Haven makes on its own asks
+  `WorkspaceClients` for that workspace's token. There is no token to check at start-up.
 - HTTP mode reads each body with `HavenBoltRequest`, not Bolt's `to_bolt_request`: Bolt 1.30
   (`slack_bolt/request/internals.py`, `parse_body`) treats any form body in which the letters
   `payload` appear anywhere (`"payload" in body`: a command's text, a channel or user name) as
@@ -47,8 +51,18 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.context import SlackDirectory, slack_error
-from bot.adapters.slack.listeners import SlackListeners
+from bot.adapters.slack.listeners import Revocation, SlackListeners
+from bot.adapters.slack.oauth import (
+    INSTALL_PATH,
+    NOT_INSTALLED,
+    REDIRECT_PATH,
+    START_AGAIN,
+    SlackInstallStores,
+    oauth_settings,
+    page,
+)
 from bot.adapters.slack.publisher import PERMANENT_ERRORS, SlackPublisher, make_publisher_client
+from bot.adapters.slack.workspaces import InstalledWorkspaces, OneWorkspace, WorkspaceClients
 from bot.core.errors import HavenError
 from bot.core.models import Platform
 from bot.metrics import PlatformStatus
@@ -90,6 +104,15 @@ class _BodyScrubber(logging.Filter):
         message = record.getMessage()
         if message.startswith("As you gave `client` as well, `token` will be unused"):
             return False
+        if message.startswith("Although the app should be installed into this workspace"):
+            # Bolt's line for a request from a workspace with no installation: an uninstalled
+            # workspace's stragglers, expected with many workspaces. Bolt answers the person.
+            record.msg, record.args = (
+                "Slack: refused a request from a workspace where Haven is not installed",
+                None,
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
         if message.startswith("Failed to connect (error:") and record.exc_info:
             # The Socket Mode client retries on its own every few seconds when a connection
             # drops; each try was a full traceback. One line says the same.
@@ -116,7 +139,11 @@ def bolt_logger() -> logging.Logger:
         logger.addFilter(_BodyScrubber())
     # Bolt also copies this logger's filters onto its own loggers when they have none; the
     # verification logger may have been created earlier (another app), so attach it there too.
-    for name in ("slack_bolt.RequestVerification", "slack_bolt.AsyncApp"):
+    for name in (
+        "slack_bolt.RequestVerification",
+        "slack_bolt.AsyncApp",
+        "slack_bolt.AsyncMultiTeamsAuthorization",
+    ):
         other = logging.getLogger(name)
         if not any(isinstance(f, _BodyScrubber) for f in other.filters):
             other.addFilter(_BodyScrubber())
@@ -147,41 +174,81 @@ class SlackRuntime:
     app: AsyncApp
     listeners: SlackListeners
     publisher: SlackPublisher
-    client: AsyncWebClient
+    # The one bot token's client (SLACK_BOT_TOKEN); None when installed in many workspaces.
+    client: AsyncWebClient | None
     # Roles (user groups) and members for the moderator settings; registered by `run_slack`.
     directory: SlackDirectory
+    # Each workspace's own client (the one client, with SLACK_BOT_TOKEN).
+    clients: WorkspaceClients
 
 
-def assemble(services: Services) -> SlackRuntime:
-    """Build the app, its listeners and the publisher (nothing starts or connects here)."""
+def assemble(services: Services, stores: SlackInstallStores | None = None) -> SlackRuntime:
+    """Build the app, its listeners and the publisher (nothing starts or connects here).
+    `stores`: where installations live, when Haven is installed in many workspaces."""
     settings = services.settings
-    token = _bot_token(services)
     api_url = _api_url(services)
     http_mode = settings.slack_mode == "http"
     signing_secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
     if http_mode and not signing_secret:
         raise SlackStartupError("SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_MODE=http).")
-    # The app's own client has no token: the authorize function hands each request the token,
-    # and Bolt builds a per-request client from this one's base URL.
-    app = AsyncApp(
-        name=f"{BOLT_BASE_LOGGER}.app",
-        logger=bolt_logger(),
-        client=AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS),
-        signing_secret=signing_secret,
+    if settings.slack_multi_workspace and stores is None:
+        raise SlackStartupError("Slack for many workspaces needs the installation store.")
+    # The app's own client has no token: authorization hands each request its workspace's
+    # token, and Bolt builds a per-request client from this one's base URL.
+    app_client = AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
+    common: dict[str, Any] = {
+        "name": f"{BOLT_BASE_LOGGER}.app",
+        "logger": bolt_logger(),
+        "client": app_client,
+        "signing_secret": signing_secret,
         # Socket Mode is authenticated by the app token; Bolt skips signatures there anyway.
-        request_verification_enabled=http_mode,
-        process_before_response=True,
-        authorize=_single_workspace_authorize(token),
+        "request_verification_enabled": http_mode,
+        "process_before_response": True,
         # Haven subscribes to no message events, so there are no self events to drop.
-        ignoring_self_events_enabled=False,
-    )
-    client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
-    directory = SlackDirectory(client)
-    listeners = SlackListeners(services, directory, client)
+        "ignoring_self_events_enabled": False,
+    }
+    client: AsyncWebClient | None = None
+    clients: WorkspaceClients
+    revocation: Revocation | None = None
+    if stores is not None:
+        app = AsyncApp(
+            **common,
+            oauth_settings=oauth_settings(services, stores),
+            user_facing_authorize_error_message=NOT_INSTALLED,
+        )
+        clients = InstalledWorkspaces(
+            stores.installations,
+            lambda token: AsyncWebClient(
+                token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS
+            ),
+        )
+        publishing: WorkspaceClients = InstalledWorkspaces(
+            stores.installations, lambda token: make_publisher_client(token, api_url)
+        )
+        # Bolt's own token revocation handlers (what enable_token_revocation_listeners
+        # registers), called from Haven's lifecycle listeners: Bolt runs only the first
+        # listener that matches an event, so registering both would silence one of them.
+        revocation = Revocation(
+            app_uninstalled=app.default_app_uninstalled_event_listener(),
+            tokens_revoked=app.default_tokens_revoked_event_listener(),
+        )
+    else:
+        token = _bot_token(services)
+        app = AsyncApp(**common, authorize=_single_workspace_authorize(token))
+        client = AsyncWebClient(token=token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
+        clients = OneWorkspace(client)
+        publishing = OneWorkspace(make_publisher_client(token, api_url))
+    directory = SlackDirectory(clients)
+    listeners = SlackListeners(services, directory, clients, revocation=revocation)
     listeners.register(app)
-    publisher = SlackPublisher(make_publisher_client(token, api_url))
+    publisher = SlackPublisher(publishing)
     return SlackRuntime(
-        app=app, listeners=listeners, publisher=publisher, client=client, directory=directory
+        app=app,
+        listeners=listeners,
+        publisher=publisher,
+        client=client,
+        directory=directory,
+        clients=clients,
     )
 
 
@@ -262,11 +329,50 @@ def events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Respo
     return handle
 
 
+def oauth_handlers(
+    app: AsyncApp,
+) -> tuple[
+    Callable[[web.Request], Awaitable[web.StreamResponse]],
+    Callable[[web.Request], Awaitable[web.StreamResponse]],
+]:
+    """The GET handlers of /slack/install (Bolt's install page and state cookie) and
+    /slack/oauth_redirect (Bolt's callback: state checked, oauth.v2.access, saved)."""
+    flow = app.oauth_flow
+    if flow is None:
+        raise SlackStartupError("The Slack app was built without OAuth settings.")
+
+    def bolt_request(request: web.Request) -> HavenBoltRequest:
+        return HavenBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+
+    async def install(request: web.Request) -> web.StreamResponse:
+        return await to_aiohttp_response(await flow.handle_installation(bolt_request(request)))
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await flow.handle_callback(bolt_request(request))
+        except Exception as error:
+            # Bolt reports the failures it knows through our failure page; anything else
+            # (the database gone mid-install) still gets a page, not a traceback.
+            log.error("A Slack installation failed (%s)", type(error).__name__)
+            response = page(
+                "Haven was not installed",
+                f"Something went wrong on Haven's side. {START_AGAIN}.",
+                500,
+                None,
+            )
+        return await to_aiohttp_response(response)
+
+    return install, redirect
+
+
 def http_app(app: AsyncApp) -> web.Application:
     """The aiohttp application for /slack/events alone (what `app.web_app` builds, with
     Haven's body parsing): Slack's own server when HAVEN_HTTP_PORT is not set."""
     web_app = web.Application()
     web_app.add_routes([web.post(EVENTS_PATH, events_handler(app))])
+    if app.oauth_flow is not None:
+        install, redirect = oauth_handlers(app)
+        web_app.add_routes([web.get(INSTALL_PATH, install), web.get(REDIRECT_PATH, redirect)])
     return web_app
 
 
@@ -275,6 +381,12 @@ class SharedServer(Protocol):
 
     def serve_slack(
         self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> None: ...
+
+    def serve_slack_oauth(
+        self,
+        install: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        redirect: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> None: ...
 
 
@@ -360,7 +472,7 @@ def _unreachable_reason(error: BaseException) -> str:
 
 
 async def _connect_with_backoff(
-    runtime: SlackRuntime, app_token: str | None
+    client: AsyncWebClient, app: AsyncApp, app_token: str | None
 ) -> tuple[SlackIdentity, str]:
     """The identity (and, for Socket Mode, a connection URL), waiting out an unreachable
     Slack with a growing delay and one warning per wait. A rejected token still stops at once."""
@@ -369,13 +481,13 @@ async def _connect_with_backoff(
     while True:
         try:
             if identity is None:
-                identity = await check_token(runtime.client)
-            url = await open_socket_url(runtime.app.client, app_token) if app_token else ""
+                identity = await check_token(client)
+            url = await open_socket_url(app.client, app_token) if app_token else ""
             return identity, url
         except SlackUnreachable as unreachable:
             log.warning(
                 "Slack is unreachable at %s (%s); retrying in %g s",
-                runtime.client.base_url,
+                client.base_url,
                 unreachable.reason,
                 delay,
             )
@@ -383,14 +495,22 @@ async def _connect_with_backoff(
         delay = min(delay * 2, BACKOFF_MAX)
 
 
-async def run_slack(services: Services, *, shared: SharedServer | None = None) -> None:
+async def run_slack(
+    services: Services,
+    *,
+    shared: SharedServer | None = None,
+    stores: SlackInstallStores | None = None,
+) -> None:
     """Serve Slack until cancelled: Socket Mode by default, HTTP with SLACK_MODE=http (on
-    Haven's own server when `shared` is given, else on SLACK_HTTP_PORT)."""
-    runtime = assemble(services)
+    Haven's own server when `shared` is given, else on SLACK_HTTP_PORT). With `stores`
+    (installed in many workspaces) also the OAuth install pages, on the same server."""
+    runtime = assemble(services, stores)
     settings = services.settings
     http_mode = settings.slack_mode == "http"
     identity: SlackIdentity | None = None
-    if http_mode:
+    if runtime.client is None:
+        log.info("Slack: installed through OAuth; each workspace uses its own token")
+    elif http_mode:
         # Requests come to us and are answered from memory: serve even while auth.test fails.
         try:
             identity = await check_token(runtime.client)
@@ -403,6 +523,9 @@ async def run_slack(services: Services, *, shared: SharedServer | None = None) -
     try:
         if http_mode and shared is not None:
             shared.serve_slack(events_handler(runtime.app))
+            if runtime.app.oauth_flow is not None:
+                shared.serve_slack_oauth(*oauth_handlers(runtime.app))
+                log.info("Slack: serving %s and %s", INSTALL_PATH, REDIRECT_PATH)
             services.health.register(Platform.SLACK, _serving_status("on Haven's HTTP server"))
             if identity is not None:
                 log.info(
@@ -436,7 +559,8 @@ async def run_slack(services: Services, *, shared: SharedServer | None = None) -
                     "or set SLACK_MODE=http with SLACK_SIGNING_SECRET."
                 )
             app_token = settings.slack_app_token.reveal()
-            identity, url = await _connect_with_backoff(runtime, app_token)
+            assert runtime.client is not None  # settings refuse Socket Mode for many workspaces
+            identity, url = await _connect_with_backoff(runtime.client, runtime.app, app_token)
             handler = AsyncSocketModeHandler(runtime.app, app_token=app_token)
             handler.client.wss_uri = url  # use the URL just issued; no second request
             await handler.connect_async()  # type: ignore[no-untyped-call]

@@ -21,6 +21,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.workspaces import (
+    OneWorkspace,
+    WorkspaceClients,
+    WorkspaceNotInstalled,
+    team_of_community,
+)
 from bot.core.models import Actor, Platform, RequestContext, community_id_for
 from bot.core.ports import DirectoryUnavailable, Found, MemberRef
 
@@ -130,7 +136,7 @@ class _UserFacts:
 _NO_SUCH_USER = ("user_not_found", "user_not_visible", "users_not_found")
 # usergroups.list on a workspace without user groups (they need a paid plan).
 _NO_USER_GROUPS = ("paid_teams_only", "paid_only", "plan_upgrade_required")
-_LOOKUP_ERRORS = (SlackApiError, SlackClientError, TimeoutError, OSError)
+_LOOKUP_ERRORS = (SlackApiError, SlackClientError, TimeoutError, OSError, WorkspaceNotInstalled)
 
 
 class SlackDirectory:
@@ -151,20 +157,23 @@ class SlackDirectory:
 
     def __init__(
         self,
-        client: AsyncWebClient,
+        clients: AsyncWebClient | WorkspaceClients,
         *,
         ttl: float = FACTS_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        # Each workspace's own token; caches are keyed by workspace and id.
+        self._clients: WorkspaceClients = (
+            OneWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
+        )
         self._ttl = ttl
         self._users = _TtlCache(clock)
         self._groups = _TtlCache(clock)
         self._group_list = _TtlCache(clock)
 
-    async def actor(self, user_id: str, groups: Sequence[str] = ()) -> Actor:
+    async def actor(self, user_id: str, groups: Sequence[str] = (), *, team_id: str = "") -> Actor:
         facts, members = await asyncio.gather(
-            self._user_facts(user_id), self._group_members(groups)
+            self._user_facts(team_id, user_id), self._group_members(team_id, groups)
         )
         return Actor(
             id=user_id,
@@ -173,29 +182,30 @@ class SlackDirectory:
             role_ids=tuple(group for group in groups if user_id in members.get(group, ())),
         )
 
-    async def _user_facts(self, user_id: str) -> _UserFacts:
-        cached = self._users.get(user_id)
+    async def _user_facts(self, team_id: str, user_id: str) -> _UserFacts:
+        cached = self._users.get(f"{team_id}:{user_id}")
         if isinstance(cached, _UserFacts):
             return cached
         facts = _UserFacts(is_admin=False, display_name="")
         try:
+            client = await self._clients.for_team(team_id)
             response = await asyncio.wait_for(
-                self._client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
+                client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
             )
-        except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
+        except _LOOKUP_ERRORS as error:
             # Not cached: the next command tries again.
             log.warning(
                 "users.info failed (%s); treating the caller as a non-admin", slack_error(error)
             )
             return facts
         facts = _facts_of(response.get("user") or {})
-        self._users.put(user_id, facts, self._ttl)
+        self._users.put(f"{team_id}:{user_id}", facts, self._ttl)
         return facts
 
     # ---- the MemberDirectory port ------------------------------------------------------
 
     async def roles(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
-        groups = await self._all_groups()
+        groups = await self._all_groups(team_of_community(community_id))
         found: list[tuple[Found, ...]] = []
         for ref in refs:
             by_id = groups.get(ref.id) if ref.id else None
@@ -215,19 +225,21 @@ class SlackDirectory:
         return found
 
     async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
-        names = await asyncio.gather(*(self._member_name(ref.id) for ref in refs))
+        team_id = team_of_community(community_id)
+        names = await asyncio.gather(*(self._member_name(team_id, ref.id) for ref in refs))
         return [
             (Found(str(ref.id), name or str(ref.id)),) if name is not None else ()
             for ref, name in zip(refs, names, strict=True)
         ]
 
-    async def _all_groups(self) -> dict[str, dict[str, str]]:
-        cached = self._group_list.get("")
+    async def _all_groups(self, team_id: str) -> dict[str, dict[str, str]]:
+        cached = self._group_list.get(team_id)
         if isinstance(cached, dict):
             return cached
         try:
+            client = await self._clients.for_team(team_id)
             response = await asyncio.wait_for(
-                self._client.usergroups_list(include_disabled=False), LOOKUP_TIMEOUT_SECONDS
+                client.usergroups_list(include_disabled=False), LOOKUP_TIMEOUT_SECONDS
             )
         except SlackApiError as error:
             if slack_error(error) not in _NO_USER_GROUPS:
@@ -245,20 +257,21 @@ class SlackDirectory:
                 for group in response.get("usergroups") or ()
                 if group.get("id") and not group.get("date_delete")
             }
-        self._group_list.put("", groups, self._ttl)
+        self._group_list.put(team_id, groups, self._ttl)
         return groups
 
-    async def _member_name(self, user_id: str | None) -> str | None:
+    async def _member_name(self, team_id: str, user_id: str | None) -> str | None:
         """The display name of a member of this workspace ("" when they have none), or None
         when the id is no member (or a deactivated one)."""
         if not user_id:
             return None
-        cached = self._users.get(user_id)
+        cached = self._users.get(f"{team_id}:{user_id}")
         if isinstance(cached, _UserFacts):
             return cached.display_name
         try:
+            client = await self._clients.for_team(team_id)
             response = await asyncio.wait_for(
-                self._client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
+                client.users_info(user=user_id), LOOKUP_TIMEOUT_SECONDS
             )
         except SlackApiError as error:
             if slack_error(error) in _NO_SUCH_USER:
@@ -270,27 +283,30 @@ class SlackDirectory:
         if user.get("deleted"):
             return None
         facts = _facts_of(user)
-        self._users.put(user_id, facts, self._ttl)
+        self._users.put(f"{team_id}:{user_id}", facts, self._ttl)
         return facts.display_name
 
     # ---- the actor's facts --------------------------------------------------------------
 
-    async def _group_members(self, groups: Sequence[str]) -> dict[str, frozenset[str]]:
+    async def _group_members(
+        self, team_id: str, groups: Sequence[str]
+    ) -> dict[str, frozenset[str]]:
         found: dict[str, frozenset[str]] = {}
         for group in groups:
-            cached = self._groups.get(group)
+            cached = self._groups.get(f"{team_id}:{group}")
             if isinstance(cached, frozenset):
                 found[group] = cached
                 continue
             try:
+                client = await self._clients.for_team(team_id)
                 response = await asyncio.wait_for(
-                    self._client.usergroups_users_list(usergroup=group), LOOKUP_TIMEOUT_SECONDS
+                    client.usergroups_users_list(usergroup=group), LOOKUP_TIMEOUT_SECONDS
                 )
-            except (SlackApiError, SlackClientError, TimeoutError, OSError) as error:
+            except _LOOKUP_ERRORS as error:
                 log.warning("usergroups.users.list failed for %s (%s)", group, slack_error(error))
                 continue
             members = frozenset(str(user) for user in response.get("users") or ())
-            self._groups.put(group, members, self._ttl)
+            self._groups.put(f"{team_id}:{group}", members, self._ttl)
             found[group] = members
         return found
 

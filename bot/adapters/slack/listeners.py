@@ -13,6 +13,10 @@ Every listener acknowledges exactly once, whatever happens, and never raises int
 - work that must follow the acknowledgement (a DM copy, a switched topic, a file, the rest of a
   long answer) runs in tasks this object holds, so shutdown can wait for them instead of losing
   them (Bolt's AsyncApp starts lazy listeners with a bare ensure_future and keeps no reference).
+- `app_uninstalled` / `tokens_revoked` (bot tokens): the workspace is paused (the removal path
+  with its grace) and, installed in many workspaces, Bolt's revocation handler deletes its
+  installation. Each event is handled once by its event_id (bot/core/deliveries.py), and
+  acknowledged only once handled, so Slack's retry of a failed or lost delivery still counts.
 - follow-ups go through the request's response_url; once Slack says it is used up (five uses)
   or expired (30 minutes), through chat.postEphemeral to the same person where Haven is a
   member of the channel, else nowhere (`_Followup`). Never a public post.
@@ -23,15 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -64,6 +68,7 @@ from bot.adapters.slack.render import (
     render_card,
 )
 from bot.adapters.slack.text import command_text
+from bot.adapters.slack.workspaces import WorkspaceClients
 from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.commands.verbs import FormRequest
@@ -104,7 +109,9 @@ class _Followup:
     """
 
     respond: AsyncRespond
-    client: AsyncWebClient
+    # The workspace's own client is looked up only if the fallback is needed.
+    clients: WorkspaceClients
+    team_id: str
     metrics: Metrics
     channel_id: str | None
     user_id: str
@@ -137,10 +144,16 @@ class _Followup:
 
     async def _ephemeral(self, status: int, message: Mapping[str, Any]) -> None:
         spent = f"HTTP {status}: the response_url is used up or expired"
-        reason = await self._not_here()
+        try:
+            client = await self.clients.for_team(self.team_id)
+        except Exception as error:
+            log.warning("A follow-up was dropped (%s; %s)", spent, type(error).__name__)
+            self.metrics.followup_dropped(Platform.SLACK, "not_installed")
+            return
+        reason = await self._not_here(client)
         if reason is None:
             try:
-                await self.client.chat_postEphemeral(
+                await client.chat_postEphemeral(
                     channel=self.channel_id or "",
                     user=self.user_id,
                     text=str(message.get("text") or ""),
@@ -156,7 +169,7 @@ class _Followup:
         log.warning("A follow-up was dropped (%s; no private way left: %s)", spent, reason)
         self.metrics.followup_dropped(Platform.SLACK, reason)
 
-    async def _not_here(self) -> str | None:
+    async def _not_here(self, client: AsyncWebClient) -> str | None:
         """Why Haven cannot post privately in the channel, or None when it is a member."""
         if not self.channel_id or not self.user_id:
             return "no_channel"
@@ -165,7 +178,7 @@ class _Followup:
             # that is not Haven's own, chat.postEphemeral answers channel_not_found.
             return None
         try:
-            info = await self.client.conversations_info(channel=self.channel_id)
+            info = await client.conversations_info(channel=self.channel_id)
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
             code = slack_error(error)
             return code if code in _NOT_HERE else "channel_unknown"
@@ -173,21 +186,46 @@ class _Followup:
         return None if channel.get("is_member") else "not_in_channel"
 
 
+class EventNotHandled(Exception):
+    """An event failed (already logged); Bolt answers 500 and Slack delivers it again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} was not handled; Slack will deliver it again")
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """Bolt's built-in token revocation handlers (installations deleted from the store), run
+    by Haven's own lifecycle listeners when Haven is installed in many workspaces."""
+
+    app_uninstalled: Callable[..., Awaitable[object]]
+    tokens_revoked: Callable[..., Awaitable[object]]
+
+
 class SlackListeners:
     """The objects Bolt calls. Holds the services and the follow-up tasks."""
 
     def __init__(
-        self, services: Services, directory: SlackDirectory, client: AsyncWebClient
+        self,
+        services: Services,
+        directory: SlackDirectory,
+        clients: WorkspaceClients,
+        *,
+        revocation: Revocation | None = None,
     ) -> None:
         self._services = services
         self._directory = directory
-        # The bot's own client, for the chat.postEphemeral fallback of spent response_urls.
-        self._client = client
+        # Each workspace's client, for the chat.postEphemeral fallback of spent response_urls.
+        self._clients = clients
+        self._revocation = revocation
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- registration ----------------------------------------------------------------------
 
     def register(self, app: AsyncApp) -> None:
+        # Listeners never raise except EventNotHandled (already logged; Bolt answers 500 so
+        # Slack delivers again): Bolt's default handler would log it again with a traceback.
+        app.error(self.on_error)
         app.command(SUPPORT_COMMAND)(self.on_support)
         app.command(ADMIN_COMMAND)(self.on_admin)
         app.action(ACTION_TOPIC)(self.on_switch)
@@ -259,7 +297,7 @@ class SlackListeners:
         """The caller with the facts the core's permission rule needs (looked up, cached)."""
         community = await self._services.communities.get(community_for_team(team_of(body)))
         groups = community.moderator_role_ids if community is not None else ()
-        return await self._directory.actor(user_of(body), groups)
+        return await self._directory.actor(user_of(body), groups, team_id=team_of(body))
 
     async def _context_for_line(self, body: Mapping[str, Any], line: str) -> RequestContext:
         if line.lstrip().lower().startswith(ADMIN_COMMAND):
@@ -268,7 +306,12 @@ class SlackListeners:
 
     def _followup(self, body: Mapping[str, Any], respond: AsyncRespond) -> _Followup:
         return _Followup(
-            respond, self._client, self._services.metrics, channel_of(body), user_of(body)
+            respond,
+            self._clients,
+            team_of(body),
+            self._services.metrics,
+            channel_of(body),
+            user_of(body),
         )
 
     def _send_rest(self, follow: _Followup, messages: list[SlackMessage]) -> None:
@@ -533,35 +576,59 @@ class SlackListeners:
     # ---- lifecycle events ------------------------------------------------------------------
 
     async def on_removed(
-        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
+        async def remove() -> None:
+            await self._mark_removed(body, "The Slack app was uninstalled")
+            if self._revocation is not None:
+                await self._revocation.app_uninstalled(context=context)
+
+        await self._once(body, remove, "an app_uninstalled event")
         await ack()
-        if _is_retry(request):
-            return  # already handled on the first delivery (Slack re-sends a late-acked event)
-        await self._mark_removed(body, "The Slack app was uninstalled")
 
     async def on_tokens_revoked(
-        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
-        tokens = ((body.get("event") or {}).get("tokens") or {}).get("bot") or []
-        if _is_retry(request) or not tokens:
+        event = body.get("event") or {}
+        if not (event.get("tokens") or {}).get("bot"):
+            await ack()
             return  # only user tokens were revoked; Haven holds none
-        await self._mark_removed(body, "Haven's Slack token was revoked")
+
+        async def remove() -> None:
+            await self._mark_removed(body, "Haven's Slack token was revoked")
+            if self._revocation is not None:
+                await self._revocation.tokens_revoked(event=event, context=context)
+
+        await self._once(body, remove, "a tokens_revoked event")
+        await ack()
+
+    async def _once(
+        self, body: Mapping[str, Any], handle: Callable[[], Awaitable[None]], what: str
+    ) -> None:
+        """Handle an Events API event once across deliveries and processes (by event_id;
+        bot/core/deliveries.py says why it is recorded only once handled). Acknowledged
+        only after: a failure is logged and answered 500 (EventNotHandled), so Slack
+        retries and the retry handles it. A redelivery of a handled event does nothing."""
+        event_id = str(body.get("event_id") or "")
+        try:
+            if event_id:
+                await self._services.deliveries.once(event_id, handle)
+            else:
+                await handle()
+        except Exception as error:
+            log_failure(log, what, error)
+            self._services.metrics.error(type(error).__name__)
+            raise EventNotHandled(what) from None
 
     async def _mark_removed(self, body: Mapping[str, Any], reason: str) -> None:
-        try:
-            await self._services.communities.mark_removed(community_for_team(team_of(body)), reason)
-        except Exception as error:
-            log_failure(log, "marking a workspace removed", error)
+        await self._services.communities.mark_removed(community_for_team(team_of(body)), reason)
+
+    async def on_error(self, error: Exception) -> None:
+        if not isinstance(error, EventNotHandled):
+            log_failure(log, "a Slack listener", error)
 
     async def on_ignored(self, ack: AsyncAck) -> None:
         await ack()
 
     async def on_no_options(self, ack: AsyncAck) -> None:
         await ack(options=[])
-
-
-def _is_retry(request: AsyncBoltRequest) -> bool:
-    retry = request.headers.get("x-slack-retry-num") or [""]
-    return bool(retry[0]) and retry[0] != "0"

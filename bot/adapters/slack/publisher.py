@@ -30,6 +30,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.context import slack_error
 from bot.adapters.slack.render import render_card
+from bot.adapters.slack.workspaces import (
+    OneWorkspace,
+    WorkspaceClients,
+    WorkspaceNotInstalled,
+    team_of_community,
+)
 from bot.core.cards import Card
 from bot.core.models import Platform
 from bot.core.scheduling.publishing import ChannelInfo, PermanentPublishError, TransientPublishError
@@ -69,13 +75,16 @@ class SlackPublisher:
 
     def __init__(
         self,
-        client: AsyncWebClient,
+        clients: AsyncWebClient | WorkspaceClients,
         *,
         min_interval: float = MIN_INTERVAL_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._client = client
+        # Each workspace's posts go out with that workspace's own bot token.
+        self._clients: WorkspaceClients = (
+            OneWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
+        )
         self._min_interval = min_interval
         self._monotonic = monotonic
         self._sleep = sleep
@@ -86,7 +95,10 @@ class SlackPublisher:
         self._posted: OrderedDict[str, list[str]] = OrderedDict()
         self._complete: set[str] = set()
 
-    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+    async def publish(
+        self, channel_id: str, card: Card, idempotency_key: str, *, community_id: str = ""
+    ) -> str:
+        client = await self._client_for(community_id)
         lock = self._locks.setdefault(channel_id, asyncio.Lock())
         async with lock:
             if idempotency_key in self._complete:
@@ -99,14 +111,27 @@ class SlackPublisher:
                 self._complete.discard(old)
             for message in messages[len(done) :]:
                 await self._wait_for_turn(channel_id)
-                done.append(await self._post(channel_id, message.text, message.blocks))
+                done.append(await self._post(client, channel_id, message.text, message.blocks))
             self._complete.add(idempotency_key)
             return done[0]
 
-    async def check_channel(self, channel_id: str) -> ChannelInfo:
-        """Whether Haven can post in the channel (conversations.info; posts nothing)."""
+    async def _client_for(self, community_id: str) -> AsyncWebClient:
         try:
-            response = await self._client.conversations_info(channel=channel_id)
+            return await self._clients.for_team(team_of_community(community_id))
+        except WorkspaceNotInstalled:
+            raise PermanentPublishError(
+                "Haven is no longer installed in this Slack workspace; reinstall it to post"
+            ) from None
+        except Exception as error:  # the installation store could not be read right now
+            raise TransientPublishError(
+                f"the workspace's Slack token could not be read ({type(error).__name__})"
+            ) from None
+
+    async def check_channel(self, channel_id: str, *, community_id: str = "") -> ChannelInfo:
+        """Whether Haven can post in the channel (conversations.info; posts nothing)."""
+        client = await self._client_for(community_id)
+        try:
+            response = await client.conversations_info(channel=channel_id)
         except SlackApiError as error:
             code = slack_error(error)
             if code == "channel_not_found":
@@ -138,9 +163,11 @@ class SlackPublisher:
         if delay > 0:
             await self._sleep(delay)
 
-    async def _post(self, channel_id: str, text: str, blocks: list[dict[str, Any]]) -> str:
+    async def _post(
+        self, client: AsyncWebClient, channel_id: str, text: str, blocks: list[dict[str, Any]]
+    ) -> str:
         try:
-            response = await self._client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel_id,
                 text=text,
                 blocks=blocks,

@@ -414,7 +414,7 @@ class ScheduleService:
         return self._clock.now().astimezone(UTC).replace(microsecond=0)
 
     async def _check_channel(
-        self, platform: Platform, channel_id: str, label: str
+        self, platform: Platform, community_id: str, channel_id: str, label: str
     ) -> tuple[str, tuple[str, ...]]:
         """Refuse a channel the bot cannot post in (nothing is stored); returns the label."""
         publisher = self._publishers.get(platform)
@@ -427,7 +427,7 @@ class ScheduleService:
         if checker is None:
             return label, ()
         try:
-            info: ChannelInfo = await checker.check_channel(channel_id)
+            info: ChannelInfo = await checker.check_channel(channel_id, community_id=community_id)
         except PermanentPublishError as error:
             raise ValidationFailed(
                 [f"channel: Haven cannot post in {label}: {error.reason}"],
@@ -553,7 +553,9 @@ class ScheduleService:
         resolved_topic = await self._cards.resolve_post(community.id, topic, message)
         notes: tuple[str, ...] = ()
         if editing is None or channel is not None:
-            label, notes = await self._check_channel(ctx.platform, channel_id, label)
+            label, notes = await self._check_channel(
+                ctx.platform, ctx.community_id, channel_id, label
+            )
         return _CheckedPost(
             community_id=community.id,
             channel_id=channel_id,
@@ -788,7 +790,9 @@ class ScheduleService:
         # Each test is its own post: a fresh key, unrelated to any slot's.
         key = "test" + secrets.token_hex(10)
         try:
-            message_id = await publisher.publish(schedule.channel_id, card, key)
+            message_id = await publisher.publish(
+                schedule.channel_id, card, key, community_id=schedule.community_id
+            )
         except TransientPublishError as error:
             if error.may_have_posted:
                 raise MayHavePosted(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
+import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.adapters.slack.app import SlackRuntime
@@ -53,15 +57,69 @@ async def test_revoked_bot_token_removes_but_user_tokens_alone_do_not(
     assert await _status(services) is CommunityStatus.REMOVED
 
 
-async def test_a_retried_event_delivery_is_acknowledged_but_not_reprocessed(
-    slack: SignedSender, services: Services
+async def _deliver(slack: SignedSender, fake: FakeSlack, event_id: str, retry: int = 0) -> int:
+    body = {**fake.event_callback({"type": "app_uninstalled"}), "event_id": event_id}
+    headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    reply = await slack.post(
+        json.dumps(body), content_type="application/json", headers=headers if retry else None
+    )
+    return reply.status
+
+
+async def test_the_retry_of_a_lost_first_delivery_still_pauses_the_workspace(
+    slack: SignedSender, fake: FakeSlack, services: Services
 ) -> None:
     await slack.command("/support", "")
-    reply = await slack.event(
-        {"type": "app_uninstalled"}, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "x"}
-    )
-    assert reply.status == 200
+    # Slack sent Ev1 once and it never arrived; this is its first retry.
+    assert await _deliver(slack, fake, "Ev1", retry=1) == 200
+    assert await _status(services) is CommunityStatus.REMOVED
+
+
+async def test_a_redelivered_event_is_acknowledged_and_handled_once(
+    slack: SignedSender, fake: FakeSlack, services: Services
+) -> None:
+    await slack.command("/support", "")
+    assert await _deliver(slack, fake, "Ev1") == 200
+    assert await _status(services) is CommunityStatus.REMOVED
+    # The workspace comes back (a command within the grace) ...
+    await slack.command("/support", "")
     assert await _status(services) is CommunityStatus.ACTIVE
+    # ... and a late retry of the handled uninstall changes nothing.
+    assert await _deliver(slack, fake, "Ev1", retry=1) == 200
+    assert await _status(services) is CommunityStatus.ACTIVE
+    rows = await services.db.fetch_all(  # type: ignore[attr-defined]
+        "SELECT event_id, done FROM handled_events"
+    )
+    assert [tuple(r) for r in rows] == [("Ev1", 1)]
+
+
+async def test_a_failed_handling_answers_500_and_the_retry_handles_it(
+    slack: SignedSender,
+    fake: FakeSlack,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.haven_allow_errors = True  # type: ignore[attr-defined]
+    await slack.command("/support", "")
+    real = services.communities.mark_removed
+    failures = [RuntimeError("the database went away")]
+
+    async def flaky(community_id: str, reason: str = "") -> None:
+        if failures:
+            raise failures.pop()
+        await real(community_id, reason)
+
+    monkeypatch.setattr(services.communities, "mark_removed", flaky)
+    assert await _deliver(slack, fake, "Ev7") == 500
+    assert await _status(services) is CommunityStatus.ACTIVE
+    # Logged once, by Haven, without the payload; Bolt adds no traceback of its own.
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].startswith("an app_uninstalled event failed (RuntimeError)")
+    assert not any(r.name.startswith("slack_bolt") for r in caplog.records)
+    assert await _deliver(slack, fake, "Ev7", retry=1) == 200
+    assert await _status(services) is CommunityStatus.REMOVED
 
 
 async def test_uninstall_over_socket_mode(

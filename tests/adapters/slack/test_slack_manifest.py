@@ -94,3 +94,9 @@ def test_socket_mode_interactivity_and_events() -> None:
         "app_uninstalled",
         "tokens_revoked",
     }
+
+
+def test_the_oauth_install_asks_for_the_manifests_bot_scopes() -> None:
+    from bot.adapters.slack.oauth import BOT_SCOPES
+
+    assert list(BOT_SCOPES) == _manifest()["oauth_config"]["scopes"]["bot"]
