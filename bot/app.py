@@ -38,6 +38,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import SqlDatabase
 from bot.storage.engine import open_database, upkeep
+from bot.storage.identify_gate import SqlIdentifyGate
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
     SqlCommunityRepository,
@@ -176,6 +177,7 @@ async def open_services(
             register_directory=register_directory,
             metrics=metrics,
             health=health,
+            identify_gate=SqlIdentifyGate(db),
         )
     finally:
         await stack.aclose()

@@ -11,6 +11,7 @@ from bot.core.content.curation import CurationService
 from bot.core.ports import (
     NO_METRICS,
     Clock,
+    IdentifyGate,
     MemberDirectory,
     MetaRepository,
     Metrics,
@@ -45,3 +46,6 @@ class Services:
     health: Health
     # Counts for operators (no person in them); NO_METRICS in the console and most tests.
     metrics: Metrics = NO_METRICS
+    # Discord's IDENTIFY turns shared by every process on this database (None: each process
+    # keeps discord.py's own 5 s wait between its shards).
+    identify_gate: IdentifyGate | None = None

@@ -241,3 +241,13 @@ scheduler_lease = Table(
     Column("expires_at", Float, nullable=False),  # epoch seconds
     Column("heartbeat", Float, nullable=False),  # epoch seconds of the last renewal
 )
+
+# Discord's IDENTIFY rule across processes: a bucket's row says which process identifies now
+# and until when no other shard of the bucket may (bot/storage/identify_gate.py).
+identify_buckets = Table(
+    "identify_buckets",
+    metadata,
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("owner", Text, nullable=False),
+    Column("held_until", Float, nullable=False),  # epoch seconds
+)
