@@ -26,7 +26,7 @@ from bot.core.models import Platform
 from bot.metrics import PlatformStatus, PrometheusMetrics
 from bot.services import Services
 from bot.settings import Secret, Settings
-from tests.adapters.discord.conftest import stop_client
+from tests.adapters.discord.conftest import eventually_async, stop_client
 from tests.conftest import new_postgres_database
 from tests.fakes.fake_discord import EPHEMERAL, IDENTIFY_INTERVAL, FakeDiscord
 from tests.postgres import PostgresServer
@@ -171,11 +171,11 @@ async def readiness_and_metrics_name_this_process_shards(cluster: Cluster) -> No
         assert shown["shard_count"] == cluster.count
         assert shown["shards_connected"] == len(held)
 
-        async def heartbeats(p: Process = process) -> None:
-            while len((await p.bot.gateway_status()).shard_latencies) < len(p.bot.held_shards()):  # noqa: ASYNC110, E501 - polling the client
-                await asyncio.sleep(0.05)
+        async def heartbeats_answered(p: Process = process) -> bool:
+            status = await p.bot.gateway_status()
+            return len(status.shard_latencies) == len(p.bot.held_shards())
 
-        await asyncio.wait_for(heartbeats(), 5)
+        await eventually_async(heartbeats_answered)
         await process.services.health.check()
         text = generate_latest(process.metrics.registry).decode()
         assert f"haven_discord_shards_connected {float(len(held))}" in text
