@@ -332,6 +332,8 @@ class FakeDiscord:
         self.identify_interval = identify_interval
         # Requests per second per bot token over bot routes (None: no global budget).
         self.global_rate_limit = global_rate_limit
+        # The gateway URL GET /gateway/bot advertises (None: this emulator's own).
+        self.advertised_gateway_url: str | None = None
         self.zlib_stream = zlib_stream
         self.heartbeat_interval_ms = heartbeat_interval_ms
         # Discord invalidates an interaction token 3 s after dispatch (10062 afterwards).
@@ -1353,7 +1355,7 @@ class FakeDiscord:
         if path == "/gateway" or path == "/gateway/bot":
             return _json(
                 {
-                    "url": self.gateway_url,
+                    "url": self.advertised_gateway_url or self.gateway_url,
                     "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000,
