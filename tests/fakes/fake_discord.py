@@ -827,18 +827,26 @@ class FakeDiscord:
         if session.connection is not None:
             await session.connection.send(payload)
 
-    async def request_reconnect(self) -> None:
+    def _shard_connections(self, shard: int | None) -> list[_Connection]:
+        """Every connection, or only those of one shard's session."""
+        return [
+            c
+            for c in self._connections
+            if shard is None or (c.session is not None and c.session.shard_id == shard)
+        ]
+
+    async def request_reconnect(self, shard: int | None = None) -> None:
         """Op 7 RECONNECT: the client must reconnect to resume_gateway_url and RESUME."""
-        for conn in list(self._connections):
+        for conn in self._shard_connections(shard):
             await conn.send({"op": 7, "d": None})
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
-        for conn in list(self._connections):
+    async def invalidate_session(self, resumable: bool = False, shard: int | None = None) -> None:
+        for conn in self._shard_connections(shard):
             await conn.send({"op": 9, "d": resumable})
 
-    async def drop_connections(self) -> None:
-        """Close every socket abruptly (code 4000): the client resumes."""
-        for conn in list(self._connections):
+    async def drop_connections(self, shard: int | None = None) -> None:
+        """Close every socket (or one shard's) abruptly (code 4000): the client resumes."""
+        for conn in self._shard_connections(shard):
             await conn.ws.close(code=4000, message=b"reset")
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:

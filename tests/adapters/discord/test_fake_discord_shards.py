@@ -212,3 +212,16 @@ async def test_discord_py_waits_out_a_global_429_and_posts_each_message_once(
     assert posted == [f"post {n}" for n in range(7)]
     assert fake.global_refusals >= 1
     assert fake.busiest_second() <= 3
+
+
+async def test_one_shard_can_be_dropped_alone(http: aiohttp.ClientSession) -> None:
+    async with FakeDiscord(max_concurrency=2) as fake:
+        sockets = [await connect(http, fake) for _ in range(2)]
+        for shard_id, ws in enumerate(sockets):
+            await identify(ws, fake, [shard_id, 2])
+            await frames(ws, 0.1)
+        await fake.drop_connections(shard=1)
+        await frames(sockets[1], 0.5)
+        assert sockets[1].close_code == 4000
+        assert not sockets[0].closed
+        assert fake.connected_shards == {0}
