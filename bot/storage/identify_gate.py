@@ -4,7 +4,8 @@ Like the scheduler lease (schedule_store.py): the statement inserts the row or t
 only when the holder's time has run out, so two processes racing for a free key cannot both
 win. On PostgreSQL the second waits for the first's row lock, then sees the row held and changes
 nothing; SQLite's single writer serialises them. The times are the processes' own clocks, as
-for the lease: machines that share a database must keep their clocks in step (NTP).
+for the lease: machines that share a database must keep their clocks in step (NTP); a row held
+further ahead than one turn lasts (a clock running ahead) is taken over rather than waited for.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ class SqlIdentifyGate:
                 "INSERT INTO identify_buckets (bucket, owner, held_until) VALUES (?, ?, ?)"
                 " ON CONFLICT (bucket) DO UPDATE SET owner = excluded.owner,"
                 " held_until = excluded.held_until WHERE identify_buckets.held_until <= ?"
-                " RETURNING bucket",
-                (key, owner, now + hold, now),
+                # A turn ending further ahead than any turn can was written by a clock that
+                # runs ahead: taken over, or every other process would wait for that clock.
+                " OR identify_buckets.held_until > ? RETURNING bucket",
+                (key, owner, now + hold, now, now + hold),
             )
             if won.rows:
                 return None

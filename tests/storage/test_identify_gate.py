@@ -22,6 +22,13 @@ async def test_a_turn_is_held_for_its_time_then_free(db: SqlDatabase) -> None:
     assert await gate.take(0, "a", 106.0, 5.0) == 110.0
 
 
+async def test_a_turn_from_a_clock_far_ahead_is_taken_over(db: SqlDatabase) -> None:
+    gate = SqlIdentifyGate(db)
+    assert await gate.take(0, "ahead", 3700.0, 5.0) is None  # a clock an hour fast
+    assert await gate.take(0, "b", 100.0, 5.0) is None  # not an hour's wait
+    assert await gate.take(0, "c", 101.0, 5.0) == 105.0
+
+
 async def test_two_handles_racing_for_a_free_bucket_have_one_winner(db: SqlDatabase) -> None:
     other = await reopen(db)
     try:

@@ -443,6 +443,32 @@ class DiscordLoginRejected(HavenError):
     pass
 
 
+class DiscordShardingRefused(HavenError):
+    """Discord closed a shard for its shard settings: starting again would be refused again."""
+
+
+# Gateway close codes that mean the shard settings are wrong, not that the network failed.
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+
+
+def _sharding_refusal(error: discord.ConnectionClosed, settings_count: int | None) -> HavenError:
+    count = f"DISCORD_SHARD_COUNT={settings_count}" if settings_count else "the shard count"
+    if error.code == SHARDING_REQUIRED:
+        return DiscordShardingRefused(
+            f"Discord requires more shards for this bot than {count} (close code 4011: "
+            "sharding required).",
+            "Raise DISCORD_SHARD_COUNT (--shard-count) in every process to at least what "
+            "Discord recommends, or leave it and DISCORD_SHARDS unset so one process runs "
+            "as many shards as Discord asks for. See docs/scale.md.",
+        )
+    return DiscordShardingRefused(
+        f"Discord refused shard {error.shard_id} with {count} (close code 4010: invalid shard).",
+        "Give every process the same DISCORD_SHARD_COUNT and ids below it (DISCORD_SHARDS, "
+        "--shards). See docs/scale.md.",
+    )
+
+
 # Reconnect backoff for failures discord.py does not retry itself (login, start-up). Discord
 # resets a bot's token after 1000 IDENTIFYs in 24 h, so a crash loop must slow down.
 BACKOFF_START = 2.0
@@ -477,6 +503,12 @@ async def run_discord(services: Services, **bot_kwargs: Any) -> None:
             OSError,
             TimeoutError,
         ) as error:
+            if isinstance(error, discord.ConnectionClosed) and error.code in (
+                INVALID_SHARD,
+                SHARDING_REQUIRED,
+            ):
+                # The same settings would be refused again: stop with what to change.
+                raise _sharding_refusal(error, settings.discord_shard_count) from None
             if time.monotonic() - started > STABLE_AFTER:
                 delay = BACKOFF_START
             log.warning(

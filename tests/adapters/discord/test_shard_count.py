@@ -4,10 +4,14 @@ to the URL /gateway/bot advertises unless the count is given)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import replace
+from typing import Any
 
-from bot.adapters.discord.client import HavenBot
+import pytest
+
+from bot.adapters.discord.client import DiscordShardingRefused, HavenBot, run_discord
 from bot.services import Services
 from tests.adapters.discord.conftest import start_client, stop_client
 from tests.fakes.fake_discord import FakeDiscord, shard_of
@@ -53,3 +57,18 @@ async def test_a_configured_gateway_is_used_even_when_discord_picks_the_count(
         assert bot.shard_count == 1 and fake.connected_shards == {0}
     finally:
         await stop_client(bot, task)
+
+
+async def test_too_few_shards_stops_with_what_to_change(
+    fake: FakeDiscord, services: Services, log_guard: Any
+) -> None:
+    fake.recommended_shards, fake.require_sharding = 4, True
+    fake.max_concurrency = 2  # a bucket per shard: no 5 s wait here
+    configured = replace(services.settings, discord_shard_count=2)
+    with pytest.raises(DiscordShardingRefused) as refused:
+        await asyncio.wait_for(run_discord(replace(services, settings=configured)), 20)
+    assert "more shards for this bot than DISCORD_SHARD_COUNT=2" in refused.value.message
+    assert "Raise DISCORD_SHARD_COUNT" in refused.value.hint
+    assert {r.outcome for r in fake.identifies} == {"sharding_required"}
+    # Each shard tried once, then it stopped: no retry loop spending the daily start limit.
+    assert sorted(r.shard_id for r in fake.identifies) == [0, 1]
