@@ -22,7 +22,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -47,6 +47,12 @@ from bot.adapters.discord.responding import (
     modal_values,
     raw_data,
     send_card,
+)
+from bot.adapters.discord.shards import (
+    INVALID_SHARD,
+    SHARDING_REQUIRED,
+    shard_list,
+    sharding_refusal,
 )
 from bot.core.cards import Card
 from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
@@ -384,19 +390,6 @@ class HavenBot(commands.AutoShardedBot):
             log_failure(log, f"Discord event {event_method}", error)
 
 
-def shard_list(ids: Sequence[int]) -> str:
-    """[0, 1, 2, 5] -> "0-2, 5": how shard ids are written in logs and readiness."""
-    parts: list[str] = []
-    ordered = sorted(ids)
-    start = 0
-    for i in range(1, len(ordered) + 1):
-        if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
-            low, high = ordered[start], ordered[i - 1]
-            parts.append(str(low) if low == high else f"{low}-{high}")
-            start = i
-    return ", ".join(parts)
-
-
 def option_text(value: Any) -> str:
     """A Discord option value as the text the core reads (booleans as yes/no, a channel as
     its mention: the id comes from Discord's picker, so it is one of this server's)."""
@@ -443,32 +436,6 @@ class DiscordLoginRejected(HavenError):
     pass
 
 
-class DiscordShardingRefused(HavenError):
-    """Discord closed a shard for its shard settings: starting again would be refused again."""
-
-
-# Gateway close codes that mean the shard settings are wrong, not that the network failed.
-INVALID_SHARD = 4010
-SHARDING_REQUIRED = 4011
-
-
-def _sharding_refusal(error: discord.ConnectionClosed, settings_count: int | None) -> HavenError:
-    count = f"DISCORD_SHARD_COUNT={settings_count}" if settings_count else "the shard count"
-    if error.code == SHARDING_REQUIRED:
-        return DiscordShardingRefused(
-            f"Discord requires more shards for this bot than {count} (close code 4011: "
-            "sharding required).",
-            "Raise DISCORD_SHARD_COUNT (--shard-count) in every process to at least what "
-            "Discord recommends, or leave it and DISCORD_SHARDS unset so one process runs "
-            "as many shards as Discord asks for. See docs/scale.md.",
-        )
-    return DiscordShardingRefused(
-        f"Discord refused shard {error.shard_id} with {count} (close code 4010: invalid shard).",
-        "Give every process the same DISCORD_SHARD_COUNT and ids below it (DISCORD_SHARDS, "
-        "--shards). See docs/scale.md.",
-    )
-
-
 # Reconnect backoff for failures discord.py does not retry itself (login, start-up). Discord
 # resets a bot's token after 1000 IDENTIFYs in 24 h, so a crash loop must slow down.
 BACKOFF_START = 2.0
@@ -508,7 +475,7 @@ async def run_discord(services: Services, **bot_kwargs: Any) -> None:
                 SHARDING_REQUIRED,
             ):
                 # The same settings would be refused again: stop with what to change.
-                raise _sharding_refusal(error, settings.discord_shard_count) from None
+                raise sharding_refusal(error, settings.discord_shard_count) from None
             if time.monotonic() - started > STABLE_AFTER:
                 delay = BACKOFF_START
             log.warning(

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.client import DiscordShardingRefused, HavenBot, run_discord
+from bot.adapters.discord.client import HavenBot, run_discord
+from bot.adapters.discord.shards import DiscordShardingRefused
 from bot.services import Services
 from tests.adapters.discord.conftest import start_client, stop_client
 from tests.fakes.fake_discord import FakeDiscord, shard_of
