@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from bot.storage.database import SqlDatabase
 
+# How far apart two processes' clocks (and the order their statements reach the database) may
+# be before a turn that ends too far ahead counts as written by a clock running ahead.
+CLOCK_ALLOWANCE = 1.0
+
 
 class SqlIdentifyGate:
     def __init__(self, db: SqlDatabase) -> None:
@@ -23,10 +27,10 @@ class SqlIdentifyGate:
                 "INSERT INTO identify_buckets (bucket, owner, held_until) VALUES (?, ?, ?)"
                 " ON CONFLICT (bucket) DO UPDATE SET owner = excluded.owner,"
                 " held_until = excluded.held_until WHERE identify_buckets.held_until <= ?"
-                # A turn ending further ahead than any turn can was written by a clock that
-                # runs ahead: taken over, or every other process would wait for that clock.
+                # A turn ending further ahead than any turn can (plus the allowance) was written
+                # by a clock that runs ahead: taken over, or every process would wait for it.
                 " OR identify_buckets.held_until > ? RETURNING bucket",
-                (key, owner, now + hold, now, now + hold),
+                (key, owner, now + hold, now, now + hold + CLOCK_ALLOWANCE),
             )
             if won.rows:
                 return None

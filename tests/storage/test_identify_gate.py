@@ -22,6 +22,15 @@ async def test_a_turn_is_held_for_its_time_then_free(db: SqlDatabase) -> None:
     assert await gate.take(0, "a", 106.0, 5.0) == 110.0
 
 
+async def test_a_slightly_later_clock_arriving_first_still_holds_the_turn(
+    db: SqlDatabase,
+) -> None:
+    # Two processes ask together; the one whose clock read later reaches the database first.
+    gate = SqlIdentifyGate(db)
+    assert await gate.take(0, "later", 100.002, 5.0) is None
+    assert await gate.take(0, "earlier", 100.0, 5.0) == 105.002
+
+
 async def test_a_turn_from_a_clock_far_ahead_is_taken_over(db: SqlDatabase) -> None:
     gate = SqlIdentifyGate(db)
     assert await gate.take(0, "ahead", 3700.0, 5.0) is None  # a clock an hour fast
