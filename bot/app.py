@@ -52,6 +52,7 @@ from bot.storage.engine import open_database, upkeep
 from bot.storage.event_ledger import SqlEventLedger
 from bot.storage.feeds import POLL_SECONDS as CHANGE_POLL_SECONDS
 from bot.storage.feeds import open_change_feed
+from bot.storage.identify_gate import SqlIdentifyGate
 from bot.storage.migrate import migrate
 from bot.storage.repositories import (
     SqlCommunityRepository,
@@ -237,6 +238,7 @@ async def open_services(
             metrics=metrics,
             health=health,
             deliveries=DeliveryLedger(SqlEventLedger(db), clock),
+            identify_gate=SqlIdentifyGate(db),
         )
     finally:
         await stack.aclose()

@@ -33,13 +33,15 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _settings(*, quiet: bool = False, announce: bool = True) -> Settings:
+def _settings(
+    *, quiet: bool = False, announce: bool = True, overrides: dict[str, str] | None = None
+) -> Settings:
     """Load settings or exit with every problem listed. `quiet`: an interactive command, where
     Haven's INFO lines would clutter the terminal unless HAVEN_LOG_LEVEL asks for them.
     `announce`: log which database file this run opens (off for commands that refuse to
-    create one)."""
+    create one). `overrides`: command-line values by variable name (they win)."""
     try:
-        settings = load_settings()
+        settings = load_settings(overrides=overrides)
     except SettingsError as error:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         _fail(f"Haven cannot start; fix these settings (see .env.example):\n{lines}", 2)
@@ -95,13 +97,32 @@ def main() -> None:
     """Haven: a private, calm support-community bot for Discord and Slack."""
 
 
-@main.command()
-def run() -> None:
+@main.command(
+    epilog=(
+        "\b\n"
+        "Shards: Discord splits a bot's servers into shards; a process may run a slice.\n"
+        "  haven run --shards 0-3 --shard-count 8    (shards 0-3 of 8; 4-7 run elsewhere)\n"
+        "Without --shards one process runs every shard, as many as Discord recommends.\n"
+        "Running Haven on several processes: docs/scale.md"
+    )
+)
+@click.option(
+    "--shards",
+    metavar="IDS",
+    help="This process's Discord shards: 0-3, 0,2,5 or 0-3,8 (DISCORD_SHARDS).",
+)
+@click.option(
+    "--shard-count",
+    metavar="N",
+    help="How many shards in all, the same in every process (DISCORD_SHARD_COUNT).",
+)
+def run(shards: str | None, shard_count: str | None) -> None:
     """Serve every configured platform (Discord and/or Slack) and the scheduler."""
     from bot.app import NoPlatformConfigured
     from bot.app import run as run_app
 
-    settings = _settings()
+    given = {"DISCORD_SHARDS": shards, "DISCORD_SHARD_COUNT": shard_count}
+    settings = _settings(overrides={k: v for k, v in given.items() if v is not None})
     try:
         _run(lambda: run_app(settings))
     except NoPlatformConfigured:

@@ -135,9 +135,15 @@ class PlatformStatus:
 
     ready: bool
     detail: str
-    # Discord only: gateway shards connected, and the heartbeat round trip.
+    # Discord only: gateway shards connected, and the heartbeat round trip (their average).
     shards_connected: int | None = None
     latency_seconds: float | None = None
+    # Discord only: the shards this process holds, those ready, the total count, and each
+    # open shard's heartbeat round trip.
+    shards: tuple[int, ...] = ()
+    shards_ready: tuple[int, ...] = ()
+    shard_count: int | None = None
+    shard_latencies: Mapping[int, float] = field(default_factory=dict)
 
 
 StatusSource = Callable[[], Awaitable[PlatformStatus]]
@@ -169,6 +175,15 @@ class Readiness:
                     **(
                         {"latency_seconds": round(status.latency_seconds, 4)}
                         if status.latency_seconds is not None
+                        else {}
+                    ),
+                    **(
+                        {
+                            "shards": list(status.shards),
+                            "shards_ready": list(status.shards_ready),
+                            "shard_count": status.shard_count,
+                        }
+                        if status.shards
                         else {}
                     ),
                 }
@@ -257,15 +272,19 @@ class _HealthCollector(Collector):
             "haven_platform_ready", "1 when the platform connection is ready", labels=["platform"]
         )
         shards = GaugeMetricFamily("haven_discord_shards_connected", "Discord shards connected")
+        # Labelled by shard id (0..count-1): a fixed, small set that names no one.
         latency = GaugeMetricFamily(
-            "haven_discord_gateway_latency_seconds", "Discord gateway heartbeat round trip"
+            "haven_discord_gateway_latency_seconds",
+            "Discord gateway heartbeat round trip, per shard this process holds",
+            labels=["shard"],
         )
         for platform, status in last.platforms.items():
             ready.add_metric([platform.value], 1.0 if status.ready else 0.0)
             if platform is Platform.DISCORD:
                 shards.add_metric([], float(status.shards_connected or 0))
-                if status.latency_seconds is not None and math.isfinite(status.latency_seconds):
-                    latency.add_metric([], status.latency_seconds)
+                for shard_id, seconds in sorted(status.shard_latencies.items()):
+                    if math.isfinite(seconds):
+                        latency.add_metric([str(shard_id)], seconds)
         yield ready
         if Platform.DISCORD in last.platforms:
             yield shards

@@ -12,6 +12,7 @@ from bot.core.deliveries import DeliveryLedger
 from bot.core.ports import (
     NO_METRICS,
     Clock,
+    IdentifyGate,
     MemberDirectory,
     MetaRepository,
     Metrics,
@@ -48,3 +49,6 @@ class Services:
     deliveries: DeliveryLedger
     # Counts for operators (no person in them); NO_METRICS in the console and most tests.
     metrics: Metrics = NO_METRICS
+    # Discord's IDENTIFY turns shared by every process on this database (None: each process
+    # keeps discord.py's own 5 s wait between its shards).
+    identify_gate: IdentifyGate | None = None

@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,7 +40,7 @@ CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
         "http_port",
         "http_host",
     ),
-    "discord": ("api_url", "gateway_url"),
+    "discord": ("api_url", "gateway_url", "shards", "shard_count"),
     "slack": ("mode", "http_port", "api_url", "client_id", "redirect_uri"),
 }
 SECRET_CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -93,6 +94,10 @@ class Settings:
     discord_token: Secret | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    # This process's slice of the Discord shards (None: every shard), and the total count
+    # (None: the count Discord recommends, asked at start-up).
+    discord_shard_ids: tuple[int, ...] | None = None
+    discord_shard_count: int | None = None
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
     slack_signing_secret: Secret | None = None
@@ -211,6 +216,85 @@ def _http_url(name: str, raw: str | None, problems: list[str], scheme: str = "ht
     return value
 
 
+# The most shards Haven accepts in a count: far past any bot's need (Discord asks for one
+# shard per 1,000-2,500 servers), low enough that a typo is refused instead of opened.
+MAX_SHARD_COUNT = 100_000
+SHARDS_EXAMPLE = "0-3 (a range), 0,2,5 (a list) or 0-3,8 (both)"
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """`0-3`, `0,2,5` or `0-3,8` -> sorted shard ids. Raises ValueError with the sentence to
+    show: what is wrong with the text and how it is written."""
+    ids: list[int] = []
+    for part in text.split(","):
+        piece = part.strip()
+        if not piece:
+            raise ValueError(f"'{text}' has an empty item; write {SHARDS_EXAMPLE}.")
+        low_text, dash, high_text = piece.partition("-")
+        try:
+            low = int(low_text.strip())
+            high = int(high_text.strip()) if dash else low
+        except ValueError:
+            raise ValueError(
+                f"'{piece}' is not a shard id or range; write {SHARDS_EXAMPLE}."
+            ) from None
+        if low < 0 or high < 0:
+            raise ValueError(f"'{piece}': shard ids start at 0.")
+        if high < low:
+            raise ValueError(f"'{piece}' runs backwards; write {high}-{low}.")
+        ids.extend(range(low, high + 1))
+        if len(ids) > MAX_SHARD_COUNT:
+            raise ValueError(f"'{text}' names more than {MAX_SHARD_COUNT} shards.")
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if repeated:
+        listed = ", ".join(str(i) for i in repeated[:5])
+        raise ValueError(f"'{text}' names shard {listed} more than once.")
+    return tuple(sorted(ids))
+
+
+def _shards(
+    shards_text: str | None, count_text: str | None, problems: list[str]
+) -> tuple[tuple[int, ...] | None, int | None]:
+    """DISCORD_SHARDS and DISCORD_SHARD_COUNT (or `haven run --shards / --shard-count`),
+    checked together: a slice needs the total, and every id must be below it."""
+    names = "DISCORD_SHARDS (--shards)", "DISCORD_SHARD_COUNT (--shard-count)"
+    count: int | None = None
+    if count_text is not None:
+        try:
+            count = int(count_text)
+        except ValueError:
+            problems.append(f"{names[1]}: '{count_text}' is not a whole number of shards.")
+            return None, None
+        if not 1 <= count <= MAX_SHARD_COUNT:
+            problems.append(
+                f"{names[1]}: {count} shards is not possible; use 1-{MAX_SHARD_COUNT} "
+                "(or leave it unset for the count Discord recommends)."
+            )
+            return None, None
+    if shards_text is None:
+        return None, count
+    try:
+        ids = parse_shard_ids(shards_text)
+    except ValueError as error:
+        problems.append(f"{names[0]}: {error}")
+        return None, None
+    if count is None:
+        problems.append(
+            f"{names[0]}: a slice of shards needs the total as well; set {names[1]} "
+            f"(e.g. --shards {shards_text} --shard-count {max(ids) + 1}, the same in every "
+            "process)."
+        )
+        return None, None
+    beyond = [i for i in ids if i >= count]
+    if beyond:
+        problems.append(
+            f"{names[0]}: shard {beyond[0]} does not exist among {count} shards (ids run "
+            f"0-{count - 1}); raise {names[1]} or pick ids below {count}."
+        )
+        return None, None
+    return ids, count
+
+
 def _flatten_config(data: Mapping[str, Any], source: Path, problems: list[str]) -> dict[str, str]:
     """`[slack] mode = "http"` -> {"SLACK_MODE": "http"}; `[haven] log_level` -> HAVEN_LOG_LEVEL.
 
@@ -242,6 +326,9 @@ def _flatten_config(data: Mapping[str, Any], source: Path, problems: list[str]) 
                     f"{source}: [{section}] has no setting '{key}'"
                     f"{_did_you_mean(key, known)}; it has {', '.join(known)}."
                 )
+            elif isinstance(value, list):
+                # `shards = [0, 1]` means what `shards = "0,1"` does.
+                flat[f"{section}_{key}".upper()] = ",".join(str(v) for v in value)
             else:
                 flat[f"{section}_{key}".upper()] = str(value)
     return flat
@@ -330,8 +417,12 @@ def _oauth_problems(
 def load_settings(
     environ: Mapping[str, str] | None = None,
     env_file: Path | None = Path(".env"),
+    overrides: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Read and validate every setting. Raises SettingsError listing all problems."""
+    """Read and validate every setting. Raises SettingsError listing all problems.
+
+    `overrides`: values given on the command line (`haven run --shards`), by variable name;
+    they win over every other source and are checked with them."""
     real = dict(os.environ if environ is None else environ)
     problems: list[str] = []
     from_env_file: dict[str, str] = {}
@@ -348,7 +439,7 @@ def load_settings(
             problems.append(f"{config_path}: cannot be read as TOML ({error}).")
     elif config_name:
         problems.append(f"HAVEN_CONFIG: the file {config_path} does not exist.")
-    merged = {**from_file, **from_env_file, **real}
+    merged = {**from_file, **from_env_file, **real, **(overrides or {})}
 
     def get(name: str) -> str | None:
         value = merged.get(name)
@@ -406,6 +497,7 @@ def load_settings(
     elif slack_app_token is not None or slack_signing_secret is not None:
         problems.append("SLACK_BOT_TOKEN: Slack settings are present but the bot token is missing.")
 
+    shard_ids, shard_count = _shards(get("DISCORD_SHARDS"), get("DISCORD_SHARD_COUNT"), problems)
     slack_api_url = _http_url("SLACK_API_URL", get("SLACK_API_URL"), problems)
     if slack_api_url and not slack_api_url.endswith("/"):
         slack_api_url += "/"  # slack_sdk joins method names onto the base URL
@@ -421,6 +513,8 @@ def load_settings(
         discord_gateway_url=_http_url(
             "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), problems, scheme="ws"
         ),
+        discord_shard_ids=shard_ids,
+        discord_shard_count=shard_count,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,

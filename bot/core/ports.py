@@ -302,6 +302,17 @@ class SchedulerStore(Protocol):
     async def release_lease(self, name: str, owner: str) -> None: ...
 
 
+class IdentifyGate(Protocol):
+    """Turns shared by every process on one database: a key (Discord's IDENTIFY bucket) is
+    held by one owner at a time for a fixed time after it is taken, then free again
+    (bot/storage/identify_gate.py). Nothing releases a turn early: the time is the rule."""
+
+    async def take(self, key: int, owner: str, now: float, hold: float) -> float | None:
+        """Take `key` until `now + hold` if it is free at `now` (epoch seconds): None when
+        taken, else the moment the current holder's turn ends."""
+        ...
+
+
 class MetaRepository(Protocol):
     """Small process-wide facts by key (the hash of the last synced Discord command tree)."""
 

@@ -244,6 +244,16 @@ scheduler_lease = Table(
     Column("heartbeat", Float, nullable=False),  # epoch seconds of the last renewal
 )
 
+# Discord's IDENTIFY rule across processes: a bucket's row says which process identifies now
+# and until when no other shard of the bucket may (bot/storage/identify_gate.py).
+identify_buckets = Table(
+    "identify_buckets",
+    metadata,
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("owner", Text, nullable=False),
+    Column("held_until", Float, nullable=False),  # epoch seconds
+)
+
 # The change feed's ledger (bot/storage/changes.py): one row per community whose content or
 # settings ever changed, with the database-wide revision of its newest change. Bumped in the
 # same transaction as the change, so another process that reads revisions newer than the last

@@ -19,6 +19,17 @@ behaviour where it matters to us:
   GUILD_CREATE, GUILD_CREATE/GUILD_DELETE for joins and removals, GUILD_ROLE_CREATE,
   INTERACTION_CREATE, op 7 RECONNECT -> RESUME -> replay + RESUMED, and zlib-stream (binary) or
   plain TEXT frames.
+- Shards, as Discord runs them: `GET /gateway/bot` recommends `recommended_shards` and says
+  `max_concurrency`; IDENTIFY's `shard: [id, count]` is checked (close 4010 for an id outside
+  the count, 4011 when `require_sharding` and the count is below the recommendation); a second
+  IDENTIFY in one bucket (`shard_id % max_concurrency`) within `identify_interval` (5 s) gets
+  op 9; a guild's events go only to the session of shard `(guild_id >> 22) % shard_count`,
+  events without a guild (DMs) only to shard 0. An IDENTIFY without `shard` is shard 0 of 1.
+  Every IDENTIFY is in `identifies` (shard, monotonic time, outcome).
+- The global REST budget (`global_rate_limit` per second per bot token, off by default) over
+  every bot-authenticated route; interaction callbacks and webhook follow-ups are exempt, as on
+  Discord. Over it: 429 with `X-RateLimit-Global`, `Retry-After`, `Via` and a `global` body.
+  `served_at` holds when each budgeted request was served (`busiest_second()` reads it).
 
 Every JSON answer carries `Content-Type: application/json` exactly: discord.py compares the
 header for equality and treats `application/json; charset=utf-8` as text.
@@ -83,12 +94,32 @@ SUB_COMMAND = 1
 SUB_COMMAND_GROUP = 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
 
-_snowflakes = itertools.count(1_300_000_000_000_000_000)
+# A snowflake's high bits are its creation time in milliseconds (`id >> 22`), which is also what
+# picks a guild's shard. Each fresh id is one millisecond later than the one before, so the guilds
+# a test makes spread over the shards instead of all landing on shard 0.
+_SNOWFLAKE_EPOCH = 1_300_000_000_000_000_000 >> 22
+_snowflakes = itertools.count(0)
+# How far apart two IDENTIFYs of one bucket must be (Discord's documented rule).
+IDENTIFY_INTERVAL = 5.0
 
 
 def snowflake() -> str:
     """A fresh, increasing id (ids are strings on the wire)."""
-    return str(next(_snowflakes))
+    n = next(_snowflakes)
+    return str(((_SNOWFLAKE_EPOCH + n) << 22) | (n & 0xFFF))
+
+
+def shard_of(guild_id: int | str, shard_count: int) -> int:
+    """The shard that carries a guild's events (Discord's formula)."""
+    return (int(guild_id) >> 22) % shard_count
+
+
+def snowflake_on_shard(shard_id: int, shard_count: int) -> str:
+    """A fresh id of a guild that lands on `shard_id` of `shard_count`."""
+    while True:
+        candidate = snowflake()
+        if shard_of(candidate, shard_count) == shard_id:
+            return candidate
 
 
 def _now_iso() -> str:
@@ -128,6 +159,19 @@ class RecordedRequest:
     files: dict[str, bytes]
     status: int = 0
     at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class IdentifyRecord:
+    """One IDENTIFY as the emulator received it, and what it answered."""
+
+    shard_id: int
+    shard_count: int
+    at: float  # time.monotonic()
+    # "ready", "invalid_session" (op 9: the bucket was used too recently),
+    # "invalid_shard" (4010), "sharding_required" (4011)
+    outcome: str
+    sharded: bool  # False: the IDENTIFY carried no `shard` (shard 0 of 1)
 
 
 @dataclass
@@ -254,6 +298,8 @@ class _Connection:
 @dataclass
 class _Session:
     id: str
+    shard_id: int = 0
+    shard_count: int = 1
     seq: int = 0
     # (seq, payload) of every dispatch, replayed on RESUME past the client's last seq.
     events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -271,8 +317,23 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41_250,
         response_deadline: float = 3.0,
         validate: bool = True,
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        require_sharding: bool = False,
+        identify_interval: float = IDENTIFY_INTERVAL,
+        global_rate_limit: int | None = None,
     ) -> None:
         self.token = token
+        # What GET /gateway/bot recommends, and the IDENTIFY bucket count it announces.
+        self.recommended_shards = recommended_shards
+        self.max_concurrency = max_concurrency
+        # Discord refuses (4011) a bot past 2,500 guilds that identifies with too few shards.
+        self.require_sharding = require_sharding
+        self.identify_interval = identify_interval
+        # Requests per second per bot token over bot routes (None: no global budget).
+        self.global_rate_limit = global_rate_limit
+        # The gateway URL GET /gateway/bot advertises (None: this emulator's own).
+        self.advertised_gateway_url: str | None = None
         self.zlib_stream = zlib_stream
         self.heartbeat_interval_ms = heartbeat_interval_ms
         # Discord invalidates an interaction token 3 s after dispatch (10062 afterwards).
@@ -307,6 +368,11 @@ class FakeDiscord:
         # Error codes (10062, 40060) the next interaction callbacks get, one each, in order.
         self.callback_refusals: list[int] = []
         self.identify_count = 0
+        self.identifies: list[IdentifyRecord] = []
+        # When each request under the global budget was served (monotonic), and how many were
+        # refused with a global 429.
+        self.served_at: list[float] = []
+        self.global_refusals = 0
         self.resume_count = 0
         self.resume_urls: list[str] = []
         self._attachments: dict[str, FakeAttachment] = {}
@@ -388,13 +454,15 @@ class FakeDiscord:
         roles: Iterable[str] = ("moderators",),
         locale: str = "en-US",
         bot_permissions: int | None = None,
+        on_shard: tuple[int, int] | None = None,
     ) -> dict[str, Any]:
         """Create a guild the bot is in (announced at IDENTIFY; use `add_guild` to join later).
+        `on_shard=(shard_id, shard_count)` picks an id whose events that shard carries.
 
         The bot's own member is included (Discord sends it without the members intent), with a
         managed role carrying `bot_permissions` (by default what `haven invite` asks for).
         """
-        gid = guild_id or snowflake()
+        gid = guild_id or (snowflake_on_shard(*on_shard) if on_shard else snowflake())
         role_list = [
             {
                 "id": gid,  # @everyone has the guild's id
@@ -711,27 +779,74 @@ class FakeDiscord:
     def connected(self) -> bool:
         return any(s.connection is not None for s in self._sessions.values())
 
-    async def dispatch(self, event: str, data: Mapping[str, Any]) -> None:
-        """Send a DISPATCH to every session; a disconnected session gets it on RESUME."""
-        for session in self._sessions.values():
-            session.seq += 1
-            payload = {"op": 0, "t": event, "s": session.seq, "d": data}
-            session.events.append((session.seq, payload))
-            if session.connection is not None:
-                await session.connection.send(payload)
+    @property
+    def connected_shards(self) -> set[int]:
+        """The shard ids with a connected session now."""
+        return {s.shard_id for s in self._sessions.values() if s.connection is not None}
 
-    async def request_reconnect(self) -> None:
+    def bucket_of(self, shard_id: int) -> int:
+        """The IDENTIFY bucket a shard belongs to."""
+        return shard_id % self.max_concurrency
+
+    def identify_gaps(self) -> dict[int, list[float]]:
+        """Per bucket, the seconds between consecutive IDENTIFYs (every attempt counted)."""
+        times: dict[int, list[float]] = {}
+        for record in self.identifies:
+            times.setdefault(self.bucket_of(record.shard_id), []).append(record.at)
+        return {
+            b: [later - earlier for earlier, later in itertools.pairwise(t)]
+            for b, t in times.items()
+        }
+
+    @staticmethod
+    def _target_guild(event: str, data: Mapping[str, Any]) -> str | None:
+        if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            return str(data["id"])
+        guild_id = data.get("guild_id")
+        return str(guild_id) if guild_id else None
+
+    @staticmethod
+    def _carries(session: _Session, guild_id: str | None) -> bool:
+        """Whether `session` receives an event of `guild_id` (None: no guild, shard 0 only)."""
+        if guild_id is None:
+            return session.shard_id == 0
+        return shard_of(guild_id, session.shard_count) == session.shard_id
+
+    async def dispatch(self, event: str, data: Mapping[str, Any]) -> None:
+        """Send a DISPATCH to the session of the shard that carries it (a guild's shard, or
+        shard 0 for events without a guild); a disconnected session gets it on RESUME."""
+        target = self._target_guild(event, data)
+        for session in list(self._sessions.values()):
+            if self._carries(session, target):
+                await self._send_event(session, event, data)
+
+    async def _send_event(self, session: _Session, event: str, data: Mapping[str, Any]) -> None:
+        session.seq += 1
+        payload = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.events.append((session.seq, payload))
+        if session.connection is not None:
+            await session.connection.send(payload)
+
+    def _shard_connections(self, shard: int | None) -> list[_Connection]:
+        """Every connection, or only those of one shard's session."""
+        return [
+            c
+            for c in self._connections
+            if shard is None or (c.session is not None and c.session.shard_id == shard)
+        ]
+
+    async def request_reconnect(self, shard: int | None = None) -> None:
         """Op 7 RECONNECT: the client must reconnect to resume_gateway_url and RESUME."""
-        for conn in list(self._connections):
+        for conn in self._shard_connections(shard):
             await conn.send({"op": 7, "d": None})
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
-        for conn in list(self._connections):
+    async def invalidate_session(self, resumable: bool = False, shard: int | None = None) -> None:
+        for conn in self._shard_connections(shard):
             await conn.send({"op": 9, "d": resumable})
 
-    async def drop_connections(self) -> None:
-        """Close every socket abruptly (code 4000): the client resumes."""
-        for conn in list(self._connections):
+    async def drop_connections(self, shard: int | None = None) -> None:
+        """Close every socket (or one shard's) abruptly (code 4000): the client resumes."""
+        for conn in self._shard_connections(shard):
             await conn.ws.close(code=4000, message=b"reset")
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -765,26 +880,7 @@ class FakeDiscord:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
                 return
             self.identify_count += 1
-            session = _Session(uuid.uuid4().hex)
-            self._sessions = {session.id: session}  # one bot session at a time
-            session.connection = conn
-            conn.session = session
-            ready = {
-                "v": 10,
-                "user": self.bot_user,
-                "session_id": session.id,
-                "resume_gateway_url": self.resume_gateway_url,
-                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
-                "application": {"id": self.application_id, "flags": 0},
-                "private_channels": [],
-                "relationships": [],
-                "shard": [0, 1],
-            }
-            await self.dispatch("READY", ready)
-            for guild in list(self.guilds.values()):
-                # `unavailable: false` marks a guild announced in READY becoming available.
-                await self.dispatch("GUILD_CREATE", {**guild, "unavailable": False})
-            self._session_event("identify")
+            await self._identify(conn, data)
         elif op == 6:  # RESUME
             self.resume_count += 1
             self.resume_urls.append(f"ws://127.0.0.1:{self.port}{request.path}")
@@ -798,9 +894,72 @@ class FakeDiscord:
             for seq, payload in found.events:
                 if seq > last:
                     await conn.send(payload)
-            await self.dispatch("RESUMED", {})
+            await self._send_event(found, "RESUMED", {})
             self._session_event("resume")
         # op 3 presence, 4 voice, 8 request members: nothing to answer for Haven.
+
+    async def _identify(self, conn: _Connection, data: Mapping[str, Any]) -> None:
+        shard = data.get("shard")
+        shard_id, shard_count = (int(shard[0]), int(shard[1])) if shard else (0, 1)
+        now = time.monotonic()
+
+        def record(outcome: str) -> None:
+            self.identifies.append(
+                IdentifyRecord(shard_id, shard_count, now, outcome, sharded=bool(shard))
+            )
+
+        if shard_count < 1 or not 0 <= shard_id < shard_count:
+            record("invalid_shard")
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if self.require_sharding and shard_count < self.recommended_shards:
+            record("sharding_required")
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
+        bucket = self.bucket_of(shard_id)
+        last = max(
+            (
+                r.at
+                for r in self.identifies
+                if r.outcome == "ready" and self.bucket_of(r.shard_id) == bucket
+            ),
+            default=None,
+        )
+        if last is not None and now - last < self.identify_interval:
+            # Discord's answer to an IDENTIFY over the bucket's limit: the session is invalid
+            # and may not be resumed.
+            record("invalid_session")
+            await conn.send({"op": 9, "d": False})
+            return
+        record("ready")
+        session = _Session(uuid.uuid4().hex, shard_id, shard_count)
+        # One session per shard, and one shard layout at a time: a new session of a shard (or
+        # a new shard count) replaces what was there before.
+        self._sessions = {
+            sid: s
+            for sid, s in self._sessions.items()
+            if s.shard_id != shard_id and s.shard_count == shard_count
+        }
+        self._sessions[session.id] = session
+        session.connection = conn
+        conn.session = session
+        mine = [g for gid, g in self.guilds.items() if self._carries(session, gid)]
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "session_id": session.id,
+            "resume_gateway_url": self.resume_gateway_url,
+            "guilds": [{"id": g["id"], "unavailable": True} for g in mine],
+            "application": {"id": self.application_id, "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "shard": [shard_id, shard_count],
+        }
+        await self._send_event(session, "READY", ready)
+        for guild in mine:
+            # `unavailable: false` marks a guild announced in READY becoming available.
+            await self._send_event(session, "GUILD_CREATE", {**guild, "unavailable": False})
+        self._session_event("identify")
 
     # ----------------------------------------------------------------- interactions
 
@@ -1114,6 +1273,11 @@ class FakeDiscord:
             json=body,
             files=files,
         )
+        refusal = self._over_global_budget(path, request)
+        if refusal is not None:
+            rec.status = refusal.status
+            self._record(rec)
+            return refusal
         fault = self._take_fault(request.method, path)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -1129,6 +1293,56 @@ class FakeDiscord:
         rec.status = response.status
         self._record(rec)
         return response
+
+    def _over_global_budget(self, path: str, request: web.Request) -> web.Response | None:
+        """A global 429 when this request would pass `global_rate_limit` in the last second
+        (a sliding window, so no 1-second window anywhere serves more); None serves it."""
+        if self.global_rate_limit is None or _budget_exempt(path):
+            return None
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            return None  # answered 401 by the route; not this token's budget
+        now = time.monotonic()
+        window = [t for t in self.served_at[-self.global_rate_limit :] if now - t < 1.0]
+        if len(window) < self.global_rate_limit:
+            self.served_at.append(now)
+            return None
+        self.global_refusals += 1
+        retry_after = round(max(window[0] + 1.0 - now, 0.001), 3)
+        headers = {
+            "Retry-After": str(retry_after),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+            # Discord's 429s come through Google's front end; discord.py reads a 429 without
+            # Via as a Cloudflare ban and raises instead of waiting.
+            "Via": "1.1 google",
+        }
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": True,
+        }
+        return _json(body, 429, headers)
+
+    def busiest_second(self) -> int:
+        """The most budgeted requests served within any 1-second window."""
+        times = sorted(self.served_at)
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    def per_second_counts(self) -> dict[int, int]:
+        """Budgeted requests served per whole second since the first (0, 1, 2, ...)."""
+        if not self.served_at:
+            return {}
+        first = self.served_at[0]
+        counts: dict[int, int] = {}
+        for at in self.served_at:
+            key = int(at - first)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     async def _route(
         self, method: str, path: str, request: web.Request, body: Any, files: dict[str, bytes]
@@ -1149,13 +1363,13 @@ class FakeDiscord:
         if path == "/gateway" or path == "/gateway/bot":
             return _json(
                 {
-                    "url": self.gateway_url,
-                    "shards": 1,
+                    "url": self.advertised_gateway_url or self.gateway_url,
+                    "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000,
-                        "remaining": 999,
+                        "remaining": max(1000 - self.identify_count, 0),
                         "reset_after": 0,
-                        "max_concurrency": 1,
+                        "max_concurrency": self.max_concurrency,
                     },
                 }
             )
@@ -1402,6 +1616,14 @@ class FakeDiscord:
         if method == "DELETE":
             return web.Response(status=204)
         return _error(405, 0, "405: Method Not Allowed")
+
+
+_EXEMPT_ROUTES = re.compile(r"^/(interactions/\d+/[^/]+/callback|webhooks/\d+/)")
+
+
+def _budget_exempt(path: str) -> bool:
+    """Interaction callbacks and webhook follow-ups are outside the bot's global limit."""
+    return bool(_EXEMPT_ROUTES.match(path))
 
 
 class _Reject(Exception):

@@ -6,7 +6,11 @@ What it does and does not do:
 - everything starts in `setup_hook` (called once), never in `on_ready` (called on every resume);
 - slash commands live in the cogs (cogs/*.py); components and modals are dispatched here by
   custom_id, so buttons keep working across restarts and nothing per request is kept in memory;
-- the command tree is synced at start-up only when its hash changed.
+- the command tree is synced at start-up only when its hash changed;
+- it is an AutoShardedBot: with no slice configured one process runs every shard (as many as
+  Discord recommends), with DISCORD_SHARDS / --shards only that slice of DISCORD_SHARD_COUNT.
+  Each IDENTIFY waits for its bucket's turn in the shared database (identify.py), and
+  readiness is per shard: ready when every shard this process holds is.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -30,6 +36,7 @@ from bot.adapters.discord.context import request_context
 from bot.adapters.discord.directory import DiscordDirectory
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
 from bot.adapters.discord.forms import build_modal, can_show
+from bot.adapters.discord.identify import IDENTIFY_INTERVAL, IdentifyTurns
 from bot.adapters.discord.publisher import DiscordPublisher
 from bot.adapters.discord.render import CardRenderer
 from bot.adapters.discord.responding import (
@@ -40,6 +47,12 @@ from bot.adapters.discord.responding import (
     modal_values,
     raw_data,
     send_card,
+)
+from bot.adapters.discord.shards import (
+    INVALID_SHARD,
+    SHARDING_REQUIRED,
+    shard_list,
+    sharding_refusal,
 )
 from bot.core.cards import Card
 from bot.core.commands.router import SOMETHING_WENT_WRONG, error_card
@@ -85,7 +98,7 @@ class HavenTree(app_commands.CommandTree["HavenBot"]):
             await send_card(interaction, SOMETHING_WENT_WRONG, bot.renderer, what=f"/{command}")
 
 
-class HavenBot(commands.Bot):
+class HavenBot(commands.AutoShardedBot):
     def __init__(
         self,
         services: Services,
@@ -94,7 +107,15 @@ class HavenBot(commands.Bot):
         sync_commands: bool = True,
         publish_timeout: float | None = None,
         extensions: tuple[str, ...] = EXTENSIONS,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ) -> None:
+        settings = services.settings
+        # Neither: every shard, as many as GET /gateway/bot recommends.
+        sharding: dict[str, Any] = {}
+        if settings.discord_shard_ids is not None:
+            sharding["shard_ids"] = list(settings.discord_shard_ids)
+        if settings.discord_shard_count is not None:
+            sharding["shard_count"] = settings.discord_shard_count
         # Haven never joins voice: discord.py's "PyNaCl/davey is not installed" warnings would
         # only send operators looking for a problem that does not exist.
         discord.VoiceClient.warn_nacl = False
@@ -114,8 +135,18 @@ class HavenBot(commands.Bot):
             # A 429 asking for more than 30 s is raised (discord.RateLimited) instead of slept
             # through, so a scheduled post fails fast as transient and the scheduler waits.
             max_ratelimit_timeout=30.0,
+            **sharding,
         )
         self.services = services
+        # `identify_interval` is Discord's 5 s; a test restarting clients on an emulator told
+        # to expect less may shorten it.
+        self.identify_turns = IdentifyTurns(
+            services.identify_gate,
+            f"{socket.gethostname()}:{os.getpid()}",
+            interval=identify_interval,
+        )
+        # Shards whose guilds have all arrived since their last READY (or that resumed).
+        self._ready_shards: set[int] = set()
         self.sync_commands = sync_commands
         self.publisher = (
             DiscordPublisher(self)
@@ -131,6 +162,7 @@ class HavenBot(commands.Bot):
         self._background: set[asyncio.Task[None]] = set()
 
     async def setup_hook(self) -> None:
+        await self._read_gateway_limits()
         for extension in self._extensions:
             await self.load_extension(extension)
         self.tree.add_command(self.admin_group)
@@ -149,31 +181,94 @@ class HavenBot(commands.Bot):
                     error.code,
                 )
 
+    async def _read_gateway_limits(self) -> None:
+        """The IDENTIFY bucket count from GET /gateway/bot, and the shard count when a gateway
+        URL is configured: discord.py connects to the URL Discord advertises when it picks the
+        count itself, and to DiscordWebSocket.DEFAULT_GATEWAY (which DISCORD_GATEWAY_URL sets)
+        only when the count is given, so a configured gateway needs the count fixed here."""
+        try:
+            recommended, _, limits = await self.http.get_bot_gateway()
+        except discord.GatewayNotFound:
+            log.warning("GET /gateway/bot failed; assuming one IDENTIFY at a time")
+            return
+        self.identify_turns.max_concurrency = max(int(limits.get("max_concurrency", 1)), 1)
+        if self.shard_count is None and self.services.settings.discord_gateway_url:
+            self.shard_count = int(recommended)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Replaces discord.py's 5 s sleep: the bucket's turn is shared with every process.
+        await self.identify_turns.wait(shard_id or 0, initial=initial)
+
+    # Per-shard readiness: a new READY starts loading the shard's guilds again; shard_ready
+    # says they have all arrived; a resumed shard has lost nothing.
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._ready_shards.discard(shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self._ready_shards.add(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._ready_shards.add(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._ready_shards.discard(shard_id)
+
+    def held_shards(self) -> tuple[int, ...]:
+        """The shards this process runs (empty until the count is known)."""
+        if self.shard_ids is not None:
+            return tuple(self.shard_ids)
+        return tuple(range(self.shard_count)) if self.shard_count else ()
+
     async def on_ready(self) -> None:
         # Once per new session (a resumed one does not repeat it): which bot this token is and
         # how many servers it serves, so a wrong token or a missing invite shows at start-up.
         servers = len(self.guilds)
+        held = self.held_shards()
         log.info(
-            "Connected to Discord as %s (id %s), in %d server%s",
+            "Connected to Discord as %s (id %s), in %d server%s%s",
             self.user.name if self.user else "?",
             self.user.id if self.user else "?",
             servers,
             "" if servers == 1 else "s",
+            f" (shards {shard_list(held)} of {self.shard_count})" if self.shard_count != 1 else "",
         )
 
     async def gateway_status(self) -> PlatformStatus:
-        """Ready when the gateway session is up; shards and latency for /metrics."""
-        latency = self.latency if math.isfinite(self.latency) else None
-        shards = getattr(self, "shards", None)  # an AutoShardedClient has several
-        if isinstance(shards, Mapping):
-            connected = sum(1 for shard in shards.values() if not shard.is_closed())
-        else:
-            connected = int(self.ws is not None and self.ws.open)
+        """Ready when every shard this process holds is connected and has its guilds; which
+        shards, and each one's heartbeat round trip, for /readyz and /metrics."""
+        held = self.held_shards()
+        open_shards = {sid for sid, info in self.shards.items() if not info.is_closed()}
+        ready = tuple(sid for sid in held if sid in open_shards and sid in self._ready_shards)
+        latencies = {
+            sid: info.latency
+            for sid, info in self.shards.items()
+            if sid in open_shards and math.isfinite(info.latency)
+        }
+        average = sum(latencies.values()) / len(latencies) if latencies else None
+
+        def status(is_ready: bool, detail: str) -> PlatformStatus:
+            return PlatformStatus(
+                is_ready,
+                detail,
+                len(open_shards),
+                average,
+                shards=held,
+                shards_ready=ready,
+                shard_count=self.shard_count,
+                shard_latencies=latencies,
+            )
+
         if self.is_closed():
-            return PlatformStatus(False, "the gateway connection is closed", 0, None)
-        if not self.is_ready() or connected == 0:
-            return PlatformStatus(False, "connecting to the gateway", connected, latency)
-        return PlatformStatus(True, "connected to the gateway", connected, latency)
+            return PlatformStatus(False, "the gateway connection is closed", 0, None, shards=held)
+        if not held:
+            return status(False, "connecting to the gateway")
+        waiting = [sid for sid in held if sid not in ready]
+        if waiting:
+            return status(
+                False, f"connecting to the gateway (shard {shard_list(waiting)} not ready yet)"
+            )
+        count = f" (shards {shard_list(held)} of {self.shard_count})" if len(held) > 1 else ""
+        return status(True, f"connected to the gateway{count}")
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` in the background, referenced until done and awaited by `close`
@@ -375,6 +470,12 @@ async def run_discord(services: Services, **bot_kwargs: Any) -> None:
             OSError,
             TimeoutError,
         ) as error:
+            if isinstance(error, discord.ConnectionClosed) and error.code in (
+                INVALID_SHARD,
+                SHARDING_REQUIRED,
+            ):
+                # The same settings would be refused again: stop with what to change.
+                raise sharding_refusal(error, settings.discord_shard_count) from None
             if time.monotonic() - started > STABLE_AFTER:
                 delay = BACKOFF_START
             log.warning(

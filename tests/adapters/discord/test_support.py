@@ -251,15 +251,17 @@ async def test_a_failing_handler_still_answers(
 async def test_tree_synced_only_when_it_changed(
     fake: FakeDiscord, services: Services, guild: dict[str, Any]
 ) -> None:
+    # Three starts in a row: Discord's 5 s between IDENTIFYs, shortened on both sides.
+    fake.identify_interval = 0.2
     for expected_puts in (1, 1):
-        bot = HavenBot(services, guild_ready_timeout=0.05)
+        bot = HavenBot(services, guild_ready_timeout=0.05, identify_interval=0.2)
         task = await start_client(bot)
         await stop_client(bot, task)
         assert len(fake.requests_to("PUT", r"/applications/\d+/commands$")) == expected_puts
 
     # A changed tree (here: a stored hash from another version) syncs again.
     await services.meta.set(TREE_HASH_KEY, "0:old")
-    bot = HavenBot(services, guild_ready_timeout=0.05)
+    bot = HavenBot(services, guild_ready_timeout=0.05, identify_interval=0.2)
     task = await start_client(bot)
     await stop_client(bot, task)
     assert len(fake.requests_to("PUT", r"/applications/\d+/commands$")) == 2

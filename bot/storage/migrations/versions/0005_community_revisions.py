@@ -1,7 +1,7 @@
 """The change feed's ledger: which community changed, at which database-wide revision.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 Every write to a community's content or settings bumps its row in the same transaction
 (bot/storage/changes.py), so other processes on the same database reload only what changed.
@@ -14,7 +14,7 @@ from alembic import op
 from alembic.util import CommandError
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
