@@ -158,7 +158,7 @@ async def _numbers(tx: Any, name: str, count: int) -> None:
     await tx.execute(f"DROP TABLE IF EXISTS {name}")
     await tx.execute(
         f"CREATE TEMPORARY TABLE {name} AS WITH RECURSIVE seq(n) AS"
-        " (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) SELECT n FROM seq",
+        " (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < ?) SELECT n FROM seq",
         (count,),
     )
 
