@@ -47,7 +47,7 @@ TOKEN = "bench-memory-token-0123456789"
 CLIENTS = ("haven", "bare")
 CHANNELS = ("general", "welcome", "resources")
 ROLES = ("moderators", "helpers", "members")
-TRACE_FRAMES = 8
+TRACE_FRAMES = 6
 
 
 # --------------------------------------------------------------------------- client processes
@@ -197,13 +197,14 @@ async def _count_communities(db_path: Path) -> int:
 
 
 async def _settled(
-    fake: Any, guild: dict[str, Any], kind: str, db_path: Path, servers: int
+    fake: Any, guild: dict[str, Any], kind: str, db_path: Path, servers: int, slow: bool
 ) -> None:
-    """Every GUILD_CREATE so far handled (and for Haven, every community stored)."""
+    """Every GUILD_CREATE so far handled (and for Haven, every community stored). `slow`:
+    under tracemalloc, which makes every allocation several times slower."""
     handle = await fake.dispatch_command("support", {}, guild=guild)
-    await handle.response(timeout=60)
+    await handle.response(timeout=600 if slow else 60)
     if kind == "haven":
-        async with asyncio.timeout(300):
+        async with asyncio.timeout(1800 if slow else 300):
             while await _count_communities(db_path) < servers + 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # background work after the last event (logs, flushes)
@@ -243,7 +244,7 @@ async def run_client(kind: str, steps: list[int], trace: str = "") -> Run:
                     while joined < target:
                         joined += 1
                         await fake.add_guild(f"Server {joined}", channels=CHANNELS, roles=ROLES)
-                    await _settled(fake, guild, kind, db_path, joined)
+                    await _settled(fake, guild, kind, db_path, joined, slow=bool(trace))
                     if trace and target == steps[0]:
                         await _signal_and_wait(process, Path(trace + ".ready"))
                     result.steps.append((joined, rss_mib(process.pid)))
@@ -315,6 +316,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.trace:
         with tempfile.TemporaryDirectory(prefix="haven-trace-") as tmp:
             path = str(Path(tmp) / "trace.txt")
+            steps = steps[:2]  # one step is enough to see what each server leaves behind
             await run_client("haven", steps, trace=path)
             print(
                 f"Haven's Python allocations still held after {steps[-1]} servers joined "

@@ -91,6 +91,8 @@ class Figures:
     takeover: list[float] = field(default_factory=list)
     claim: list[float] = field(default_factory=list)
     due_query: list[float] = field(default_factory=list)
+    url: str = ""
+    now: int = 0
 
 
 # ---- databases ----------------------------------------------------------------------------
@@ -379,18 +381,17 @@ async def claim(db: SqlDatabase, schedules: int, now: int) -> tuple[float, float
     return claim_seconds, due_seconds
 
 
-async def measure(
-    engines: Engines, engine: str, communities: int, schedules: int, runs: int
-) -> Figures:
+async def load(engines: Engines, engine: str, communities: int, schedules: int) -> Figures:
+    """A new database of this size, filled and measured; `url` and `now` kept for the timings."""
     figures = Figures(engine, communities, schedules)
-    url = await engines.new(engine)
-    now = int(time.time())
-    db = await open_url(url)
+    figures.url = await engines.new(engine)
+    figures.now = int(time.time())
+    db = await open_url(figures.url)
     try:
         await migrate(db)
         empty = await database_bytes(db)
         started = time.perf_counter()
-        with_communities, with_schedules = await fill(db, communities, schedules, now)
+        with_communities, with_schedules = await fill(db, communities, schedules, figures.now)
         figures.load_seconds = time.perf_counter() - started
         loaded = (await count_rows(db, "communities"), await count_rows(db, "schedules"))
         assert loaded == (communities, schedules), loaded
@@ -398,18 +399,20 @@ async def measure(
         figures.bytes_per_schedule = (with_schedules - with_communities) / schedules
     finally:
         await db.close()
-    for _ in range(runs):
-        figures.startup.append(await startup(url))
-    db = await open_url(url)
+    return figures
+
+
+async def time_once(figures: Figures) -> None:
+    """One run of each timing, added to `figures`."""
+    figures.startup.append(await startup(figures.url))
+    db = await open_url(figures.url)
     try:
-        for _ in range(runs):
-            figures.takeover.append(await takeover(db))
-            claim_seconds, due_seconds = await claim(db, schedules, now)
-            figures.claim.append(claim_seconds)
-            figures.due_query.append(due_seconds)
+        figures.takeover.append(await takeover(db))
+        claim_seconds, due_seconds = await claim(db, figures.schedules, figures.now)
+        figures.claim.append(claim_seconds)
+        figures.due_query.append(due_seconds)
     finally:
         await db.close()
-    return figures
 
 
 # ---- report -------------------------------------------------------------------------------
@@ -469,10 +472,16 @@ async def main(args: argparse.Namespace) -> None:
         engines = Engines(Path(folder))
         try:
             for engine in engines_to_run:
-                baseline = await measure(
-                    engines, engine, max(communities // 10, 1), max(schedules // 10, 1), runs
+                baseline = await load(
+                    engines, engine, max(communities // 10, 1), max(schedules // 10, 1)
                 )
-                full = await measure(engines, engine, communities, schedules, runs)
+                full = await load(engines, engine, communities, schedules)
+                # One warm-up of each, not counted (a fresh server's first connections and
+                # plans), then the two sizes alternately, so a noisy moment hits both.
+                await time_once(Figures(engine, 0, 0, url=baseline.url, now=baseline.now))
+                for _ in range(runs):
+                    await time_once(baseline)
+                    await time_once(full)
                 for line in report(baseline, full):
                     print(line, flush=True)
         finally:
