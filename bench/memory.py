@@ -177,6 +177,13 @@ class Run:
         (first, rss0), (last, rss1) = self.steps[0], self.steps[-1]
         return (rss1 - rss0) / ((last - first) / 1000)
 
+    @property
+    def last_step_per_1000(self) -> float:
+        """Growth over the last step only: what each further server costs once one-off costs
+        (caches filling to their limit, the allocator's first arenas) are paid."""
+        (first, rss0), (last, rss1) = self.steps[-2], self.steps[-1]
+        return (rss1 - rss0) / ((last - first) / 1000)
+
 
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -274,6 +281,7 @@ def _median(values: list[float]) -> float:
 def report(runs: list[Run]) -> list[str]:
     lines = []
     growth: dict[str, float] = {}
+    last_step: dict[str, float] = {}
     for kind in CLIENTS:
         mine = [r for r in runs if r.client == kind]
         if not mine:
@@ -285,6 +293,7 @@ def report(runs: list[Run]) -> list[str]:
                 f"{servers:>5} servers {_median([r.steps[index][1] for r in mine]):7.1f} MiB"
             )
         growth[kind] = _median([r.growth_per_1000 for r in mine])
+        last_step[kind] = _median([r.last_step_per_1000 for r in mine])
         lines.append(
             f"{kind:<6} "
             + " | ".join(cells)
@@ -296,11 +305,15 @@ def report(runs: list[Run]) -> list[str]:
             f"Growth per 1,000 servers: Haven {growth['haven']:+.2f} MiB, bare AutoShardedBot "
             f"{growth['bare']:+.2f} MiB, ratio {ratio:.2f} (aim <= 1.5)"
         )
+        lines.append(
+            f"Over the last step only: Haven {last_step['haven']:+.2f} MiB, bare "
+            f"{last_step['bare']:+.2f} MiB per 1,000 servers (one-off costs paid)"
+        )
     return lines
 
 
 async def main(args: argparse.Namespace) -> None:
-    steps = [0, 100, 200] if args.quick else [0, 1000, 2000]
+    steps = [0, 100, 200] if args.quick else args.steps
     rounds = 1 if args.quick else args.runs
     print(
         f"Resident memory with {', '.join(map(str, steps))} servers joined "
@@ -325,6 +338,18 @@ async def main(args: argparse.Namespace) -> None:
             print(Path(path).read_text(), end="")
 
 
+def _steps(text: str) -> list[int]:
+    try:
+        steps = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list like 0,1000,2000") from None
+    if len(steps) < 2 or steps[0] != 0 or steps != sorted(set(steps)):
+        raise argparse.ArgumentTypeError(
+            f"'{text}': give at least two rising numbers, the first 0 (e.g. 0,1000,2000)"
+        )
+    return steps
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         _client_main(*sys.argv[2:7])
@@ -333,4 +358,10 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="0, 100, 200 servers; one run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trace", action="store_true", help="where Haven's memory goes")
+    parser.add_argument(
+        "--steps",
+        type=_steps,
+        default=[0, 1000, 2000],
+        help="servers joined at each measurement, rising, from 0 (default 0,1000,2000)",
+    )
     asyncio.run(main(parser.parse_args()))

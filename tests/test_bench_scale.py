@@ -86,3 +86,16 @@ def test_the_memory_benchmark_prints_both_growths_and_their_ratio() -> None:
     assert re.search(
         rf"Haven [+-]{NUMBER} MiB, bare AutoShardedBot [+-]{NUMBER} MiB, ratio {NUMBER}", output
     ), output
+    assert re.search(rf"last step only: Haven [+-]{NUMBER} MiB, bare [+-]{NUMBER} MiB", output)
+
+
+def test_the_memory_benchmark_refuses_steps_it_cannot_measure() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/memory.py", "--steps", "1000,2000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "the first 0" in done.stderr
