@@ -14,7 +14,10 @@ after each step of servers joining (GUILD_CREATE with a few channels and roles e
 counts as done when a /support sent after it is answered (the gateway is ordered, so every
 GUILD_CREATE before it was handled) and, for Haven, when every new community is in its
 database. Growth per 1,000 servers is (RSS at the last step - RSS at 0) / thousands joined;
-medians over fresh processes; the ratio Haven / bare is printed (aim: at most 1.5).
+medians over fresh processes; the ratio Haven / bare is printed (aim: at most 1.5). The growth
+over the last step alone is printed too (once caches that fill to a limit are full), and then
+what answering /support once in every server adds: Haven keeps each community's library in
+memory once it has been used, which joining alone never shows.
 
 `--trace` runs Haven once more under tracemalloc and prints where the Python memory kept after
 the servers joined was allocated (by file and line), to see what Haven keeps per server that
@@ -171,6 +174,14 @@ class Run:
     client: str
     # (servers joined, VmRSS in MiB) after each step, the first at 0.
     steps: list[tuple[int, float]] = field(default_factory=list)
+    # VmRSS after /support was then answered once in every server.
+    used_rss: float = 0.0
+
+    @property
+    def used_per_1000(self) -> float:
+        """What answering /support in each server added, per 1,000 servers."""
+        (last, rss1) = self.steps[-1]
+        return (self.used_rss - rss1) / (last / 1000)
 
     @property
     def growth_per_1000(self) -> float:
@@ -247,16 +258,26 @@ async def run_client(kind: str, steps: list[int], trace: str = "") -> Run:
                 await identified
                 await fake.wait_for("PUT", r"/commands$", timeout=60)
                 joined = 0
+                servers: list[dict[str, Any]] = []
                 for target in steps:
                     while joined < target:
                         joined += 1
-                        await fake.add_guild(f"Server {joined}", channels=CHANNELS, roles=ROLES)
+                        servers.append(
+                            await fake.add_guild(f"Server {joined}", channels=CHANNELS, roles=ROLES)
+                        )
                     await _settled(fake, guild, kind, db_path, joined, slow=bool(trace))
                     if trace and target == steps[0]:
                         await _signal_and_wait(process, Path(trace + ".ready"))
                     result.steps.append((joined, rss_mib(process.pid)))
                 if trace:
                     await _signal_and_wait(process, Path(trace))
+                else:
+                    # Then /support once in every server: what using each community keeps.
+                    for server in servers:
+                        handle = await fake.dispatch_command("support", {}, guild=server)
+                        await handle.response(timeout=60)
+                    await asyncio.sleep(0.5)
+                    result.used_rss = rss_mib(process.pid)
             finally:
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
@@ -282,6 +303,7 @@ def report(runs: list[Run]) -> list[str]:
     lines = []
     growth: dict[str, float] = {}
     last_step: dict[str, float] = {}
+    used: dict[str, float] = {}
     for kind in CLIENTS:
         mine = [r for r in runs if r.client == kind]
         if not mine:
@@ -294,6 +316,8 @@ def report(runs: list[Run]) -> list[str]:
             )
         growth[kind] = _median([r.growth_per_1000 for r in mine])
         last_step[kind] = _median([r.last_step_per_1000 for r in mine])
+        used[kind] = _median([r.used_per_1000 for r in mine])
+        cells.append(f"/support in each {_median([r.used_rss for r in mine]):7.1f} MiB")
         lines.append(
             f"{kind:<6} "
             + " | ".join(cells)
@@ -308,6 +332,11 @@ def report(runs: list[Run]) -> list[str]:
         lines.append(
             f"Over the last step only: Haven {last_step['haven']:+.2f} MiB, bare "
             f"{last_step['bare']:+.2f} MiB per 1,000 servers (one-off costs paid)"
+        )
+        lines.append(
+            f"Then /support once in every server: Haven {used['haven']:+.2f} MiB, bare "
+            f"{used['bare']:+.2f} MiB per 1,000 servers (Haven keeps each community's library "
+            "in memory once it is used)"
         )
     return lines
 

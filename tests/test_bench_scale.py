@@ -78,7 +78,8 @@ def test_the_memory_benchmark_prints_both_growths_and_their_ratio() -> None:
     output = _run("bench/memory.py", "--quick")
     for client in ("haven", "bare"):
         line = re.search(
-            rf"^{client} .*\b200 servers\s+{NUMBER} MiB \| growth [+-]{NUMBER} MiB per 1,000",
+            rf"^{client} .*\b200 servers\s+{NUMBER} MiB \| /support in each\s+{NUMBER} MiB"
+            rf" \| growth [+-]{NUMBER} MiB per 1,000",
             output,
             re.MULTILINE,
         )
@@ -87,6 +88,9 @@ def test_the_memory_benchmark_prints_both_growths_and_their_ratio() -> None:
         rf"Haven [+-]{NUMBER} MiB, bare AutoShardedBot [+-]{NUMBER} MiB, ratio {NUMBER}", output
     ), output
     assert re.search(rf"last step only: Haven [+-]{NUMBER} MiB, bare [+-]{NUMBER} MiB", output)
+    assert re.search(
+        rf"/support once in every server: Haven [+-]{NUMBER} MiB, bare [+-]{NUMBER} MiB", output
+    )
 
 
 def test_the_memory_benchmark_refuses_steps_it_cannot_measure() -> None:
