@@ -51,6 +51,7 @@ CLIENTS = ("haven", "bare")
 CHANNELS = ("general", "welcome", "resources")
 ROLES = ("moderators", "helpers", "members")
 TRACE_FRAMES = 6
+TRACE_TOP = 15
 
 
 # --------------------------------------------------------------------------- client processes
@@ -73,8 +74,10 @@ def _client_main(kind: str, api_url: str, gateway_url: str, db_path: str, trace:
 
 
 def _tracer(path: str) -> Any:
-    """On SIGUSR1: the first time a baseline snapshot, the second time the difference since
-    then written to `path` (the top allocations still held, by file and line)."""
+    """On each SIGUSR1 a snapshot; from the second on, what is held since the one before is
+    written to `path`.N (N = 1, 2, ...): a summary line (all of it, and the part allocated
+    under Haven's own code, bot/ and cogs/), then the top allocations by traceback.
+    `path`.0 marks the first snapshot taken."""
     import tracemalloc
 
     taken: list[tracemalloc.Snapshot] = []
@@ -86,12 +89,17 @@ def _tracer(path: str) -> Any:
         snapshot = tracemalloc.take_snapshot().filter_traces(
             (tracemalloc.Filter(False, tracemalloc.__file__),)
         )
-        if not taken:
-            taken.append(snapshot)
-            Path(path + ".ready").write_text("1")
+        taken.append(snapshot)
+        if len(taken) == 1:
+            Path(f"{path}.0").write_text("1")
             return
-        lines = []
-        for stat in snapshot.compare_to(taken[0], "traceback")[:25]:
+        stats = snapshot.compare_to(taken[-2], "traceback")
+        total = sum(stat.size_diff for stat in stats)
+        own = sum(
+            stat.size_diff for stat in stats if any(_ours(f.filename) for f in stat.traceback)
+        )
+        lines = [f"{total / 1024:.1f} KiB held in all; {own / 1024:.1f} KiB under bot/ and cogs/"]
+        for stat in stats[:TRACE_TOP]:
             frames = [
                 f"{Path(frame.filename).as_posix().split('site-packages/')[-1]}:{frame.lineno}"
                 for frame in stat.traceback
@@ -101,9 +109,14 @@ def _tracer(path: str) -> Any:
                 f"{stat.size_diff / 1024:9.1f} KiB {stat.count_diff:+7d} blocks  "
                 + " <- ".join(frames)
             )
-        Path(path).write_text("\n".join(lines) + "\n")
+        Path(f"{path}.{len(taken) - 1}").write_text("\n".join(lines) + "\n")
 
     return on_signal
+
+
+def _ours(filename: str) -> bool:
+    relative = Path(filename).resolve()
+    return any(relative.is_relative_to(ROOT / top) for top in ("bot", "cogs"))
 
 
 async def _until_terminated(client: Any, trace: str) -> None:
@@ -267,17 +280,18 @@ async def run_client(kind: str, steps: list[int], trace: str = "") -> Run:
                         )
                     await _settled(fake, guild, kind, db_path, joined, slow=bool(trace))
                     if trace and target == steps[0]:
-                        await _signal_and_wait(process, Path(trace + ".ready"))
+                        await _signal_and_wait(process, Path(f"{trace}.0"))
                     result.steps.append((joined, rss_mib(process.pid)))
                 if trace:
-                    await _signal_and_wait(process, Path(trace))
-                else:
-                    # Then /support once in every server: what using each community keeps.
-                    for server in servers:
-                        handle = await fake.dispatch_command("support", {}, guild=server)
-                        await handle.response(timeout=60)
-                    await asyncio.sleep(0.5)
-                    result.used_rss = rss_mib(process.pid)
+                    await _signal_and_wait(process, Path(f"{trace}.1"))
+                # Then /support once in every server: what using each community keeps.
+                for server in servers:
+                    handle = await fake.dispatch_command("support", {}, guild=server)
+                    await handle.response(timeout=600 if trace else 60)
+                await asyncio.sleep(0.5)
+                result.used_rss = rss_mib(process.pid)
+                if trace:
+                    await _signal_and_wait(process, Path(f"{trace}.2"))
             finally:
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
@@ -290,7 +304,8 @@ async def run_client(kind: str, steps: list[int], trace: str = "") -> Run:
 
 async def _signal_and_wait(process: Any, written: Path) -> None:
     process.send_signal(signal.SIGUSR1)
-    async with asyncio.timeout(60):
+    # A snapshot of a big heap, and its comparison, take minutes under tracemalloc.
+    async with asyncio.timeout(900):
         while not written.exists():  # noqa: ASYNC110 - a file the other process writes
             await asyncio.sleep(0.05)
 
@@ -357,14 +372,12 @@ async def main(args: argparse.Namespace) -> None:
         print(line, flush=True)
     if args.trace:
         with tempfile.TemporaryDirectory(prefix="haven-trace-") as tmp:
-            path = str(Path(tmp) / "trace.txt")
+            path = str(Path(tmp) / "trace")
             steps = steps[:2]  # one step is enough to see what each server leaves behind
             await run_client("haven", steps, trace=path)
-            print(
-                f"Haven's Python allocations still held after {steps[-1]} servers joined "
-                "(tracemalloc, top 25):"
-            )
-            print(Path(path).read_text(), end="")
+            for index, what in ((1, f"{steps[-1]} servers joining"), (2, "/support in each")):
+                print(f"Haven's Python allocations held after {what} (tracemalloc):")
+                print(Path(f"{path}.{index}").read_text(), end="")
 
 
 def _steps(text: str) -> list[int]:
