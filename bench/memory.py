@@ -114,9 +114,12 @@ def _tracer(path: str) -> Any:
     return on_signal
 
 
+OURS = tuple(f"{ROOT / top}/" for top in ("bot", "cogs"))
+
+
 def _ours(filename: str) -> bool:
-    relative = Path(filename).resolve()
-    return any(relative.is_relative_to(ROOT / top) for top in ("bot", "cogs"))
+    # Module files are recorded by the absolute path they were imported from.
+    return filename.startswith(OURS)
 
 
 async def _until_terminated(client: Any, trace: str) -> None:
