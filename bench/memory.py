@@ -100,9 +100,10 @@ def _tracer(path: str) -> Any:
         )
         lines = [f"{total / 1024:.1f} KiB held in all; {own / 1024:.1f} KiB under bot/ and cogs/"]
         for stat in stats[:TRACE_TOP]:
+            # tracemalloc lists a traceback oldest frame first: show the allocation first.
             frames = [
                 f"{Path(frame.filename).as_posix().split('site-packages/')[-1]}:{frame.lineno}"
-                for frame in stat.traceback
+                for frame in reversed(stat.traceback)
                 if "asyncio" not in frame.filename
             ][:4]
             lines.append(
