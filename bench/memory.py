@@ -19,14 +19,16 @@ over the last step alone is printed too (once caches that fill to a limit are fu
 what answering /support once in every server adds: Haven keeps each community's library in
 memory once it has been used, which joining alone never shows.
 
-`--trace` runs Haven once more under tracemalloc and prints where the Python memory kept after
-the servers joined was allocated (by file and line), to see what Haven keeps per server that
-the bare client does not. tracemalloc sees Python allocations only: SQLite's page cache and
-the C allocator's free lists are in RSS but not in that list.
+`--trace` runs Haven once more under tracemalloc (one step of servers) and prints where the
+Python memory held after the servers joined, and then after /support in each, was allocated
+(by traceback, the allocation first), with how much of it was allocated under Haven's own code
+(bot/, cogs/): what Haven keeps per server that the bare client does not. tracemalloc sees
+Python allocations only: SQLite's page cache and the C allocator's free lists are in RSS but
+not in that list.
 
     python bench/memory.py            # 0, 1,000, 2,000 servers; median of 3 runs each
     python bench/memory.py --quick    # 0, 100, 200 servers; one run each (a smoke check)
-    python bench/memory.py --trace    # and where Haven's Python memory goes
+    python bench/memory.py --trace --steps 0,100   # and where Haven's memory goes (minutes)
 """
 
 from __future__ import annotations
