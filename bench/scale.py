@@ -114,7 +114,13 @@ class Engines:
         if self._server is None:
             from tests.postgres import start_server
 
-            self._server = await asyncio.to_thread(start_server)
+            try:
+                self._server = await asyncio.to_thread(start_server)
+            except RuntimeError as error:
+                raise SystemExit(
+                    f"bench/scale.py cannot start a PostgreSQL server here: {error}. "
+                    "Run it with --engine sqlite, or install PostgreSQL's server programs."
+                ) from None
         name = f"haven_scale_{self._count}"
         await self._admin(f'CREATE DATABASE "{name}"')
         return str(self._server.url(name))

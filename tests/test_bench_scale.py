@@ -3,6 +3,7 @@ each beside its baseline."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -103,3 +104,18 @@ def test_the_memory_benchmark_refuses_steps_it_cannot_measure() -> None:
     )
     assert done.returncode == 2
     assert "the first 0" in done.stderr
+
+
+def test_the_scale_benchmark_says_plainly_when_postgresql_cannot_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/scale.py", "--quick", "--engine", "postgresql"],
+        cwd=ROOT,
+        env={**os.environ, "HAVEN_PG_BINDIR": str(ROOT / "no-such-folder")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cannot start a PostgreSQL server here" in done.stderr
+    assert "--engine sqlite" in done.stderr
+    assert "Traceback" not in done.stderr
