@@ -1,5 +1,10 @@
-"""The operator's guide and the systemd unit stay true to the code: the unit parses and has what
-a service needs, and every `haven ...` command the guide shows exists with the options shown."""
+"""The operator's guides and the systemd units stay true to the code: the units parse and have
+what a service needs, and every `haven ...` command a guide shows exists with the options shown.
+
+docs/scale.md and config/haven@.service also name settings, options and paths that parallel
+work builds (Discord shards across processes, Slack for many workspaces). Each is checked against
+the real CLI and settings like any other name; only while one of those listed in PENDING is
+absent from the code is its check skipped, with the reason."""
 
 from __future__ import annotations
 
@@ -18,6 +23,14 @@ from bot.settings import load_settings
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "config" / "haven.service"
 GUIDE = ROOT / "docs" / "operations.md"
+SCALE = ROOT / "docs" / "scale.md"
+GUIDES = (GUIDE, SCALE)
+# Names the scale guide documents that other branches are building; each is checked as soon as
+# the code has it.
+PENDING_OPTIONS = frozenset({("run", "--shards"), ("run", "--shard-count")})
+PENDING_SETTINGS = frozenset(
+    {"DISCORD_SHARDS", "DISCORD_SHARD_COUNT", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"}
+)
 
 
 def _unit() -> configparser.ConfigParser:
@@ -65,13 +78,16 @@ def test_the_unit_database_path_is_absolute_as_haven_reads_it() -> None:
     assert str(settings.database_path.parent) in service["ReadWritePaths"].split()
 
 
-def test_the_guide_is_linked_from_the_readme() -> None:
-    assert "(docs/operations.md)" in (ROOT / "README.md").read_text("utf-8")
+def test_the_guides_are_linked_from_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "(docs/operations.md)" in readme
+    assert "(docs/scale.md)" in readme
+    assert "(scale.md)" in GUIDE.read_text("utf-8")
 
 
-def _shown_commands() -> list[list[str]]:
-    """Every `haven ...` invocation in the guide, as words, up to the end of its command."""
-    text = GUIDE.read_text("utf-8")
+def _shown_commands(guide: Path = GUIDE) -> list[list[str]]:
+    """Every `haven ...` invocation in a guide, as words, up to the end of its command."""
+    text = guide.read_text("utf-8")
     commands = []
     # The program as run (`.../bin/haven db migrate`) or named in prose (`haven run`); not the
     # user or the folder called haven (`sudo -u haven`, `/opt/haven`).
@@ -88,8 +104,33 @@ def test_the_guide_shows_the_commands_it_should() -> None:
     assert any(words[0] == "run" for words in shown)
 
 
-@pytest.mark.parametrize("words", _shown_commands(), ids=lambda words: " ".join(words))
-def test_every_command_in_the_guide_exists_with_its_options(words: list[str]) -> None:
+def test_the_scale_guide_shows_the_commands_it_should() -> None:
+    shown = {tuple(words[:2]) for words in _shown_commands(SCALE)}
+    assert {("db", "migrate"), ("db", "backup"), ("db", "copy"), ("status",)} <= shown | {
+        (words[0],) for words in _shown_commands(SCALE)
+    }
+    assert ["run", "--shards", "0-3", "--shard-count", "8"] in _shown_commands(SCALE)
+
+
+def _all_shown() -> list[tuple[str, list[str]]]:
+    return [(guide.name, words) for guide in GUIDES for words in _shown_commands(guide)]
+
+
+@pytest.mark.parametrize(
+    ("guide", "words"), _all_shown(), ids=[f"{g}: {' '.join(w)}" for g, w in _all_shown()]
+)
+def test_every_command_in_the_guides_exists_with_its_options(guide: str, words: list[str]) -> None:
+    skip_if_pending(check_command(words))
+
+
+def skip_if_pending(pending: list[str]) -> None:
+    if pending:
+        pytest.skip(f"{' '.join(pending)}: built on another branch")
+
+
+def check_command(words: list[str]) -> list[str]:
+    """`haven <words>` names a real command, and every --option in it is one of its options,
+    except those in PENDING_OPTIONS that the command does not have yet: returned, to skip."""
     command: click.Command = main
     path: list[str] = []
     for word in words:
@@ -105,6 +146,12 @@ def test_every_command_in_the_guide_exists_with_its_options(words: list[str]) ->
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    pending = []
     for word in rest:
         if word.startswith("--"):
-            assert word.split("=")[0] in options, f"haven {' '.join(path)} has no {word}"
+            option = word.split("=")[0]
+            if option not in options and (" ".join(path), option) in PENDING_OPTIONS:
+                pending.append(f"haven {' '.join(path)} {option}")
+                continue
+            assert option in options, f"haven {' '.join(path)} has no {word}"
+    return pending
