@@ -60,7 +60,7 @@ async def test_a_version_2_database_keeps_its_slots_and_then_accepts_unknown(
                     (schedule.id, NINE, NINE),
                 )
         report = await migrate(db)
-        assert report.applied == ("0003_unknown_slots",)
+        assert report.applied[0] == "0003_unknown_slots"  # later revisions may follow
         (kept,) = await store.slots(schedule.id)
         assert (kept.slot_at, kept.status, kept.attempts, kept.message_id) == (
             NINE - 86400,

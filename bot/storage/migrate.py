@@ -69,7 +69,10 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def available_migrations() -> list[Migration]:
-    """The revisions shipped with this version of Haven, in order, with no gaps."""
+    """The revisions shipped with this version of Haven, in order, each number once.
+
+    Numbers may skip (0003 then 0007): branches developed in parallel reserve their numbers,
+    and Alembic's down_revision chain, not the numbering, says what runs after what."""
     scripts = ScriptDirectory.from_config(_config())
     found: list[Migration] = []
     for script in scripts.walk_revisions():
@@ -77,9 +80,9 @@ def available_migrations() -> list[Migration]:
             raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
         found.append(Migration(int(script.revision), Path(script.path).stem))
     found.sort(key=lambda migration: migration.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"Migration numbering has a gap before {migration.name}.")
+    for before, migration in zip(found, found[1:], strict=False):
+        if migration.version == before.version:
+            raise RuntimeError(f"Migration number {migration.version:04d} is used twice.")
     return found
 
 

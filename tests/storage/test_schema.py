@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.storage.database import Database, SqlDatabase
-from bot.storage.migrate import latest_version, migrate
+from bot.storage.migrate import available_migrations, latest_version, migrate
 from bot.storage.tables import metadata
 from tests.storage.legacy import legacy_migrations
 
@@ -51,7 +51,9 @@ async def test_an_older_havens_database_is_stamped_and_upgraded_in_place(
             )
         report = await migrate(database)
         assert report.from_version == version and report.to_version == latest_version()
-        assert len(report.applied) == latest_version() - version
+        # Numbers may skip (branches reserve theirs): count the revisions newer than `version`.
+        newer = [m for m in available_migrations() if m.version > version]
+        assert len(report.applied) == len(newer)
         assert (report.backup is not None) == bool(report.applied)
         rows = await database.fetch_all("SELECT version_num FROM alembic_version")
         assert [tuple(r) for r in rows] == [(f"{latest_version():04d}",)]
