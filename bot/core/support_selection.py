@@ -6,8 +6,9 @@ fallback answer all come here):
 - `crisis`: the region's emergency number (in the answer's first line), then all-ages 24/7
   crisis lines, then the rest;
 - any other topic: the topic's services with one all-ages 24/7 crisis line as a safety net;
-- within that: services open now first (open, then hours unknown, then closed), so at 3 a.m. a
-  closed line never comes before an open 24/7 line; then all-ages before age-limited ones (a
+- within that: services known to be closed now come last, so at 3 a.m. a closed line never
+  comes before an open 24/7 line (hours not known count as open: a line is moved down only on
+  what its hours say, never on a guess); then all-ages before age-limited ones (a
   children's line never displaces an all-ages line); then the topic's own services before the
   safety net; then the pack author's `rank`; then the title;
 - no country known, or none listed for it: directories only, always with a helpline directory.
@@ -33,12 +34,12 @@ CRISIS_TOPIC = "crisis"
 MAX_RESOURCES = 5
 
 
-class OpenNow(enum.IntEnum):
-    """Whether a service is open at the person's moment; the order answers are sorted by."""
+class OpenNow(enum.Enum):
+    """Whether a service is open at the person's moment."""
 
-    OPEN = 0
-    UNKNOWN = 1
-    CLOSED = 2
+    OPEN = "open"
+    UNKNOWN = "unknown"  # no machine-readable hours
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def order_resources(
         state = states.get(resource.key, OpenState(OpenNow.UNKNOWN)).now
         return (
             tier,
-            int(state),
+            int(state is OpenNow.CLOSED),
             resource.age_limited,
             resource.key not in topical,
             resource.rank,
@@ -134,15 +135,15 @@ def with_helpline_directory(
     A helpline directory is a worldwide resource the library offers for `crisis`: the way to
     find a line to call in any country. A directory of groups or a guide (ILGA World for
     coming-out) is not someone to talk to, so when none of the topic's directories is a
-    helpline directory, the library's first one takes the first place.
+    helpline directory, the library's first one takes the last place.
     """
     shown = directories[:MAX_RESOURCES]
     if any(CRISIS_TOPIC in d.topics for d in shown):
-        return tuple(sorted(shown, key=lambda d: (CRISIS_TOPIC not in d.topics, d.rank)))
+        return shown
     helplines = index.directories_by_topic.get(CRISIS_TOPIC, ())
     if not helplines:
         return shown
-    return (helplines[0], *shown[: MAX_RESOURCES - 1])
+    return (*shown[: MAX_RESOURCES - 1], helplines[0])
 
 
 def pick_resources(

@@ -17,6 +17,7 @@ never both migrate.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import sqlite3
@@ -80,7 +81,7 @@ def available_migrations() -> list[Migration]:
             raise RuntimeError(f"Migration {script.path} is not numbered like 0001.")
         found.append(Migration(int(script.revision), Path(script.path).stem))
     found.sort(key=lambda migration: migration.version)
-    for before, migration in zip(found, found[1:], strict=False):
+    for before, migration in itertools.pairwise(found):
         if migration.version == before.version:
             raise RuntimeError(f"Migration number {migration.version:04d} is used twice.")
     return found

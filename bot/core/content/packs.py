@@ -10,7 +10,6 @@ pack is held to exactly the limits a moderator's command is.
 
 from __future__ import annotations
 
-import calendar
 import difflib
 import functools
 import json
@@ -27,8 +26,8 @@ import yaml
 from bot.core.content import phones, validation
 from bot.core.content.audience import AGES_HINT, ages_text, parse_ages
 from bot.core.content.hours import HoursError, parse_opening_hours
-from bot.core.scheduling.timezones import parse_timezone
 from bot.core.content.regions import is_region_code, normalise_region, region_name
+from bot.core.content.staleness import STALE_AFTER_MONTHS, months_before
 from bot.core.errors import UnknownChoice, ValidationFailed
 from bot.core.models import (
     DEFAULT_RANK,
@@ -43,14 +42,13 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library, LibraryChanges
+from bot.core.scheduling.timezones import parse_timezone
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 # A real pack is tens of kilobytes; the cap keeps a hostile upload from costing memory or time.
 MAX_PACK_BYTES = 2_000_000
-# Helplines change numbers and hours; a resource nobody has checked for a year is flagged.
-STALE_AFTER_MONTHS = 12
 # Shown in front of every reply; it must stay short enough to sit above the message.
 MAX_DISCLAIMER_LENGTH = validation.MAX_DESCRIPTION_LENGTH
 MAX_NOTES_LENGTH = validation.MAX_MESSAGE_LENGTH
@@ -362,13 +360,6 @@ def _load_json(text: str) -> tuple[object, list[PackProblem]]:
 
 
 # --- Checking ---------------------------------------------------------------------------------
-
-
-def _months_before(day: date, months: int) -> date:
-    """The same day `months` earlier, or that month's last day (29 February, 31 April)."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month = month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # Hours that say "around the clock". Anything else beside always_open: true is suspicious:
@@ -868,7 +859,7 @@ def _check_resources(
     resources: list[Resource] = []
     notes: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    stale_before = _months_before(checker.today, STALE_AFTER_MONTHS)
+    stale_before = months_before(checker.today, STALE_AFTER_MONTHS)
     for index, place in checker.items(root, "resources", "resources"):
         entry = checker.mapping(_item(root, "resources", index), place, _RESOURCE_KEYS)
         if entry is None:

@@ -623,6 +623,7 @@ def region_timezone(code: str) -> str | None:
     """The main IANA time zone of a country Haven lists services for, or None."""
     return REGION_TIMEZONES.get(code)
 
+
 # How `global` (models.GLOBAL_REGION, the region of international resources) is named.
 GLOBAL_NAME = "Worldwide"
 # The longest name or alias is 44 characters ("South Georgia and the South Sandwich Islands").
