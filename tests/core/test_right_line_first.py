@@ -187,3 +187,41 @@ async def test_family_never_shows_a_parent_the_message_written_to_the_person_who
     assert "family-someone-came-out" in seen
     # The message written to family members says so.
     assert bodies["family-someone-came-out"].startswith("For parents and families: ")
+
+
+NEW_COUNTRIES = {
+    "DE": ("Germany", "TelefonSeelsorge"),
+    "FR": ("France", "3114"),
+    "ES": ("Spain", "Línea 024"),
+    "IT": ("Italy", "Telefono Amico Italia"),
+    "NL": ("the Netherlands", "113 Zelfmoordpreventie"),
+    "BR": ("Brasil", "CVV – Centro de Valorização da Vida"),
+    "MX": ("México", "Línea de la Vida"),
+    "IN": ("India", "Tele-MANAS"),
+    "PH": ("Philippines", "NCMH Crisis Hotline"),
+    "PL": ("Polska", "Centrum Wsparcia"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(NEW_COUNTRIES))
+async def test_each_new_country_answers_crisis_with_a_verified_crisis_line(
+    services: tuple[Services, FixedClock], code: str
+) -> None:
+    found, _ = services
+    name, line = NEW_COUNTRIES[code]
+    card, shown = await ask(found, f'/support crisis "{name}"')
+    assert card.region == code, card.body
+    assert titles(card)[0] == line
+    first = card.resources[0]
+    assert first.last_verified == "checked 2026-12-01"
+    # Its emergency number was not re-checked, so none is printed as if verified.
+    assert "call your local emergency number" in card.body
+    assert line in shown
+
+
+async def test_italy_at_3am_says_when_its_crisis_line_opens(
+    services: tuple[Services, FixedClock],
+) -> None:
+    found, _ = services
+    card, _ = await ask(found, "/support crisis IT")
+    assert "opens 10:00 (your time)" in badges(card, "Telefono Amico Italia")
