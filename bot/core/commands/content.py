@@ -363,7 +363,7 @@ RESOURCES = ItemSpec(
             "rank",
             "Order within its region and topic (1 first)",
             OptionKind.NUMBER,
-            max_length=3,
+            max_length=6,
             max_value=MAX_RANK,
             placeholder="10",
         ),
