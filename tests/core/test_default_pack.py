@@ -186,9 +186,7 @@ def test_messages_follow_the_second_audits_wording(pack: ParsedPack) -> None:
     assert "a mod," not in text["crisis-talk-today"]
     assert "someone you trust, or a crisis line" in text["crisis-talk-today"]
     assert "may be able to help" in text["harassment-help-here"]
-    assert "call a crisis line or your local emergency number" in text[
-        "crisis-thoughts-of-suicide"
-    ]
+    assert "call a crisis line or your local emergency number" in text["crisis-thoughts-of-suicide"]
     by_key = {m.key: m for m in pack.messages}
     assert "family" not in by_key["coming-out-hard-reaction"].topics
     assert by_key["family-someone-came-out"].audience == "parents-and-families"

@@ -22,7 +22,9 @@ async def test_resource_add_takes_rank_audience_ages_open_and_timezone(stack: St
     fields = dict(card.fields)
     assert fields["Rank"] == "50" and fields["Audience"] == "young-people (under 19)"
     assert fields["Open"] == "24/7"
-    stored = await stack.content.get_item(stack.ctx().community_id, ItemKind.RESOURCE, "gb-gb-youth-line")
+    stored = await stack.content.get_item(
+        stack.ctx().community_id, ItemKind.RESOURCE, "gb-gb-youth-line"
+    )
     assert isinstance(stored, Resource)
     assert (stored.rank, stored.audience, stored.age_max, stored.always_open) == (
         50,
@@ -58,8 +60,7 @@ async def test_resource_edit_sets_hours_in_a_time_zone_and_open_now_follows(stac
 async def test_bad_values_are_each_explained_with_how_to_write_them(stack: Stack) -> None:
     card = await stack.router.run_text(
         stack.ctx(),
-        '/support-admin resource edit gb-peerline open:"Mon-Fri 9-5" ages:teens '
-        "timezone:Atlantis",
+        '/support-admin resource edit gb-peerline open:"Mon-Fri 9-5" ages:teens timezone:Atlantis',
     )
     assert card.tone is CardTone.ERROR
     text = card.plain_text()
