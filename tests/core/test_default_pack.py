@@ -25,7 +25,7 @@ from bot.core.models import Actor, Platform, RequestContext, Resource, community
 from bot.settings import Settings
 
 SHIPPED_REGIONS = ("GB", "IE", "US", "CA", "AU", "NZ")
-# The second audit's ten countries (helplines.md §6.4).
+# The second audit's ten countries (2026-12-01).
 NEW_REGIONS = ("DE", "FR", "ES", "IT", "NL", "BR", "MX", "IN", "PH", "PL")
 TOPICS = (
     "general",

@@ -1,9 +1,9 @@
 """The right line first, as a person sees it: the shipped pack through the console's own
 rendering, at a fixed clock (03:00 and 14:00 Europe/London).
 
-Findings from helplines.md §6.1: Childline (for under-19s) came first, or was the only
-round-the-clock line, for every GB topic; Samaritans and Shout never appeared for coming-out,
-harassment or gender; a closed line could come before an open 24/7 line at night.
+Findings of the second content audit (2026-12-01): Childline (for under-19s) came first, or
+was the only round-the-clock line, for every GB topic; Samaritans and Shout never appeared for
+coming-out, harassment or gender; a closed line could come before an open 24/7 line at night.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ async def test_with_no_region_every_topic_offers_find_a_helpline_and_promises_no
     found, _ = services
     card, _ = await ask(found, f"/support {topic}")
     assert "Find A Helpline" in titles(card)
-    assert "there to listen" not in card.body
+    assert "the people below are there to listen" not in card.body
 
 
 async def test_family_never_shows_a_parent_the_message_written_to_the_person_who_came_out(
