@@ -225,3 +225,11 @@ async def test_italy_at_3am_says_when_its_crisis_line_opens(
     found, _ = services
     card, _ = await ask(found, "/support crisis IT")
     assert "opens 10:00 (your time)" in badges(card, "Telefono Amico Italia")
+
+
+def test_the_built_in_fallback_sentence_promises_no_listener() -> None:
+    # It may stand above directories alone (no country known), which are not helplines.
+    from bot.core.support import FALLBACK_MESSAGE
+
+    assert "listen" not in FALLBACK_MESSAGE.text
+    assert "links below" in FALLBACK_MESSAGE.text
