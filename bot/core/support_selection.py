@@ -74,8 +74,11 @@ def _zone(name: str | None) -> ZoneInfo | None:
 def person_zone(region: str | None, community: Community | None) -> ZoneInfo:
     """The person's time zone for this answer: the community's own where it is set and the
     region is the community's (or none was named), else the country's main zone."""
-    own = _zone(community.timezone) if community and community.timezone != "UTC" else None
-    if own is not None and (region is None or region == community.default_region):  # type: ignore[union-attr]
+    own: ZoneInfo | None = None
+    home: str | None = None
+    if community is not None and community.timezone != "UTC":
+        own, home = _zone(community.timezone), community.default_region
+    if own is not None and (region is None or region == home):
         return own
     return _zone(region_timezone(region) if region else None) or own or ZoneInfo("UTC")
 

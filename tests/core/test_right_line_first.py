@@ -233,3 +233,41 @@ def test_the_built_in_fallback_sentence_promises_no_listener() -> None:
 
     assert "listen" not in FALLBACK_MESSAGE.text
     assert "links below" in FALLBACK_MESSAGE.text
+
+
+def test_an_existing_communitys_copy_after_revision_0007_already_puts_all_ages_lines_first() -> (
+    None
+):
+    # What 0007 leaves an older copy of the pack: no ranks (100), no structured hours, and
+    # only Childline's and Trevor's ages filled in. Samaritans is then the GB safety net and
+    # Childline, labelled, follows the all-ages 24/7 lines.
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    from bot.core.content.library_index import LibraryIndex
+    from bot.core.content.packs import load_default_pack
+    from bot.core.models import Audience
+    from bot.core.ports import Library
+    from bot.core.support_selection import pick_resources
+
+    pack = load_default_pack()
+    old = tuple(
+        replace(
+            r,
+            rank=100,
+            opening_hours="",
+            timezone="",
+            audience=Audience.YOUNG_PEOPLE if r.key == "gb-childline" else Audience.EVERYONE,
+            age_min=None,
+            age_max=18 if r.key == "gb-childline" else None,
+        )
+        for r in pack.resources
+        if r.regions[0] in ("GB", "IE", "US", "CA", "AU", "NZ", "global")
+    )
+    index = LibraryIndex.build(Library(pack.topics, pack.messages, old, pack.emergency_numbers))
+    london = ZoneInfo("Europe/London")
+    for topic in ("coming-out", "harassment", "trans-and-gender"):
+        shown, _ = pick_resources(index, topic, "GB", NIGHT, london)
+        assert "Samaritans" in [r.title for r in shown], topic
+    crisis, _ = pick_resources(index, "crisis", "GB", NIGHT, london)
+    assert [r.title for r in crisis][:3] == ["Samaritans", "Shout 85258", "Childline"]
