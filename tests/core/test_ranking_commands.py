@@ -127,3 +127,12 @@ async def test_resource_stale_lists_unchecked_and_year_old_resources_oldest_firs
 async def test_resource_stale_is_in_help(stack: Stack) -> None:
     card = await stack.router.run_text(stack.ctx(), "/support-admin help resource")
     assert "stale" in card.plain_text()
+
+
+async def test_a_superseded_number_is_refused_in_a_moderators_edit(stack: Stack) -> None:
+    card = await stack.router.run_text(
+        stack.ctx(), '/support-admin resource edit gb-peerline phone:"0300 330 0630"'
+    )
+    assert card.tone is CardTone.ERROR
+    assert "0300 330 0630 is superseded" in card.plain_text()
+    assert "0800" in card.plain_text()

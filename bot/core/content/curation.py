@@ -21,7 +21,7 @@ from typing import Literal, TypeVar, overload
 from bot.core.commands.grammar import split_list
 from bot.core.content.audience import parse_ages, parse_audience
 from bot.core.content.hours import HoursError, parse_opening_hours
-from bot.core.content.packs import ParsedPack
+from bot.core.content.packs import ParsedPack, superseded_in
 from bot.core.content.phones import PhoneRefused, read_phone
 from bot.core.content.records import item_from_dict, item_kind, item_to_dict
 from bot.core.content.regions import normalise_region
@@ -508,6 +508,11 @@ class CurationService:
             if not value.strip() or value.strip().lower() == "none":
                 continue
             problems += check_text(kind.value, value, max_length=MAX_CONTACT_LENGTH)
+            # The pack checker's list of replaced numbers holds for a moderator's edit too.
+            problems += [
+                f"{kind.value}: {number} is superseded ({why}); give the current number."
+                for number, why in superseded_in(value)
+            ]
             e164 = None
             if kind is ContactKind.PHONE:
                 try:
