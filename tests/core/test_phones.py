@@ -36,6 +36,28 @@ SHIPPED_TEL_LINKS = {
     ("au-beyond-blue", "1300 22 4636"): "tel:1300224636",
     ("nz-1737", "1737"): "tel:1737",
     ("nz-outline", "0800 OUTLINE (0800 688 5463)"): "tel:+648006885463",
+    # Added by the second audit (2026-12-01).
+    ("ie-pieta", "1800 247 247"): "tel:+3531800247247",
+    ("au-kids-helpline", "1800 55 1800"): "tel:1800551800",
+    ("de-telefonseelsorge", "0800 111 0 111"): "tel:+498001110111",
+    ("de-telefonseelsorge", "0800 111 0 222"): "tel:+498001110222",
+    ("fr-3114", "3114"): "tel:3114",
+    ("fr-le-refuge", "06 31 59 69 50"): "tel:+33631596950",
+    ("fr-sos-homophobie", "01 48 06 42 41"): "tel:+33148064241",
+    ("es-024", "024"): "tel:024",
+    ("es-028-arcoiris", "028"): "tel:028",
+    ("it-telefono-amico", "02 2327 2327"): "tel:+390223272327",
+    ("it-gay-help-line", "800 713 713"): "tel:+39800713713",
+    ("nl-113", "0800-0113"): "tel:+318000113",
+    ("br-disque-100", "100"): "tel:100",
+    ("mx-linea-de-la-vida", "800 911 2000"): "tel:+528009112000",
+    ("mx-diversidad-segura", "800 000 5428"): "tel:+528000005428",
+    ("in-tele-manas", "1-800-891-4416"): "tel:18008914416",
+    ("ph-ncmh", "0919-057-1553"): "tel:+639190571553",
+    ("ph-ncmh", "0917-899-8727"): "tel:+639178998727",
+    ("pl-centrum-wsparcia", "800 70 2222"): "tel:+48800702222",
+    ("pl-centrum-wsparcia", "116 123"): "tel:116123",
+    ("pl-lambda-warszawa", "22 628 52 22"): "tel:+48226285222",
 }
 
 

@@ -59,7 +59,16 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
         ("text", False),
         ("topics", False),
         ("locale", False),
+        ("audience", False),
     ]
+    # The resource group has `stale`, and add/edit take rank, audience, ages, open, timezone.
+    assert "stale" in verbs["resource"]
+    resource_add = next(o for o in groups["resource"]["options"] if o["name"] == "add")
+    options = {o["name"]: o for o in resource_add["options"]}
+    assert {"rank", "audience", "ages", "open", "timezone"} <= set(options)
+    assert [c["value"] for c in options["audience"]["choices"]] == [
+        "everyone", "young-people", "parents-and-families", "allies"
+    ]  # fmt: skip
     schedule_add = next(o for o in groups["schedule"]["options"] if o["name"] == "add")
     channel = schedule_add["options"][0]
     assert channel["name"] == "channel" and channel["type"] == CHANNEL and channel["required"]
