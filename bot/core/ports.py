@@ -293,6 +293,17 @@ class SchedulerStore(Protocol):
         self, name: str, owner: str, now: float, ttl: float, *, renew_only: bool = False
     ) -> LeaseState: ...
 
+    async def acquire_leases(
+        self,
+        names: Sequence[str],
+        owner: str,
+        now: float,
+        ttl: float,
+        *,
+        renew_only: bool = False,
+        also_free: Sequence[str] = (),
+    ) -> LeaseState: ...
+
     async def release_lease(self, name: str, owner: str) -> None: ...
 
 
@@ -483,7 +494,7 @@ NO_METRICS: Metrics = NoMetrics()
 
 @dataclass(frozen=True, slots=True)
 class LeaseHolder:
-    """Who holds the scheduler lease, and since when it was last renewed (epoch seconds)."""
+    """Who holds a scheduler lease, and since when it was last renewed (epoch seconds)."""
 
     owner: str
     heartbeat: float
@@ -497,7 +508,7 @@ class StatusReader(Protocol):
         """One small read; raises when the database cannot be read."""
         ...
 
-    async def scheduler_lease(self, name: str) -> LeaseHolder | None: ...
+    async def scheduler_leases(self) -> Mapping[str, LeaseHolder]: ...
 
     async def community_counts(self) -> Mapping[str, int]:
         """Communities by status (active, removed)."""
