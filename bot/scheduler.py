@@ -529,21 +529,35 @@ class PostScheduler:
         """Slots another holder (or a crash of this one) left `claimed`.
 
         Guarantee (a crash between claim and send is retried within the grace, never twice):
-        the retry reuses the slot's idempotency key; past the grace the slot is recorded
-        missed with why, because it may already have been posted once.
+        the retry reuses the slot's idempotency key, but only while the platform still honours
+        it: the post may have been made at any moment since the slot was first claimed, so
+        past the nonce window from that moment the slot is recorded unknown (it may be in the
+        channel), and past the grace it is recorded missed with why.
         """
         now_i = int(now)
 
-        def retry(schedule: Schedule, slot_at: int) -> str | None:
+        def retry(
+            schedule: Schedule, slot_at: int, claimed_at: int
+        ) -> tuple[SlotStatus, str] | None:
             if schedule.paused:
-                return "The schedule was paused before this slot could be posted."
-            if now_i <= slot_at + schedule.grace_seconds:
-                return None
-            return (
-                "Haven stopped while posting this slot and was not back within "
-                f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
-                "posted once, so it was not sent again."
-            )
+                return (
+                    SlotStatus.MISSED,
+                    "The schedule was paused before this slot could be posted.",
+                )
+            if now_i > slot_at + schedule.grace_seconds:
+                return SlotStatus.MISSED, (
+                    "Haven stopped while posting this slot and was not back within "
+                    f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
+                    "posted once, so it was not sent again."
+                )
+            if now_i > claimed_at + self._nonce_window:
+                window = describe_duration(int(self._nonce_window))
+                return SlotStatus.UNKNOWN, (
+                    f"It {UNKNOWN_SENTENCE}: Haven stopped while posting it and was back only "
+                    f"after {window}, past which a retry could post it twice, so Haven did not "
+                    "send it again. Check the channel."
+                )
+            return None
 
         recovered = await self._call(
             self._store.recover_claimed(

@@ -299,13 +299,14 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
     assert len(claimed) == 2
     first_id = await publisher.publish("a", Card(title="posted"), key(within.id, nine))
 
-    # Restart 10 minutes later: inside the 09:00 slot's 1 h grace, outside the 06:00 one's.
-    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
+    # Restart 3 minutes later: inside the 09:00 slot's 1 h grace and the platform's 5-minute
+    # nonce window, outside the 06:00 slot's grace.
+    clock = SimClock(datetime(2026, 3, 1, 9, 3, tzinfo=UTC))
     publisher.clock = clock
     await run_scheduler_until(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
-        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 4, tzinfo=UTC),
     )
     # Retried with the same key: the platform returned the first message, nothing new.
     assert [post.key for post in publisher.posts] == [key(within.id, nine)]
@@ -317,6 +318,35 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
     old = {s.slot_at: s for s in await store.slots(beyond.id)}[six]
     assert old.status is SlotStatus.MISSED and "may have been posted once" in (old.reason or "")
     assert not [call for call in publisher.calls if call[0] == "b"]
+
+
+async def test_a_slot_claimed_before_a_crash_is_not_resent_past_the_nonce_window(
+    store: SqlScheduleStore,
+) -> None:
+    """Back after 10 minutes, inside the grace but past the window in which the platform
+    still matches the key: the first attempt may have posted, and a retry could post a second
+    copy, so the slot is recorded unknown and nothing is sent."""
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+    def plan(_schedule: Any) -> SlotPlan:
+        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
+
+    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
+    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+    )
+    assert publisher.calls == []
+    slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
+    assert slot.status is SlotStatus.UNKNOWN
+    assert "may or may not" in (slot.reason or "") and "5 minutes" in (slot.reason or "")
 
 
 async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SlotOutcome,
         SlotPlan,
         SlotRecord,
+        SlotStatus,
     )
 
 
@@ -282,7 +283,7 @@ class SchedulerStore(Protocol):
         now: int,
         owner: str,
         lease_until: int,
-        retry: Callable[[Schedule, int], str | None],
+        retry: Callable[[Schedule, int, int], tuple[SlotStatus, str] | None],
         keep: Collection[tuple[int, int]] = (),
         platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]: ...

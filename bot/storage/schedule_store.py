@@ -433,53 +433,60 @@ class SqlScheduleStore:
         now: int,
         owner: str,
         lease_until: int,
-        retry: Callable[[Schedule, int], str | None],
+        retry: Callable[[Schedule, int, int], tuple[SlotStatus, str] | None],
         keep: Collection[tuple[int, int]] = (),
         platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]:
         """Slots left `claimed` by a process that stopped (or by this one before it lost the
-        lease). `retry(schedule, slot_at)` returns None to retry the slot (same key) or the
-        reason it is missed. Slots in `keep` are this process's own, still being posted."""
+        lease). `retry(schedule, slot_at, claimed_at)` returns None to retry the slot (same
+        key) or the status (missed or unknown) it ends with and why. `claimed_at` is when the
+        slot was first claimed, the earliest moment a post of it may exist: a retry leaves it
+        unchanged, so a second crash still measures from the first attempt. Slots in `keep`
+        are this process's own, still being posted."""
         retried: list[ClaimedSlot] = []
         where, platform_params = _platform_filter(platforms, "s.platform")
         async with self._db.write() as conn:
             rows = await conn.execute_fetchall(
                 f"SELECT sl.slot_at AS slot_at, sl.attempts AS attempts,"
+                " sl.updated_at AS claimed_at,"
                 f" {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
                 " FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
                 " WHERE sl.status = 'claimed'" + where + self._db.for_update,
                 platform_params,
             )
             retry_rows: list[tuple[object, ...]] = []
-            missed_rows: list[tuple[object, ...]] = []
+            ended_rows: list[tuple[object, ...]] = []
+            ended: list[tuple[SlotStatus, int]] = []
             for row in rows:
                 schedule = _schedule(row)
                 slot_at = int(row["slot_at"])
                 if (schedule.id, slot_at) in keep:
                     continue
-                reason = retry(schedule, slot_at)
-                if reason is None:
+                verdict = retry(schedule, slot_at, int(row["claimed_at"]))
+                if verdict is None:
                     attempts = int(row["attempts"]) + 1
-                    retry_rows.append((owner, lease_until, attempts, now, schedule.id, slot_at))
+                    retry_rows.append((owner, lease_until, attempts, schedule.id, slot_at))
                     retried.append(ClaimedSlot(schedule, slot_at, attempts))
                 else:
-                    missed_rows.append((reason, now, schedule.id, slot_at))
+                    status, reason = verdict
+                    ended.append((status, schedule.id))
+                    ended_rows.append((status.value, reason, now, schedule.id, slot_at))
             if retry_rows:
+                # updated_at stays the first claim's time (see the docstring).
                 await conn.executemany(
-                    "UPDATE schedule_slots SET lease_owner = ?, lease_until = ?, attempts = ?,"
-                    " updated_at = ? WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
+                    "UPDATE schedule_slots SET lease_owner = ?, lease_until = ?, attempts = ?"
+                    " WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
                     retry_rows,
                 )
-            if missed_rows:
+            if ended_rows:
                 await conn.executemany(
-                    "UPDATE schedule_slots SET status = 'missed', reason = ?, updated_at = ?"
+                    "UPDATE schedule_slots SET status = ?, reason = ?, updated_at = ?"
                     " WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
-                    missed_rows,
+                    ended_rows,
                 )
                 await conn.executemany(
-                    "UPDATE schedules SET last_outcome = 'missed', last_outcome_at = ?"
-                    " WHERE id = ?",
-                    [(r[1], r[2]) for r in missed_rows],
+                    "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?",
+                    [(_outcome_label(status), now, schedule_id) for status, schedule_id in ended],
                 )
         return retried
 

@@ -29,9 +29,9 @@ import pytest
 from bot.core.models import Platform, community_id_for
 from bot.core.scheduling.schedules import NewSchedule, SlotStatus, idempotency_key
 from bot.scheduler import lease_name_for
+from bot.storage.migrate import migrate
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.schedule_store import SqlScheduleStore
-from bot.storage.migrate import migrate
 from tests.e2e.processes import HavenProcess
 from tests.e2e.test_slack_run import SECRET, _signed
 from tests.e2e.test_slack_run import TOKEN as SLACK_TOKEN
@@ -77,8 +77,9 @@ class Cluster:
 @pytest.fixture
 async def cluster(tmp_path: Path, postgres_url: str) -> AsyncIterator[Cluster]:
     async with (
-        FakeDiscord(token=DISCORD_TOKEN, max_concurrency=1, global_rate_limit=GLOBAL_BUDGET)
-        as discord,
+        FakeDiscord(
+            token=DISCORD_TOKEN, max_concurrency=1, global_rate_limit=GLOBAL_BUDGET
+        ) as discord,
         FakeSlack() as slack,
     ):
         guilds = [
@@ -176,7 +177,7 @@ async def lease_owner(url: str, platform: Platform) -> str | None:
     return str(row["owner"])
 
 
-async def wait_for(condition: Any, what: str, within: float) -> None:  # noqa: ANN401
+async def wait_for(condition: Any, what: str, within: float) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():
@@ -347,9 +348,7 @@ async def test_three_processes_share_one_database_and_keep_every_promise(
         key = idempotency_key(int(row["id"]), int(row["slot_at"]))
         matching = [m for m in channel_posts(discord, row["channel_id"]) if m.get("nonce") == key]
         assert len(matching) == 1, f"slot {row['id']}@{row['slot_at']} posted {len(matching)}x"
-    slack_posts = Counter(
-        call.args.get("channel") for call in slack.calls_to("chat.postMessage")
-    )
+    slack_posts = Counter(call.args.get("channel") for call in slack.calls_to("chat.postMessage"))
     assert all(count == 1 for count in slack_posts.values()), slack_posts
     assert len(slack_posts) == SLACK_BURST
     busiest = max(discord.served_per_second().values(), default=0)

@@ -183,15 +183,40 @@ async def test_recover_retries_within_grace_and_marks_the_rest_missed(
     lose = await store.insert(new("c2"), audit_for)
     await store.claim_due(T0, 10, set(), advance_daily, "dead", T0 + 20)
 
-    def retry(schedule: object, slot_at: int) -> str | None:
-        return None if schedule.id == keep.id else "too late"  # type: ignore[attr-defined]
+    seen_claimed_at: list[int] = []
+
+    def retry(schedule: object, slot_at: int, claimed_at: int) -> tuple[SlotStatus, str] | None:
+        seen_claimed_at.append(claimed_at)
+        if schedule.id == keep.id:  # type: ignore[attr-defined]
+            return None
+        return SlotStatus.MISSED, "too late"
 
     retried = await store.recover_claimed(T0 + 600, "new-owner", T0 + 620, retry)
     assert [(c.schedule.id, c.attempts) for c in retried] == [(keep.id, 2)]
+    assert seen_claimed_at == [T0, T0]
     kept = (await store.slots(keep.id))[0]
     assert kept.status is SlotStatus.CLAIMED and kept.attempts == 2
     lost = (await store.slots(lose.id))[0]
     assert lost.status is SlotStatus.MISSED and lost.reason == "too late"
+    # A second crash: the retried slot still says when it was first claimed (the earliest
+    # moment a post of it may exist), not when it was retried.
+    seen_claimed_at.clear()
+    await store.recover_claimed(T0 + 900, "third-owner", T0 + 920, retry)
+    assert seen_claimed_at == [T0]
+
+
+async def test_recover_can_end_a_slot_unknown(store: SqlScheduleStore) -> None:
+    schedule = await store.insert(new("c1"), audit_for)
+    await store.claim_due(T0, 10, set(), advance_daily, "dead", T0 + 20)
+
+    def retry(_s: object, _slot: int, _claimed: int) -> tuple[SlotStatus, str] | None:
+        return SlotStatus.UNKNOWN, "may be in the channel"
+
+    assert await store.recover_claimed(T0 + 900, "new-owner", T0 + 920, retry) == []
+    slot = (await store.slots(schedule.id))[0]
+    assert slot.status is SlotStatus.UNKNOWN and slot.reason == "may be in the channel"
+    after = await store.get(schedule.id)
+    assert after is not None and (after.last_outcome or "").startswith("unknown")
 
 
 async def test_lease_is_exclusive_until_it_expires(store: SqlScheduleStore) -> None:
