@@ -8,15 +8,29 @@ reads would fill up and stall a long-running process).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+
+from bot.storage.migrate import migrate
+from bot.storage.postgres import PostgresDatabase
+from tests.fakes.fake_discord import FakeDiscord
+from tests.fakes.fake_slack import FakeSlack
+
+# Tokens and secret the emulators accept; nothing here is a real credential.
+DISCORD_TOKEN = "e2e-discord-token-many-processes"
+SLACK_TOKEN = "xoxb-1111-2222-e2etoken"
+SLACK_SECRET = "e2e-signing-secret-0123456789"
 
 
 def free_port() -> int:
@@ -125,3 +139,111 @@ class HavenProcess:
                 await self.process.wait()
         assert self.process.returncode is not None
         return self.process.returncode
+
+
+def guild_id_on_shard(shard: int, n: int, shard_count: int) -> str:
+    """A snowflake whose shard is `shard`: Discord routes a guild by (id >> 22) % count."""
+    timestamp_part = (1_000_000 + n * shard_count + shard) << 22
+    return str(timestamp_part | (n & 0xFFF))
+
+
+@dataclass
+class Cluster:
+    """Haven as a host runs it: Discord shard slices in separate processes and one Slack-only
+    process, all on one PostgreSQL database, against the two emulators."""
+
+    discord: FakeDiscord
+    slack: FakeSlack
+    database_url: str
+    shard_processes: list[HavenProcess]
+    slack_process: HavenProcess | None
+    guilds: list[dict[str, Any]]
+    shard_count: int
+
+    @property
+    def processes(self) -> list[HavenProcess]:
+        return [*self.shard_processes, *([self.slack_process] if self.slack_process else [])]
+
+    def shard_of(self, guild: Mapping[str, Any]) -> int:
+        return (int(guild["id"]) >> 22) % self.shard_count
+
+
+@asynccontextmanager
+async def haven_cluster(
+    folder: Path,
+    database_url: str,
+    *,
+    shard_slices: Sequence[Sequence[int]],
+    shard_count: int,
+    guilds_per_shard: int,
+    channels_per_guild: int,
+    slack_channels: int,
+    slack_process: bool = True,
+    global_rate_limit: int | None = 50,
+) -> AsyncIterator[Cluster]:
+    """Start the emulators, migrate the database, start every process at the same moment (the
+    IDENTIFY bucket rule must hold across them) and wait until each is ready; stop them all
+    with SIGTERM afterwards."""
+    async with (
+        FakeDiscord(
+            token=DISCORD_TOKEN, max_concurrency=1, global_rate_limit=global_rate_limit
+        ) as discord,
+        FakeSlack() as slack,
+    ):
+        guilds = [
+            discord.make_guild(
+                f"Guild {shard}-{n}",
+                guild_id=guild_id_on_shard(shard, n, shard_count),
+                channels=[f"c{index}" for index in range(channels_per_guild)],
+            )
+            for shard in range(shard_count)
+            for n in range(guilds_per_shard)
+        ]
+        for index in range(slack_channels):
+            slack.add_channel(f"C{index:04d}", f"posts-{index}")
+        database = await PostgresDatabase.open(database_url)
+        try:
+            await migrate(database)
+        finally:
+            await database.close()
+        discord_env = {
+            "HAVEN_DATABASE_URL": database_url,
+            "DISCORD_TOKEN": DISCORD_TOKEN,
+            "DISCORD_API_URL": discord.base_url,
+            "DISCORD_GATEWAY_URL": discord.gateway_url,
+        }
+        shard_processes = [
+            HavenProcess(
+                f"shards-{'-'.join(map(str, shards))}",
+                folder / f"shards-{'-'.join(map(str, shards))}",
+                discord_env,
+                ["--shards", ",".join(map(str, shards)), "--shard-count", str(shard_count)],
+            )
+            for shards in shard_slices
+        ]
+        slack_only = (
+            HavenProcess(
+                "slack",
+                folder / "slack",
+                {
+                    "HAVEN_DATABASE_URL": database_url,
+                    "SLACK_BOT_TOKEN": SLACK_TOKEN,
+                    "SLACK_SIGNING_SECRET": SLACK_SECRET,
+                    "SLACK_MODE": "http",
+                    "SLACK_API_URL": slack.api_url,
+                },
+            )
+            if slack_process
+            else None
+        )
+        cluster = Cluster(
+            discord, slack, database_url, shard_processes, slack_only, guilds, shard_count
+        )
+        try:
+            await asyncio.gather(*(process.start() for process in cluster.processes))
+            await asyncio.gather(*(process.wait_ready(90) for process in cluster.processes))
+            yield cluster
+        finally:
+            for process in cluster.processes:
+                with contextlib.suppress(ProcessLookupError):
+                    await process.stop()

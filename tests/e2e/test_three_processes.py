@@ -17,7 +17,6 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,14 @@ import pytest
 from bot.core.models import Platform, community_id_for
 from bot.core.scheduling.schedules import NewSchedule, SlotStatus, idempotency_key
 from bot.scheduler import lease_name_for
-from bot.storage.migrate import migrate
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.schedule_store import SqlScheduleStore
-from tests.e2e.processes import HavenProcess
-from tests.e2e.test_slack_run import SECRET, _signed
-from tests.e2e.test_slack_run import TOKEN as SLACK_TOKEN
+from tests.e2e.processes import Cluster, HavenProcess, haven_cluster
+from tests.e2e.test_slack_run import _signed
 from tests.fakes.fake_discord import EPHEMERAL, FakeDiscord
-from tests.fakes.fake_slack import TEAM_ID, FakeSlack
+from tests.fakes.fake_slack import TEAM_ID
 
-DISCORD_TOKEN = "e2e-discord-token-three-processes"
 SHARD_COUNT = 2
-GUILDS_PER_SHARD = 3
-CHANNELS_PER_GUILD = 25
 DISCORD_BURST = 150
 SLACK_BURST = 50
 EDITED = "Edited in one process, posted by another."
@@ -51,93 +45,19 @@ GLOBAL_BUDGET = 50
 MODERATOR = 1 << 5  # MANAGE_GUILD
 
 
-def guild_id_on_shard(shard: int, n: int) -> str:
-    """A snowflake whose shard is `shard`: Discord routes a guild by (id >> 22) % count."""
-    timestamp_part = (1_000_000 + n * SHARD_COUNT + shard) << 22
-    return str(timestamp_part | (n & 0xFFF))
-
-
-@dataclass
-class Cluster:
-    discord: FakeDiscord
-    slack: FakeSlack
-    database_url: str
-    shard_processes: list[HavenProcess]
-    slack_process: HavenProcess
-    guilds: list[dict[str, Any]]
-
-    @property
-    def processes(self) -> list[HavenProcess]:
-        return [*self.shard_processes, self.slack_process]
-
-    def process_for_shard(self, shard: int) -> HavenProcess:
-        return self.shard_processes[shard]
-
-
 @pytest.fixture
 async def cluster(tmp_path: Path, postgres_url: str) -> AsyncIterator[Cluster]:
-    async with (
-        FakeDiscord(
-            token=DISCORD_TOKEN, max_concurrency=1, global_rate_limit=GLOBAL_BUDGET
-        ) as discord,
-        FakeSlack() as slack,
-    ):
-        guilds = [
-            discord.make_guild(
-                f"Guild {shard}-{n}",
-                guild_id=guild_id_on_shard(shard, n),
-                channels=[f"c{index}" for index in range(CHANNELS_PER_GUILD)],
-            )
-            for shard in range(SHARD_COUNT)
-            for n in range(GUILDS_PER_SHARD)
-        ]
-        for index in range(SLACK_BURST):
-            slack.add_channel(f"C{index:04d}", f"posts-{index}")
-        database = await PostgresDatabase.open(postgres_url)
-        try:
-            await migrate(database)
-        finally:
-            await database.close()
-        common = {"HAVEN_DATABASE_URL": postgres_url}
-        discord_env = {
-            **common,
-            "DISCORD_TOKEN": DISCORD_TOKEN,
-            "DISCORD_API_URL": discord.base_url,
-            "DISCORD_GATEWAY_URL": discord.gateway_url,
-        }
-        shard_processes = [
-            HavenProcess(
-                f"shard-{shard}",
-                tmp_path / f"shard-{shard}",
-                discord_env,
-                ["--shards", str(shard), "--shard-count", str(SHARD_COUNT)],
-            )
-            for shard in range(SHARD_COUNT)
-        ]
-        slack_process = HavenProcess(
-            "slack",
-            tmp_path / "slack",
-            {
-                **common,
-                "SLACK_BOT_TOKEN": SLACK_TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_MODE": "http",
-                "SLACK_API_URL": slack.api_url,
-            },
-        )
-        made = Cluster(discord, slack, postgres_url, shard_processes, slack_process, guilds)
-        try:
-            # All three start at the same moment: the bucket rule must hold across them.
-            await asyncio.gather(*(process.start() for process in made.processes))
-            await asyncio.gather(*(process.wait_ready(90) for process in made.processes))
-            yield made
-        finally:
-            for process in made.processes:
-                await process.stop()
-
-
-def shard_of(guild: dict[str, Any]) -> int:
-    return (int(guild["id"]) >> 22) % SHARD_COUNT
+    async with haven_cluster(
+        tmp_path,
+        postgres_url,
+        shard_slices=[[0], [1]],
+        shard_count=SHARD_COUNT,
+        guilds_per_shard=3,
+        channels_per_guild=26,
+        slack_channels=SLACK_BURST,
+        global_rate_limit=GLOBAL_BUDGET,
+    ) as made:
+        yield made
 
 
 async def slack_support(process: HavenProcess) -> dict[str, Any]:
@@ -245,6 +165,7 @@ async def test_three_processes_share_one_database_and_keep_every_promise(
         assert answer["data"]["embeds"][0]["title"] == "Coming out"
     dm = await discord.dispatch_command("support", {"topic": "crisis", "region": "GB"})
     assert (await dm.response(timeout=10))["data"]["embeds"]
+    assert cluster.slack_process is not None
     slack_answer = await slack_support(cluster.slack_process)
     assert slack_answer["response_type"] == "ephemeral"
     assert "Coming out" in str(slack_answer["blocks"][0])
@@ -255,7 +176,7 @@ async def test_three_processes_share_one_database_and_keep_every_promise(
     leader = next(p for p in cluster.shard_processes if leader_owner.endswith(f":{p.pid}"))
     other = next(p for p in cluster.shard_processes if p is not leader)
     other_shard = cluster.shard_processes.index(other)
-    guild = next(g for g in cluster.guilds if shard_of(g) == other_shard)
+    guild = next(g for g in cluster.guilds if cluster.shard_of(g) == other_shard)
     community = community_id_for(Platform.DISCORD, guild["id"])
     channel = discord.channel_id(guild, "c0")
     # The leader posts the message once, so it has the guild's library in its cache...
