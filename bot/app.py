@@ -44,7 +44,7 @@ from bot.core.ports import (
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.metrics import Health, PrometheusMetrics, known_commands
-from bot.scheduler import LEASE_NAME, SERVED_BY_RUN, PostScheduler
+from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage.database import SqlDatabase
@@ -200,14 +200,7 @@ async def open_services(
             refusals=community_repository,
         )
 
-        expected = [
-            platform
-            for platform, enabled in (
-                (Platform.DISCORD, settings.discord_enabled),
-                (Platform.SLACK, settings.slack_enabled),
-            )
-            if enabled
-        ]
+        expected = sorted(served_platforms(settings), key=lambda platform: platform.value)
         health = Health(SqlStatusReader(db), expected, lambda: scheduler.is_holder)
         if isinstance(metrics, PrometheusMetrics):
             metrics.watch(
@@ -266,13 +259,25 @@ async def maintain(services: Services) -> None:
             log.exception("Housekeeping failed; will retry")
 
 
+def served_platforms(settings: Settings) -> frozenset[Platform]:
+    """The platforms `haven run` serves with these settings (and posts schedules for)."""
+    return frozenset(
+        platform
+        for platform, enabled in (
+            (Platform.DISCORD, settings.discord_enabled),
+            (Platform.SLACK, settings.slack_enabled),
+        )
+        if enabled
+    )
+
+
 class NoPlatformConfigured(Exception):
     pass
 
 
 async def run(settings: Settings) -> None:
     """`haven run`: every enabled platform and one scheduler, until SIGTERM or Ctrl-C."""
-    if not (settings.discord_enabled or settings.slack_enabled):
+    if not served_platforms(settings):
         raise NoPlatformConfigured
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -283,8 +288,9 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, main_task.cancel)
     metrics = PrometheusMetrics()
     async with open_services(settings, metrics=metrics) as services:
-        # Discord and Slack under the main lease; console schedules belong to `haven console`.
-        services.scheduler.serve(SERVED_BY_RUN, LEASE_NAME)
+        # The platforms this process runs, each under its own lease: a process leads only what
+        # it can post to. Console schedules belong to `haven console`.
+        services.scheduler.serve(served_platforms(settings))
         slack_http = settings.slack_enabled and settings.slack_mode == "http"
         server: HavenWeb | None = None
         if settings.http_port is not None:

@@ -9,7 +9,7 @@ import logging
 import re
 import stat
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +25,7 @@ from bot.settings import Settings, SettingsError, database_notice, load_settings
 
 if TYPE_CHECKING:
     from bot.core.models import Community
+    from bot.core.ports import LeaseHolder
 
 T = TypeVar("T")
 
@@ -174,7 +175,6 @@ def status(hours: int) -> None:
     import time
 
     from bot.core.errors import StorageError
-    from bot.scheduler import LEASE_NAME
     from bot.storage.engine import database_file, database_label, open_database
     from bot.storage.status import SqlStatusReader
 
@@ -189,7 +189,7 @@ def status(hours: int) -> None:
         try:
             reader = SqlStatusReader(database)
             await reader.ping()
-            lease = await reader.scheduler_lease(LEASE_NAME)
+            leases = await reader.scheduler_leases()
             communities = await reader.community_counts()
             now = time.time()
             slots = await reader.slot_outcomes_since(int(now - hours * 3600))
@@ -203,18 +203,7 @@ def status(hours: int) -> None:
         finally:
             await database.close()
         lines = [f"Database: {label} (readable)"]
-        if lease is None:
-            lines.append("Scheduler: no process holds the lease (Haven is not running)")
-        elif lease.expires_at <= now:
-            lines.append(
-                f"Scheduler: lease of {lease.owner} expired {now - lease.expires_at:.0f} s ago "
-                "(that process stopped; the next Haven to start takes over)"
-            )
-        else:
-            lines.append(
-                f"Scheduler: held by {lease.owner}, last heartbeat {now - lease.heartbeat:.0f} s "
-                f"ago, lease ends in {lease.expires_at - now:.0f} s"
-            )
+        lines.extend(_lease_lines(leases, now))
         active, removed = communities.get("active", 0), communities.get("removed", 0)
         lines.append(f"Communities: {active} active, {removed} removed (awaiting purge)")
         counted = ", ".join(
@@ -225,6 +214,30 @@ def status(hours: int) -> None:
 
     for line in _run(work):
         click.echo(line)
+
+
+def _lease_lines(leases: Mapping[str, LeaseHolder], now: float) -> list[str]:
+    """One line per platform's scheduler lease (`haven status`)."""
+    if not leases:
+        return ["Scheduler: no process holds a lease (Haven is not running)"]
+    lines = []
+    for name, lease in leases.items():
+        # "post-scheduler:discord" -> "Discord"; the old single lease is named as such.
+        _, _, platform = name.partition(":")
+        scope = (
+            f"Scheduler ({platform.capitalize()})" if platform else "Scheduler (old single lease)"
+        )
+        if lease.expires_at <= now:
+            lines.append(
+                f"{scope}: lease of {lease.owner} expired {now - lease.expires_at:.0f} s ago "
+                "(that process stopped; the next Haven to start takes over)"
+            )
+        else:
+            lines.append(
+                f"{scope}: held by {lease.owner}, last heartbeat {now - lease.heartbeat:.0f} s "
+                f"ago, lease ends in {lease.expires_at - now:.0f} s"
+            )
+    return lines
 
 
 @main.group()

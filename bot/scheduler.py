@@ -28,9 +28,11 @@ within their grace, or records them missed (recover_claimed). Every exit that Py
 (cancel, SIGTERM through cancel, an error) releases the lease, so the next process starts at
 once instead of waiting out `lease_seconds`.
 
-Scope. A scheduler serves a set of platforms under one lease name (`serve`): `haven run` serves
-Discord and Slack under LEASE_NAME, the console only its own platform under CONSOLE_LEASE_NAME,
-so a console session never takes the scheduler from the process serving Discord and Slack.
+Scope. The lease is one row per platform (`lease_name_for`), and a scheduler serves a set of
+platforms (`serve`) by holding all of their rows at once, taken together or not at all. `haven
+run` serves the platforms it runs (a Slack-only process and two Discord shard processes lead
+Slack and Discord separately, and a process never leads a platform it cannot post to); the
+console serves only its own, so a console session never takes the scheduler from `haven run`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import hashlib
 import heapq
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -72,13 +74,26 @@ from bot.core.scheduling.schedules import (
 
 log = logging.getLogger(__name__)
 
-LEASE_NAME = "post-scheduler"
+# The one lease of Haven versions before per-platform leases (it covered Discord and Slack).
+# A new scheduler never writes it, but does not lead while an older process still holds it live,
+# so a rolling upgrade never has two processes posting for the same platform.
+LEGACY_LEASE_NAME = "post-scheduler"
+
+
+def lease_name_for(platform: Platform) -> str:
+    """The lease row of one platform's schedules: whoever holds it posts them."""
+    return f"{LEGACY_LEASE_NAME}:{platform.value}"
+
+
+def lease_names_for(platforms: Collection[Platform]) -> tuple[str, ...]:
+    return tuple(sorted(lease_name_for(platform) for platform in platforms))
+
+
 # The console's own lease: it posts only console schedules, so it never competes with (or waits
 # for) the process that posts for Discord and Slack on the same database.
-CONSOLE_LEASE_NAME = "post-scheduler:console"
-# What `haven run` serves: every platform but the console (whose posts print in a terminal
-# that `haven run` does not have).
-SERVED_BY_RUN: frozenset[Platform] = frozenset(p for p in Platform if p is not Platform.CONSOLE)
+CONSOLE_LEASE_NAME = lease_name_for(Platform.CONSOLE)
+# What the legacy lease covered.
+LEGACY_LEASE_PLATFORMS = frozenset({Platform.DISCORD, Platform.SLACK})
 # Retry delays for transient failures without a retry-after, attempt 2, 3, ... (capped).
 DEFAULT_BACKOFF: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 # Outcomes are written in batches: at most this many, or this long after the first. Until
@@ -148,6 +163,10 @@ class SchedulerStats:
     passes: int = 0
 
 
+def _platform_list(platforms: Collection[Platform]) -> str:
+    return " and ".join(sorted(platform.value.capitalize() for platform in platforms))
+
+
 def _storage_trouble(message: str, error: BaseException) -> None:
     """Log a failed store call the loop will retry. A refusal the database already reported to
     the operator (its file was deleted or replaced) is not repeated every second; anything
@@ -202,9 +221,9 @@ class PostScheduler:
         self._platform_backoff = tuple(platform_backoff) or PLATFORM_BACKOFF
         self._nonce_window = nonce_window_seconds
         self._pauses: dict[Platform, _PlatformPause] = {}
-        # Every platform under LEASE_NAME until `serve` says otherwise.
-        self._platforms: frozenset[Platform] | None = None
-        self._lease_name = LEASE_NAME
+        # Every platform until `serve` says otherwise (`haven run` and the console always do).
+        self._platforms: frozenset[Platform] = frozenset(Platform)
+        self._lease_names = lease_names_for(self._platforms)
         self._rescoped = False
         # True while the loop sleeps (see `idle`); `_parked_wakeable` when wake() ends it.
         self._parked = False
@@ -237,19 +256,25 @@ class PostScheduler:
 
     # ---- public --------------------------------------------------------------------
 
-    def serve(self, platforms: frozenset[Platform], lease_name: str) -> None:
-        """Post only these platforms' schedules, under this lease. Takes effect at once: a
-        holder of another lease steps down (releasing it) and takes this one."""
-        if platforms == self._platforms and lease_name == self._lease_name:
+    def serve(self, platforms: frozenset[Platform]) -> None:
+        """Post only these platforms' schedules, under their leases. Takes effect at once: a
+        holder of other leases steps down (releasing them) and takes these."""
+        if not platforms:
+            raise ValueError("a scheduler serves at least one platform")
+        if platforms == self._platforms:
             return
         self._platforms = platforms
-        self._lease_name = lease_name
+        self._lease_names = lease_names_for(platforms)
         self._rescoped = True
         self._wake_event.set()
 
     @property
-    def lease_name(self) -> str:
-        return self._lease_name
+    def lease_names(self) -> tuple[str, ...]:
+        return self._lease_names
+
+    @property
+    def platforms(self) -> frozenset[Platform]:
+        return self._platforms
 
     async def community_platforms(self) -> set[Platform]:
         """The platforms of the communities this database serves (for the console's warning)."""
@@ -283,21 +308,31 @@ class PostScheduler:
         try:
             while True:
                 self._rescoped = False
-                lease_name = self._lease_name
+                lease_names = self._lease_names
                 try:
                     now = self._now()
                     lease = await self._call(
-                        self._store.acquire_lease(lease_name, self.owner, now, self._lease_seconds)
+                        self._store.acquire_leases(
+                            lease_names,
+                            self.owner,
+                            now,
+                            self._lease_seconds,
+                            also_free=self._legacy_blockers(),
+                        )
                     )
                 except Exception as error:  # storage trouble: log calmly, try again later
                     _storage_trouble("Scheduler could not read its lease (%s); retrying", error)
                     await self._park(self._standby_retry)
                     continue
                 if lease.acquired:
-                    held.add(lease_name)
+                    held.update(lease_names)
                     standby_announced = False
                     self.stats.lease_taken += 1
-                    log.info("This process runs the scheduler (lease owner %s)", self.owner)
+                    log.info(
+                        "This process runs the scheduler for %s (lease owner %s)",
+                        _platform_list(self._platforms),
+                        self.owner,
+                    )
                     try:
                         await self._run_as_holder(now)
                     except (StorageError, OSError) as error:
@@ -310,20 +345,22 @@ class PostScheduler:
                         await self._park(self._standby_retry)
                     finally:
                         await self._stop_holding()
-                    if self._lease_name != lease_name:
-                        # Serving another scope now (`serve`): this lease is not ours to keep.
-                        await self._release(lease_name)
-                        held.discard(lease_name)
+                    if self._lease_names != lease_names:
+                        # Serving another scope now (`serve`): these leases are not ours to keep.
+                        for name in lease_names:
+                            await self._release(name)
+                        held.difference_update(lease_names)
                     continue
                 if not standby_announced:
                     standby_announced = True
                     age = now - (lease.heartbeat or now)
                     left = (lease.expires_at or now) - now
                     log.warning(
-                        "Another Haven process (%s) runs the scheduler on this database (last "
-                        "heartbeat %.0f s ago, lease ends in %.0f s). This process posts no "
-                        "scheduled messages and will take over if that process stops.",
+                        "Another Haven process (%s) runs the scheduler for %s on this database "
+                        "(last heartbeat %.0f s ago, lease ends in %.0f s). This process posts "
+                        "no scheduled messages and will take over if that process stops.",
                         lease.owner,
+                        _platform_list(self._platforms),
                         age,
                         max(left, 0.0),
                     )
@@ -337,8 +374,12 @@ class PostScheduler:
             if self._io:
                 await asyncio.wait(set(self._io))
             await self._stop_holding()
-            for name in held | {self._lease_name}:
+            for name in sorted(held | set(self._lease_names)):
                 await self._release(name)
+
+    def _legacy_blockers(self) -> tuple[str, ...]:
+        """The old single lease blocks only the platforms it covered (Discord and Slack)."""
+        return (LEGACY_LEASE_NAME,) if self._platforms & LEGACY_LEASE_PLATFORMS else ()
 
     async def _call(self, awaitable: Awaitable[_T]) -> _T:
         """Await a store call that a cancel of this loop cannot cut short: the call runs to its
@@ -423,8 +464,8 @@ class PostScheduler:
             return True
         try:
             lease = await self._call(
-                self._store.acquire_lease(
-                    self._lease_name, self.owner, now, self._lease_seconds, renew_only=True
+                self._store.acquire_leases(
+                    self._lease_names, self.owner, now, self._lease_seconds, renew_only=True
                 )
             )
         except Exception as error:
@@ -488,21 +529,35 @@ class PostScheduler:
         """Slots another holder (or a crash of this one) left `claimed`.
 
         Guarantee (a crash between claim and send is retried within the grace, never twice):
-        the retry reuses the slot's idempotency key; past the grace the slot is recorded
-        missed with why, because it may already have been posted once.
+        the retry reuses the slot's idempotency key, but only while the platform still honours
+        it: the post may have been made at any moment since the slot was first claimed, so
+        past the nonce window from that moment the slot is recorded unknown (it may be in the
+        channel), and past the grace it is recorded missed with why.
         """
         now_i = int(now)
 
-        def retry(schedule: Schedule, slot_at: int) -> str | None:
+        def retry(
+            schedule: Schedule, slot_at: int, claimed_at: int
+        ) -> tuple[SlotStatus, str] | None:
             if schedule.paused:
-                return "The schedule was paused before this slot could be posted."
-            if now_i <= slot_at + schedule.grace_seconds:
-                return None
-            return (
-                "Haven stopped while posting this slot and was not back within "
-                f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
-                "posted once, so it was not sent again."
-            )
+                return (
+                    SlotStatus.MISSED,
+                    "The schedule was paused before this slot could be posted.",
+                )
+            if now_i > slot_at + schedule.grace_seconds:
+                return SlotStatus.MISSED, (
+                    "Haven stopped while posting this slot and was not back within "
+                    f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
+                    "posted once, so it was not sent again."
+                )
+            if now_i > claimed_at + self._nonce_window:
+                window = describe_duration(int(self._nonce_window))
+                return SlotStatus.UNKNOWN, (
+                    f"It {UNKNOWN_SENTENCE}: Haven stopped while posting it and was back only "
+                    f"after {window}, past which a retry could post it twice, so Haven did not "
+                    "send it again. Check the channel."
+                )
+            return None
 
         recovered = await self._call(
             self._store.recover_claimed(

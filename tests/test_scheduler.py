@@ -35,7 +35,7 @@ from bot.core.scheduling.schedules import (
     epoch,
     from_epoch,
 )
-from bot.scheduler import LEASE_NAME, PostScheduler
+from bot.scheduler import PostScheduler, lease_name_for
 from bot.storage.database import Database
 from bot.storage.schedule_store import SqlScheduleStore
 from tests.conftest import reopen
@@ -299,13 +299,14 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
     assert len(claimed) == 2
     first_id = await publisher.publish("a", Card(title="posted"), key(within.id, nine))
 
-    # Restart 10 minutes later: inside the 09:00 slot's 1 h grace, outside the 06:00 one's.
-    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
+    # Restart 3 minutes later: inside the 09:00 slot's 1 h grace and the platform's 5-minute
+    # nonce window, outside the 06:00 slot's grace.
+    clock = SimClock(datetime(2026, 3, 1, 9, 3, tzinfo=UTC))
     publisher.clock = clock
     await run_scheduler_until(
         make_scheduler(store, {Platform.DISCORD: publisher}, clock),
         clock,
-        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 4, tzinfo=UTC),
     )
     # Retried with the same key: the platform returned the first message, nothing new.
     assert [post.key for post in publisher.posts] == [key(within.id, nine)]
@@ -317,6 +318,35 @@ async def test_a_slot_claimed_before_a_crash_is_retried_with_the_same_key_within
     old = {s.slot_at: s for s in await store.slots(beyond.id)}[six]
     assert old.status is SlotStatus.MISSED and "may have been posted once" in (old.reason or "")
     assert not [call for call in publisher.calls if call[0] == "b"]
+
+
+async def test_a_slot_claimed_before_a_crash_is_not_resent_past_the_nonce_window(
+    store: SqlScheduleStore,
+) -> None:
+    """Back after 10 minutes, inside the grace but past the window in which the platform
+    still matches the key: the first attempt may have posted, and a retry could post a second
+    copy, so the slot is recorded unknown and nothing is sent."""
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+    def plan(_schedule: Any) -> SlotPlan:
+        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
+
+    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
+    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+    )
+    assert publisher.calls == []
+    slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
+    assert slot.status is SlotStatus.UNKNOWN
+    assert "may or may not" in (slot.reason or "") and "5 minutes" in (slot.reason or "")
 
 
 async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
@@ -357,7 +387,9 @@ async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
         # The holder dies without a word (kill -9: no release, no more heartbeats).
         task_a.cancel()
         await asyncio.gather(task_a, return_exceptions=True)
-        await store.acquire_lease(LEASE_NAME, "owner-a-dead", clock.now().timestamp(), 20.0)
+        await store.acquire_lease(
+            lease_name_for(Platform.DISCORD), "owner-a-dead", clock.now().timestamp(), 20.0
+        )
         died = clock.now()
         step = 0
         while not second.is_holder and step < 60:
@@ -808,9 +840,11 @@ async def test_a_cancel_anywhere_releases_the_lease_and_leaves_no_open_transacti
         rows = await db.fetch_all("SELECT owner FROM scheduler_lease")
         assert rows == [], f"lease left behind after a cancel {steps} loop steps in"
         # The writer is not stuck in a transaction: another process's take-over works.
-        taken = await store.acquire_lease(LEASE_NAME, "next", clock.now().timestamp(), 20.0)
+        taken = await store.acquire_lease(
+            lease_name_for(Platform.DISCORD), "next", clock.now().timestamp(), 20.0
+        )
         assert taken.acquired
-        await store.release_lease(LEASE_NAME, "next")
+        await store.release_lease(lease_name_for(Platform.DISCORD), "next")
 
 
 # ---- a platform that refuses everything ----------------------------------------------------
@@ -936,3 +970,50 @@ async def test_a_pause_that_runs_out_with_nothing_waiting_keeps_its_back_off(
     await run_scheduler_until(scheduler, clock, datetime(2026, 3, 1, 10, 5, tzinfo=UTC))
     assert not [call for call in publisher.calls if call[0] == "modlog"]
     assert scheduler.stats.platform_pauses == 5
+
+
+async def test_a_slack_only_and_a_discord_only_process_each_lead_their_own_platform(
+    store: SqlScheduleStore, db: Database
+) -> None:
+    """Three `haven run` processes (two Discord shard slices, one Slack-only): each platform's
+    schedules are posted by a process that can post them, never by one that cannot."""
+    clock = SimClock(datetime(2026, 3, 1, 8, 59, tzinfo=UTC))
+    other_db = await reopen(db)
+    try:
+        discord_pub = RecordingPublisher(Platform.DISCORD, clock)
+        slack_pub = RecordingPublisher(Platform.SLACK, clock)
+        discord_only = make_scheduler(store, {Platform.DISCORD: discord_pub}, clock)
+        discord_only.serve(frozenset({Platform.DISCORD}))
+        slack_only = PostScheduler(
+            SqlScheduleStore(other_db),
+            {Platform.SLACK: slack_pub},
+            StubCards(),
+            clock,
+            "slack-only",
+            sleep=clock.sleep,
+            standby_retry_seconds=5.0,
+        )
+        slack_only.serve(frozenset({Platform.SLACK}))
+        both = PostScheduler(
+            SqlScheduleStore(other_db),
+            {},
+            StubCards(),
+            clock,
+            "both",
+            sleep=clock.sleep,
+            standby_retry_seconds=5.0,
+        )
+        both.serve(frozenset({Platform.DISCORD, Platform.SLACK}))
+        tasks = [asyncio.create_task(s.run()) for s in (discord_only, slack_only, both)]
+        try:
+            for scheduler, task in zip((discord_only, slack_only, both), tasks, strict=True):
+                await wait_idle(scheduler, clock, task)
+            assert discord_only.is_holder and slack_only.is_holder
+            # The process serving both waits: half of what it would lead is held elsewhere.
+            assert not both.is_holder
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await other_db.close()

@@ -21,7 +21,6 @@ from bot.core.errors import HavenError
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
 from bot.core.ports import Found, MemberRef
 from bot.files import is_database_file, write_replacing
-from bot.scheduler import CONSOLE_LEASE_NAME
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -253,7 +252,7 @@ async def run_console(
     # Before the first await, so the scheduler task started beside this session never takes
     # the lease of the process that posts for Discord and Slack: the console posts only its
     # own community's schedules, under a lease of its own (released when the session ends).
-    services.scheduler.serve(frozenset({Platform.CONSOLE}), CONSOLE_LEASE_NAME)
+    services.scheduler.serve(frozenset({Platform.CONSOLE}))
     stdin = stdin or sys.stdin
     emit = write or (lambda text: (sys.stdout.write(text), sys.stdout.flush()) and None)
     interactive = stdin.isatty() if interactive is None else interactive

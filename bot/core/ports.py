@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SlotOutcome,
         SlotPlan,
         SlotRecord,
+        SlotStatus,
     )
 
 
@@ -288,7 +289,7 @@ class SchedulerStore(Protocol):
         now: int,
         owner: str,
         lease_until: int,
-        retry: Callable[[Schedule, int], str | None],
+        retry: Callable[[Schedule, int, int], tuple[SlotStatus, str] | None],
         keep: Collection[tuple[int, int]] = (),
         platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]: ...
@@ -297,6 +298,17 @@ class SchedulerStore(Protocol):
 
     async def acquire_lease(
         self, name: str, owner: str, now: float, ttl: float, *, renew_only: bool = False
+    ) -> LeaseState: ...
+
+    async def acquire_leases(
+        self,
+        names: Sequence[str],
+        owner: str,
+        now: float,
+        ttl: float,
+        *,
+        renew_only: bool = False,
+        also_free: Sequence[str] = (),
     ) -> LeaseState: ...
 
     async def release_lease(self, name: str, owner: str) -> None: ...
@@ -538,7 +550,7 @@ NO_METRICS: Metrics = NoMetrics()
 
 @dataclass(frozen=True, slots=True)
 class LeaseHolder:
-    """Who holds the scheduler lease, and since when it was last renewed (epoch seconds)."""
+    """Who holds a scheduler lease, and since when it was last renewed (epoch seconds)."""
 
     owner: str
     heartbeat: float
@@ -552,7 +564,7 @@ class StatusReader(Protocol):
         """One small read; raises when the database cannot be read."""
         ...
 
-    async def scheduler_lease(self, name: str) -> LeaseHolder | None: ...
+    async def scheduler_leases(self) -> Mapping[str, LeaseHolder]: ...
 
     async def community_counts(self) -> Mapping[str, int]:
         """Communities by status (active, removed)."""

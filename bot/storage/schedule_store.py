@@ -433,53 +433,60 @@ class SqlScheduleStore:
         now: int,
         owner: str,
         lease_until: int,
-        retry: Callable[[Schedule, int], str | None],
+        retry: Callable[[Schedule, int, int], tuple[SlotStatus, str] | None],
         keep: Collection[tuple[int, int]] = (),
         platforms: Collection[Platform] | None = None,
     ) -> list[ClaimedSlot]:
         """Slots left `claimed` by a process that stopped (or by this one before it lost the
-        lease). `retry(schedule, slot_at)` returns None to retry the slot (same key) or the
-        reason it is missed. Slots in `keep` are this process's own, still being posted."""
+        lease). `retry(schedule, slot_at, claimed_at)` returns None to retry the slot (same
+        key) or the status (missed or unknown) it ends with and why. `claimed_at` is when the
+        slot was first claimed, the earliest moment a post of it may exist: a retry leaves it
+        unchanged, so a second crash still measures from the first attempt. Slots in `keep`
+        are this process's own, still being posted."""
         retried: list[ClaimedSlot] = []
         where, platform_params = _platform_filter(platforms, "s.platform")
         async with self._db.write() as conn:
             rows = await conn.execute_fetchall(
                 f"SELECT sl.slot_at AS slot_at, sl.attempts AS attempts,"
+                " sl.updated_at AS claimed_at,"
                 f" {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
                 " FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id"
                 " WHERE sl.status = 'claimed'" + where + self._db.for_update,
                 platform_params,
             )
             retry_rows: list[tuple[object, ...]] = []
-            missed_rows: list[tuple[object, ...]] = []
+            ended_rows: list[tuple[object, ...]] = []
+            ended: list[tuple[SlotStatus, int]] = []
             for row in rows:
                 schedule = _schedule(row)
                 slot_at = int(row["slot_at"])
                 if (schedule.id, slot_at) in keep:
                     continue
-                reason = retry(schedule, slot_at)
-                if reason is None:
+                verdict = retry(schedule, slot_at, int(row["claimed_at"]))
+                if verdict is None:
                     attempts = int(row["attempts"]) + 1
-                    retry_rows.append((owner, lease_until, attempts, now, schedule.id, slot_at))
+                    retry_rows.append((owner, lease_until, attempts, schedule.id, slot_at))
                     retried.append(ClaimedSlot(schedule, slot_at, attempts))
                 else:
-                    missed_rows.append((reason, now, schedule.id, slot_at))
+                    status, reason = verdict
+                    ended.append((status, schedule.id))
+                    ended_rows.append((status.value, reason, now, schedule.id, slot_at))
             if retry_rows:
+                # updated_at stays the first claim's time (see the docstring).
                 await conn.executemany(
-                    "UPDATE schedule_slots SET lease_owner = ?, lease_until = ?, attempts = ?,"
-                    " updated_at = ? WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
+                    "UPDATE schedule_slots SET lease_owner = ?, lease_until = ?, attempts = ?"
+                    " WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
                     retry_rows,
                 )
-            if missed_rows:
+            if ended_rows:
                 await conn.executemany(
-                    "UPDATE schedule_slots SET status = 'missed', reason = ?, updated_at = ?"
+                    "UPDATE schedule_slots SET status = ?, reason = ?, updated_at = ?"
                     " WHERE schedule_id = ? AND slot_at = ? AND status = 'claimed'",
-                    missed_rows,
+                    ended_rows,
                 )
                 await conn.executemany(
-                    "UPDATE schedules SET last_outcome = 'missed', last_outcome_at = ?"
-                    " WHERE id = ?",
-                    [(r[1], r[2]) for r in missed_rows],
+                    "UPDATE schedules SET last_outcome = ?, last_outcome_at = ? WHERE id = ?",
+                    [(_outcome_label(status), now, schedule_id) for status, schedule_id in ended],
                 )
         return retried
 
@@ -543,44 +550,86 @@ class SqlScheduleStore:
     async def acquire_lease(
         self, name: str, owner: str, now: float, ttl: float, *, renew_only: bool = False
     ) -> LeaseState:
-        """Take or renew the lease in one transaction.
+        """One lease row: `acquire_leases` with one name."""
+        return await self.acquire_leases((name,), owner, now, ttl, renew_only=renew_only)
 
-        Taken when free, expired, or already ours. With `renew_only`, only extended if still
-        ours: a holder that lost the lease must start over (and recover its slots) instead.
-        One conditional statement decides, so two processes racing for an expired lease on
-        PostgreSQL cannot both win: the second waits for the first's row lock, then sees the
-        row renewed and changes nothing.
+    async def acquire_leases(
+        self,
+        names: Sequence[str],
+        owner: str,
+        now: float,
+        ttl: float,
+        *,
+        renew_only: bool = False,
+        also_free: Sequence[str] = (),
+    ) -> LeaseState:
+        """Take or renew every row in `names` in one transaction: all of them, or none.
+
+        A row is taken when free, expired, or already ours. With `renew_only`, rows are only
+        extended if still ours: a holder that lost one must start over (and recover its slots)
+        instead. `also_free`: rows that must not be held live by another owner (they are read,
+        never written). One conditional statement per row, in name order, decides, so two
+        processes racing on PostgreSQL cannot both win a row (the second waits for the first's
+        row lock, then sees the row renewed and changes nothing) and cannot deadlock.
         """
-        async with self._db.write() as conn:
-            if renew_only:
-                # Renewing never creates the row: a lease that vanished was lost.
-                won = await conn.execute(
-                    "UPDATE scheduler_lease SET expires_at = ?, heartbeat = ?"
-                    " WHERE name = ? AND owner = ? RETURNING owner",
-                    (now + ttl, now, name, owner),
-                )
-            else:
-                won = await conn.execute(
-                    "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-                    " owner = excluded.owner, expires_at = excluded.expires_at,"
-                    " heartbeat = excluded.heartbeat WHERE scheduler_lease.owner = excluded.owner"
-                    " OR scheduler_lease.expires_at <= ? RETURNING owner",
-                    (name, owner, now + ttl, now, now),
-                )
-            if won.rows:
-                return LeaseState(True, owner, now + ttl, now)
-            row = await conn.fetch_one(
-                "SELECT owner, expires_at, heartbeat FROM scheduler_lease WHERE name = ?", (name,)
-            )
-            if row is None:
-                return LeaseState(False, None, None, None)
-            return LeaseState(
-                False, row["owner"], float(row["expires_at"]), float(row["heartbeat"])
-            )
+        try:
+            async with self._db.write() as conn:
+                for blocker in sorted(also_free):
+                    row = await conn.fetch_one(
+                        "SELECT owner, expires_at, heartbeat FROM scheduler_lease"
+                        " WHERE name = ? AND owner <> ? AND expires_at > ?",
+                        (blocker, owner, now),
+                    )
+                    if row is not None:
+                        raise _LeaseRefused(_lease_state(row))
+                for name in sorted(names):
+                    if renew_only:
+                        # Renewing never creates the row: a lease that vanished was lost.
+                        won = await conn.execute(
+                            "UPDATE scheduler_lease SET expires_at = ?, heartbeat = ?"
+                            " WHERE name = ? AND owner = ? RETURNING owner",
+                            (now + ttl, now, name, owner),
+                        )
+                    else:
+                        won = await conn.execute(
+                            "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat)"
+                            " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                            " owner = excluded.owner, expires_at = excluded.expires_at,"
+                            " heartbeat = excluded.heartbeat"
+                            " WHERE scheduler_lease.owner = excluded.owner"
+                            " OR scheduler_lease.expires_at <= ? RETURNING owner",
+                            (name, owner, now + ttl, now, now),
+                        )
+                    if not won.rows:
+                        row = await conn.fetch_one(
+                            "SELECT owner, expires_at, heartbeat FROM scheduler_lease"
+                            " WHERE name = ?",
+                            (name,),
+                        )
+                        # Raising rolls back the rows this call already took: all or none.
+                        raise _LeaseRefused(
+                            LeaseState(False, None, None, None)
+                            if row is None
+                            else _lease_state(row)
+                        )
+        except _LeaseRefused as refused:
+            return refused.state
+        return LeaseState(True, owner, now + ttl, now)
 
     async def release_lease(self, name: str, owner: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(
                 "DELETE FROM scheduler_lease WHERE name = ? AND owner = ?", (name, owner)
             )
+
+
+class _LeaseRefused(Exception):
+    """Inside `acquire_leases`: a row is not ours; leaving the transaction rolls it back."""
+
+    def __init__(self, state: LeaseState) -> None:
+        super().__init__(state.owner)
+        self.state = state
+
+
+def _lease_state(row: Row) -> LeaseState:
+    return LeaseState(False, str(row["owner"]), float(row["expires_at"]), float(row["heartbeat"]))

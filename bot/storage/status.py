@@ -18,17 +18,19 @@ class SqlStatusReader:
         # A real table, not `SELECT 1`: that would answer even if the schema were gone.
         await self._db.fetch_one("SELECT id FROM communities LIMIT 1")
 
-    async def scheduler_lease(self, name: str) -> LeaseHolder | None:
-        row = await self._db.fetch_one(
-            "SELECT owner, heartbeat, expires_at FROM scheduler_lease WHERE name = ?", (name,)
+    async def scheduler_leases(self) -> Mapping[str, LeaseHolder]:
+        """Every lease row by name (one per platform; expired rows included)."""
+        rows = await self._db.fetch_all(
+            "SELECT name, owner, heartbeat, expires_at FROM scheduler_lease ORDER BY name"
         )
-        if row is None:
-            return None
-        return LeaseHolder(
-            owner=str(row["owner"]),
-            heartbeat=float(row["heartbeat"]),
-            expires_at=float(row["expires_at"]),
-        )
+        return {
+            str(row["name"]): LeaseHolder(
+                owner=str(row["owner"]),
+                heartbeat=float(row["heartbeat"]),
+                expires_at=float(row["expires_at"]),
+            )
+            for row in rows
+        }
 
     async def community_counts(self) -> Mapping[str, int]:
         rows = await self._db.fetch_all(

@@ -85,10 +85,10 @@ async def test_one_port_serves_health_metrics_and_slack(tmp_path: Path, fake: Fa
     assert "Traceback" not in logs
 
     assert running.returncode == 0, running.stderr
-    assert "Scheduler: held by " in running.stdout and "last heartbeat" in running.stdout
+    assert "): held by " in running.stdout and "last heartbeat" in running.stdout
     assert "Communities: 1 active, 0 removed" in running.stdout
     stopped = await asyncio.to_thread(haven, tmp_path, "status")
-    assert "no process holds the lease" in stopped.stdout, stopped.stdout
+    assert "no process holds a lease" in stopped.stdout, stopped.stdout
 
 
 async def test_without_haven_http_port_slack_keeps_its_own_port(

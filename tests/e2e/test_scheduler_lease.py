@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.core.models import Platform
 from bot.core.scheduling.schedules import SlotPlan, SlotStatus
-from bot.scheduler import CONSOLE_LEASE_NAME, LEASE_NAME
+from bot.scheduler import CONSOLE_LEASE_NAME, lease_name_for
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
 from bot.storage.schedule_store import SlotOutcome, SqlScheduleStore
@@ -81,7 +81,9 @@ def _prepare_shared_database(db_path: Path, now: datetime) -> tuple[int, int]:
             await add_community(db, "console:local", Platform.CONSOLE)
             await add_community(db, "discord:42", Platform.DISCORD)
             store = SqlScheduleStore(db)
-            await store.acquire_lease(LEASE_NAME, "server:1", now.timestamp(), 3600.0)
+            await store.acquire_lease(
+                lease_name_for(Platform.DISCORD), "server:1", now.timestamp(), 3600.0
+            )
             console = await insert_schedule(
                 store, "console:local", Platform.CONSOLE, "welcome", "in 2s", "UTC", created=now
             )
@@ -128,7 +130,7 @@ def test_the_console_posts_only_its_own_schedules_beside_a_running_server(
     assert slots == {console_id: "sent"}  # the Discord schedule was not even claimed
     assert discord_id not in slots
     # The server's lease is untouched; the console's own is released.
-    assert _leases(db_path) == {LEASE_NAME: "server:1"}
+    assert _leases(db_path) == {lease_name_for(Platform.DISCORD): "server:1"}
     assert CONSOLE_LEASE_NAME not in _leases(db_path)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.core.models import Platform
 from bot.core.scheduling.schedules import NewSchedule
-from bot.scheduler import LEASE_NAME
+from bot.scheduler import lease_name_for
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
 from bot.storage.schedule_store import SqlScheduleStore
@@ -60,7 +60,7 @@ async def seed(path: Path, *, lease_expired: bool) -> None:
                 rows,
             )
         held_until = now - 40 if lease_expired else now + 15
-        await store.acquire_lease(LEASE_NAME, "host-a:4242", now - 5, 0)
+        await store.acquire_lease(lease_name_for(Platform.DISCORD), "host-a:4242", now - 5, 0)
         async with db.write() as conn:
             await conn.execute(
                 "UPDATE scheduler_lease SET heartbeat = ?, expires_at = ?",
@@ -76,7 +76,7 @@ async def test_status_reads_the_lease_communities_and_recent_outcomes(tmp_path: 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Database: ") and lines[0].endswith("(readable)")
-    assert lines[1].startswith("Scheduler: held by host-a:4242, last heartbeat ")
+    assert lines[1].startswith("Scheduler (Discord): held by host-a:4242, last heartbeat ")
     assert "Communities: 1 active, 1 removed (awaiting purge)" in lines
     assert "Scheduled posts in the last 24 h: 3 sent, 1 missed, 1 failed, 0 claimed" in lines
 
@@ -85,7 +85,7 @@ async def test_status_says_when_the_holder_stopped(tmp_path: Path) -> None:
     await seed(tmp_path / "haven.db", lease_expired=True)
     result = haven(tmp_path, "status", "--hours", "72")
     assert result.returncode == 0, result.stderr
-    assert "Scheduler: lease of host-a:4242 expired" in result.stdout
+    assert "Scheduler (Discord): lease of host-a:4242 expired" in result.stdout
     assert "4 sent" in result.stdout
 
 

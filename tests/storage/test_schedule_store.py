@@ -10,7 +10,7 @@ import pytest
 from bot.core.errors import IntegrityError
 from bot.core.models import Platform
 from bot.core.scheduling.schedules import NewSchedule, SlotPlan, SlotStatus
-from bot.scheduler import LEASE_NAME
+from bot.scheduler import LEGACY_LEASE_NAME, lease_name_for
 from bot.storage.database import Database
 from bot.storage.schedule_store import SlotOutcome, SqlScheduleStore
 from tests.conftest import reopen
@@ -183,32 +183,107 @@ async def test_recover_retries_within_grace_and_marks_the_rest_missed(
     lose = await store.insert(new("c2"), audit_for)
     await store.claim_due(T0, 10, set(), advance_daily, "dead", T0 + 20)
 
-    def retry(schedule: object, slot_at: int) -> str | None:
-        return None if schedule.id == keep.id else "too late"  # type: ignore[attr-defined]
+    seen_claimed_at: list[int] = []
+
+    def retry(schedule: object, slot_at: int, claimed_at: int) -> tuple[SlotStatus, str] | None:
+        seen_claimed_at.append(claimed_at)
+        if schedule.id == keep.id:  # type: ignore[attr-defined]
+            return None
+        return SlotStatus.MISSED, "too late"
 
     retried = await store.recover_claimed(T0 + 600, "new-owner", T0 + 620, retry)
     assert [(c.schedule.id, c.attempts) for c in retried] == [(keep.id, 2)]
+    assert seen_claimed_at == [T0, T0]
     kept = (await store.slots(keep.id))[0]
     assert kept.status is SlotStatus.CLAIMED and kept.attempts == 2
     lost = (await store.slots(lose.id))[0]
     assert lost.status is SlotStatus.MISSED and lost.reason == "too late"
+    # A second crash: the retried slot still says when it was first claimed (the earliest
+    # moment a post of it may exist), not when it was retried.
+    seen_claimed_at.clear()
+    await store.recover_claimed(T0 + 900, "third-owner", T0 + 920, retry)
+    assert seen_claimed_at == [T0]
+
+
+async def test_recover_can_end_a_slot_unknown(store: SqlScheduleStore) -> None:
+    schedule = await store.insert(new("c1"), audit_for)
+    await store.claim_due(T0, 10, set(), advance_daily, "dead", T0 + 20)
+
+    def retry(_s: object, _slot: int, _claimed: int) -> tuple[SlotStatus, str] | None:
+        return SlotStatus.UNKNOWN, "may be in the channel"
+
+    assert await store.recover_claimed(T0 + 900, "new-owner", T0 + 920, retry) == []
+    slot = (await store.slots(schedule.id))[0]
+    assert slot.status is SlotStatus.UNKNOWN and slot.reason == "may be in the channel"
+    after = await store.get(schedule.id)
+    assert after is not None and (after.last_outcome or "").startswith("unknown")
 
 
 async def test_lease_is_exclusive_until_it_expires(store: SqlScheduleStore) -> None:
-    a = await store.acquire_lease(LEASE_NAME, "a", 100.0, 20.0)
-    b = await store.acquire_lease(LEASE_NAME, "b", 110.0, 20.0)
+    a = await store.acquire_lease(lease_name_for(Platform.DISCORD), "a", 100.0, 20.0)
+    b = await store.acquire_lease(lease_name_for(Platform.DISCORD), "b", 110.0, 20.0)
     assert a.acquired and not b.acquired and b.owner == "a" and b.expires_at == 120.0
     # The holder renews; the other still cannot take it.
-    assert (await store.acquire_lease(LEASE_NAME, "a", 115.0, 20.0, renew_only=True)).acquired
-    assert not (await store.acquire_lease(LEASE_NAME, "b", 130.0, 20.0)).acquired
+    assert (
+        await store.acquire_lease(
+            lease_name_for(Platform.DISCORD), "a", 115.0, 20.0, renew_only=True
+        )
+    ).acquired
+    assert not (
+        await store.acquire_lease(lease_name_for(Platform.DISCORD), "b", 130.0, 20.0)
+    ).acquired
     # The holder stops renewing: after expiry the other takes it...
-    assert (await store.acquire_lease(LEASE_NAME, "b", 135.0, 20.0)).acquired
+    assert (await store.acquire_lease(lease_name_for(Platform.DISCORD), "b", 135.0, 20.0)).acquired
     # ...and the old holder may not quietly renew it back.
-    assert not (await store.acquire_lease(LEASE_NAME, "a", 136.0, 20.0, renew_only=True)).acquired
-    await store.release_lease(LEASE_NAME, "a")  # not the holder: no effect
-    assert not (await store.acquire_lease(LEASE_NAME, "c", 137.0, 20.0)).acquired
-    await store.release_lease(LEASE_NAME, "b")
-    assert (await store.acquire_lease(LEASE_NAME, "c", 137.0, 20.0)).acquired
+    assert not (
+        await store.acquire_lease(
+            lease_name_for(Platform.DISCORD), "a", 136.0, 20.0, renew_only=True
+        )
+    ).acquired
+    await store.release_lease(lease_name_for(Platform.DISCORD), "a")  # not the holder: no effect
+    assert not (
+        await store.acquire_lease(lease_name_for(Platform.DISCORD), "c", 137.0, 20.0)
+    ).acquired
+    await store.release_lease(lease_name_for(Platform.DISCORD), "b")
+    assert (await store.acquire_lease(lease_name_for(Platform.DISCORD), "c", 137.0, 20.0)).acquired
+
+
+async def test_leases_of_several_platforms_are_taken_all_or_none(
+    store: SqlScheduleStore,
+) -> None:
+    discord, slack = lease_name_for(Platform.DISCORD), lease_name_for(Platform.SLACK)
+    assert (await store.acquire_leases([discord], "discord-shards", 100.0, 20.0)).acquired
+    # Another platform's lease is independent: a Slack-only process leads Slack meanwhile.
+    assert (await store.acquire_leases([slack], "slack-only", 100.0, 20.0)).acquired
+    await store.release_lease(slack, "slack-only")
+    # A process serving both cannot lead while Discord is held elsewhere, and taking Slack
+    # first must not leave it holding Slack alone (it could not post Discord's share).
+    both = await store.acquire_leases([discord, slack], "both", 101.0, 20.0)
+    assert not both.acquired and both.owner == "discord-shards"
+    assert (await store.acquire_leases([slack], "slack-only", 102.0, 20.0)).acquired
+    # Renewing checks every row: one lost row means the holder steps down.
+    assert not (
+        await store.acquire_leases([discord, slack], "slack-only", 103.0, 20.0, renew_only=True)
+    ).acquired
+    assert (
+        await store.acquire_leases([slack], "slack-only", 103.0, 20.0, renew_only=True)
+    ).acquired
+
+
+async def test_an_older_havens_single_lease_blocks_the_platforms_it_covered(
+    store: SqlScheduleStore,
+) -> None:
+    discord = lease_name_for(Platform.DISCORD)
+    await store.acquire_lease(LEGACY_LEASE_NAME, "old-haven", 100.0, 20.0)
+    blocked = await store.acquire_leases(
+        [discord], "new-haven", 105.0, 20.0, also_free=[LEGACY_LEASE_NAME]
+    )
+    assert not blocked.acquired and blocked.owner == "old-haven"
+    # The old process stopped (its lease expired): the new one leads at once.
+    taken = await store.acquire_leases(
+        [discord], "new-haven", 121.0, 20.0, also_free=[LEGACY_LEASE_NAME]
+    )
+    assert taken.acquired
 
 
 async def test_lease_on_two_connections_to_one_file_has_one_winner(
@@ -220,7 +295,10 @@ async def test_lease_on_two_connections_to_one_file_has_one_winner(
     try:
         stores = [store, SqlScheduleStore(other)]
         results = await asyncio.gather(
-            *(s.acquire_lease(LEASE_NAME, f"p{i}", 100.0, 20.0) for i, s in enumerate(stores))
+            *(
+                s.acquire_lease(lease_name_for(Platform.DISCORD), f"p{i}", 100.0, 20.0)
+                for i, s in enumerate(stores)
+            )
         )
         assert sorted(r.acquired for r in results) == [False, True]
     finally:
