@@ -62,7 +62,7 @@ from bot.core.scheduling.schedules import (  # noqa: E402
     plan_slots,
     recurrence_for,
 )
-from bot.scheduler import LEASE_NAME, PostScheduler  # noqa: E402
+from bot.scheduler import PostScheduler, lease_name_for  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import tables  # noqa: E402
 from bot.storage.database import SqlDatabase  # noqa: E402
@@ -325,11 +325,12 @@ async def takeover(db: SqlDatabase) -> float:
     holds the lease and has finished its first pass."""
     store = SqlScheduleStore(db)
     expired = time.time() - 0.001
+    lease = lease_name_for(Platform.DISCORD)
     async with db.write() as tx:
-        await tx.execute("DELETE FROM scheduler_lease WHERE name = ?", (LEASE_NAME,))
+        await tx.execute("DELETE FROM scheduler_lease WHERE name = ?", (lease,))
         await tx.execute(
             "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat) VALUES (?, ?, ?, ?)",
-            (LEASE_NAME, "dead-host:1", expired, expired - 20.0),
+            (lease, "dead-host:1", expired, expired - 20.0),
         )
     standby = PostScheduler(
         store,
@@ -339,6 +340,7 @@ async def takeover(db: SqlDatabase) -> float:
         "bench-standby:2",
         standby_retry_seconds=0.1,
     )
+    standby.serve(frozenset({Platform.DISCORD}))
     started = time.perf_counter()
     async with running(standby):
         await _until(lambda: standby.stats.passes >= 1)
