@@ -93,7 +93,7 @@ async def drain_rate(cluster: Cluster, posts: int) -> tuple[float, int]:
         (guild, str(channel["id"]))
         for guild in cluster.guilds
         for channel in guild["channels"]
-        if channel.get("type") == 0 and channel["name"] != "c0"
+        if channel.get("type") == 0 and channel["name"] not in ("general", "c0")
     ][:posts]
     assert len(targets) == posts, "not enough channels for the burst"
     for guild, channel in targets:

@@ -194,7 +194,7 @@ async def haven_cluster(
             discord.make_guild(
                 f"Guild {shard}-{n}",
                 guild_id=guild_id_on_shard(shard, n, shard_count),
-                channels=[f"c{index}" for index in range(channels_per_guild)],
+                channels=["general", *(f"c{index}" for index in range(channels_per_guild))],
             )
             for shard in range(shard_count)
             for n in range(guilds_per_shard)

@@ -282,3 +282,7 @@ async def test_three_processes_share_one_database_and_keep_every_promise(
         assert all(gap >= 5.0 for gap in gaps), identifies
     for process in cluster.processes:
         assert "Traceback" not in process.logs(), process.logs()
+    print(
+        f"\nthree processes: takeover {takeover:.1f} s, {len(rows)} slots {dict(statuses)}, "
+        f"busiest second {busiest}, identify gaps {discord.identify_gaps()}"
+    )
