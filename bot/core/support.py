@@ -30,6 +30,7 @@ from bot.core.content.regions import normalise_region, region_name, search_regio
 from bot.core.content.topics import match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
+from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
     ContactKind,
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "general"
 MAX_CHOICES = 25
+# Communities whose library and settings one process keeps in memory (bench/memory.py: a
+# used community's index is about 70 KiB of Python objects with the default pack).
+CACHED_COMMUNITIES = 1000
 __all__ = ["CRISIS_TOPIC", "MAX_RESOURCES", "SupportService"]
 
 # Used only if a library has no message for a topic at all (a moderator removed them all).
@@ -142,6 +146,7 @@ class SupportService:
         default_library: Callable[[], Library],
         *,
         rng: random.Random | None = None,
+        cache_size: int = CACHED_COMMUNITIES,
     ) -> None:
         self._content = content
         self._communities = communities
@@ -149,9 +154,11 @@ class SupportService:
         self._clock = clock
         self._default_library = default_library
         self._random = rng or random.Random()
-        self._indexes: dict[str, LibraryIndex] = {}
+        # Bounded: a hosted Haven serves thousands of communities, and each library index is
+        # tens of KiB; the least recently asked-for are read again when next needed.
+        self._indexes: LruCache[str, LibraryIndex] = LruCache(cache_size)
         self._default_index: LibraryIndex | None = None
-        self._community_cache: dict[str, Community | None] = {}
+        self._community_cache: LruCache[str, Community | None] = LruCache(cache_size)
         # Counts invalidations. A load that began before one may have read what it removed,
         # so its result is used once but not kept (another process's change lands while a
         # slow read is in flight; keeping it would hold the old library until the next change).
@@ -181,8 +188,8 @@ class SupportService:
         """Forget cached content and settings of a community (after any change to them).
         Cheap when nothing is cached: the change feed calls it for every announced change."""
         self._invalidations += 1
-        self._indexes.pop(community_id, None)
-        self._community_cache.pop(community_id, None)
+        self._indexes.pop(community_id)
+        self._community_cache.pop(community_id)
 
     def invalidate_all(self) -> None:
         """Forget every community's cached content and settings (the change feed lost track)."""
@@ -195,12 +202,13 @@ class SupportService:
         return community_id in self._indexes or community_id in self._community_cache
 
     async def community(self, community_id: str) -> Community | None:
-        if community_id in self._community_cache:
-            return self._community_cache[community_id]
+        found, cached = self._community_cache.lookup(community_id)
+        if found:
+            return cached
         started = self._invalidations
         community = await self._communities.get(community_id)
         if self._invalidations == started:
-            self._community_cache[community_id] = community
+            self._community_cache.put(community_id, community)
         return community
 
     async def library(self, community_id: str) -> Library:
@@ -216,7 +224,7 @@ class SupportService:
         else:
             index = LibraryIndex.build(await self._content.load_library(community_id))
         if self._invalidations == started:
-            self._indexes[community_id] = index
+            self._indexes.put(community_id, index)
         return index
 
     def default_index(self) -> LibraryIndex:

@@ -54,3 +54,37 @@ async def test_a_load_overtaken_by_an_invalidation_is_not_kept(
     fresh = await support.index(LOCAL_COMMUNITY_ID)
     assert content.loads == 2 and "general-1" not in fresh.message_by_key
     assert await support.index(LOCAL_COMMUNITY_ID) is fresh  # and that one is kept
+
+
+async def test_the_cache_keeps_only_the_most_recently_used_communities(
+    stack: Stack, db: Database, clock: FixedClock
+) -> None:
+    """A hosted Haven answers thousands of communities: what one process keeps in memory is
+    bounded, and a community that fell out is read again, not lost."""
+    content = CountingContent(db)
+    support = SupportService(
+        content,
+        SqlCommunityRepository(db),
+        SqlStateRepository(db),
+        clock,
+        sample_library,
+        cache_size=2,
+    )
+    for community in ("console:a", "console:b", "console:c"):
+        await support.index(community)
+    assert not support.is_cached("console:a")
+    assert support.is_cached("console:b") and support.is_cached("console:c")
+    before = content.loads
+    await support.index(LOCAL_COMMUNITY_ID)
+    await support.index(LOCAL_COMMUNITY_ID)
+    assert content.loads == before + 1  # read once, then served from memory
+
+
+class CountingContent(SqlContentRepository):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.loads = 0
+
+    async def load_library(self, community_id: str) -> Library:
+        self.loads += 1
+        return await super().load_library(community_id)
