@@ -201,7 +201,12 @@ async def open_services(
         )
 
         expected = sorted(served_platforms(settings), key=lambda platform: platform.value)
-        health = Health(SqlStatusReader(db), expected, lambda: scheduler.is_holder)
+        health = Health(
+            SqlStatusReader(db),
+            expected,
+            lambda: scheduler.is_holder,
+            lambda: scheduler.platforms,
+        )
         if isinstance(metrics, PrometheusMetrics):
             metrics.watch(
                 health,

@@ -200,10 +200,12 @@ class Health:
         probe: StatusReader,
         expected: Collection[Platform],
         scheduler_holder: Callable[[], bool],
+        scheduler_platforms: Callable[[], Collection[Platform]] = tuple,
     ) -> None:
         self._probe = probe
         self._expected = tuple(expected)
         self._holder = scheduler_holder
+        self._scheduler_platforms = scheduler_platforms
         self._sources: dict[Platform, StatusSource] = {}
         self.last: Readiness | None = None
 
@@ -214,6 +216,11 @@ class Health:
     @property
     def scheduler_role(self) -> str:
         return "holder" if self._holder() else "standby"
+
+    @property
+    def scheduled_platforms(self) -> tuple[Platform, ...]:
+        """The platforms whose scheduled posts this process leads or stands by for."""
+        return tuple(sorted(self._scheduler_platforms(), key=lambda platform: platform.value))
 
     async def check(self) -> Readiness:
         reasons: list[str] = []
@@ -255,10 +262,16 @@ class _HealthCollector(Collector):
         self._health = health
 
     def collect(self) -> Iterator[Metric]:
+        # Per platform: each platform's posts have one leader, so over all processes the sum
+        # for a platform is 1 (a Slack-only process leads Slack while another leads Discord).
         holder = GaugeMetricFamily(
-            "haven_scheduler_holder", "1 when this process runs the scheduler, 0 on standby"
+            "haven_scheduler_holder",
+            "1 when this process leads the platform's scheduled posts, 0 on standby",
+            labels=["platform"],
         )
-        holder.add_metric([], 1.0 if self._health.scheduler_role == "holder" else 0.0)
+        leads = 1.0 if self._health.scheduler_role == "holder" else 0.0
+        for platform in self._health.scheduled_platforms:
+            holder.add_metric([platform.value], leads)
         yield holder
         last = self._health.last
         if last is None:

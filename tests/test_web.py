@@ -85,7 +85,7 @@ async def test_readyz_reports_the_database_and_this_process_scheduler_role(
         _, body = await get_json(f"{server.url}/readyz")
         assert body["scheduler"] == "holder"
         _, _, text = await get(f"{server.url}/metrics")
-        assert "haven_scheduler_holder 1.0" in text
+        assert 'haven_scheduler_holder{platform="console"} 1.0' in text
     finally:
         scheduler.cancel()
         await asyncio.gather(scheduler, return_exceptions=True)

@@ -79,7 +79,8 @@ async def test_one_port_serves_health_metrics_and_slack(tmp_path: Path, fake: Fa
     assert (
         'haven_interactions_total{command="support",outcome="ok",platform="slack"} 1.0' in metrics
     )
-    assert "haven_scheduler_holder 1.0" in metrics
+    assert 'haven_scheduler_holder{platform="slack"} 1.0' in metrics
+    assert 'platform="discord"' not in metrics.split("haven_scheduler_holder")[-1]
     assert not slack_port_open, "SLACK_HTTP_PORT was opened although Haven's server serves Slack"
     assert "Slack: serving /slack/events on Haven's HTTP server" in logs
     assert "Traceback" not in logs
