@@ -11,6 +11,7 @@ import stat
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -346,6 +347,7 @@ def _refuse_unreadable_pack(file: Path) -> None:
 def pack_check(file: Path) -> None:
     """Report every problem in a pack FILE with its place, and stale resources."""
     from bot.core.content.packs import load_pack_file
+    from bot.core.content.staleness import STALE_AFTER_MONTHS, stale_resources
 
     _refuse_unreadable_pack(file)
     parsed, problems = load_pack_file(file)
@@ -354,6 +356,12 @@ def pack_check(file: Path) -> None:
     if parsed is None or errors:
         _fail(f"{file}: {len(errors)} error(s); the pack cannot be imported as it is.")
         return
+    stale = stale_resources(parsed.resources, date.today())
+    if stale:
+        # The same rule and order as `/support-admin resource stale`.
+        click.echo(f"Not verified in {STALE_AFTER_MONTHS} months, oldest first:")
+        for entry in stale:
+            click.echo(f"  {entry.line()}")
     click.echo(
         f"{file}: OK — {len(parsed.messages)} messages, {len(parsed.resources)} resources"
         + (f", {len(problems)} warning(s)." if problems else ".")

@@ -85,6 +85,24 @@ class Contact:
     e164: str | None = None
 
 
+class Audience(enum.StrEnum):
+    """Who a resource serves, or whom a message speaks to."""
+
+    EVERYONE = "everyone"
+    # Usually with an age range (Childline: under 19): never allowed to displace an all-ages line.
+    YOUNG_PEOPLE = "young-people"
+    PARENTS_AND_FAMILIES = "parents-and-families"
+    ALLIES = "allies"
+
+
+AUDIENCE_LABELS = {
+    Audience.EVERYONE: "everyone",
+    Audience.YOUNG_PEOPLE: "young people",
+    Audience.PARENTS_AND_FAMILIES: "parents and families",
+    Audience.ALLIES: "allies",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SupportMessage:
     """A curated supportive text. `key` is stable across packs and edits."""
@@ -95,9 +113,14 @@ class SupportMessage:
     locale: str = "en"
     enabled: bool = True
     version: int = 1
+    # Whom the text speaks to: a message for parents is labelled as such in the answer.
+    audience: Audience = Audience.EVERYONE
 
 
 GLOBAL_REGION = "global"
+# A resource without an explicit rank sorts after every ranked one of the pack (1-99).
+DEFAULT_RANK = 100
+MAX_RANK = 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,23 @@ class Resource:
     notes_for_mods: str = ""
     enabled: bool = True
     version: int = 1
+    # The pack author's order within a region and topic: lower comes first.
+    rank: int = DEFAULT_RANK
+    audience: Audience = Audience.EVERYONE
+    # Inclusive age range of a young people's service (Childline: age_max 18, "under 19").
+    age_min: int | None = None
+    age_max: int | None = None
+    # Machine-readable hours (`Mo-Fr 13:00-20:30`, `24/7`; content/hours.py) in `timezone`
+    # (IANA; empty: the hours are local wherever the person is). Empty: hours not known.
+    opening_hours: str = ""
+    timezone: str = ""
+
+    @property
+    def age_limited(self) -> bool:
+        """A service only some people may use: it never displaces an all-ages line."""
+        return self.audience is Audience.YOUNG_PEOPLE or (
+            self.age_min is not None or self.age_max is not None
+        )
 
     @property
     def is_global(self) -> bool:

@@ -8,8 +8,8 @@ Rules (all here, so Discord, Slack and the console answer the same):
   show a country's numbers as if universal: only international directories, "call your local
   emergency number", and the region choices; an answer without local services always offers a
   helpline directory (a worldwide resource listed for `crisis`), whatever the topic;
-- `crisis` puts the region's emergency number and 24/7 crisis lines first, and a service that is
-  not a crisis line is never offered alone;
+- which resources and in what order (crisis lines, open now, age-limited services after
+  all-ages ones) is support_selection's rule, applied here to every answer;
 - usage is counted per community, topic and day only; nothing about the person is kept.
 """
 
@@ -19,9 +19,11 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
+from bot.core.content.audience import audience_label
 from bot.core.content.library_index import LibraryIndex, language_of
 from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
@@ -37,20 +39,27 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Clock, CommunityRepository, ContentRepository, Library, StateRepository
+from bot.core.support_selection import (
+    CRISIS_TOPIC,
+    MAX_RESOURCES,
+    OpenState,
+    person_zone,
+    pick_resources,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "general"
-CRISIS_TOPIC = "crisis"
-MAX_RESOURCES = 5
 MAX_CHOICES = 25
+__all__ = ["CRISIS_TOPIC", "MAX_RESOURCES", "SupportService"]
 
 # Used only if a library has no message for a topic at all (a moderator removed them all).
 FALLBACK_MESSAGE = SupportMessage(
     key="haven-fallback",
+    # It may stand above directories only (no country known), so it promises no listener.
     text=(
-        "Thank you for reaching out. Whatever you're facing, you deserve support, and the people "
-        "below are there to listen."
+        "Thank you for reaching out. Whatever you're facing, you deserve support, and the links "
+        "below can help you find it."
     ),
     topics=(DEFAULT_TOPIC,),
 )
@@ -93,6 +102,8 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
     badges: list[str] = []
     if resource.always_open:
         badges.append("24/7")
+    if label := audience_label(resource.audience, resource.age_min, resource.age_max):
+        badges.append(label)
     if crisis and not resource.crisis_service and not resource.is_global:
         badges.append("not a crisis line")
     if resource.is_global:
@@ -111,30 +122,14 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
     )
 
 
-def _with_helpline_directory(
-    index: LibraryIndex, directories: tuple[Resource, ...]
-) -> tuple[Resource, ...]:
-    """The directories an answer without local services shows, with a helpline directory.
-
-    A helpline directory is a worldwide resource the library offers for `crisis`: the way to
-    find a line to call in any country. A directory of groups or a guide (for example one
-    tagged only `coming-out`) is not someone to talk to, so when none of the topic's
-    directories is a helpline directory, the library's first one takes the last place.
-    """
-    shown = directories[:MAX_RESOURCES]
-    if any(CRISIS_TOPIC in d.topics for d in shown):
-        return shown
-    helplines = index.directories_by_topic.get(CRISIS_TOPIC, ())
-    if not helplines:
-        return shown
-    return (*shown[: MAX_RESOURCES - 1], helplines[0])
-
-
 @dataclass(frozen=True, slots=True)
 class _Selection:
     message: SupportMessage
     resources: tuple[Resource, ...]
     emergency_number: str | None
+    # Open now / opens at, per resource key, and the person's own clock for the labels.
+    states: dict[str, OpenState] = field(default_factory=dict)
+    person_now: datetime | None = None
 
 
 class SupportService:
@@ -344,13 +339,12 @@ class SupportService:
             chosen_region = None
         pool = index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
-        resources = self._pick_resources(index, chosen_topic.slug, chosen_region)
-        number = index.emergency_numbers.get(chosen_region) if chosen_region else None
+        selection = self._resources(index, chosen_topic.slug, chosen_region, community)
         return self._card(
             index,
             chosen_topic,
             chosen_region,
-            _Selection(message, resources, number),
+            replace(selection, message=message),
             private=True,
         )
 
@@ -364,9 +358,10 @@ class SupportService:
         message_key: str | None,
     ) -> _Selection:
         message = self._pick_message(community_id, index, topic.slug, locale, message_key)
-        resources = self._pick_resources(index, topic.slug, region)
-        number = index.emergency_numbers.get(region) if region else None
-        return _Selection(message, resources, number)
+        selection = self._resources(
+            index, topic.slug, region, self._community_cache.get(community_id)
+        )
+        return replace(selection, message=message)
 
     def _pick_message(
         self,
@@ -417,40 +412,17 @@ class SupportService:
         unseen = [m for m in pool if m.key not in shown]
         return self._random.choice(unseen) if unseen else None
 
-    @staticmethod
-    def _pick_resources(
-        index: LibraryIndex, topic: str, region: str | None
-    ) -> tuple[Resource, ...]:
-        directories = index.directories_by_topic.get(topic, ())
-        if not directories and topic != CRISIS_TOPIC:
-            # An unrelated directory is still a way to find local groups; not for a crisis.
-            directories = index.directories
-        if region is None:
-            # No country known: never present one country's numbers as universal.
-            return _with_helpline_directory(index, directories)
-        topical = index.local.get((region, topic), ())
-        crisis_lines = index.crisis_lines.get(region, ())
-        chosen: list[Resource] = []
-        if topic == CRISIS_TOPIC:
-            # 24/7 crisis lines first, then the topic's other services. With no crisis line
-            # at all, peer lines are never offered alone: directories take their place.
-            if crisis_lines:
-                chosen = list(crisis_lines[:MAX_RESOURCES])
-                chosen += [r for r in topical[:MAX_RESOURCES] if not r.crisis_service]
-        else:
-            # Topic-specific services first, then one 24/7 crisis line as a safety net.
-            chosen = list(topical[: MAX_RESOURCES - 1])
-            safety = next((r for r in crisis_lines if r.always_open), None)
-            if safety is not None and all(r.key != safety.key for r in chosen):
-                chosen.append(safety)
-        if not chosen:
-            # Nothing listed for this country: directories alone, as with no country known.
-            return _with_helpline_directory(index, directories)
-        # The region's own services first (room kept for one directory), then directories.
-        result = chosen[: MAX_RESOURCES - 1]
-        keys = {r.key for r in result}
-        result += [d for d in directories[:MAX_RESOURCES] if d.key not in keys]
-        return tuple(result[:MAX_RESOURCES])
+    def _resources(
+        self, index: LibraryIndex, topic: str, region: str | None, community: Community | None
+    ) -> _Selection:
+        """The ordered resources and their open-now states (message filled in by the caller)."""
+        now = self._clock.now()
+        zone = person_zone(region, community)
+        resources, states = pick_resources(index, topic, region, now, zone)
+        number = index.emergency_numbers.get(region) if region else None
+        return _Selection(
+            FALLBACK_MESSAGE, resources, number, states, person_now=now.astimezone(zone)
+        )
 
     @staticmethod
     def _card_resource(index: LibraryIndex, resource: Resource, crisis: bool) -> CardResource:
@@ -460,6 +432,16 @@ class SupportService:
                 resource, crisis=crisis
             )
         return cached
+
+    @staticmethod
+    def _timed(card: CardResource, resource: Resource, selection: _Selection) -> CardResource:
+        """The cached card of a resource with this moment's "open now" / "opens ..." label
+        (a 24/7 line already says 24/7)."""
+        state = selection.states.get(resource.key)
+        if state is None or resource.always_open or selection.person_now is None:
+            return card
+        label = state.label(selection.person_now)
+        return replace(card, badges=(label, *card.badges)) if label else card
 
     def _card(
         self,
@@ -471,6 +453,9 @@ class SupportService:
         private: bool,
     ) -> Card:
         body = make_mentions_inert(selection.message.text)
+        if label := audience_label(selection.message.audience, None, None):
+            # A message written to parents says so, so nobody reads it as written to them.
+            body = f"{label.capitalize()}: {body}"
         if topic.slug == CRISIS_TOPIC:
             danger = (
                 f"If you are in immediate danger, call {selection.emergency_number} now."
@@ -511,7 +496,7 @@ class SupportService:
             body=body,
             tone=CardTone.SUPPORT,
             resources=tuple(
-                self._card_resource(index, r, topic.slug == CRISIS_TOPIC)
+                self._timed(self._card_resource(index, r, topic.slug == CRISIS_TOPIC), r, selection)
                 for r in selection.resources
             ),
             footer=" ".join(footer_parts),

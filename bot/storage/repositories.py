@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.content.records import contact_from_dict, contact_to_dict
 from bot.core.errors import AlreadyExists, Conflict
 from bot.core.models import (
+    Audience,
     AuditEntry,
     Community,
     CommunityStatus,
@@ -227,6 +228,7 @@ def _message_from_row(row: Row) -> SupportMessage:
         locale=row["locale"],
         enabled=bool(row["enabled"]),
         version=row["version"],
+        audience=Audience(row["audience"]),
     )
 
 
@@ -249,6 +251,12 @@ def _resource_from_row(row: Row) -> Resource:
         notes_for_mods=row["notes_for_mods"],
         enabled=bool(row["enabled"]),
         version=row["version"],
+        rank=row["rank"],
+        audience=Audience(row["audience"]),
+        age_min=row["age_min"],
+        age_max=row["age_max"],
+        opening_hours=row["opening_hours"],
+        timezone=row["timezone"],
     )
 
 
@@ -261,6 +269,7 @@ def _message_params(community_id: str, message: SupportMessage) -> tuple[Any, ..
         message.locale,
         int(message.enabled),
         message.version,
+        message.audience.value,
     )
 
 
@@ -283,21 +292,29 @@ def _resource_params(community_id: str, resource: Resource) -> tuple[Any, ...]:
         resource.notes_for_mods,
         int(resource.enabled),
         resource.version,
+        resource.rank,
+        resource.audience.value,
+        resource.age_min,
+        resource.age_max,
+        resource.opening_hours,
+        resource.timezone,
     )
 
 
 _UPSERT_MESSAGE = (
-    "INSERT INTO messages (community_id, key, text, topics, locale, enabled, version)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (community_id, key, text, topics, locale, enabled, version,"
+    " audience)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (community_id, key) DO UPDATE SET text = excluded.text,"
     " topics = excluded.topics, locale = excluded.locale, enabled = excluded.enabled,"
-    " version = excluded.version"
+    " version = excluded.version, audience = excluded.audience"
 )
 _UPSERT_RESOURCE = (
     "INSERT INTO resources (community_id, key, title, url, description, contacts, regions,"
     " topics, crisis_service, always_open, hours, source_url, last_verified, needs_review,"
-    " notes_for_mods, enabled, version)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " notes_for_mods, enabled, version, rank, audience, age_min, age_max, opening_hours,"
+    " timezone)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (community_id, key) DO UPDATE SET title = excluded.title,"
     " url = excluded.url, description = excluded.description, contacts = excluded.contacts,"
     " regions = excluded.regions, topics = excluded.topics,"
@@ -305,7 +322,9 @@ _UPSERT_RESOURCE = (
     " hours = excluded.hours, source_url = excluded.source_url,"
     " last_verified = excluded.last_verified, needs_review = excluded.needs_review,"
     " notes_for_mods = excluded.notes_for_mods,"
-    " enabled = excluded.enabled, version = excluded.version"
+    " enabled = excluded.enabled, version = excluded.version, rank = excluded.rank,"
+    " audience = excluded.audience, age_min = excluded.age_min, age_max = excluded.age_max,"
+    " opening_hours = excluded.opening_hours, timezone = excluded.timezone"
 )
 
 # Per item kind: (table, row -> item, upsert statement, item -> upsert parameters).

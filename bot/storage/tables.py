@@ -86,6 +86,8 @@ messages = Table(
     Column("locale", Text, nullable=False, server_default="en"),
     _flag("enabled", 1),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Whom the text speaks to (models.Audience); revision 0007.
+    Column("audience", Text, nullable=False, server_default="everyone"),
     PrimaryKeyConstraint("community_id", "key"),
 )
 
@@ -109,6 +111,13 @@ resources = Table(
     Column("notes_for_mods", Text, nullable=False, server_default=""),
     _flag("enabled", 1),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Revision 0007: the pack author's order, who it serves, and machine-readable hours.
+    Column("rank", Integer, nullable=False, server_default=text("100")),
+    Column("audience", Text, nullable=False, server_default="everyone"),
+    Column("age_min", Integer),
+    Column("age_max", Integer),
+    Column("opening_hours", Text, nullable=False, server_default=""),
+    Column("timezone", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("community_id", "key"),
 )
 

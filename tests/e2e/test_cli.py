@@ -415,3 +415,27 @@ def test_pack_export_never_writes_over_the_database_or_an_existing_file(tmp_path
     forced = haven(tmp_path, "pack", "export", "-o", str(out), "--force")
     assert forced.returncode == 0, forced.stderr
     assert "messages:" in out.read_text()
+
+
+def test_pack_check_lists_resources_not_verified_in_a_year_oldest_first(tmp_path: Path) -> None:
+    pack = tmp_path / "old.yaml"
+    resource = (
+        "  - key: {key}\n    title: {key}\n    url: https://{key}.example.org\n"
+        "    regions: [GB]\n    topics: [crisis]\n    source_url: https://{key}.example.org\n"
+        "{verified}    status: verified\n"
+    )
+    pack.write_text(
+        "schema_version: 1\npack: {id: x, locale: en, version: '1', disclaimer: d}\n"
+        "topics: [{slug: crisis, label: Crisis, description: d}]\n"
+        "messages: []\nresources:\n"
+        + resource.format(key="older", verified="    last_verified: 2019-05-01\n")
+        + resource.format(key="recent", verified="    last_verified: 2099-01-01\n")
+        + resource.format(key="old", verified="    last_verified: 2021-03-01\n")
+        + resource.format(key="never", verified="")
+    )
+    result = haven(tmp_path, "pack", "check", str(pack))
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = result.stdout.split("oldest first:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listing[:3]] == ["never", "older", "old"]
+    assert "never checked" in listing[0] and "last checked 2019-05-01" in listing[1]
+    assert "recent" not in result.stdout.split("oldest first:", 1)[1].split("OK")[0]

@@ -23,7 +23,10 @@ from bot.core.commands.verbs import (
     Verb,
     VerbTable,
 )
+from bot.core.content.audience import ages_text
 from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
+from bot.core.content.hours import MAX_HOURS_TEXT as MAX_OPENING_HOURS
+from bot.core.content.staleness import STALE_AFTER_MONTHS, stale_resources
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -35,6 +38,8 @@ from bot.core.content.validation import (
     make_mentions_inert,
 )
 from bot.core.models import (
+    MAX_RANK,
+    Audience,
     AuditEntry,
     ContactKind,
     ItemKind,
@@ -42,7 +47,9 @@ from bot.core.models import (
     RequestContext,
     Resource,
     SupportMessage,
+    paginate,
 )
+from bot.core.scheduling.timezones import MAX_TIMEZONE_LENGTH
 
 MAX_LIST_LENGTH = 200  # a comma-separated list of topics or regions
 PAGE = Option(
@@ -61,6 +68,14 @@ TOPICS = Option(
     completion=Completion.TOPICS,
     aliases=("topic",),
     placeholder="coming-out,family",
+)
+AUDIENCE = Option(
+    "audience",
+    "Who it is for (everyone, young-people, parents-and-families, allies)",
+    OptionKind.CHOICE,
+    max_length=32,
+    choices=tuple(a.value for a in Audience),
+    placeholder="everyone",
 )
 TOPIC_FILTER = Option(
     "topic",
@@ -158,7 +173,9 @@ def _version(args: Arguments) -> int | None:
 
 
 def _message_draft(args: Arguments) -> MessageDraft:
-    return MessageDraft(args.get("text"), args.get("topics"), args.get("locale"))
+    return MessageDraft(
+        args.get("text"), args.get("topics"), args.get("locale"), args.get("audience")
+    )
 
 
 def _message(item: LibraryItem) -> SupportMessage:
@@ -172,6 +189,7 @@ def _message_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
         ("Key", message.key),
         ("Topics", ", ".join(message.topics)),
         ("Locale", message.locale),
+        ("Audience", message.audience.value),
         ("Enabled", "yes" if message.enabled else "no"),
         ("Version", str(message.version)),
     )
@@ -197,6 +215,7 @@ MESSAGES = ItemSpec(
         ),
         TOPICS,
         Option("locale", "Language, e.g. en", max_length=16, placeholder="en"),
+        AUDIENCE,
     ),
     add_required=("text",),
     form_title="Add a supportive message",
@@ -213,6 +232,7 @@ MESSAGES = ItemSpec(
         "text": _message(item).text,
         "topics": ", ".join(_message(item).topics),
         "locale": _message(item).locale,
+        "audience": _message(item).audience.value,
     },
     body=lambda item: make_mentions_inert(_message(item).text),
 )
@@ -247,6 +267,14 @@ def _resource_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
         ("Topics", ", ".join(resource.topics)),
         ("Crisis service", "yes" if resource.crisis_service else "no"),
         ("Hours", make_mentions_inert(resource.hours) or "not given"),
+        ("Open", resource.opening_hours or "not given (open now is not shown)"),
+        ("Time zone", resource.timezone or "the person's own"),
+        ("Rank", str(resource.rank)),
+        (
+            "Audience",
+            resource.audience.value
+            + (f" ({ages})" if (ages := ages_text(resource.age_min, resource.age_max)) else ""),
+        ),
         ("Last verified", resource.last_verified.isoformat() if resource.last_verified else "-"),
         ("Status", status),
         *((("Notes for moderators", resource.notes_for_mods),) if resource.notes_for_mods else ()),
@@ -273,6 +301,11 @@ def _resource_form_values(item: LibraryItem) -> dict[str, str]:
         "description": r.description,
         "hours": r.hours,
         "crisis": "yes" if r.crisis_service else "no",
+        "open": r.opening_hours,
+        "timezone": r.timezone,
+        "rank": str(r.rank),
+        "audience": r.audience.value,
+        "ages": ages_text(r.age_min, r.age_max),
     }
     for name, kind in _CONTACT_OPTIONS.items():
         found = next((c.display for c in r.contacts if c.kind is kind), "")
@@ -313,6 +346,29 @@ RESOURCES = ItemSpec(
         _contact("email", "Email address"),
         Option("hours", "Opening hours, e.g. 24/7", max_length=MAX_HOURS_LENGTH),
         Option("crisis", "A crisis line?", OptionKind.YES_NO, max_length=5, placeholder="yes"),
+        Option(
+            "open",
+            "When it is open, e.g. Mo-Fr 13:00-20:30 or 24/7 (none to clear)",
+            max_length=MAX_OPENING_HOURS,
+            placeholder='"Mo-Fr 13:00-20:30"',
+        ),
+        Option(
+            "timezone",
+            "Time zone of those hours, e.g. Europe/London",
+            max_length=MAX_TIMEZONE_LENGTH,
+            completion=Completion.TIMEZONE,
+            placeholder="Europe/London",
+        ),
+        Option(
+            "rank",
+            "Order within its region and topic (1 first)",
+            OptionKind.NUMBER,
+            max_length=6,
+            max_value=MAX_RANK,
+            placeholder="10",
+        ),
+        AUDIENCE,
+        Option("ages", 'Age range, e.g. "under 19" or 5-25', max_length=20, placeholder="under 19"),
     ),
     add_required=("title", "url", "topics", "regions"),
     form_title="Add a resource",
@@ -328,6 +384,11 @@ RESOURCES = ItemSpec(
         "email",
         "hours",
         "crisis",
+        "open",
+        "timezone",
+        "rank",
+        "audience",
+        "ages",
     ),
     list_filters=(
         TOPIC_FILTER,
@@ -422,6 +483,18 @@ class LibraryItemCommands:
                     self.enable,
                 ),
                 keyed("disable", f"stop showing a {kind}", self.disable),
+                *(
+                    (
+                        Verb(
+                            "stale",
+                            f"resources not checked in {STALE_AFTER_MONTHS} months, oldest first",
+                            self.stale,
+                            options=(PAGE,),
+                        ),
+                    )
+                    if spec.kind is ItemKind.RESOURCE
+                    else ()
+                ),
             ),
         )
 
@@ -467,6 +540,21 @@ class LibraryItemCommands:
             or ("Nothing here yet.",),
             page=PageRef(page=page.page, page_count=page.page_count, command=command),
             footer=f"`{kind.value} show <key>` shows every field of one.",
+        )
+
+    async def stale(self, ctx: RequestContext, args: Arguments) -> Card:
+        """The library's resources nobody has checked for a year: the same rule and order
+        as `haven pack check`."""
+        library = await self._curation.library(ctx)
+        stale = stale_resources(library.resources, self._curation.today())
+        page = paginate(stale, args.number("page") or 1, clamp=True)
+        return Card(
+            title=f"Resources not checked in {STALE_AFTER_MONTHS} months ({page.total})",
+            lines=tuple(make_mentions_inert(s.line()) for s in page.items)
+            or ("Every resource was checked within the last year.",),
+            page=PageRef(page.page, page.page_count, "/support-admin resource stale"),
+            footer="Check the number, hours and link on the organisation's own site, then "
+            "`resource edit` it (or `resource enable` to confirm it as it is).",
         )
 
     async def _set_enabled(self, ctx: RequestContext, args: Arguments, enabled: bool) -> Card:

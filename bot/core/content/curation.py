@@ -15,9 +15,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal, TypeVar, overload
 
 from bot.core.commands.grammar import split_list
+from bot.core.content.audience import parse_ages, parse_audience
+from bot.core.content.hours import HoursError, parse_opening_hours
 from bot.core.content.packs import ParsedPack
 from bot.core.content.phones import PhoneRefused, read_phone
 from bot.core.content.records import item_from_dict, item_kind, item_to_dict
@@ -36,6 +39,8 @@ from bot.core.content.validation import (
 from bot.core.errors import AlreadyExists, Conflict, NotFound, UnknownChoice, ValidationFailed
 from bot.core.models import (
     GLOBAL_REGION,
+    MAX_RANK,
+    Audience,
     AuditEntry,
     Community,
     Contact,
@@ -54,9 +59,11 @@ from bot.core.ports import (
     CommunityRepository,
     ContentRepository,
     ItemWrite,
+    Library,
     LibraryChanges,
     NewAuditEntry,
 )
+from bot.core.scheduling.timezones import parse_timezone
 from bot.core.support import SupportService
 
 E = TypeVar("E", SupportMessage, Resource)
@@ -71,6 +78,7 @@ class MessageDraft:
     text: str | None = None
     topics: str | None = None
     locale: str | None = None
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,12 @@ class ResourceDraft:
     hours: str | None = None
     crisis: str | None = None
     key: str | None = None
+    # Machine-readable hours ("Mo-Fr 13:00-20:30", "24/7") and the zone they are in.
+    open: str | None = None
+    timezone: str | None = None
+    rank: str | None = None
+    audience: str | None = None
+    ages: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +268,14 @@ class CurationService:
             )
         return tuple(regions)
 
+    async def library(self, ctx: RequestContext) -> Library:
+        """The caller's library, for a moderator."""
+        await self.moderator_community(ctx)
+        return await self._support.library(ctx.community_id)
+
+    def today(self) -> date:
+        return self._clock.now().date()
+
     # ---- any item --------------------------------------------------------------------------
 
     @overload
@@ -405,6 +427,7 @@ class CurationService:
             text=text,
             topics=topics,
             locale=(draft.locale or "en").strip() or "en",
+            audience=parse_audience("audience", draft.audience or Audience.EVERYONE.value),
         )
         await self._write(ctx, [self._write_of(ctx, "add", None, message)])
         return message
@@ -424,10 +447,17 @@ class CurationService:
             changes["topics"] = await self._topics(ctx.community_id, draft.topics)
         if draft.locale is not None:
             changes["locale"] = draft.locale.strip() or "en"
+        if draft.audience is not None:
+            try:
+                changes["audience"] = parse_audience("audience", draft.audience)
+            except ValidationFailed as error:
+                problems += error.problems
         if problems:
             raise ValidationFailed(problems)
         if not changes:
-            raise ValidationFailed(["Nothing to change: give text:, topics: or locale:."])
+            raise ValidationFailed(
+                ["Nothing to change: give text:, topics:, locale: or audience:."]
+            )
         after = replace(current, **changes, version=current.version + 1)  # type: ignore[arg-type]
         await self._write(ctx, [self._write_of(ctx, "edit", current, after)])
         return after
@@ -508,9 +538,78 @@ class CurationService:
         if draft.key is not None:
             problems += check_key("key", draft.key.strip())
             fields["key"] = draft.key.strip()
+        self._ranking_fields(draft, current, fields, problems, hints)
         if problems:
             raise ValidationFailed(problems, " ".join(hint for hint in hints if hint))
         return fields
+
+    @staticmethod
+    def _ranking_fields(
+        draft: ResourceDraft,
+        current: Resource | None,
+        fields: dict[str, object],
+        problems: list[str],
+        hints: list[str],
+    ) -> None:
+        """rank, audience, ages, open and timezone: read and checked together, because ages
+        need a young people's audience and `open` must agree with 24/7."""
+        if draft.rank is not None:
+            try:
+                rank = int(draft.rank.strip())
+            except ValueError:
+                rank = 0
+            if not 1 <= rank <= MAX_RANK:
+                problems.append(
+                    f"rank: '{draft.rank.strip()[:10]}' must be a whole number from 1 to "
+                    f"{MAX_RANK}; lower comes first."
+                )
+            fields["rank"] = rank
+        audience = current.audience if current else Audience.EVERYONE
+        if draft.audience is not None:
+            try:
+                audience = fields["audience"] = parse_audience("audience", draft.audience)
+            except ValidationFailed as error:
+                problems += error.problems
+                hints.append(error.hint)
+        ages = (current.age_min, current.age_max) if current else (None, None)
+        if draft.ages is not None:
+            try:
+                ages = parse_ages("ages", draft.ages)
+            except ValidationFailed as error:
+                problems += error.problems
+                hints.append(error.hint)
+            fields["age_min"], fields["age_max"] = ages
+        elif draft.audience is not None and audience is not Audience.YOUNG_PEOPLE:
+            # Ages belong to a young people's service; a new audience drops them.
+            ages = fields["age_min"], fields["age_max"] = (None, None)
+        if ages != (None, None) and audience is not Audience.YOUNG_PEOPLE:
+            problems.append(
+                "ages: only a young people's service has an age range; add "
+                "audience:young-people, or leave ages out."
+            )
+        if draft.open is not None:
+            text = draft.open.strip()
+            if not text or text.lower() == "none":
+                fields["opening_hours"] = ""
+            else:
+                try:
+                    hours = parse_opening_hours(text)
+                except HoursError as error:
+                    problems.append(f"open: {error}")
+                else:
+                    fields["opening_hours"] = hours.text
+                    # Machine-readable 24/7 is the same fact as always_open.
+                    fields["always_open"] = hours.always
+        if draft.timezone is not None:
+            text = draft.timezone.strip()
+            if not text or text.lower() == "none":
+                fields["timezone"] = ""
+            else:
+                try:
+                    fields["timezone"] = parse_timezone(text)
+                except ValidationFailed as error:
+                    problems += [f"timezone: {p}" for p in error.problems]
+                    hints.append(error.hint)
 
     @staticmethod
     def _phone_in(contact: Contact, regions: Sequence[str], problems: list[str]) -> Contact:

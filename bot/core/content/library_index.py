@@ -22,9 +22,9 @@ class LibraryIndex:
     # The same pools split by language ("en"), so a reply never filters a pool itself.
     messages_by_topic_language: dict[tuple[str, str], tuple[SupportMessage, ...]]
     message_by_key: dict[str, SupportMessage]
-    # Visible services of one country for one topic, in library order.
+    # Visible services of one country for one topic, by the pack author's rank.
     local: dict[tuple[str, str], tuple[Resource, ...]]
-    # Visible crisis services of one country: 24/7 first.
+    # Visible crisis services of one country: all-ages 24/7 lines first, then by rank.
     crisis_lines: dict[str, tuple[Resource, ...]]
     directories_by_topic: dict[str, tuple[Resource, ...]]
     directories: tuple[Resource, ...]
@@ -60,8 +60,13 @@ class LibraryIndex:
                     crisis[region].append(resource)
                 for topic in resource.topics:
                     local[(region, topic)].append(resource)
+        for found in local.values():
+            found.sort(key=_by_rank)
         for lines in crisis.values():
-            lines.sort(key=lambda r: (not r.always_open, r.key))
+            lines.sort(key=lambda r: (not r.always_open, r.age_limited, *_by_rank(r)))
+        directories.sort(key=_by_rank)
+        for found in directories_by_topic.values():
+            found.sort(key=_by_rank)
         return cls(
             library=library,
             topics=library.topics,
@@ -77,6 +82,10 @@ class LibraryIndex:
             },
             covered_regions=tuple(sorted({region for region, _topic in local if len(region) == 2})),
         )
+
+
+def _by_rank(resource: Resource) -> tuple[int, str]:
+    return (resource.rank, resource.title.casefold())
 
 
 def language_of(locale: str) -> str:

@@ -10,7 +10,6 @@ pack is held to exactly the limits a moderator's command is.
 
 from __future__ import annotations
 
-import calendar
 import difflib
 import functools
 import json
@@ -25,10 +24,16 @@ from typing import Any, Literal
 import yaml
 
 from bot.core.content import phones, validation
+from bot.core.content.audience import AGES_HINT, ages_text, parse_ages
+from bot.core.content.hours import HoursError, parse_opening_hours
 from bot.core.content.regions import is_region_code, normalise_region, region_name
+from bot.core.content.staleness import STALE_AFTER_MONTHS, months_before
 from bot.core.errors import UnknownChoice, ValidationFailed
 from bot.core.models import (
+    DEFAULT_RANK,
     GLOBAL_REGION,
+    MAX_RANK,
+    Audience,
     Contact,
     ContactKind,
     EmergencyNumber,
@@ -37,14 +42,13 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library, LibraryChanges
+from bot.core.scheduling.timezones import parse_timezone
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 # A real pack is tens of kilobytes; the cap keeps a hostile upload from costing memory or time.
 MAX_PACK_BYTES = 2_000_000
-# Helplines change numbers and hours; a resource nobody has checked for a year is flagged.
-STALE_AFTER_MONTHS = 12
 # Shown in front of every reply; it must stay short enough to sit above the message.
 MAX_DISCLAIMER_LENGTH = validation.MAX_DESCRIPTION_LENGTH
 MAX_NOTES_LENGTH = validation.MAX_MESSAGE_LENGTH
@@ -62,7 +66,7 @@ _TOP_LEVEL_KEYS = ("schema_version", "pack", "topics", "emergency_numbers", "mes
 _PACK_KEYS = ("id", "locale", "version", "last_reviewed", "disclaimer")
 _TOPIC_KEYS = ("slug", "label", "description")
 _EMERGENCY_KEYS = ("region", "number", "status")
-_MESSAGE_KEYS = ("key", "topics", "locale", "text", "enabled")
+_MESSAGE_KEYS = ("key", "topics", "locale", "text", "audience", "enabled")
 _RESOURCE_KEYS = (
     "key",
     "title",
@@ -73,6 +77,11 @@ _RESOURCE_KEYS = (
     "crisis_service",
     "always_open",
     "hours",
+    "opening_hours",
+    "timezone",
+    "rank",
+    "audience",
+    "ages",
     "contacts",
     "source_url",
     "last_verified",
@@ -81,6 +90,29 @@ _RESOURCE_KEYS = (
     "enabled",
 )
 _CONTACT_KEYS = ("kind", "display", "e164")
+
+# Numbers that were replaced and must never reach anyone, with what replaced them. The checker
+# refuses them in any contact, description or note, in any spacing (digits are compared).
+SUPERSEDED_NUMBERS: tuple[tuple[str, str], ...] = (
+    ("0300 330 0630", "Switchboard LGBT+ moved to a free 0800 number in March 2023"),
+    ("0330 330 0630", "a misprint of Switchboard's old number; it moved to 0800 in 2023"),
+    ("1890 929 539", "LGBT Ireland's old number; it is now an 1800 number"),
+    ("020 7704 2040", "Galop's old hate-crime line; use its national helpline"),
+    ("0800 130 3335", "Galop's old conversion-therapy line; use its national helpline"),
+    ("1-800-273-8255", "the US Lifeline's old number; it is 988 since July 2022"),
+)
+_PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{4,}\d")
+
+
+def superseded_in(text: str) -> list[tuple[str, str]]:
+    """Every superseded number written in `text`, whatever its spacing."""
+    runs = {re.sub(r"\D", "", found) for found in _PHONE_LIKE.findall(text)}
+    # Without the trunk 0 the national digits also match the E.164 form (+44 300 ...).
+    return [
+        (number, why)
+        for number, why in SUPERSEDED_NUMBERS
+        if any(re.sub(r"\D", "", number).lstrip("0") in run for run in runs)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,13 +360,6 @@ def _load_json(text: str) -> tuple[object, list[PackProblem]]:
 
 
 # --- Checking ---------------------------------------------------------------------------------
-
-
-def _months_before(day: date, months: int) -> date:
-    """The same day `months` earlier, or that month's last day (29 February, 31 April)."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month = month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # Hours that say "around the clock". Anything else beside always_open: true is suspicious:
@@ -813,6 +838,7 @@ def _check_messages(
         if locale and not _LOCALE_RE.match(locale):
             checker.error(_child(place, "locale"), f"'{locale}' is not a language code like en.")
         enabled = checker.flag(entry, "enabled", place, True)
+        audience = _check_audience(checker, entry, place)
         if key and text and topics:
             messages.append(
                 SupportMessage(
@@ -821,6 +847,7 @@ def _check_messages(
                     topics=topics,
                     locale=locale or pack_locale,
                     enabled=enabled,
+                    audience=audience,
                 )
             )
     return messages
@@ -832,7 +859,7 @@ def _check_resources(
     resources: list[Resource] = []
     notes: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    stale_before = _months_before(checker.today, STALE_AFTER_MONTHS)
+    stale_before = months_before(checker.today, STALE_AFTER_MONTHS)
     for index, place in checker.items(root, "resources", "resources"):
         entry = checker.mapping(_item(root, "resources", index), place, _RESOURCE_KEYS)
         if entry is None:
@@ -914,6 +941,20 @@ def _check_resources(
                 "always_open: true.",
             )
         enabled = checker.flag(entry, "enabled", place, True)
+        audience = _check_audience(checker, entry, place)
+        age_min, age_max = _check_ages(checker, entry, place, audience)
+        rank = _check_rank(checker, entry, place)
+        opening_hours = _check_opening_hours(checker, entry, place, always_open)
+        timezone = _check_timezone(checker, entry, place)
+        for number, why in superseded_in(
+            " ; ".join(
+                [description, note or "", *(f"{c.display} ; {c.e164 or ''}" for c in contacts)]
+            )
+        ):
+            checker.error(
+                place,
+                f"contains the superseded number {number} ({why}); remove it.",
+            )
         if key and title and url and regions and topics:
             resources.append(
                 Resource(
@@ -932,9 +973,105 @@ def _check_resources(
                     needs_review=needs_review,
                     notes_for_mods=note or "",
                     enabled=enabled,
+                    rank=rank,
+                    audience=audience,
+                    age_min=age_min,
+                    age_max=age_max,
+                    opening_hours=opening_hours,
+                    timezone=timezone,
                 )
             )
     return resources, notes
+
+
+def _check_audience(checker: _Checker, entry: Mapping[str, object], place: str) -> Audience:
+    value = entry.get("audience")
+    if value is None:
+        return Audience.EVERYONE
+    try:
+        return Audience(str(value))
+    except ValueError:
+        checker.error(
+            _child(place, "audience"),
+            f"'{value}' must be one of {', '.join(a.value for a in Audience)}.",
+        )
+        return Audience.EVERYONE
+
+
+def _check_ages(
+    checker: _Checker, entry: Mapping[str, object], place: str, audience: Audience
+) -> tuple[int | None, int | None]:
+    value = entry.get("ages")
+    if value is None:
+        return None, None
+    where = _child(place, "ages")
+    if not isinstance(value, str):
+        checker.error(where, f"must be text in quotes. {AGES_HINT}")
+        return None, None
+    try:
+        ages = parse_ages(where, value)
+    except ValidationFailed:
+        checker.error(where, f"'{value}' is not an age range. {AGES_HINT}")
+        return None, None
+    if ages != (None, None) and audience is not Audience.YOUNG_PEOPLE:
+        checker.error(where, "is only for audience: young-people; set the audience too.")
+    return ages
+
+
+def _check_rank(checker: _Checker, entry: Mapping[str, object], place: str) -> int:
+    value = entry.get("rank")
+    if value is None:
+        return DEFAULT_RANK
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RANK:
+        checker.error(
+            _child(place, "rank"),
+            f"'{value}' must be a whole number from 1 to {MAX_RANK}; lower comes first.",
+        )
+        return DEFAULT_RANK
+    return value
+
+
+def _check_opening_hours(
+    checker: _Checker, entry: Mapping[str, object], place: str, always_open: bool
+) -> str:
+    value = entry.get("opening_hours")
+    where = _child(place, "opening_hours")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        checker.error(where, 'must be text in quotes, like "Mo-Fr 13:00-20:30".')
+        return ""
+    try:
+        hours = parse_opening_hours(value)
+    except HoursError as error:
+        checker.error(where, str(error))
+        return ""
+    if hours.always != always_open:
+        checker.error(
+            where,
+            f"says {'24/7' if hours.always else 'not 24/7'} but always_open is "
+            f"{'true' if always_open else 'false'}; make them agree.",
+        )
+    return hours.text
+
+
+def is_iana_zone(name: str) -> bool:
+    """Exactly an IANA zone name (a pack is written by hand once; no guessing here)."""
+    try:
+        return parse_timezone(name) == name
+    except ValidationFailed:
+        return False
+
+
+def _check_timezone(checker: _Checker, entry: Mapping[str, object], place: str) -> str:
+    value = entry.get("timezone")
+    if value is None or value == "":
+        return ""
+    where = _child(place, "timezone")
+    if not isinstance(value, str) or not is_iana_zone(value):
+        checker.error(where, f"'{value}' is not an IANA time zone like Europe/London.")
+        return ""
+    return value
 
 
 def _item(data: Mapping[str, object], key: str, index: int) -> object:
@@ -1043,6 +1180,16 @@ def _resource_data(resource: Resource, dates: Callable[[date], object]) -> dict[
     data["always_open"] = resource.always_open
     if resource.hours:
         data["hours"] = resource.hours
+    if resource.opening_hours:
+        data["opening_hours"] = resource.opening_hours
+    if resource.timezone:
+        data["timezone"] = resource.timezone
+    if resource.rank != DEFAULT_RANK:
+        data["rank"] = resource.rank
+    if resource.audience is not Audience.EVERYONE:
+        data["audience"] = resource.audience.value
+    if ages := ages_text(resource.age_min, resource.age_max):
+        data["ages"] = ages
     if resource.contacts:
         contacts: list[dict[str, object]] = []
         for contact in resource.contacts:
@@ -1100,6 +1247,7 @@ def export_pack(
                 "topics": list(m.topics),
                 "locale": m.locale,
                 "text": m.text,
+                **({} if m.audience is Audience.EVERYONE else {"audience": m.audience.value}),
                 **({} if m.enabled else {"enabled": False}),
             }
             for m in library.messages
@@ -1134,7 +1282,13 @@ class _PackDumper(yaml.SafeDumper):
 
 ChangeKind = Literal["added", "changed", "unchanged"]
 # How a field is named to a moderator where the model's name would confuse.
-_FIELD_NAMES = {"needs_review": "status", "crisis_service": "crisis service"}
+_FIELD_NAMES = {
+    "needs_review": "status",
+    "crisis_service": "crisis service",
+    "opening_hours": "opening hours",
+    "age_min": "ages",
+    "age_max": "ages",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1201,8 +1355,9 @@ def _changed_fields(before: object, after: object) -> tuple[str, ...]:
     for f in fields(after):  # type: ignore[arg-type]
         if f.name in _IGNORED_FIELDS:
             continue
-        if getattr(before, f.name) != getattr(after, f.name):
-            names.append(_FIELD_NAMES.get(f.name, f.name))
+        name = _FIELD_NAMES.get(f.name, f.name)
+        if getattr(before, f.name) != getattr(after, f.name) and name not in names:
+            names.append(name)
     return tuple(names)
 
 

@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from bot.core.models import Contact, ContactKind, ItemKind, LibraryItem, Resource, SupportMessage
+from bot.core.models import (
+    DEFAULT_RANK,
+    Audience,
+    Contact,
+    ContactKind,
+    ItemKind,
+    LibraryItem,
+    Resource,
+    SupportMessage,
+)
 
 
 def message_to_dict(message: SupportMessage) -> dict[str, object]:
@@ -15,6 +24,7 @@ def message_to_dict(message: SupportMessage) -> dict[str, object]:
         "text": message.text,
         "topics": list(message.topics),
         "locale": message.locale,
+        "audience": message.audience.value,
         "enabled": message.enabled,
         "version": message.version,
     }
@@ -28,6 +38,7 @@ def message_from_dict(data: Mapping[str, Any]) -> SupportMessage:
         locale=str(data.get("locale", "en")),
         enabled=bool(data.get("enabled", True)),
         version=int(data.get("version", 1)),
+        audience=Audience(str(data.get("audience", Audience.EVERYONE.value))),
     )
 
 
@@ -65,6 +76,12 @@ def resource_to_dict(resource: Resource) -> dict[str, object]:
         "notes_for_mods": resource.notes_for_mods,
         "enabled": resource.enabled,
         "version": resource.version,
+        "rank": resource.rank,
+        "audience": resource.audience.value,
+        "age_min": resource.age_min,
+        "age_max": resource.age_max,
+        "opening_hours": resource.opening_hours,
+        "timezone": resource.timezone,
     }
 
 
@@ -87,7 +104,18 @@ def resource_from_dict(data: Mapping[str, Any]) -> Resource:
         notes_for_mods=str(data.get("notes_for_mods", "")),
         enabled=bool(data.get("enabled", True)),
         version=int(data.get("version", 1)),
+        # Audit entries written before these fields existed read back with their defaults.
+        rank=int(data.get("rank", DEFAULT_RANK)),
+        audience=Audience(str(data.get("audience", Audience.EVERYONE.value))),
+        age_min=_age(data.get("age_min")),
+        age_max=_age(data.get("age_max")),
+        opening_hours=str(data.get("opening_hours", "")),
+        timezone=str(data.get("timezone", "")),
     )
+
+
+def _age(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def item_kind(item: LibraryItem) -> ItemKind:

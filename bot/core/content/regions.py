@@ -582,7 +582,47 @@ _EXTRA_ALIASES: dict[str, str] = {
     "Nederland": "NL",
     "België": "BE",
     "Belgique": "BE",
+    "The Netherlands": "NL",
+    "Bundesrepublik Deutschland": "DE",
+    "République française": "FR",
+    "Espana": "ES",
+    "Reino de España": "ES",
+    "Estados Unidos Mexicanos": "MX",
+    "Bharat": "IN",
+    "Bhārat": "IN",
+    "Pilipinas": "PH",
+    "The Philippines": "PH",
+    "Rzeczpospolita Polska": "PL",
 }
+
+# The time zone most people of a country live in: how "open now" and "opens 13:00 (your
+# time)" are worked out for a person who named only their country. Countries with several
+# zones get their most populous one; a community's own time zone is preferred where it is set
+# for the same country (support_selection.person_zone).
+REGION_TIMEZONES: dict[str, str] = {
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "AU": "Australia/Sydney",
+    "NZ": "Pacific/Auckland",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "ES": "Europe/Madrid",
+    "IT": "Europe/Rome",
+    "NL": "Europe/Amsterdam",
+    "BR": "America/Sao_Paulo",
+    "MX": "America/Mexico_City",
+    "IN": "Asia/Kolkata",
+    "PH": "Asia/Manila",
+    "PL": "Europe/Warsaw",
+}
+
+
+def region_timezone(code: str) -> str | None:
+    """The main IANA time zone of a country Haven lists services for, or None."""
+    return REGION_TIMEZONES.get(code)
+
 
 # How `global` (models.GLOBAL_REGION, the region of international resources) is named.
 GLOBAL_NAME = "Worldwide"
