@@ -51,7 +51,7 @@ from bot.storage.engine import open_database, upkeep
 from bot.storage.feeds import POLL_SECONDS as CHANGE_POLL_SECONDS
 from bot.storage.feeds import open_change_feed
 from bot.storage.layers import SqlShippedLayer
-from bot.storage.migrate import migrate
+from bot.storage.migrate import MigrationReport, migrate
 from bot.storage.repositories import (
     SqlCommunityRepository,
     SqlContentRepository,
@@ -128,6 +128,15 @@ async def _following(feed: ChangeFeed) -> AsyncIterator[None]:
             await task
 
 
+async def migrate_and_ship(db: SqlDatabase, pack: ParsedPack | None = None) -> MigrationReport:
+    """Migrate, then make `pack` (the default pack) the shipped layer: once per database and
+    release, whichever process gets there first. Every path that opens the database for
+    reading or writing a library runs this, so none sees a shipped layer older than itself."""
+    report = await migrate(db)
+    await ReleaseService(SqlShippedLayer(db)).install(pack or load_default_pack())
+    return report
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -149,14 +158,13 @@ async def open_services(
     stack = contextlib.AsyncExitStack()
     notice_tasks: set[asyncio.Task[int]] = set()
     try:
-        await migrate(db)
-        await stack.enter_async_context(upkeep(db))
         pack = shipped_pack or load_default_pack()
-        library = default_library()
         # Once per database, whichever process starts first: the shipped layer is this
         # release's pack, and what it changed reaches every community (bot/storage/layers.py).
+        await migrate_and_ship(db, pack)
         releases = ReleaseService(SqlShippedLayer(db))
-        await releases.install(pack)
+        await stack.enter_async_context(upkeep(db))
+        library = default_library()
         community_repository = SqlCommunityRepository(db)
         content = SqlContentRepository(db)
         support = SupportService(

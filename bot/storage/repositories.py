@@ -558,12 +558,20 @@ class SqlContentRepository:
         return await self._rows(f"shipped_{table}", SHIPPED_LAYER, order)
 
     async def own_library(self, community_id: str) -> Library:
-        messages = await self._rows("messages", community_id, "key")
-        resources = await self._rows("resources", community_id, "key")
+        """The own layer, with the shipped topics its items use: so the file passes `pack
+        check` and imports on its own (an import stores only topics that differ)."""
+        messages = tuple(map(_message_from_row, await self._rows("messages", community_id, "key")))
+        resources = tuple(
+            map(_resource_from_row, await self._rows("resources", community_id, "key"))
+        )
+        own_topics = list(map(_topic, await self._rows("topics", community_id, "position, slug")))
+        used = {slug for item in (*messages, *resources) for slug in item.topics}
+        used -= {t.slug for t in own_topics}
+        shipped_topics = map(_topic, await self._shipped_rows("topics"))
         return Library(
-            topics=tuple(map(_topic, await self._rows("topics", community_id, "position, slug"))),
-            messages=tuple(map(_message_from_row, messages)),
-            resources=tuple(map(_resource_from_row, resources)),
+            topics=(*(t for t in shipped_topics if t.slug in used), *own_topics),
+            messages=messages,
+            resources=resources,
             emergency_numbers=tuple(
                 map(_number, await self._rows("emergency_numbers", community_id, "region"))
             ),

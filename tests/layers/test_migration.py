@@ -118,6 +118,8 @@ async def _check_layers(db: SqlDatabase) -> None:
     }
     own = await content.own_library(C)
     assert sorted(r.key for r in own.resources) == sorted([EDITED, DISABLED, ADDED])
-    assert own.topics == () and own.emergency_numbers == () and own.messages == ()
+    assert own.emergency_numbers == () and own.messages == ()
+    for table in ("topics", "emergency_numbers", "messages"):
+        assert await db.fetch_all(f"SELECT 1 FROM {table} WHERE community_id = ?", (C,)) == []
     # Every message was the untouched seed: all inherited.
     assert len(library.messages) == len(load_default_pack().messages)

@@ -280,6 +280,12 @@ class CurationService:
         await self.moderator_community(ctx)
         return await self._support.library(ctx.community_id)
 
+    async def own_library(self, ctx: RequestContext) -> Library:
+        """Only the caller's own layer (additions, edited copies, imported topics and
+        emergency numbers), for a moderator's `pack export own:yes`."""
+        await self.moderator_community(ctx)
+        return await self._content.own_library(ctx.community_id)
+
     def today(self) -> date:
         return self._clock.now().date()
 
@@ -774,7 +780,14 @@ class CurationService:
         await self._write(
             ctx,
             writes,
-            library=LibraryChanges(topics=pack.topics, emergency_numbers=pack.emergency_numbers),
+            # Only what differs from the library as it is goes on the own layer: a topic or
+            # number equal to Haven's stays Haven's (and keeps receiving its corrections).
+            library=LibraryChanges(
+                topics=tuple(t for t in pack.topics if t not in library.topics),
+                emergency_numbers=tuple(
+                    n for n in pack.emergency_numbers if n not in library.emergency_numbers
+                ),
+            ),
             audit=NewAuditEntry(
                 actor_id=ctx.actor.id,
                 actor_name=ctx.actor.display_name,

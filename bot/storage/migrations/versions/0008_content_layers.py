@@ -162,7 +162,8 @@ def _layer_items(table: str, kind: str, shipped_keys: list[str]) -> None:
     op.execute(
         sa.text(
             "INSERT INTO library_layer (community_id, item_kind, key, state, version, based_on)"
-            f" SELECT community_id, '{kind}', key, 'edited', version, CAST(NULL AS INTEGER) FROM {table}"
+            f" SELECT community_id, '{kind}', key, 'edited', version, CAST(NULL AS INTEGER)"
+            f" FROM {table}"
             f" WHERE {history} AND key IN :keys"
         ).bindparams(keys)
     )
@@ -170,7 +171,8 @@ def _layer_items(table: str, kind: str, shipped_keys: list[str]) -> None:
     op.execute(
         sa.text(
             "INSERT INTO library_layer (community_id, item_kind, key, state, version, based_on)"
-            f" SELECT DISTINCT a.community_id, '{kind}', a.item_key, 'hidden', 1, CAST(NULL AS INTEGER)"
+            f" SELECT DISTINCT a.community_id, '{kind}', a.item_key, 'hidden', 1,"
+            " CAST(NULL AS INTEGER)"
             f" FROM audit_log a WHERE a.item_kind = '{kind}' AND a.item_key IN :keys"
             " AND a.action <> 'refused' AND a.actor_id <> 'haven' AND NOT EXISTS"
             f" (SELECT 1 FROM {table} o WHERE o.community_id = a.community_id"
