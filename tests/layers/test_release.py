@@ -74,6 +74,22 @@ async def test_a_changed_resource_reaches_those_who_did_not_edit_it(
     async with open_services(settings, shipped_pack=next_release()) as services:
         assert (await _notices(services)).posts == []
         assert len(await services.curation.updates(ctx(EDITED), ItemKind.RESOURCE)) == 1
+        # The moderators' review list, as every platform runs it (one verb table).
+        listed = await services.router.run_text(ctx(EDITED), "/support-admin resource updates")
+        assert listed.title.endswith("(1)")
+        assert any("116 123" in line and NEW_NUMBER in line for line in listed.lines)
+        kept = await services.router.run_text(
+            ctx(EDITED), f"/support-admin resource updates keep:{CHANGED}"
+        )
+        assert "keeps your own version" in kept.body
+        empty = await services.router.run_text(ctx(EDITED), "/support-admin resource updates")
+        assert empty.title.endswith("(0)")
+        # remove of an edited shipped item says it went back to Haven's version.
+        reverted = await services.router.run_text(
+            ctx(EDITED), f"/support-admin resource remove {CHANGED}"
+        )
+        assert "reverted to Haven's version" in reverted.title
+        assert await _number(services, EDITED) == NEW_NUMBER
 
 
 async def test_the_default_pack_installs_once_and_again_changes_nothing(
