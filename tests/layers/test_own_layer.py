@@ -3,6 +3,7 @@ editing, removing and undoing inherited and own items; the review list's keep an
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -24,7 +25,7 @@ from bot.storage.repositories import (
     SqlContentRepository,
     SqlStateRepository,
 )
-from tests.conftest import FixedClock, sample_library
+from tests.conftest import FixedClock, reopen, sample_library
 from tests.layers.helpers import CHANGED, NEW_NUMBER, ctx, next_release
 
 COMMUNITY = "discord:9"
@@ -187,3 +188,22 @@ async def test_a_retired_resource_disappears_where_nobody_edited_it(layers: Laye
     assert [(c.key, c.after) for c in changes] == [(CHANGED, None)]
     library = await layers.content.load_library(COMMUNITY)
     assert CHANGED not in {r.key for r in library.resources}
+
+
+async def test_two_processes_starting_together_install_a_release_once(layers: Layers) -> None:
+    other = await reopen(layers.db)
+    try:
+        both = await asyncio.gather(
+            layers.releases.install(next_release()),
+            ReleaseService(SqlShippedLayer(other)).install(next_release()),
+        )
+    finally:
+        await other.close()
+    assert sorted(result is None for result in both) == [False, True]
+    notices = await layers.db.fetch_all("SELECT community_id FROM layer_notices")
+    assert [row["community_id"] for row in notices] == [COMMUNITY]
+    audited = await layers.db.fetch_all(
+        "SELECT action FROM audit_log WHERE actor_id = 'haven' AND community_id = ?",
+        (COMMUNITY,),
+    )
+    assert [row["action"] for row in audited] == ["shipped.change"]
