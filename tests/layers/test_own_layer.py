@@ -10,13 +10,15 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from bot.core.cards import Card
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
 from bot.core.content.packs import load_default_pack
-from bot.core.content.releases import ReleaseService
+from bot.core.content.releases import ReleaseService, release_of
 from bot.core.errors import NotFound
 from bot.core.models import ItemKind, Platform
 from bot.core.ports import ItemLayer
+from bot.core.scheduling.publishing import TransientPublishError
 from bot.core.support import SupportService
 from bot.storage.database import SqlDatabase
 from bot.storage.layers import SqlShippedLayer
@@ -26,7 +28,7 @@ from bot.storage.repositories import (
     SqlStateRepository,
 )
 from tests.conftest import FixedClock, reopen, sample_library
-from tests.layers.helpers import CHANGED, NEW_NUMBER, ctx, next_release
+from tests.layers.helpers import CHANGED, NEW_NUMBER, RecordingPublisher, ctx, next_release
 
 COMMUNITY = "discord:9"
 MESSAGE = "general-you-belong"
@@ -207,3 +209,25 @@ async def test_two_processes_starting_together_install_a_release_once(layers: La
         (COMMUNITY,),
     )
     assert [row["action"] for row in audited] == ["shipped.change"]
+
+
+class _Down:
+    platform = Platform.DISCORD
+
+    async def publish(self, channel_id: str, card: Card, idempotency_key: str) -> str:
+        raise TransientPublishError("Discord is unreachable")
+
+
+async def test_a_notice_that_could_not_be_posted_is_posted_later_once(layers: Layers) -> None:
+    repository = SqlCommunityRepository(layers.db)
+    community = await repository.get(COMMUNITY)
+    assert community is not None
+    await repository.save(community, replace(community, log_channel_id="mod-log"), None)
+    await layers.releases.install(next_release())
+    assert await layers.releases.send_notices({Platform.DISCORD: _Down()}) == 0
+    publisher = RecordingPublisher()
+    assert await layers.releases.send_notices({Platform.DISCORD: publisher}) == 1
+    assert await layers.releases.send_notices({Platform.DISCORD: publisher}) == 0
+    ((channel, card, key),) = publisher.posts
+    assert channel == "mod-log" and "Updated resource: Samaritans" in card.body
+    assert key == f"release|{COMMUNITY}|{release_of(next_release())}"
