@@ -565,7 +565,8 @@ class SqlContentRepository:
             map(_resource_from_row, await self._rows("resources", community_id, "key"))
         )
         own_topics = list(map(_topic, await self._rows("topics", community_id, "position, slug")))
-        used = {slug for item in (*messages, *resources) for slug in item.topics}
+        items: tuple[LibraryItem, ...] = (*messages, *resources)
+        used = {slug for item in items for slug in item.topics}
         used -= {t.slug for t in own_topics}
         shipped_topics = map(_topic, await self._shipped_rows("topics"))
         return Library(
