@@ -5,6 +5,7 @@ moderator ever touched is inherited whatever its text (so Haven's later correcti
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,5 +122,10 @@ async def _check_layers(db: SqlDatabase) -> None:
     assert own.emergency_numbers == () and own.messages == ()
     for table in ("topics", "emergency_numbers", "messages"):
         assert await db.fetch_all(f"SELECT 1 FROM {table} WHERE community_id = ?", (C,)) == []
+    (entry,) = await db.fetch_all(
+        "SELECT actor_id, after_json FROM audit_log WHERE action = 'layers.migrate'"
+    )
+    assert entry["actor_id"] == "haven"
+    assert json.loads(entry["after_json"]) == {"own_messages": 0, "own_resources": 3}
     # Every message was the untouched seed: all inherited.
     assert len(library.messages) == len(load_default_pack().messages)

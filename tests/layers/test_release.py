@@ -49,6 +49,12 @@ async def test_a_changed_resource_reaches_those_who_did_not_edit_it(
             ctx(EDITED), CHANGED, ResourceDraft(description="Our own words."), None
         )
         assert await _number(services, KEPT) == "116 123"
+        # Joining stored nothing but the community's settings.
+        for table in ("topics", "messages", "resources", "emergency_numbers", "library_layer"):
+            rows = await services.db.fetch_all(
+                f"SELECT 1 FROM {table} WHERE community_id = ?", (KEPT,)
+            )
+            assert rows == [], table
         # The first release stored tells nobody anything.
         assert (await _notices(services)).posts == []
 

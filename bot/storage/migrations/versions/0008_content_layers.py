@@ -27,9 +27,14 @@ each message and resource row of each community:
 Topics and emergency numbers change only through a pack import (audited as `pack.import`). A
 community that never imported a pack keeps none of its rows (they were the seed); one that did
 keeps the rows that differ from the shipped pack and drops the ones equal to it.
+
+Each community's audit trail records the change (actor haven, `layers.migrate`, with how many
+messages and resources stay its own).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -193,6 +198,28 @@ def _layer_settings(table: str, match: str, rows: list[dict[str, object]]) -> No
         op.execute(sa.text(f"DELETE FROM {table} WHERE {match}").bindparams(**row))
 
 
+def _audit_the_change() -> None:
+    """One audit entry per community (actor haven): how many of its items stay its own; the
+    rest now follow Haven's shipped pack."""
+    own = (
+        "(SELECT count(*) FROM {t} WHERE {t}.community_id = c.id AND "
+        + _HISTORY.format(t="{t}", kind="{kind}")
+        + ")"
+    )
+    messages = own.format(t="messages", kind="message")
+    resources = own.format(t="resources", kind="resource")
+    op.execute(
+        sa.text(
+            "INSERT INTO audit_log (community_id, actor_id, actor_name, action, item_kind,"
+            " item_key, after_json, at)"
+            " SELECT c.id, 'haven', 'Haven', 'layers.migrate', 'settings', 'library',"
+            f" '{{\"own_messages\": ' || CAST({messages} AS TEXT) ||"
+            f" ', \"own_resources\": ' || CAST({resources} AS TEXT) || '}}',"
+            " :at FROM communities c"
+        ).bindparams(at=datetime.now(UTC).isoformat(timespec="seconds"))
+    )
+
+
 def upgrade() -> None:
     # Imported here, not at the top: Alembic loads every revision to walk the history.
     from bot.core.content.packs import load_default_pack
@@ -200,6 +227,7 @@ def upgrade() -> None:
     _create_shipped_tables()
     _create_layer_tables()
     pack = load_default_pack()
+    _audit_the_change()
     _layer_items("messages", "message", [m.key for m in pack.messages])
     _layer_items("resources", "resource", [r.key for r in pack.resources])
     _layer_settings(
