@@ -137,10 +137,11 @@ class SqlShippedLayer:
                     layer,
                 )
             else:
-                # A community that reverted or hid it sees a new version too.
+                # A community that reverted or hid it sees a new version too; what its
+                # moderators confirmed was the old one, so the confirmation goes.
                 await conn.execute(
-                    "UPDATE library_layer SET version = version + 1 WHERE item_kind = ?"
-                    " AND key = ? AND state <> 'edited'",
+                    "UPDATE library_layer SET version = version + 1, confirmed_on = NULL"
+                    " WHERE item_kind = ? AND key = ? AND state <> 'edited'",
                     layer,
                 )
             if change.before is not None:

@@ -360,14 +360,38 @@ def _tx_fetch(conn: Tx) -> Fetch:
     return fetch
 
 
-def seen_through(shipped: LibraryItem, state: str | None, version: int | None) -> LibraryItem:
-    """A shipped item as a community sees it without an own copy: hidden or not, at the
-    community's own version once it has a layer row."""
+def seen_through(
+    shipped: LibraryItem, state: str | None, version: int | None, confirmed_on: str | None = None
+) -> LibraryItem:
+    """A shipped item as a community sees it without an own copy: hidden or not, confirmed
+    by its moderators or not, at the community's own version once it has a layer row."""
+    item = replace(shipped, version=version or shipped.version)
+    if confirmed_on and isinstance(item, Resource):
+        item = replace(item, needs_review=False, last_verified=date.fromisoformat(confirmed_on))
     if state == "hidden":
-        return replace(shipped, enabled=False, version=version or shipped.version)
-    if state == "inherited":
-        return replace(shipped, version=version or shipped.version)
-    return shipped
+        item = replace(item, enabled=False)
+    return item
+
+
+def _inherits(after: LibraryItem, shipped: LibraryItem) -> tuple[str, str | None] | None:
+    """(state, confirmed_on) when `after` is the shipped item, perhaps switched off or
+    confirmed (a resource no longer needing review, verified on a date); None when it is an
+    edit and needs an own copy."""
+    core = replace(after, enabled=shipped.enabled)
+    confirmed_on: str | None = None
+    if isinstance(core, Resource) and isinstance(shipped, Resource):
+        confirmed = (core.needs_review, core.last_verified) != (
+            shipped.needs_review,
+            shipped.last_verified,
+        )
+        if confirmed and (core.needs_review or core.last_verified is None):
+            return None  # not a confirmation: an edit of its review state
+        confirmed_on = core.last_verified.isoformat() if confirmed and core.last_verified else None
+        core = replace(core, needs_review=shipped.needs_review, last_verified=shipped.last_verified)
+    if not same_content(core, shipped):
+        return None
+    hidden = shipped.enabled and not after.enabled
+    return ("hidden" if hidden else "inherited"), confirmed_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +403,7 @@ class _Layered:
     state: str | None
     version: int | None
     based_on: int | None
+    confirmed_on: str | None
 
     @property
     def effective(self) -> LibraryItem | None:
@@ -386,7 +411,7 @@ class _Layered:
             return self.own
         if self.shipped is None:
             return None
-        return seen_through(self.shipped, self.state, self.version)
+        return seen_through(self.shipped, self.state, self.version, self.confirmed_on)
 
     @property
     def layer(self) -> ItemLayer:
@@ -408,7 +433,8 @@ async def _layered(
         f"SELECT * FROM shipped_{table} WHERE community_id = ? AND key = ?", (SHIPPED_LAYER, key)
     )
     layer = await fetch(
-        f"SELECT state, version, based_on FROM library_layer WHERE community_id = ?"
+        f"SELECT state, version, based_on, confirmed_on FROM library_layer"
+        f" WHERE community_id = ?"
         f" AND item_kind = ? AND key = ?{lock}",
         (community_id, kind.value, key),
     )
@@ -419,13 +445,16 @@ async def _layered(
         state=row["state"] if row else None,
         version=row["version"] if row else None,
         based_on=row["based_on"] if row else None,
+        confirmed_on=row["confirmed_on"] if row else None,
     )
 
 
 _SET_LAYER = (
-    "INSERT INTO library_layer (community_id, item_kind, key, state, version, based_on)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, item_kind, key) DO UPDATE SET"
-    " state = excluded.state, version = excluded.version, based_on = excluded.based_on"
+    "INSERT INTO library_layer (community_id, item_kind, key, state, version, based_on,"
+    " confirmed_on) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (community_id, item_kind, key) DO UPDATE SET state = excluded.state,"
+    " version = excluded.version, based_on = excluded.based_on,"
+    " confirmed_on = excluded.confirmed_on"
 )
 
 
@@ -446,15 +475,15 @@ async def _write_layered(conn: Tx, community_id: str, write: ItemWrite, lock: st
     after, shipped = write.after, state.shipped
     where = (community_id, write.key)
     own_copy = False
+    inherits = _inherits(after, shipped) if after is not None and shipped is not None else None
     if after is None or shipped is None:
-        layer: tuple[str, int, int | None] | None = None
+        layer: tuple[str, int, int | None, str | None] | None = None
         own_copy = after is not None
-    elif same_content(replace(after, enabled=shipped.enabled), shipped):
-        hidden = shipped.enabled and not after.enabled
-        layer = ("hidden" if hidden else "inherited", after.version, shipped.version)
+    elif inherits is not None:
+        layer = (inherits[0], after.version, shipped.version, inherits[1])
     else:
         based_on = state.based_on if state.state == "edited" else shipped.version
-        layer = ("edited", after.version, based_on)
+        layer = ("edited", after.version, based_on, None)
         own_copy = True
     if own_copy and after is not None:
         await conn.execute(upsert, params(community_id, after))
@@ -523,7 +552,10 @@ class SqlContentRepository:
         for row in await self._rows(f"shipped_{table}", SHIPPED_LAYER, "key"):
             own = layer.get((kind.value, row["key"]))
             merged[row["key"]] = seen_through(
-                from_row(row), own["state"] if own else None, own["version"] if own else None
+                from_row(row),
+                own["state"] if own else None,
+                own["version"] if own else None,
+                own["confirmed_on"] if own else None,
             )
         for row in await self._rows(table, community_id, "key"):
             merged[row["key"]] = from_row(row)

@@ -303,7 +303,8 @@ shipped_emergency_numbers = _shipped_copy(emergency_numbers)
 # shipped version it started from, NULL when it predates layers), 'hidden' (no copy: the
 # shipped item, not shown) or 'inherited' (no copy: the shipped item as it is, at the
 # community's own `version`, so undo and "changed since you opened it" keep working after a
-# moderator reverted to Haven's version). An item with no row here is inherited as shipped,
+# moderator reverted to Haven's version); either may carry the moderators' confirmation
+# (`confirmed_on`). An item with no row here is inherited as shipped,
 # or is the community's own addition when no shipped item has its key.
 library_layer = Table(
     "library_layer",
@@ -314,6 +315,9 @@ library_layer = Table(
     Column("state", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("based_on", Integer),
+    # A moderator confirmed the shipped resource as it is (no longer needs review, verified
+    # on this ISO date); dropped when Haven ships a new version of it.
+    Column("confirmed_on", Text),
     PrimaryKeyConstraint("community_id", "item_kind", "key"),
     CheckConstraint("state IN ('edited', 'hidden', 'inherited')", name="library_layer_state"),
 )

@@ -231,3 +231,23 @@ async def test_a_notice_that_could_not_be_posted_is_posted_later_once(layers: La
     ((channel, card, key),) = publisher.posts
     assert channel == "mod-log" and "Updated resource: Samaritans" in card.body
     assert key == f"release|{COMMUNITY}|{release_of(next_release())}"
+
+
+async def test_a_confirmation_stays_on_the_own_layer_until_haven_ships_a_new_version(
+    layers: Layers, clock: FixedClock
+) -> None:
+    me = ctx(COMMUNITY)
+    await layers.curation.set_enabled(me, ItemKind.RESOURCE, CHANGED, False)
+    confirmed = await layers.curation.set_enabled(me, ItemKind.RESOURCE, CHANGED, True)
+    # Enabling confirms (verified today), and the item is still Haven's: no own copy.
+    assert confirmed.last_verified == clock.now().date()
+    assert await _layer(layers, ItemKind.RESOURCE, CHANGED) is ItemLayer.INHERITED
+    assert await _count(layers.db, "resources") == 0
+    shown = await layers.curation.get(me, ItemKind.RESOURCE, CHANGED)
+    assert (shown.last_verified, shown.enabled) == (clock.now().date(), True)
+    await layers.releases.install(next_release())
+    after = await layers.curation.get(me, ItemKind.RESOURCE, CHANGED)
+    shipped = await layers.content.shipped_item(ItemKind.RESOURCE, CHANGED)
+    assert after.contacts[0].display == NEW_NUMBER
+    assert shipped is not None and after.last_verified == shipped.last_verified
+    assert await layers.curation.updates(me, ItemKind.RESOURCE) == []

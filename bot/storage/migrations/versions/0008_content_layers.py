@@ -127,6 +127,7 @@ def _create_layer_tables() -> None:
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("based_on", sa.Integer),
+        sa.Column("confirmed_on", sa.Text),
         sa.PrimaryKeyConstraint("community_id", "item_kind", "key"),
         sa.CheckConstraint(
             "state IN ('edited', 'hidden', 'inherited')", name="library_layer_state"
