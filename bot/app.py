@@ -27,7 +27,8 @@ from bot.core.commands.schedules import ScheduleCommands
 from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
-from bot.core.content.packs import load_default_pack, pack_to_changes
+from bot.core.content.packs import ParsedPack, load_default_pack, pack_to_changes
+from bot.core.content.releases import ReleaseService
 from bot.core.deliveries import DeliveryLedger
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
@@ -53,7 +54,8 @@ from bot.storage.event_ledger import SqlEventLedger
 from bot.storage.feeds import POLL_SECONDS as CHANGE_POLL_SECONDS
 from bot.storage.feeds import open_change_feed
 from bot.storage.identify_gate import SqlIdentifyGate
-from bot.storage.migrate import migrate
+from bot.storage.layers import SqlShippedLayer
+from bot.storage.migrate import MigrationReport, migrate
 from bot.storage.repositories import (
     SqlCommunityRepository,
     SqlContentRepository,
@@ -133,6 +135,15 @@ async def _following(feed: ChangeFeed) -> AsyncIterator[None]:
             await task
 
 
+async def migrate_and_ship(db: SqlDatabase, pack: ParsedPack | None = None) -> MigrationReport:
+    """Migrate, then make `pack` (the default pack) the shipped layer: once per database and
+    release, whichever process gets there first. Every path that opens the database for
+    reading or writing a library runs this, so none sees a shipped layer older than itself."""
+    report = await migrate(db)
+    await ReleaseService(SqlShippedLayer(db)).install(pack or load_default_pack())
+    return report
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -140,20 +151,26 @@ async def open_services(
     clock: Clock | None = None,
     metrics: Metrics | None = None,
     change_poll_seconds: float = CHANGE_POLL_SECONDS,
+    shipped_pack: ParsedPack | None = None,
 ) -> AsyncIterator[Services]:
     """Open storage, migrate, and build every service. Closes everything on exit.
 
     `metrics`: NO_METRICS unless given (`run` gives a PrometheusMetrics).
-    `change_poll_seconds`: how often SQLite is asked whether another process wrote."""
+    `change_poll_seconds`: how often SQLite is asked whether another process wrote.
+    `shipped_pack`: the pack this Haven ships (the default pack; a test gives a new release)."""
     clock = clock or SystemClock()
     metrics = metrics or NO_METRICS
     db = await open_database(settings)
     support: SupportService | None = None
     stack = contextlib.AsyncExitStack()
+    notice_tasks: set[asyncio.Task[int]] = set()
     try:
-        await migrate(db)
+        pack = shipped_pack or load_default_pack()
+        # Once per database, whichever process starts first: the shipped layer is this
+        # release's pack, and what it changed reaches every community (bot/storage/layers.py).
+        await migrate_and_ship(db, pack)
+        releases = ReleaseService(SqlShippedLayer(db))
         await stack.enter_async_context(upkeep(db))
-        pack = load_default_pack()
         library = default_library()
         community_repository = SqlCommunityRepository(db)
         content = SqlContentRepository(db)
@@ -168,7 +185,9 @@ async def open_services(
         communities = CommunityService(
             community_repository,
             clock,
-            lambda: pack_to_changes(pack),
+            # A new community stores nothing but its settings: its library is the shipped
+            # layer until a moderator changes something.
+            lambda: None,
             removal_grace=timedelta(days=settings.removal_grace_days),
             on_change=support.invalidate,
         )
@@ -216,6 +235,12 @@ async def open_services(
         def register_publisher(publisher: Publisher) -> None:
             publishers[publisher.platform] = publisher
             scheduler.wake()
+            # The release notices waiting for this platform go out once it is connected.
+            task = asyncio.get_running_loop().create_task(
+                releases.send_notices(publishers), name="release-notices"
+            )
+            notice_tasks.add(task)
+            task.add_done_callback(notice_tasks.discard)
 
         def register_directory(directory: MemberDirectory) -> None:
             directories[directory.platform] = directory
@@ -232,6 +257,8 @@ async def open_services(
             schedules=schedules,
             scheduler=scheduler,
             register_publisher=register_publisher,
+            releases=releases,
+            publishers=publishers,
             register_directory=register_directory,
             metrics=metrics,
             health=health,
@@ -239,6 +266,8 @@ async def open_services(
             identify_gate=SqlIdentifyGate(db),
         )
     finally:
+        for pending in list(notice_tasks):
+            pending.cancel()
         await stack.aclose()
         if support is not None:
             with contextlib.suppress(Exception):
@@ -254,6 +283,7 @@ async def maintain(services: Services) -> None:
         since_purge += STATE_FLUSH_INTERVAL
         try:
             await services.support.flush()
+            await services.releases.send_notices(services.publishers)
             if since_purge >= PURGE_INTERVAL:
                 since_purge = 0.0
                 await services.communities.purge_expired()

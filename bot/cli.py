@@ -248,8 +248,8 @@ def db() -> None:
 @db.command("migrate")
 def db_migrate() -> None:
     """Apply pending migrations (Haven also does this at start-up)."""
+    from bot.app import migrate_and_ship
     from bot.storage.engine import database_label, open_database
-    from bot.storage.migrate import migrate
 
     settings = _settings()
     label = database_label(settings)
@@ -257,7 +257,7 @@ def db_migrate() -> None:
     async def work() -> str:
         database = await open_database(settings)
         try:
-            report = await migrate(database)
+            report = await migrate_and_ship(database)
         finally:
             await database.close()
         if not report.applied:
@@ -457,11 +457,17 @@ def pack_import(file: Path, community: str, dry_run: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-def pack_export(community: str, fmt: str, output: Path | None, force: bool) -> None:
-    """Write a community's library out as a pack (stdout unless -o FILE)."""
+@click.option(
+    "--own",
+    is_flag=True,
+    help="Only the community's own layer (its additions and edits), not Haven's shipped items.",
+)
+def pack_export(community: str, fmt: str, output: Path | None, force: bool, own: bool) -> None:
+    """Write a community's library out as a pack (stdout unless -o FILE): the library it
+    sees, or with --own only what its moderators added or changed."""
+    from bot.app import migrate_and_ship
     from bot.core.content.packs import export_pack
     from bot.storage.engine import open_database, uses_postgres
-    from bot.storage.migrate import migrate
     from bot.storage.repositories import SqlCommunityRepository, SqlContentRepository
 
     settings = _settings(announce=False)
@@ -475,10 +481,12 @@ def pack_export(community: str, fmt: str, output: Path | None, force: bool) -> N
     async def work() -> str:
         database = await open_database(settings)
         try:
-            await migrate(database)
+            await migrate_and_ship(database)
             if await SqlCommunityRepository(database).get(community) is None:
                 _fail(f"There is no community {community} in {_existing_database(settings)}.")
-            library = await SqlContentRepository(database).load_library(community)
+            content = SqlContentRepository(database)
+            read = content.own_library if own else content.load_library
+            library = await read(community)
         finally:
             await database.close()
         return export_pack(library, pack_id=community.replace(":", "-"), fmt=fmt)  # type: ignore[arg-type]

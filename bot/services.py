@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
+from bot.core.content.releases import ReleaseService
 from bot.core.deliveries import DeliveryLedger
+from bot.core.models import Platform
 from bot.core.ports import (
     NO_METRICS,
     Clock,
@@ -43,6 +45,10 @@ class Services:
     register_publisher: Callable[[Publisher], None]
     # And their member directory (roles, user groups, members) for the moderator settings.
     register_directory: Callable[[MemberDirectory], None]
+    # The shipped pack's release: its notices to each community's log channel.
+    releases: ReleaseService
+    # The publishers registered so far, by platform (read by the release notices).
+    publishers: Mapping[Platform, Publisher]
     # Readiness facts for /readyz and /metrics: adapters register their connection status.
     health: Health
     # Platform events that may arrive more than once (Slack's retries), handled once.

@@ -41,7 +41,7 @@ class CommunityService:
         self,
         repository: CommunityRepository,
         clock: Clock,
-        seed: Callable[[], LibraryChanges],
+        seed: Callable[[], LibraryChanges | None],
         *,
         removal_grace: timedelta = timedelta(days=30),
         on_change: Callable[[str], None] = lambda community_id: None,
@@ -76,7 +76,8 @@ class CommunityService:
         return await self._repository.get(community_id)
 
     async def ensure(self, platform: Platform, external_id: str, name: str = "") -> Community:
-        """The community for a server/workspace, created with the default pack the first time.
+        """The community for a server/workspace, created the first time (its library is the
+        shipped layer until its moderators change something).
         A community that was removed and comes back within the grace keeps everything."""
         community_id = community_id_for(platform, external_id)
         existing = await self._repository.get(community_id)
@@ -85,7 +86,7 @@ class CommunityService:
                 Community(id=community_id, platform=platform, name=name[:100]), self._seed()
             )
             if created:
-                log.info("New community %s joined; seeded with the default pack", community_id)
+                log.info("New community %s joined", community_id)
                 self._on_change(community_id)
             existing = await self._repository.get(community_id)
             assert existing is not None

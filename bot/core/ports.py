@@ -158,6 +158,110 @@ class ContentRepository(Protocol):
 
     async def mark_undone(self, audit_id: int) -> None: ...
 
+    # ---- layers (content in layers: the shipped layer seen through the community's own) ----
+
+    async def item_layer(self, community_id: str, kind: ItemKind, key: str) -> ItemLayer:
+        """Where the community's item comes from (NONE: there is no such item)."""
+        ...
+
+    async def shipped_item(self, kind: ItemKind, key: str) -> LibraryItem | None:
+        """The item as this Haven ships it (None: not shipped)."""
+        ...
+
+    async def own_library(self, community_id: str) -> Library:
+        """Only the community's own layer: its additions and edited copies, and the topics
+        and emergency numbers it imported (for `export --own`)."""
+        ...
+
+    async def reviews(self, community_id: str) -> Sequence[Review]:
+        """Shipped items that changed while the community kept its own copy, by kind, key."""
+        ...
+
+    async def resolve_review(
+        self,
+        community_id: str,
+        kind: ItemKind,
+        key: str,
+        write: ItemWrite | None,
+        audit: NewAuditEntry,
+    ) -> None:
+        """Close one review item (keep: `write` None; take: `write` replaces the own copy),
+        audited, in one transaction. NotFound if there is no such review item."""
+        ...
+
+
+class ItemLayer(enum.StrEnum):
+    """Which layer a community's item is read from."""
+
+    OWN = "own"  # the community's own addition: Haven ships no item with its key
+    EDITED = "edited"  # the community's own copy of a shipped item
+    INHERITED = "inherited"  # the shipped item as Haven ships it
+    HIDDEN = "hidden"  # a shipped item the community hid
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Haven's shipped version of an item changed (or was retired: `after` None) while the
+    community kept its own copy (`own`; None if it no longer has one)."""
+
+    kind: ItemKind
+    key: str
+    release: str
+    before: LibraryItem
+    after: LibraryItem | None
+    own: LibraryItem | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedChange:
+    """One item a new release of the shipped pack added, changed or retired (`after` None)."""
+
+    kind: ItemKind
+    key: str
+    before: LibraryItem | None
+    after: LibraryItem | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseNotice:
+    """A release's summary, to post once in one community's log channel."""
+
+    community_id: str
+    platform: Platform
+    channel_id: str
+    release: str
+    summary: str
+
+
+class ShippedLayer(Protocol):
+    """The shipped pack, stored once (bot/storage/layers.py)."""
+
+    async def install(
+        self,
+        pack: LibraryChanges,
+        release: str,
+        summarise: Callable[[Sequence[ShippedChange]], str],
+    ) -> Sequence[ShippedChange] | None:
+        """Make `release` the shipped layer, once per database however many processes start
+        together (None: it already was). Changed or retired items give each community that
+        kept its own copy a review item; every community gets an audit entry per change
+        (actor "haven") and, unless this is the first release stored, a notice with
+        `summarise(changes)`."""
+        ...
+
+    async def pending_notices(self) -> Sequence[ReleaseNotice]:
+        """Unsent notices of communities that are active and have a log channel."""
+        ...
+
+    async def claim_notice(self, community_id: str, release: str) -> bool:
+        """Mark a notice sent; False if another process already did."""
+        ...
+
+    async def unclaim_notice(self, community_id: str, release: str) -> None:
+        """Sending failed: leave it for the next attempt."""
+        ...
+
 
 class StateRepository(Protocol):
     """Aggregate counters and rotation cursors: nothing here identifies a person."""

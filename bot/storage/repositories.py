@@ -10,12 +10,18 @@ in `community_write` (bot/storage/changes.py), which announces it to every other
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.core.content.records import contact_from_dict, contact_to_dict
-from bot.core.errors import AlreadyExists, Conflict
+from bot.core.content.records import (
+    contact_from_dict,
+    contact_to_dict,
+    item_from_dict,
+    same_content,
+)
+from bot.core.errors import AlreadyExists, Conflict, NotFound
 from bot.core.models import (
     Audience,
     AuditEntry,
@@ -31,14 +37,17 @@ from bot.core.models import (
 )
 from bot.core.ports import (
     REFUSAL_KIND,
+    ItemLayer,
     ItemWrite,
     Library,
     LibraryChanges,
     NewAuditEntry,
     Refusal,
+    Review,
 )
 from bot.storage.changes import announce, community_write
 from bot.storage.database import Row, SqlDatabase, Tx
+from bot.storage.tables import SHIPPED_LAYER
 
 
 def _utc_now_text() -> str:
@@ -328,7 +337,7 @@ _UPSERT_RESOURCE = (
 )
 
 # Per item kind: (table, row -> item, upsert statement, item -> upsert parameters).
-_ITEM_TABLES: dict[
+ITEM_TABLES: dict[
     ItemKind, tuple[str, Callable[[Row], LibraryItem], str, Callable[[str, Any], tuple[Any, ...]]]
 ] = {
     ItemKind.MESSAGE: ("messages", _message_from_row, _UPSERT_MESSAGE, _message_params),
@@ -341,21 +350,152 @@ _CHANGED_BY_SOMEONE_ELSE = Conflict(
 )
 
 
-async def _check_version(
-    conn: Tx, table: str, community_id: str, key: str, expected: int | None, lock: str
-) -> None:
-    """Optimistic concurrency: the stored version must be the one the editor started from."""
-    rows = list(
-        await conn.execute_fetchall(
-            f"SELECT version FROM {table} WHERE community_id = ? AND key = ?{lock}",
-            (community_id, key),
+Fetch = Callable[[str, tuple[Any, ...]], Awaitable[Sequence[Row]]]
+
+
+def _tx_fetch(conn: Tx) -> Fetch:
+    async def fetch(sql: str, params: tuple[Any, ...]) -> Sequence[Row]:
+        return list(await conn.execute_fetchall(sql, params))
+
+    return fetch
+
+
+def seen_through(
+    shipped: LibraryItem, state: str | None, version: int | None, confirmed_on: str | None = None
+) -> LibraryItem:
+    """A shipped item as a community sees it without an own copy: hidden or not, confirmed
+    by its moderators or not, at the community's own version once it has a layer row."""
+    item = replace(shipped, version=version or shipped.version)
+    if confirmed_on and isinstance(item, Resource):
+        item = replace(item, needs_review=False, last_verified=date.fromisoformat(confirmed_on))
+    if state == "hidden":
+        item = replace(item, enabled=False)
+    return item
+
+
+def _inherits(after: LibraryItem, shipped: LibraryItem) -> tuple[str, str | None] | None:
+    """(state, confirmed_on) when `after` is the shipped item, perhaps switched off or
+    confirmed (a resource no longer needing review, verified on a date); None when it is an
+    edit and needs an own copy."""
+    core = replace(after, enabled=shipped.enabled)
+    confirmed_on: str | None = None
+    if isinstance(core, Resource) and isinstance(shipped, Resource):
+        confirmed = (core.needs_review, core.last_verified) != (
+            shipped.needs_review,
+            shipped.last_verified,
         )
+        if confirmed and (core.needs_review or core.last_verified is None):
+            return None  # not a confirmation: an edit of its review state
+        confirmed_on = core.last_verified.isoformat() if confirmed and core.last_verified else None
+        core = replace(core, needs_review=shipped.needs_review, last_verified=shipped.last_verified)
+    if not same_content(core, shipped):
+        return None
+    hidden = shipped.enabled and not after.enabled
+    return ("hidden" if hidden else "inherited"), confirmed_on
+
+
+@dataclass(frozen=True, slots=True)
+class _Layered:
+    """One item of one community on both layers."""
+
+    own: LibraryItem | None
+    shipped: LibraryItem | None
+    state: str | None
+    version: int | None
+    based_on: int | None
+    confirmed_on: str | None
+
+    @property
+    def effective(self) -> LibraryItem | None:
+        if self.own is not None:
+            return self.own
+        if self.shipped is None:
+            return None
+        return seen_through(self.shipped, self.state, self.version, self.confirmed_on)
+
+    @property
+    def layer(self) -> ItemLayer:
+        if self.own is not None:
+            return ItemLayer.OWN if self.shipped is None else ItemLayer.EDITED
+        if self.shipped is None:
+            return ItemLayer.NONE
+        return ItemLayer.HIDDEN if self.state == "hidden" else ItemLayer.INHERITED
+
+
+async def _layered(
+    fetch: Fetch, community_id: str, kind: ItemKind, key: str, lock: str = ""
+) -> _Layered:
+    table, from_row, _, _ = ITEM_TABLES[kind]
+    own = await fetch(
+        f"SELECT * FROM {table} WHERE community_id = ? AND key = ?{lock}", (community_id, key)
     )
-    stored = rows[0]["version"] if rows else None
-    if expected is None and stored is not None:
-        raise AlreadyExists(f"'{key}' is already in the library.")
-    if expected is not None and stored != expected:
+    shipped = await fetch(
+        f"SELECT * FROM shipped_{table} WHERE community_id = ? AND key = ?", (SHIPPED_LAYER, key)
+    )
+    layer = await fetch(
+        f"SELECT state, version, based_on, confirmed_on FROM library_layer"
+        f" WHERE community_id = ?"
+        f" AND item_kind = ? AND key = ?{lock}",
+        (community_id, kind.value, key),
+    )
+    row = layer[0] if layer else None
+    return _Layered(
+        own=from_row(own[0]) if own else None,
+        shipped=from_row(shipped[0]) if shipped else None,
+        state=row["state"] if row else None,
+        version=row["version"] if row else None,
+        based_on=row["based_on"] if row else None,
+        confirmed_on=row["confirmed_on"] if row else None,
+    )
+
+
+_SET_LAYER = (
+    "INSERT INTO library_layer (community_id, item_kind, key, state, version, based_on,"
+    " confirmed_on) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (community_id, item_kind, key) DO UPDATE SET state = excluded.state,"
+    " version = excluded.version, based_on = excluded.based_on,"
+    " confirmed_on = excluded.confirmed_on"
+)
+
+
+async def _write_layered(conn: Tx, community_id: str, write: ItemWrite, lock: str) -> None:
+    """One item write on the community's own layer. The rule, in one place: the write must
+    start from the version the community sees; an item equal to the shipped one (whatever its
+    version) keeps no copy ('inherited', or 'hidden' when only switched off); anything else
+    of a shipped item is an own copy ('edited', remembering the shipped version it was based
+    on); an item Haven does not ship is simply the community's own."""
+    table, _, upsert, params = ITEM_TABLES[write.kind]
+    state = await _layered(_tx_fetch(conn), community_id, write.kind, write.key, lock)
+    current = state.effective
+    expected = write.before.version if write.before else None
+    if expected is None and current is not None:
+        raise AlreadyExists(f"'{write.key}' is already in the library.")
+    if expected is not None and (current.version if current else None) != expected:
         raise _CHANGED_BY_SOMEONE_ELSE
+    after, shipped = write.after, state.shipped
+    where = (community_id, write.key)
+    own_copy = False
+    inherits = _inherits(after, shipped) if after is not None and shipped is not None else None
+    if after is None or shipped is None:
+        layer: tuple[str, int, int | None, str | None] | None = None
+        own_copy = after is not None
+    elif inherits is not None:
+        layer = (inherits[0], after.version, shipped.version, inherits[1])
+    else:
+        based_on = state.based_on if state.state == "edited" else shipped.version
+        layer = ("edited", after.version, based_on, None)
+        own_copy = True
+    if own_copy and after is not None:
+        await conn.execute(upsert, params(community_id, after))
+    else:
+        await conn.execute(f"DELETE FROM {table} WHERE community_id = ? AND key = ?", where)
+    if layer is None:
+        await conn.execute(
+            "DELETE FROM library_layer WHERE community_id = ? AND item_kind = ? AND key = ?",
+            (community_id, write.kind.value, write.key),
+        )
+    else:
+        await conn.execute(_SET_LAYER, (community_id, write.kind.value, write.key, *layer))
 
 
 async def _apply_library_changes(conn: Tx, community_id: str, changes: LibraryChanges) -> None:
@@ -384,41 +524,100 @@ async def _apply_library_changes(conn: Tx, community_id: str, changes: LibraryCh
     )
 
 
+def _topic(row: Row) -> Topic:
+    return Topic(row["slug"], row["label"], row["description"])
+
+
+def _number(row: Row) -> EmergencyNumber:
+    return EmergencyNumber(row["region"], row["number"], bool(row["needs_review"]))
+
+
 class SqlContentRepository:
+    """A community's library: the shipped layer seen through its own (merged here, the one
+    place that knows there are two)."""
+
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
+    async def _rows(self, table: str, community_id: str, order: str) -> Sequence[Row]:
+        return await self._db.fetch_all(
+            f"SELECT * FROM {table} WHERE community_id = ? ORDER BY {order}", (community_id,)
+        )
+
+    async def _items(
+        self, kind: ItemKind, community_id: str, layer: Mapping[tuple[str, str], Row]
+    ) -> tuple[LibraryItem, ...]:
+        table, from_row, _, _ = ITEM_TABLES[kind]
+        merged: dict[str, LibraryItem] = {}
+        for row in await self._rows(f"shipped_{table}", SHIPPED_LAYER, "key"):
+            own = layer.get((kind.value, row["key"]))
+            merged[row["key"]] = seen_through(
+                from_row(row),
+                own["state"] if own else None,
+                own["version"] if own else None,
+                own["confirmed_on"] if own else None,
+            )
+        for row in await self._rows(table, community_id, "key"):
+            merged[row["key"]] = from_row(row)
+        return tuple(merged[key] for key in sorted(merged))
+
     async def load_library(self, community_id: str) -> Library:
-        topics = await self._db.fetch_all(
-            "SELECT slug, label, description FROM topics WHERE community_id = ?"
-            " ORDER BY position, slug",
-            (community_id,),
+        layer = {
+            (row["item_kind"], row["key"]): row
+            for row in await self._rows("library_layer", community_id, "key")
+        }
+        topics = {t.slug: t for t in map(_topic, await self._shipped_rows("topics"))}
+        topics.update(
+            (t.slug, t)
+            for t in map(_topic, await self._rows("topics", community_id, "position, slug"))
         )
-        messages = await self._db.fetch_all(
-            "SELECT * FROM messages WHERE community_id = ? ORDER BY key", (community_id,)
+        numbers = {n.region: n for n in map(_number, await self._shipped_rows("emergency_numbers"))}
+        numbers.update(
+            (n.region, n)
+            for n in map(_number, await self._rows("emergency_numbers", community_id, "region"))
         )
-        resources = await self._db.fetch_all(
-            "SELECT * FROM resources WHERE community_id = ? ORDER BY key", (community_id,)
-        )
-        numbers = await self._db.fetch_all(
-            "SELECT region, number, needs_review FROM emergency_numbers WHERE community_id = ?",
-            (community_id,),
-        )
+        messages = await self._items(ItemKind.MESSAGE, community_id, layer)
+        resources = await self._items(ItemKind.RESOURCE, community_id, layer)
         return Library(
-            topics=tuple(Topic(r["slug"], r["label"], r["description"]) for r in topics),
-            messages=tuple(_message_from_row(r) for r in messages),
-            resources=tuple(_resource_from_row(r) for r in resources),
+            topics=tuple(topics.values()),
+            messages=tuple(m for m in messages if isinstance(m, SupportMessage)),
+            resources=tuple(r for r in resources if isinstance(r, Resource)),
+            emergency_numbers=tuple(numbers.values()),
+        )
+
+    async def _shipped_rows(self, table: str) -> Sequence[Row]:
+        order = "position, slug" if table == "topics" else "region"
+        return await self._rows(f"shipped_{table}", SHIPPED_LAYER, order)
+
+    async def own_library(self, community_id: str) -> Library:
+        """The own layer, with the shipped topics its items use: so the file passes `pack
+        check` and imports on its own (an import stores only topics that differ)."""
+        messages = tuple(map(_message_from_row, await self._rows("messages", community_id, "key")))
+        resources = tuple(
+            map(_resource_from_row, await self._rows("resources", community_id, "key"))
+        )
+        own_topics = list(map(_topic, await self._rows("topics", community_id, "position, slug")))
+        items: tuple[LibraryItem, ...] = (*messages, *resources)
+        used = {slug for item in items for slug in item.topics}
+        used -= {t.slug for t in own_topics}
+        shipped_topics = map(_topic, await self._shipped_rows("topics"))
+        return Library(
+            topics=(*(t for t in shipped_topics if t.slug in used), *own_topics),
+            messages=messages,
+            resources=resources,
             emergency_numbers=tuple(
-                EmergencyNumber(r["region"], r["number"], bool(r["needs_review"])) for r in numbers
+                map(_number, await self._rows("emergency_numbers", community_id, "region"))
             ),
         )
 
     async def get_item(self, community_id: str, kind: ItemKind, key: str) -> LibraryItem | None:
-        table, from_row, _, _ = _ITEM_TABLES[kind]
-        row = await self._db.fetch_one(
-            f"SELECT * FROM {table} WHERE community_id = ? AND key = ?", (community_id, key)
-        )
-        return from_row(row) if row else None
+        return (await _layered(self._db.fetch_all, community_id, kind, key)).effective
+
+    async def item_layer(self, community_id: str, kind: ItemKind, key: str) -> ItemLayer:
+        return (await _layered(self._db.fetch_all, community_id, kind, key)).layer
+
+    async def shipped_item(self, kind: ItemKind, key: str) -> LibraryItem | None:
+        return (await _layered(self._db.fetch_all, SHIPPED_LAYER, kind, key)).shipped
 
     async def write_items(
         self,
@@ -427,27 +626,64 @@ class SqlContentRepository:
         library: LibraryChanges | None = None,
         audit: NewAuditEntry | None = None,
     ) -> None:
-        """Each write checks nobody changed its item since `before` was read, then inserts,
-        changes or deletes it with its audit entry; all of them in one transaction."""
+        """Each write checks nobody changed its item since `before` was read, then writes it
+        on the own layer with its audit entry; all of them in one transaction."""
         async with community_write(self._db, community_id) as conn:
             if library is not None:
                 await _apply_library_changes(conn, community_id, library)
             if audit is not None:
                 await insert_audit(conn, community_id, audit)
             for write in writes:
-                table, _, upsert, params = _ITEM_TABLES[write.kind]
-                expected = write.before.version if write.before else None
-                await _check_version(
-                    conn, table, community_id, write.key, expected, self._db.for_update
-                )
-                if write.after is None:
-                    await conn.execute(
-                        f"DELETE FROM {table} WHERE community_id = ? AND key = ?",
-                        (community_id, write.key),
-                    )
-                else:
-                    await conn.execute(upsert, params(community_id, write.after))
+                await _write_layered(conn, community_id, write, self._db.for_update)
                 await insert_audit(conn, community_id, write.audit)
+
+    async def reviews(self, community_id: str) -> Sequence[Review]:
+        rows = await self._rows("layer_reviews", community_id, "item_kind, key")
+        found: list[Review] = []
+        for row in rows:
+            kind = ItemKind(row["item_kind"])
+            own = await _layered(self._db.fetch_all, community_id, kind, row["key"])
+            after = row["after_json"]
+            found.append(
+                Review(
+                    kind=kind,
+                    key=row["key"],
+                    release=row["release"],
+                    before=item_from_dict(kind, json.loads(row["before_json"])),
+                    after=item_from_dict(kind, json.loads(after)) if after else None,
+                    own=own.own,
+                )
+            )
+        return found
+
+    async def resolve_review(
+        self,
+        community_id: str,
+        kind: ItemKind,
+        key: str,
+        write: ItemWrite | None,
+        audit: NewAuditEntry,
+    ) -> None:
+        async with community_write(self._db, community_id) as conn:
+            closed = await conn.execute(
+                "DELETE FROM layer_reviews WHERE community_id = ? AND item_kind = ? AND key = ?",
+                (community_id, kind.value, key),
+            )
+            if closed.rowcount != 1:
+                raise NotFound(
+                    f"There is no update to review for {kind.value} '{key}'.",
+                    f"`/support-admin {kind.value} updates` lists what is waiting.",
+                )
+            if write is not None:
+                await _write_layered(conn, community_id, write, self._db.for_update)
+            # Kept: the copy now answers to the current shipped version, not the old one.
+            await conn.execute(
+                "UPDATE library_layer SET based_on = (SELECT s.version FROM"
+                f" shipped_{ITEM_TABLES[kind][0]} s WHERE s.community_id = ? AND s.key = ?)"
+                " WHERE community_id = ? AND item_kind = ? AND key = ? AND state = 'edited'",
+                (SHIPPED_LAYER, key, community_id, kind.value, key),
+            )
+            await insert_audit(conn, community_id, audit)
 
     async def apply_library_changes(
         self, community_id: str, changes: LibraryChanges, audit: NewAuditEntry | None

@@ -301,3 +301,86 @@ handled_events = Table(
     _flag("done", 0),
     Index("handled_events_claimed_at", "claimed_at"),
 )
+
+# ---- content in layers (revision 0008) ------------------------------------------------------
+# The shipped layer: the default pack of this Haven version, stored once for every community.
+# Each shipped table has exactly the columns of the community table it mirrors (built from it
+# here, so a column added to `resources` is one line, not two), with `community_id` always
+# SHIPPED_LAYER and no foreign key. Same shape, so one statement and one row reader serve both.
+SHIPPED_LAYER = "haven:shipped"
+
+
+def _shipped_copy(table: Table) -> Table:
+    columns = [
+        Column(
+            column.name,
+            column.type,
+            nullable=column.nullable,
+            server_default=column.server_default.arg  # type: ignore[attr-defined]
+            if column.server_default is not None
+            else None,
+        )
+        for column in table.columns
+    ]
+    return Table(
+        f"shipped_{table.name}",
+        metadata,
+        *columns,
+        PrimaryKeyConstraint(*(column.name for column in table.primary_key.columns)),
+    )
+
+
+shipped_topics = _shipped_copy(topics)
+shipped_messages = _shipped_copy(messages)
+shipped_resources = _shipped_copy(resources)
+shipped_emergency_numbers = _shipped_copy(emergency_numbers)
+
+# A community's own layer beside its own copies (rows of messages/resources): what it did to a
+# shipped item. `state` is 'edited' (its own copy is in messages/resources; `based_on` is the
+# shipped version it started from, NULL when it predates layers), 'hidden' (no copy: the
+# shipped item, not shown) or 'inherited' (no copy: the shipped item as it is, at the
+# community's own `version`, so undo and "changed since you opened it" keep working after a
+# moderator reverted to Haven's version); either may carry the moderators' confirmation
+# (`confirmed_on`). An item with no row here is inherited as shipped,
+# or is the community's own addition when no shipped item has its key.
+library_layer = Table(
+    "library_layer",
+    metadata,
+    _community(),
+    Column("item_kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("based_on", Integer),
+    # A moderator confirmed the shipped resource as it is (no longer needs review, verified
+    # on this ISO date); dropped when Haven ships a new version of it.
+    Column("confirmed_on", Text),
+    PrimaryKeyConstraint("community_id", "item_kind", "key"),
+    CheckConstraint("state IN ('edited', 'hidden', 'inherited')", name="library_layer_state"),
+)
+
+# A shipped item changed or retired while the community kept its own copy: the moderators
+# decide (keep theirs or take Haven's). `after_json` NULL: Haven retired the item.
+layer_reviews = Table(
+    "layer_reviews",
+    metadata,
+    _community(),
+    Column("item_kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("release", Text, nullable=False),
+    Column("before_json", Text, nullable=False),
+    Column("after_json", Text),
+    PrimaryKeyConstraint("community_id", "item_kind", "key"),
+)
+
+# What a release changed, to tell each community's log channel once: queued by the upgrade,
+# marked sent by whichever process delivered it.
+layer_notices = Table(
+    "layer_notices",
+    metadata,
+    _community(),
+    Column("release", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    _flag("sent", 0),
+    PrimaryKeyConstraint("community_id", "release"),
+)

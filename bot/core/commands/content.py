@@ -26,6 +26,7 @@ from bot.core.commands.verbs import (
 from bot.core.content.audience import ages_text
 from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
 from bot.core.content.hours import MAX_HOURS_TEXT as MAX_OPENING_HOURS
+from bot.core.content.records import item_to_dict
 from bot.core.content.staleness import STALE_AFTER_MONTHS, stale_resources
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
@@ -37,6 +38,7 @@ from bot.core.content.validation import (
     MAX_URL_LENGTH,
     make_mentions_inert,
 )
+from bot.core.errors import ValidationFailed
 from bot.core.models import (
     MAX_RANK,
     Audience,
@@ -49,6 +51,7 @@ from bot.core.models import (
     SupportMessage,
     paginate,
 )
+from bot.core.ports import ItemLayer, Review
 from bot.core.scheduling.timezones import MAX_TIMEZONE_LENGTH
 
 MAX_LIST_LENGTH = 200  # a comma-separated list of topics or regions
@@ -483,6 +486,26 @@ class LibraryItemCommands:
                     self.enable,
                 ),
                 keyed("disable", f"stop showing a {kind}", self.disable),
+                Verb(
+                    "updates",
+                    f"{kind}s Haven changed while you kept your own: keep yours or take Haven's",
+                    self.updates,
+                    options=(
+                        Option(
+                            "take",
+                            "Take Haven's new version of this key",
+                            max_length=MAX_KEY_LENGTH,
+                            placeholder="<key>",
+                        ),
+                        Option(
+                            "keep",
+                            "Keep your own version of this key",
+                            max_length=MAX_KEY_LENGTH,
+                            placeholder="<key>",
+                        ),
+                    ),
+                    example=f"{kind} updates take:{spec.example_key}",
+                ),
                 *(
                     (
                         Verb(
@@ -570,11 +593,52 @@ class LibraryItemCommands:
 
     async def remove(self, ctx: RequestContext, args: Arguments) -> Card:
         kind = self._spec.kind.value
-        item = await self._curation.remove(ctx, self._spec.kind, args.text("key"))
+        removal = await self._curation.remove(ctx, self._spec.kind, args.text("key"))
+        key = removal.item.key
+        undo = f"`{kind} undo key:{key}` brings back what was there."
+        if removal.layer is ItemLayer.EDITED:
+            title, body = (
+                f"{kind.capitalize()} reverted to Haven's version",
+                f"{key} is one of Haven's own {kind}s, so it stays: your edit was removed and "
+                f"Haven's version (with its future corrections) is shown again. {undo}",
+            )
+        elif removal.layer is ItemLayer.INHERITED:
+            title, body = (
+                f"{kind.capitalize()} hidden",
+                f"{key} is one of Haven's own {kind}s, so it was hidden here rather than "
+                f"deleted. `{kind} enable key:{key}` shows it again.",
+            )
+        else:
+            title, body = f"{kind.capitalize()} removed", f"Removed {key}. {undo}"
+        return Card(title=title, tone=CardTone.SUCCESS, body=body)
+
+    async def updates(self, ctx: RequestContext, args: Arguments) -> Card:
+        kind = self._spec.kind
+        take, keep = args.get("take"), args.get("keep")
+        if take and keep:
+            raise ValidationFailed(["Give take:<key> or keep:<key>, not both."])
+        if take or keep:
+            review = await self._curation.resolve_update(ctx, kind, take or keep or "", bool(take))
+            if take:
+                body = (
+                    f"{review.key} now shows Haven's version"
+                    + (" (Haven retired it, so it is gone)." if review.after is None else ".")
+                    + f" `{kind.value} undo key:{review.key}` brings yours back."
+                )
+            else:
+                body = f"{review.key} keeps your own version."
+            return Card(title="Update reviewed", tone=CardTone.SUCCESS, body=body)
+        reviews = await self._curation.updates(ctx, kind)
+        lines = tuple(make_mentions_inert(line) for r in reviews for line in _review_lines(r))
         return Card(
-            title=f"{kind.capitalize()} removed",
-            tone=CardTone.SUCCESS,
-            body=f"Removed {item.key}. `{kind} undo key:{item.key}` brings it back.",
+            title=f"Haven's updates to {kind.value}s you edited ({len(reviews)})",
+            lines=lines
+            or (
+                "Nothing to review: you have Haven's current version of everything "
+                "you did not edit, and no edited item changed since.",
+            ),
+            footer=f"`{kind.value} updates take:<key>` takes Haven's version; "
+            f"`{kind.value} updates keep:<key>` keeps yours.",
         )
 
     async def history(self, ctx: RequestContext, args: Arguments) -> Card:
@@ -593,6 +657,19 @@ class LibraryItemCommands:
             body=f"Reverted the {undone.action} of {kind.value} {key} made at "
             f"{_when(undone.at, timezone)}.",
         )
+
+
+def _review_lines(review: Review) -> list[str]:
+    """One review item: what Haven changed (before -> after), field by field."""
+    if review.after is None:
+        return [f"{review.key}: Haven retired it (you still have your own copy)."]
+    before, after = item_to_dict(review.before), item_to_dict(review.after)
+    changed = [
+        f"  {name}: {_shown(before.get(name))} -> {_shown(value)}"
+        for name, value in after.items()
+        if name != "version" and before.get(name) != value
+    ]
+    return [f"{review.key}: Haven's version changed", *changed]
 
 
 def message_commands(curation: CurationService) -> LibraryItemCommands:

@@ -66,6 +66,13 @@ class PackCommands:
                             max_length=4096,
                             placeholder="library.yaml",
                         ),
+                        Option(
+                            "own",
+                            "Only your own additions and edits, not Haven's shipped items",
+                            OptionKind.YES_NO,
+                            max_length=5,
+                            placeholder="yes|no",
+                        ),
                     ),
                     positional=("file",),
                 ),
@@ -104,10 +111,15 @@ class PackCommands:
     async def _export(self, ctx: RequestContext, args: Arguments) -> Card:
         await self._curation.moderator_community(ctx)
         fmt: Literal["yaml", "json"] = "json" if args.get("format") == "json" else "yaml"
-        library = await self._support.library(ctx.community_id)
+        own = args.get("own") == "yes"  # checked and normalised by the verb table
+        library = (
+            await self._curation.own_library(ctx)
+            if own
+            else await self._support.library(ctx.community_id)
+        )
         text = export_pack(library, pack_id=ctx.community_id.replace(":", "-"), fmt=fmt)
         return Card(
-            title="Library exported",
+            title="Your own layer exported" if own else "Library exported",
             tone=CardTone.SUCCESS,
             body=f"{len(library.messages)} messages and {len(library.resources)} resources.",
             attachment=Attachment(

@@ -23,7 +23,7 @@ from bot.core.content.audience import parse_ages, parse_audience
 from bot.core.content.hours import HoursError, parse_opening_hours
 from bot.core.content.packs import ParsedPack, superseded_in
 from bot.core.content.phones import PhoneRefused, read_phone
-from bot.core.content.records import item_from_dict, item_kind, item_to_dict
+from bot.core.content.records import item_from_dict, item_kind, item_to_dict, same_content
 from bot.core.content.regions import normalise_region
 from bot.core.content.topics import is_exact_topic
 from bot.core.content.validation import (
@@ -58,10 +58,12 @@ from bot.core.ports import (
     Clock,
     CommunityRepository,
     ContentRepository,
+    ItemLayer,
     ItemWrite,
     Library,
     LibraryChanges,
     NewAuditEntry,
+    Review,
 )
 from bot.core.scheduling.timezones import parse_timezone
 from bot.core.support import SupportService
@@ -101,6 +103,15 @@ class ResourceDraft:
     rank: str | None = None
     audience: str | None = None
     ages: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What `remove` did: which layer the item was on says whether it was removed (own),
+    reverted to Haven's version (edited) or hidden (inherited)."""
+
+    item: LibraryItem
+    layer: ItemLayer
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +156,6 @@ def _parse_yes_no(field: str, value: str) -> bool:
     if lowered in ("no", "n", "false", "0", "off"):
         return False
     raise ValidationFailed([f"{field}: answer yes or no (got '{value}')."])
-
-
-def _same_content(a: LibraryItem, b: LibraryItem) -> bool:
-    return replace(a, version=0) == replace(b, version=0)
 
 
 class CurationService:
@@ -273,6 +280,12 @@ class CurationService:
         await self.moderator_community(ctx)
         return await self._support.library(ctx.community_id)
 
+    async def own_library(self, ctx: RequestContext) -> Library:
+        """Only the caller's own layer (additions, edited copies, imported topics and
+        emergency numbers), for a moderator's `pack export own:yes`."""
+        await self.moderator_community(ctx)
+        return await self._content.own_library(ctx.community_id)
+
     def today(self) -> date:
         return self._clock.now().date()
 
@@ -313,10 +326,71 @@ class CurationService:
         await self._write(ctx, [self._write_of(ctx, action, current, after)])
         return after
 
-    async def remove(self, ctx: RequestContext, kind: ItemKind, key: str) -> LibraryItem:
+    async def remove(self, ctx: RequestContext, kind: ItemKind, key: str) -> Removal:
+        """Remove the community's own item. A shipped item cannot leave Haven's layer: an
+        edited one goes back to Haven's version, an inherited one is hidden."""
         current = await self.get(ctx, kind, key)
-        await self._write(ctx, [self._write_of(ctx, "remove", current, None)])
-        return current
+        layer = await self._content.item_layer(ctx.community_id, kind, current.key)
+        shipped = await self._content.shipped_item(kind, current.key)
+        after: LibraryItem | None = None
+        if layer is ItemLayer.EDITED and shipped is not None:
+            after = replace(shipped, version=current.version + 1)
+        elif layer is ItemLayer.INHERITED:
+            after = replace(current, enabled=False, version=current.version + 1)
+        elif layer is ItemLayer.HIDDEN:
+            raise NotFound(
+                f"{kind.value.capitalize()} '{current.key}' is Haven's and already hidden here.",
+                f"`/support-admin {kind.value} enable key:{current.key}` shows it again.",
+            )
+        action = {ItemLayer.EDITED: "revert", ItemLayer.INHERITED: "hide"}.get(layer, "remove")
+        await self._write(ctx, [self._write_of(ctx, action, current, after)])
+        return Removal(current, layer)
+
+    # ---- Haven's updates to items the community kept its own copy of ----------------------
+
+    async def updates(self, ctx: RequestContext, kind: ItemKind) -> Sequence[Review]:
+        await self.moderator_community(ctx)
+        return [r for r in await self._content.reviews(ctx.community_id) if r.kind is kind]
+
+    async def resolve_update(
+        self, ctx: RequestContext, kind: ItemKind, key: str, take: bool
+    ) -> Review:
+        """Keep the community's own copy, or take Haven's new version in its place."""
+        await self.moderator_community(ctx)
+        review = next((r for r in await self.updates(ctx, kind) if r.key == key.strip()), None)
+        if review is None:
+            raise NotFound(
+                f"There is no update to review for {kind.value} '{key.strip()[:64]}'.",
+                f"`/support-admin {kind.value} updates` lists what is waiting.",
+            )
+        write: ItemWrite | None = None
+        if take and review.own is not None:
+            after = (
+                replace(review.after, version=review.own.version + 1)
+                if review.after is not None
+                else None
+            )
+            write = self._write_of(ctx, "update.take", review.own, after)
+        # Taking is an item change (undo reverts it); keeping records the decision, with
+        # Haven's old and new versions.
+        audit = (
+            write.audit
+            if write is not None
+            else NewAuditEntry(
+                actor_id=ctx.actor.id,
+                actor_name=ctx.actor.display_name,
+                action="update.take" if take else "update.keep",
+                item_kind=kind,
+                item_key=review.key,
+                before=item_to_dict(review.before),
+                after=item_to_dict(review.after) if review.after is not None else None,
+            )
+        )
+        try:
+            await self._content.resolve_review(ctx.community_id, kind, review.key, write, audit)
+        finally:
+            self._support.invalidate(ctx.community_id)
+        return review
 
     async def list_items(
         self,
@@ -357,7 +431,11 @@ class CurationService:
         undo finds it already undone and says so, rather than reaching further back."""
         await self.moderator_community(ctx)
         entries = await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
-        last = next((e for e in entries if e.action != "undo"), None)
+        # Haven's own changes to its shipped layer are not the moderators' to undo here.
+        last = next(
+            (e for e in entries if e.action != "undo" and not e.action.startswith("shipped.")),
+            None,
+        )
         if last is None:
             raise NotFound(f"There is no change to undo for {kind.value} '{key}'.")
         if last.undone:
@@ -699,7 +777,7 @@ class CurationService:
                     f"{incoming.key}); nothing was imported.",
                     "Run pack import again to see what it would change now.",
                 )
-            if before is not None and _same_content(before, incoming):
+            if before is not None and same_content(before, incoming):
                 unchanged += 1
                 continue
             after = replace(incoming, version=before.version + 1 if before else 1)
@@ -707,7 +785,14 @@ class CurationService:
         await self._write(
             ctx,
             writes,
-            library=LibraryChanges(topics=pack.topics, emergency_numbers=pack.emergency_numbers),
+            # Only what differs from the library as it is goes on the own layer: a topic or
+            # number equal to Haven's stays Haven's (and keeps receiving its corrections).
+            library=LibraryChanges(
+                topics=tuple(t for t in pack.topics if t not in library.topics),
+                emergency_numbers=tuple(
+                    n for n in pack.emergency_numbers if n not in library.emergency_numbers
+                ),
+            ),
             audit=NewAuditEntry(
                 actor_id=ctx.actor.id,
                 actor_name=ctx.actor.display_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -129,3 +130,9 @@ def item_to_dict(item: LibraryItem) -> dict[str, object]:
 
 def item_from_dict(kind: ItemKind, data: Mapping[str, Any]) -> LibraryItem:
     return message_from_dict(data) if kind is ItemKind.MESSAGE else resource_from_dict(data)
+
+
+def same_content(a: LibraryItem, b: LibraryItem) -> bool:
+    """The same item whatever its version: the one test of "did anything change" (a pack
+    import's unchanged items, a release's changed ones, an own copy equal to Haven's)."""
+    return replace(a, version=0) == replace(b, version=0)

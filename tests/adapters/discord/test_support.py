@@ -40,8 +40,12 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
     assert set(groups) == {"message", "resource", "schedule", "settings", "pack"}
     verbs = {g: [o["name"] for o in groups[g]["options"]] for g in groups}
     assert verbs["message"] == [
-        "add", "edit", "list", "show", "remove", "history", "undo", "enable", "disable"
+        "add", "edit", "list", "show", "remove", "history", "undo", "enable", "disable",
+        "updates",
     ]  # fmt: skip
+    # Haven's updates to items a community edited: one verb-table entry, here a subcommand.
+    updates = next(o for o in groups["resource"]["options"] if o["name"] == "updates")
+    assert [o["name"] for o in updates["options"]] == ["take", "keep"]
     assert verbs["schedule"] == [
         "add", "edit", "list", "pause", "resume", "remove", "test", "history"
     ]  # fmt: skip
