@@ -155,17 +155,26 @@ def _step(connection: Connection, tracked: bool, current: int, target: int) -> N
         command.upgrade(config, _revision(target))
 
 
-async def migrate(db: SqlDatabase) -> MigrationReport:
-    """Apply every pending migration. On SQLite each runs in its own transaction with its
-    version bump, so a failure leaves the database exactly at the last good version."""
+async def migrate(db: SqlDatabase, up_to: int | None = None) -> MigrationReport:
+    """Apply every pending migration (`up_to`: only those up to that version, for tests that
+    build a database as an older Haven left it). On SQLite each runs in its own transaction
+    with its version bump, so a failure leaves the database exactly at the last good one."""
     if isinstance(db, Database):
-        return await _migrate_sqlite(db)
-    return await _migrate_postgres(db)
+        return await _migrate_sqlite(db, up_to)
+    return await _migrate_postgres(db, up_to)
 
 
-async def _migrate_sqlite(db: Database) -> MigrationReport:
+def _pending(current: int, up_to: int | None) -> list[Migration]:
+    return [
+        m
+        for m in available_migrations()
+        if m.version > current and (up_to is None or m.version <= up_to)
+    ]
+
+
+async def _migrate_sqlite(db: Database, up_to: int | None) -> MigrationReport:
     current, tracked = await schema_version(db)
-    pending = [m for m in available_migrations() if m.version > current]
+    pending = _pending(current, up_to)
     # user_version 0 is a file no migration has touched: a new database, nothing to keep.
     backup = await backup_before_migrating(db, pending[0]) if pending and current > 0 else None
     applied: list[str] = []
@@ -199,7 +208,7 @@ async def _migrate_sqlite(db: Database) -> MigrationReport:
     return MigrationReport(start, current, tuple(applied), backup)
 
 
-async def _migrate_postgres(db: SqlDatabase) -> MigrationReport:
+async def _migrate_postgres(db: SqlDatabase, up_to: int | None) -> MigrationReport:
     applied: list[str] = []
     try:
         async with db.engine.begin() as connection:
@@ -210,7 +219,7 @@ async def _migrate_postgres(db: SqlDatabase) -> MigrationReport:
             latest = latest_version()
             if unknown is not None or current > latest:
                 raise _newer(db, unknown or str(current), latest)
-            pending = [m for m in available_migrations() if m.version > current]
+            pending = _pending(current, up_to)
             if pending:
                 await connection.run_sync(_step, tracked, current, pending[-1].version)
                 applied = [m.name for m in pending]
@@ -221,7 +230,8 @@ async def _migrate_postgres(db: SqlDatabase) -> MigrationReport:
         ) from error
     for name in applied:
         log.info("Applied database migration %s", name)
-    return MigrationReport(current, max(current, latest), tuple(applied), None)
+    reached = max(current, latest if up_to is None else min(latest, up_to))
+    return MigrationReport(current, reached, tuple(applied), None)
 
 
 async def backup_before_migrating(db: Database, first: Migration) -> Path:
