@@ -58,6 +58,7 @@ from bot.core.scheduling.publishing import (
     PermanentPublishError,
     PlatformPausedError,
     TransientPublishError,
+    retry_window,
 )
 from bot.core.scheduling.schedules import (
     UNKNOWN_SENTENCE,
@@ -531,8 +532,8 @@ class PostScheduler:
         Guarantee (a crash between claim and send is retried within the grace, never twice):
         the retry reuses the slot's idempotency key, but only while the platform still honours
         it: the post may have been made at any moment since the slot was first claimed, so
-        past the nonce window from that moment the slot is recorded unknown (it may be in the
-        channel), and past the grace it is recorded missed with why.
+        past the key's window from that moment (at once on Slack, which takes no key) the slot
+        is recorded unknown (it may be in the channel), and past the grace missed with why.
         """
         now_i = int(now)
 
@@ -550,12 +551,18 @@ class PostScheduler:
                     f"{describe_duration(schedule.grace_seconds)} (the grace); it may have been "
                     "posted once, so it was not sent again."
                 )
-            if now_i > claimed_at + self._nonce_window:
-                window = describe_duration(int(self._nonce_window))
+            window = retry_window(schedule.platform, self._nonce_window)
+            if window <= 0:
+                return SlotStatus.UNKNOWN, (
+                    f"It {UNKNOWN_SENTENCE}: Haven stopped while posting it, and this platform "
+                    "takes no key that would stop a second copy, so Haven did not send it "
+                    "again. Check the channel."
+                )
+            if now_i > claimed_at + window:
                 return SlotStatus.UNKNOWN, (
                     f"It {UNKNOWN_SENTENCE}: Haven stopped while posting it and was back only "
-                    f"after {window}, past which a retry could post it twice, so Haven did not "
-                    "send it again. Check the channel."
+                    f"after {describe_duration(int(window))}, past which a retry could post it "
+                    "twice, so Haven did not send it again. Check the channel."
                 )
             return None
 
@@ -635,6 +642,8 @@ class PostScheduler:
             key=idempotency_key(schedule.id, claimed.slot_at),
             not_before=float(claimed.slot_at),
             recovered=recovered,
+            # A recovered slot may have been posted by the process that claimed it.
+            maybe_posted_at=float(claimed.claimed_at) if claimed.claimed_at is not None else None,
         )
         self._jobs[schedule.id] = job
         self._queues.setdefault(job.channel, deque()).append(job)
@@ -709,6 +718,12 @@ class PostScheduler:
                     self._queues.pop(key, None)
                     continue
                 job = queue[0]
+                if self._past_key_window(job, now):
+                    # Pacing or a platform pause held it until a retry could post it twice.
+                    queue.popleft()
+                    self._finish_unknown(job)
+                    self._schedule_channel(key, now)
+                    continue
                 at = max(job.not_before, pacer.earliest(key[1], now) if pacer else now)
                 if at > job.deadline:
                     queue.popleft()
@@ -835,7 +850,7 @@ class PostScheduler:
         if maybe_posted_at is not None and job.maybe_posted_at is None:
             job.maybe_posted_at = maybe_posted_at
         retry_at = now + max(delay, 0.0)
-        if job.maybe_posted_at is not None and retry_at > job.maybe_posted_at + self._nonce_window:
+        if self._past_key_window(job, retry_at):
             self._finish_unknown(job)
             return
         if retry_at > job.deadline:
@@ -858,13 +873,30 @@ class PostScheduler:
             delay,
         )
 
+    def _past_key_window(self, job: _Job, at: float) -> bool:
+        """Whether an attempt at `at` could post a second copy of a post that may exist."""
+        if job.maybe_posted_at is None:
+            return False
+        return at > job.maybe_posted_at + retry_window(job.schedule.platform, self._nonce_window)
+
     def _finish_unknown(self, job: _Job) -> None:
-        window = describe_duration(int(self._nonce_window))
+        window = retry_window(job.schedule.platform, self._nonce_window)
+        if window <= 0:
+            self._finish(
+                job,
+                SlotStatus.UNKNOWN,
+                f"It {UNKNOWN_SENTENCE}: the platform failed after it may have created the post "
+                f"(last error: {job.last_error or 'Haven stopped while posting it'}), and it "
+                "takes no key that would stop a second copy, so Haven did not send it again. "
+                "Check the channel.",
+            )
+            return
+        window_text = describe_duration(int(window))
         self._finish(
             job,
             SlotStatus.UNKNOWN,
             f"It {UNKNOWN_SENTENCE}: the platform failed after it may have created the post "
-            f"(last error: {job.last_error}), and past {window} from that attempt a retry "
+            f"(last error: {job.last_error}), and past {window_text} from that attempt a retry "
             "could post it twice, so Haven did not send it again. Check the channel.",
         )
 

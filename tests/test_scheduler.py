@@ -349,6 +349,81 @@ async def test_a_slot_claimed_before_a_crash_is_not_resent_past_the_nonce_window
     assert "may or may not" in (slot.reason or "") and "5 minutes" in (slot.reason or "")
 
 
+async def test_a_recovered_slot_held_back_past_the_nonce_window_is_not_sent(
+    store: SqlScheduleStore,
+) -> None:
+    """Recovered 3 minutes after its claim (inside the window), then told to wait 200 s by a
+    429: the retry would come 6 min 20 s after the claim, when Discord may no longer match the
+    key, so the slot ends unknown instead of risking a second copy."""
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+    def plan(_schedule: Any) -> SlotPlan:
+        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
+
+    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
+    clock = SimClock(datetime(2026, 3, 1, 9, 3, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.DISCORD, clock)
+    publisher.fail("a", TransientPublishError("429 Too Many Requests", retry_after=200.0))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 10, tzinfo=UTC),
+    )
+    assert len(publisher.calls) == 1 and publisher.posts == []
+    slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
+    assert slot.status is SlotStatus.UNKNOWN
+
+
+async def test_a_slack_slot_recovered_after_a_crash_is_never_posted_again(
+    store: SqlScheduleStore,
+) -> None:
+    """Slack takes no key that would stop a second copy: a slot the dead leader may have
+    posted is recorded unknown at once, even a minute later."""
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+    def plan(_schedule: Any) -> SlotPlan:
+        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
+
+    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
+    clock = SimClock(datetime(2026, 3, 1, 9, 1, tzinfo=UTC))
+    publisher = RecordingPublisher(Platform.SLACK, clock)
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.SLACK: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 2, tzinfo=UTC),
+    )
+    assert publisher.calls == []
+    slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
+    assert slot.status is SlotStatus.UNKNOWN and "no key" in (slot.reason or "")
+
+
+async def test_a_slack_post_that_may_exist_is_not_retried(store: SqlScheduleStore) -> None:
+    """A 5xx or a timeout after Slack may have stored the message: no retry, unknown."""
+    start = datetime(2026, 3, 1, 8, 59, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=start
+    )
+    clock = SimClock(start)
+    publisher = RecordingPublisher(Platform.SLACK, clock)
+    publisher.fail("C1", TransientPublishError("Slack answered 503", may_have_posted=True))
+    await run_scheduler_until(
+        make_scheduler(store, {Platform.SLACK: publisher}, clock),
+        clock,
+        datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+    )
+    assert len(publisher.calls) == 1 and publisher.posts == []
+    (slot,) = await store.slots(schedule.id)
+    assert slot.status is SlotStatus.UNKNOWN
+
+
 async def test_second_scheduler_on_the_same_database_runs_nothing_and_says_why(
     store: SqlScheduleStore, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -466,7 +466,9 @@ class SqlScheduleStore:
                 if verdict is None:
                     attempts = int(row["attempts"]) + 1
                     retry_rows.append((owner, lease_until, attempts, schedule.id, slot_at))
-                    retried.append(ClaimedSlot(schedule, slot_at, attempts))
+                    retried.append(
+                        ClaimedSlot(schedule, slot_at, attempts, claimed_at=int(row["claimed_at"]))
+                    )
                 else:
                     status, reason = verdict
                     ended.append((status, schedule.id))

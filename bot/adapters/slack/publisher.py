@@ -9,8 +9,9 @@ How it meets the Publisher contract (bot/core/scheduling/publishing.py):
 - idempotency: as far as we know, Slack has no idempotency key for chat.postMessage. So a
   key that already produced a post is answered from memory with the same ts, and a card split
   into several messages resumes after the last part that was posted, never re-posting a part.
-  A timeout after Slack accepted the post cannot be told apart from a lost request: it is
-  reported as transient, the one case where a retry may duplicate a post;
+  A timeout or a 5xx after Slack may have accepted the post cannot be told apart from a lost
+  request: it is reported with `may_have_posted`, and since no key protects a retry the
+  scheduler records that slot `unknown` instead of posting it again;
 - `channel_not_found`, `not_in_channel`, `is_archived` and revoked or invalid tokens are
   permanent (the scheduler pauses the schedule); everything else is transient.
 """
@@ -182,7 +183,9 @@ class SlackPublisher:
             self._next_allowed[channel_id] = self._monotonic() + self._min_interval
             reason = f"Slack could not be reached ({type(error).__name__})"
             log.warning("slack post to %s failed: %s", channel_id, reason)
-            raise TransientPublishError(reason) from None
+            # Only a connection that never opened certainly posted nothing.
+            never_sent = isinstance(error, aiohttp.ClientConnectorError | ConnectionRefusedError)
+            raise TransientPublishError(reason, may_have_posted=not never_sent) from None
         self._next_allowed[channel_id] = self._monotonic() + self._min_interval
         return str(response.get("ts", ""))
 
@@ -204,7 +207,9 @@ class SlackPublisher:
             log.warning("slack post to %s failed permanently: %s", channel_id, code)
             return PermanentPublishError(f"{PERMANENT_ERRORS[code]} ({code})")
         log.warning("slack post to %s failed: %s", channel_id, code)
-        return TransientPublishError(f"Slack answered {code}")
+        # A 5xx may come after the message was stored (Slack's own docs say to check before
+        # retrying); an error code Slack chose to answer means it refused the request.
+        return TransientPublishError(f"Slack answered {code}", may_have_posted=status >= 500)
 
 
 def _retry_after(headers: object) -> float:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.models import Platform
 from bot.core.ports import ChannelChecker
 
 if TYPE_CHECKING:
@@ -42,6 +43,15 @@ class PublishError(Exception):
 # scheduler trusts. Past it, a retry could post a second copy, so the slot is recorded
 # `unknown` instead.
 NONCE_WINDOW_SECONDS = 300.0
+
+# Platforms whose posts no key protects (Slack's chat.postMessage takes none): there a post
+# that may exist is never attempted again, whatever the window.
+UNKEYED_PLATFORMS = frozenset({Platform.SLACK})
+
+
+def retry_window(platform: Platform, nonce_window: float = NONCE_WINDOW_SECONDS) -> float:
+    """How long after an attempt that may have posted a retry with the same key is safe."""
+    return 0.0 if platform in UNKEYED_PLATFORMS else nonce_window
 
 
 class TransientPublishError(PublishError):

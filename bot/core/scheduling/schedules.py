@@ -955,6 +955,9 @@ class ClaimedSlot:
     schedule: Schedule
     slot_at: int
     attempts: int
+    # For a slot recovered after a crash: when it was first claimed, the earliest moment a
+    # post of it may exist (the window of its key counts from then).
+    claimed_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
