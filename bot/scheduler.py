@@ -76,8 +76,9 @@ from bot.core.scheduling.schedules import (
 log = logging.getLogger(__name__)
 
 # The one lease of Haven versions before per-platform leases (it covered Discord and Slack).
-# A new scheduler never writes it, but does not lead while an older process still holds it live,
-# so a rolling upgrade never has two processes posting for the same platform.
+# A new scheduler does not lead while an older process holds it live, and while leading holds it
+# too (under a shared owner), so an older process on standby never takes over beside it: a
+# rolling upgrade never has two processes posting for the same platform.
 LEGACY_LEASE_NAME = "post-scheduler"
 
 
@@ -466,7 +467,12 @@ class PostScheduler:
         try:
             lease = await self._call(
                 self._store.acquire_leases(
-                    self._lease_names, self.owner, now, self._lease_seconds, renew_only=True
+                    self._lease_names,
+                    self.owner,
+                    now,
+                    self._lease_seconds,
+                    renew_only=True,
+                    also_free=self._legacy_blockers(),
                 )
             )
         except Exception as error:

@@ -569,8 +569,10 @@ class SqlScheduleStore:
 
         A row is taken when free, expired, or already ours. With `renew_only`, rows are only
         extended if still ours: a holder that lost one must start over (and recover its slots)
-        instead. `also_free`: rows that must not be held live by another owner (they are read,
-        never written). One conditional statement per row, in name order, decides, so two
+        instead. `also_free`: rows that must not be held live by another owner; once the call
+        wins, it holds them too, under the shared owner GUARD_OWNER (every new process may
+        renew them), so a process that knows only those rows (an older Haven's single lease)
+        sees them held and waits. One conditional statement per row, in name order, decides, so two
         processes racing on PostgreSQL cannot both win a row (the second waits for the first's
         row lock, then sees the row renewed and changes nothing) and cannot deadlock.
         """
@@ -579,8 +581,8 @@ class SqlScheduleStore:
                 for blocker in sorted(also_free):
                     row = await conn.fetch_one(
                         "SELECT owner, expires_at, heartbeat FROM scheduler_lease"
-                        " WHERE name = ? AND owner <> ? AND expires_at > ?",
-                        (blocker, owner, now),
+                        " WHERE name = ? AND owner NOT IN (?, ?) AND expires_at > ?",
+                        (blocker, owner, GUARD_OWNER, now),
                     )
                     if row is not None:
                         raise _LeaseRefused(_lease_state(row))
@@ -614,6 +616,14 @@ class SqlScheduleStore:
                             if row is None
                             else _lease_state(row)
                         )
+                for guarded in sorted(also_free):
+                    await conn.execute(
+                        "INSERT INTO scheduler_lease (name, owner, expires_at, heartbeat)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                        " owner = excluded.owner, expires_at = excluded.expires_at,"
+                        " heartbeat = excluded.heartbeat",
+                        (guarded, GUARD_OWNER, now + ttl, now),
+                    )
         except _LeaseRefused as refused:
             return refused.state
         return LeaseState(True, owner, now + ttl, now)
@@ -623,6 +633,11 @@ class SqlScheduleStore:
             await conn.execute(
                 "DELETE FROM scheduler_lease WHERE name = ? AND owner = ?", (name, owner)
             )
+
+
+# Who holds an older Haven's lease row on behalf of every process that uses per-platform
+# leases (see `acquire_leases`).
+GUARD_OWNER = "haven:per-platform-leases"
 
 
 class _LeaseRefused(Exception):

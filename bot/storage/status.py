@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from bot.core.ports import LeaseHolder
 from bot.storage.database import SqlDatabase
+from bot.storage.schedule_store import GUARD_OWNER
 
 
 class SqlStatusReader:
@@ -19,9 +20,12 @@ class SqlStatusReader:
         await self._db.fetch_one("SELECT id FROM communities LIMIT 1")
 
     async def scheduler_leases(self) -> Mapping[str, LeaseHolder]:
-        """Every lease row by name (one per platform; expired rows included)."""
+        """Every platform's lease row by name (expired rows included; not the guard that the
+        per-platform leaders hold against older Havens, which leads nothing)."""
         rows = await self._db.fetch_all(
-            "SELECT name, owner, heartbeat, expires_at FROM scheduler_lease ORDER BY name"
+            "SELECT name, owner, heartbeat, expires_at FROM scheduler_lease WHERE owner <> ?"
+            " ORDER BY name",
+            (GUARD_OWNER,),
         )
         return {
             str(row["name"]): LeaseHolder(

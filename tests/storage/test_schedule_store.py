@@ -279,11 +279,25 @@ async def test_an_older_havens_single_lease_blocks_the_platforms_it_covered(
         [discord], "new-haven", 105.0, 20.0, also_free=[LEGACY_LEASE_NAME]
     )
     assert not blocked.acquired and blocked.owner == "old-haven"
-    # The old process stopped (its lease expired): the new one leads at once.
+    # The old process stopped (its lease expired): the new one leads at once...
     taken = await store.acquire_leases(
         [discord], "new-haven", 121.0, 20.0, also_free=[LEGACY_LEASE_NAME]
     )
     assert taken.acquired
+    # ...and holds the old lease too, so an older standby does not start posting beside it,
+    old_standby = await store.acquire_lease(LEGACY_LEASE_NAME, "old-standby", 125.0, 20.0)
+    assert not old_standby.acquired
+    # while another new process (Slack's leader) may share that guard.
+    slack = await store.acquire_leases(
+        [lease_name_for(Platform.SLACK)], "new-slack", 126.0, 20.0, also_free=[LEGACY_LEASE_NAME]
+    )
+    assert slack.acquired
+    assert (
+        await store.acquire_leases(
+            [discord], "new-haven", 127.0, 20.0, renew_only=True, also_free=[LEGACY_LEASE_NAME]
+        )
+    ).acquired
+    assert not (await store.acquire_lease(LEGACY_LEASE_NAME, "old-standby", 140.0, 20.0)).acquired
 
 
 async def test_lease_on_two_connections_to_one_file_has_one_winner(
