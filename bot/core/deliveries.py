@@ -3,8 +3,10 @@ an event it did not see acknowledged within 3 s, to any of Haven's processes).
 
 The rule, and why: an event is recorded as handled only once its handler returned. First a
 claim is written (`done` = 0), so a second delivery arriving in another process while the
-first is still being handled is acknowledged and ignored (the first wins). When the handler
-fails, the claim is removed, and Slack's retry handles the event. A claim left by a process
+first is still being handled is not acknowledged (the adapter answers an error, so Slack
+retries later: if the first handling then fails, a retry still comes), and once the first
+finished every delivery is acknowledged and ignored. When the handler fails, the claim is
+removed, and Slack's retry handles the event. A claim left by a process
 that died mid-handling is taken over by a delivery that comes after `stale_after` (Slack
 retries after about a minute, then five). Recording on arrival instead would lose the event
 whenever its first handling failed: that was the bug where a retried `app_uninstalled` whose
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from enum import Enum
 
 from bot.core.ports import Clock, EventLedger
 
@@ -27,6 +30,14 @@ log = logging.getLogger(__name__)
 KEEP_FOR = timedelta(days=1)
 STALE_AFTER = timedelta(seconds=60)
 PRUNE_EVERY = timedelta(hours=1)
+
+
+class Delivery(Enum):
+    """What `DeliveryLedger.once` did with a delivery."""
+
+    HANDLED = "handled"  # this delivery ran the handler
+    ALREADY_HANDLED = "already handled"  # an earlier delivery finished it: acknowledge
+    IN_FLIGHT = "in flight"  # another delivery is handling it now: do not acknowledge yet
 
 
 class DeliveryLedger:
@@ -44,21 +55,24 @@ class DeliveryLedger:
         self._keep_for = keep_for
         self._last_prune: datetime | None = None
 
-    async def once(self, event_id: str, handle: Callable[[], Awaitable[None]]) -> bool:
-        """Run `handle` unless this event was handled (or is being handled) already; True
-        when it ran. An exception from `handle` releases the claim and propagates."""
+    async def once(self, event_id: str, handle: Callable[[], Awaitable[None]]) -> Delivery:
+        """Run `handle` unless this event was handled (or is being handled) already. An
+        exception from `handle` releases the claim and propagates."""
         now = self._clock.now()
         await self._prune(now)
         if not await self._ledger.claim(event_id, now, now - self._stale_after):
-            log.info("Event %s was delivered again; already handled, ignored", event_id)
-            return False
+            if await self._ledger.is_done(event_id):
+                log.info("Event %s was delivered again; already handled, ignored", event_id)
+                return Delivery.ALREADY_HANDLED
+            log.info("Event %s is being handled by another delivery; not acknowledged", event_id)
+            return Delivery.IN_FLIGHT
         try:
             await handle()
         except BaseException:
             await self._ledger.release(event_id)
             raise
         await self._ledger.finish(event_id)
-        return True
+        return Delivery.HANDLED
 
     async def _prune(self, now: datetime) -> None:
         if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY:

@@ -695,6 +695,10 @@ class EventLedger(Protocol):
         """The event was handled: every later delivery of it is ignored."""
         ...
 
+    async def is_done(self, event_id: str) -> bool:
+        """Whether a delivery of this event finished handling it."""
+        ...
+
     async def release(self, event_id: str) -> None:
         """Handling failed: the next delivery may try again."""
         ...

@@ -41,6 +41,12 @@ class SqlEventLedger:
                 {"event_id": event_id},
             )
 
+    async def is_done(self, event_id: str) -> bool:
+        rows = await self._db.fetch_all(
+            "SELECT done FROM handled_events WHERE event_id = ?", (event_id,)
+        )
+        return bool(rows) and bool(rows[0]["done"])
+
     async def release(self, event_id: str) -> None:
         async with self._db.write() as tx:
             await tx.execute(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.deliveries import DeliveryLedger
+from bot.core.deliveries import Delivery, DeliveryLedger
 from bot.storage.database import SqlDatabase
 from bot.storage.event_ledger import SqlEventLedger
 from tests.conftest import FixedClock, reopen
@@ -68,11 +68,12 @@ async def test_two_processes_handle_one_event_once(db: SqlDatabase) -> None:
         second = DeliveryLedger(SqlEventLedger(other), FixedClock(NOW))
         running = asyncio.create_task(first.once("Ev9", lambda: handle("first")))
         await started.wait()
-        # A retry reaching the other process while the first still works is ignored.
-        assert not await second.once("Ev9", lambda: handle("second"))
+        # A retry reaching the other process while the first still works does not run, and
+        # is not acknowledged either: if the first then failed, Slack must retry again.
+        assert await second.once("Ev9", lambda: handle("second")) is Delivery.IN_FLIGHT
         gate.set()
-        assert await running
-        assert not await second.once("Ev9", lambda: handle("second"))
+        assert await running is Delivery.HANDLED
+        assert await second.once("Ev9", lambda: handle("second")) is Delivery.ALREADY_HANDLED
         assert runs == ["first"]
     finally:
         await other.close()
@@ -91,7 +92,7 @@ async def test_a_failed_handling_is_retried_by_the_next_delivery(db: SqlDatabase
     async def succeed() -> None:
         ran.append(True)
 
-    assert await deliveries.once("Ev2", succeed)
+    assert await deliveries.once("Ev2", succeed) is Delivery.HANDLED
     assert ran == [True]
 
 
@@ -102,8 +103,8 @@ async def test_handled_events_are_forgotten_after_a_day(db: SqlDatabase) -> None
     async def nothing() -> None:
         return None
 
-    assert await deliveries.once("Ev-old", nothing)
+    assert await deliveries.once("Ev-old", nothing) is Delivery.HANDLED
     clock.current = NOW + timedelta(days=2)
-    assert await deliveries.once("Ev-new", nothing)
+    assert await deliveries.once("Ev-new", nothing) is Delivery.HANDLED
     rows = await db.fetch_all("SELECT event_id FROM handled_events")
     assert [r[0] for r in rows] == ["Ev-new"]

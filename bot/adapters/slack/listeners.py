@@ -72,6 +72,7 @@ from bot.adapters.slack.workspaces import WorkspaceClients
 from bot.core.cards import Attachment, Card, CardTone
 from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.commands.verbs import FormRequest
+from bot.core.deliveries import Delivery
 from bot.core.failures import log_failure
 from bot.core.models import Actor, Platform, RequestContext
 from bot.core.ports import InteractionOutcome, Metrics
@@ -612,13 +613,18 @@ class SlackListeners:
         event_id = str(body.get("event_id") or "")
         try:
             if event_id:
-                await self._services.deliveries.once(event_id, handle)
+                outcome = await self._services.deliveries.once(event_id, handle)
             else:
                 await handle()
+                outcome = Delivery.HANDLED
         except Exception as error:
             log_failure(log, what, error)
             self._services.metrics.error(type(error).__name__)
             raise EventNotHandled(what) from None
+        if outcome is Delivery.IN_FLIGHT:
+            # Acknowledging now would tell Slack it was delivered; if the first handling
+            # then failed, no retry would come. An error answer makes Slack try again later.
+            raise EventNotHandled(what)
 
     async def _mark_removed(self, body: Mapping[str, Any], reason: str) -> None:
         await self._services.communities.mark_removed(community_for_team(team_of(body)), reason)
