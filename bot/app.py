@@ -115,9 +115,14 @@ def _cache_invalidator(
         if community_id is None:
             support.invalidate_all()
             metrics.cache_invalidation("all")
-        elif support.is_cached(community_id):
+        else:
+            # Always, even with nothing cached: a read in flight must learn it was overtaken
+            # (SupportService keeps no load that an invalidation overtook). Counted only when
+            # something was dropped.
+            cached = support.is_cached(community_id)
             support.invalidate(community_id)
-            metrics.cache_invalidation("community")
+            if cached:
+                metrics.cache_invalidation("community")
 
     return invalidate
 

@@ -242,9 +242,10 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
             raise ValueError(f"'{piece}': shard ids start at 0.")
         if high < low:
             raise ValueError(f"'{piece}' runs backwards; write {high}-{low}.")
-        ids.extend(range(low, high + 1))
-        if len(ids) > MAX_SHARD_COUNT:
+        # Counted before the range is built: `0-90000000` must be refused, not allocated.
+        if len(ids) + high - low + 1 > MAX_SHARD_COUNT:
             raise ValueError(f"'{text}' names more than {MAX_SHARD_COUNT} shards.")
+        ids.extend(range(low, high + 1))
     repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
     if repeated:
         listed = ", ".join(str(i) for i in repeated[:5])

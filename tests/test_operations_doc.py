@@ -1,10 +1,5 @@
 """The operator's guides and the systemd units stay true to the code: the units parse and have
-what a service needs, and every `haven ...` command a guide shows exists with the options shown.
-
-docs/scale.md and config/haven@.service also name settings, options and paths that parallel
-work builds (Discord shards across processes, Slack for many workspaces). Each is checked against
-the real CLI and settings like any other name; only while one of those listed in PENDING is
-absent from the code is its check skipped, with the reason."""
+what a service needs, and every `haven ...` command a guide shows exists with the options shown."""
 
 from __future__ import annotations
 
@@ -25,12 +20,6 @@ UNIT = ROOT / "config" / "haven.service"
 GUIDE = ROOT / "docs" / "operations.md"
 SCALE = ROOT / "docs" / "scale.md"
 GUIDES = (GUIDE, SCALE)
-# Names the scale guide documents that other branches are building; each is checked as soon as
-# the code has it.
-PENDING_OPTIONS = frozenset({("run", "--shards"), ("run", "--shard-count")})
-PENDING_SETTINGS = frozenset(
-    {"DISCORD_SHARDS", "DISCORD_SHARD_COUNT", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"}
-)
 
 
 def _unit() -> configparser.ConfigParser:
@@ -120,17 +109,11 @@ def _all_shown() -> list[tuple[str, list[str]]]:
     ("guide", "words"), _all_shown(), ids=[f"{g}: {' '.join(w)}" for g, w in _all_shown()]
 )
 def test_every_command_in_the_guides_exists_with_its_options(guide: str, words: list[str]) -> None:
-    skip_if_pending(check_command(words))
+    check_command(words)
 
 
-def skip_if_pending(pending: list[str]) -> None:
-    if pending:
-        pytest.skip(f"{' '.join(pending)}: built on another branch")
-
-
-def check_command(words: list[str]) -> list[str]:
-    """`haven <words>` names a real command, and every --option in it is one of its options,
-    except those in PENDING_OPTIONS that the command does not have yet: returned, to skip."""
+def check_command(words: list[str]) -> None:
+    """`haven <words>` names a real command, and every --option in it is one of its options."""
     command: click.Command = main
     path: list[str] = []
     for word in words:
@@ -146,12 +129,6 @@ def check_command(words: list[str]) -> list[str]:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     options = {opt for param in command.params for opt in getattr(param, "opts", [])}
-    pending = []
     for word in rest:
         if word.startswith("--"):
-            option = word.split("=")[0]
-            if option not in options and (" ".join(path), option) in PENDING_OPTIONS:
-                pending.append(f"haven {' '.join(path)} {option}")
-                continue
-            assert option in options, f"haven {' '.join(path)} has no {word}"
-    return pending
+            assert word.split("=")[0] in options, f"haven {' '.join(path)} has no {word}"
