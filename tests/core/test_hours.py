@@ -36,6 +36,11 @@ def test_weekday_range() -> None:
     assert hours.next_opening(at(12, 14)) == at(14, 13)  # Monday
 
 
+def test_day_names_in_any_case() -> None:
+    assert parse_opening_hours("mo-fr 13:00-20:30").is_open(at(7, 13))
+    assert not parse_opening_hours("MO-FR 13:00-20:30").is_open(at(12, 14))  # Saturday
+
+
 def test_several_rules_and_several_ranges() -> None:
     hours = parse_opening_hours("Mo-Th 10:00-20:30; Fr 10:00-16:30; Sa,Su 12:00-14:00,19:00-21:00")
     assert hours.is_open(at(10, 20))  # Thursday

@@ -90,7 +90,8 @@ def _minutes(text: str, *, closing: bool) -> int:
 def _days(text: str) -> list[int]:
     days: list[int] = []
     for part in text.split(","):
-        ends = part.split("-")
+        # What moderators naturally type: "mo-fr" and "MO-FR" mean Mo-Fr.
+        ends = [end.strip().capitalize() for end in part.split("-")]
         if len(ends) > 2 or not all(end in DAY_NAMES for end in ends):
             raise HoursError(
                 f"'{part}' is not a day or day range; days are {', '.join(DAY_NAMES)}."
