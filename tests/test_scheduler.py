@@ -24,6 +24,7 @@ from bot.core.scheduling.pacing import PacingPolicy
 from bot.core.scheduling.publishing import (
     PermanentPublishError,
     PlatformPausedError,
+    PublishError,
     TransientPublishError,
 )
 from bot.core.scheduling.recurrence import parse_when
@@ -326,22 +327,8 @@ async def test_a_slot_claimed_before_a_crash_is_not_resent_past_the_nonce_window
     """Back after 10 minutes, inside the grace but past the window in which the platform
     still matches the key: the first attempt may have posted, and a retry could post a second
     copy, so the slot is recorded unknown and nothing is sent."""
-    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    schedule = await insert_schedule(
-        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
-    )
-    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-
-    def plan(_schedule: Any) -> SlotPlan:
-        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
-
-    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
-    clock = SimClock(datetime(2026, 3, 1, 9, 10, tzinfo=UTC))
-    publisher = RecordingPublisher(Platform.DISCORD, clock)
-    await run_scheduler_until(
-        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
-        clock,
-        datetime(2026, 3, 1, 9, 11, tzinfo=UTC),
+    schedule, nine, publisher = await _after_a_crash(
+        store, Platform.DISCORD, "a", back_at=9 * 60 + 10, until=9 * 60 + 11
     )
     assert publisher.calls == []
     slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
@@ -355,23 +342,13 @@ async def test_a_recovered_slot_held_back_past_the_nonce_window_is_not_sent(
     """Recovered 3 minutes after its claim (inside the window), then told to wait 200 s by a
     429: the retry would come 6 min 20 s after the claim, when Discord may no longer match the
     key, so the slot ends unknown instead of risking a second copy."""
-    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    schedule = await insert_schedule(
-        store, DISCORD, Platform.DISCORD, "a", "daily 09:00", "UTC", created=created
-    )
-    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-
-    def plan(_schedule: Any) -> SlotPlan:
-        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
-
-    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
-    clock = SimClock(datetime(2026, 3, 1, 9, 3, tzinfo=UTC))
-    publisher = RecordingPublisher(Platform.DISCORD, clock)
-    publisher.fail("a", TransientPublishError("429 Too Many Requests", retry_after=200.0))
-    await run_scheduler_until(
-        make_scheduler(store, {Platform.DISCORD: publisher}, clock),
-        clock,
-        datetime(2026, 3, 1, 9, 10, tzinfo=UTC),
+    schedule, nine, publisher = await _after_a_crash(
+        store,
+        Platform.DISCORD,
+        "a",
+        back_at=9 * 60 + 3,
+        until=9 * 60 + 10,
+        fail=TransientPublishError("429 Too Many Requests", retry_after=200.0),
     )
     assert len(publisher.calls) == 1 and publisher.posts == []
     slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
@@ -383,22 +360,8 @@ async def test_a_slack_slot_recovered_after_a_crash_is_never_posted_again(
 ) -> None:
     """Slack takes no key that would stop a second copy: a slot the dead leader may have
     posted is recorded unknown at once, even a minute later."""
-    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    schedule = await insert_schedule(
-        store, SLACK, Platform.SLACK, "C1", "daily 09:00", "UTC", created=created
-    )
-    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-
-    def plan(_schedule: Any) -> SlotPlan:
-        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
-
-    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
-    clock = SimClock(datetime(2026, 3, 1, 9, 1, tzinfo=UTC))
-    publisher = RecordingPublisher(Platform.SLACK, clock)
-    await run_scheduler_until(
-        make_scheduler(store, {Platform.SLACK: publisher}, clock),
-        clock,
-        datetime(2026, 3, 1, 9, 2, tzinfo=UTC),
+    schedule, nine, publisher = await _after_a_crash(
+        store, Platform.SLACK, "C1", back_at=9 * 60 + 1, until=9 * 60 + 2
     )
     assert publisher.calls == []
     slot = {s.slot_at: s for s in await store.slots(schedule.id)}[nine]
@@ -1095,3 +1058,39 @@ async def test_a_slack_only_and_a_discord_only_process_each_lead_their_own_platf
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await other_db.close()
+
+
+async def _after_a_crash(
+    store: SqlScheduleStore,
+    platform: Platform,
+    channel: str,
+    *,
+    back_at: int,
+    until: int,
+    fail: PublishError | None = None,
+) -> tuple[Any, int, RecordingPublisher]:
+    """A daily 09:00 slot claimed by a process that died at once; a new scheduler comes back
+    at `back_at` (minutes after midnight) and runs until `until`, its first post answered
+    with `fail` if given."""
+    community = DISCORD if platform is Platform.DISCORD else SLACK
+    created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    schedule = await insert_schedule(
+        store, community, platform, channel, "daily 09:00", "UTC", created=created
+    )
+    nine = epoch(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+    def plan(_schedule: Any) -> SlotPlan:
+        return SlotPlan(claim=nine, missed=(), next_run_at=nine + DAY)
+
+    assert len(await store.claim_due(nine, 10, set(), plan, "dead-owner", nine + 20)) == 1
+    midnight = datetime(2026, 3, 1, tzinfo=UTC)
+    clock = SimClock(midnight + timedelta(minutes=back_at))
+    publisher = RecordingPublisher(platform, clock)
+    if fail is not None:
+        publisher.fail(channel, fail)
+    await run_scheduler_until(
+        make_scheduler(store, {platform: publisher}, clock),
+        clock,
+        midnight + timedelta(minutes=until),
+    )
+    return schedule, nine, publisher
