@@ -39,6 +39,9 @@ class CardResource:
     # Short facts a reader should see at once, e.g. "24/7", "not a crisis line".
     badges: tuple[str, ...] = ()
     last_verified: str = ""
+    # What a reader can report about it ("This link is broken"), each `value` the command
+    # line that counts the report (bot/core/content/reports.py); the adapter offers them.
+    reports: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,10 @@ class Card:
             if resource.hours:
                 parts.append(f"  Hours: {resource.hours}")
             parts.append(f"  {resource.url}")
+            if resource.reports:
+                kinds = "|".join(c.value.rsplit(" ", 1)[-1] for c in resource.reports)
+                head_line = resource.reports[0].value.rsplit(" ", 1)[0]
+                parts.append(f"  Report a problem: {head_line} <{kinds}>")
         if self.region_choices:
             parts.append(
                 "Choose your country for local services: "
