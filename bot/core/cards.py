@@ -43,6 +43,14 @@ class CardResource:
     # line that counts the report (bot/core/content/reports.py); the adapter offers them.
     reports: tuple[Choice, ...] = ()
 
+    def report_hint(self) -> str:
+        """The reports as one line to type, for a text-only renderer (the console):
+        "Report a problem: /support-report <key> <number|link|hours>"."""
+        if not self.reports:
+            return ""
+        kinds = "|".join(c.value.rsplit(" ", 1)[-1] for c in self.reports)
+        return f"Report a problem: {self.reports[0].value.rsplit(' ', 1)[0]} <{kinds}>"
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -121,9 +129,7 @@ class Card:
                 parts.append(f"  Hours: {resource.hours}")
             parts.append(f"  {resource.url}")
             if resource.reports:
-                kinds = "|".join(c.value.rsplit(" ", 1)[-1] for c in resource.reports)
-                head_line = resource.reports[0].value.rsplit(" ", 1)[0]
-                parts.append(f"  Report a problem: {head_line} <{kinds}>")
+                parts.append(f"  {resource.report_hint()}")
         if self.region_choices:
             parts.append(
                 "Choose your country for local services: "
