@@ -110,7 +110,7 @@ class SupportCog(commands.Cog):
         key, kind = (words[-2], words[-1]) if len(words) >= 3 else ("", "")
         ctx = request_context(interaction)
         await self.bot.answer(
-            interaction, self.services.router.report(ctx, key, kind), what="resource report"
+            interaction, self.services.router.report(ctx, key, kind), what="support report"
         )
 
     async def on_dm_copy(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:
