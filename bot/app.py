@@ -29,6 +29,7 @@ from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
 from bot.core.content.packs import ParsedPack, load_default_pack, pack_to_changes
 from bot.core.content.releases import ReleaseService
+from bot.core.content.reports import ReportService
 from bot.core.deliveries import DeliveryLedger
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
@@ -56,6 +57,7 @@ from bot.storage.feeds import open_change_feed
 from bot.storage.identify_gate import SqlIdentifyGate
 from bot.storage.layers import SqlShippedLayer
 from bot.storage.migrate import MigrationReport, migrate
+from bot.storage.reports import SqlReportStore
 from bot.storage.repositories import (
     SqlCommunityRepository,
     SqlContentRepository,
@@ -210,18 +212,23 @@ async def open_services(
         )
         communities.add_removal_hook(schedules.pause_all_for_community)
         communities.add_return_hook(schedules.resume_after_return)
+        # A person's reports on resources: counted apart from content (they announce nothing).
+        reports = ReportService(
+            SqlReportStore(db), content, community_repository, publishers, clock
+        )
         router = CommandRouter(
             support,
             communities,
             [
                 message_commands(curation).table,
-                resource_commands(curation).table,
+                resource_commands(curation, reports).table,
                 ScheduleCommands(schedules).table,
                 SettingsCommands(communities, directories).table,
                 PackCommands(curation, support, clock).table,
             ],
             clock=clock,
             refusals=community_repository,
+            reports=reports,
         )
 
         expected = sorted(served_platforms(settings), key=lambda platform: platform.value)

@@ -35,7 +35,14 @@ log = logging.getLogger(__name__)
 # The label for any command that is not one of Haven's own group/verb names.
 OTHER_COMMAND = "other"
 # Labels beyond the verb tables: /support and its menus and DM button on Discord.
-EXTRA_COMMANDS = ("support", "support topic menu", "support region menu", "dm copy", "help")
+EXTRA_COMMANDS = (
+    "support",
+    "support topic menu",
+    "support region menu",
+    "support report",
+    "dm copy",
+    "help",
+)
 
 FAILURE_CODES: Mapping[InteractionOutcome, int] = {
     InteractionOutcome.UNKNOWN_INTERACTION: 10062,

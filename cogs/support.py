@@ -42,9 +42,10 @@ class SupportCog(commands.Cog):
         handlers[ids.TOPIC_SELECT] = self.on_topic_select
         handlers[ids.REGION_SELECT] = self.on_region_select
         handlers[ids.DM_COPY] = self.on_dm_copy
+        handlers[ids.REPORT_SELECT] = self.on_report_select
 
     async def cog_unload(self) -> None:
-        for kind in (ids.TOPIC_SELECT, ids.REGION_SELECT, ids.DM_COPY):
+        for kind in (ids.TOPIC_SELECT, ids.REGION_SELECT, ids.DM_COPY, ids.REPORT_SELECT):
             self.bot.component_handlers.pop(kind, None)
 
     @app_commands.command(
@@ -97,6 +98,19 @@ class SupportCog(commands.Cog):
             self.services.router.support(ctx, topic, region),
             what="/support region menu",
             how=UPDATE_MESSAGE,
+        )
+
+    async def on_report_select(
+        self, interaction: discord.Interaction, parsed: ids.ParsedId
+    ) -> None:
+        """A report on one resource: counted (nothing about who sent it) and thanked in a new
+        private message, so the answer stays where it was."""
+        values = selected_values(interaction)
+        words = values[0].split() if values else []
+        key, kind = (words[-2], words[-1]) if len(words) >= 3 else ("", "")
+        ctx = request_context(interaction)
+        await self.bot.answer(
+            interaction, self.services.router.report(ctx, key, kind), what="support report"
         )
 
     async def on_dm_copy(self, interaction: discord.Interaction, parsed: ids.ParsedId) -> None:

@@ -68,6 +68,8 @@ def render_card(card: Card) -> str:
         if resource.hours:
             wrap(f"Hours: {resource.hours}", "    ")
         out.append(f"    {resource.url}")
+        if resource.reports:
+            out.append(f"    {resource.report_hint()}")
     if card.region_choices:
         out.append("")
         wrap(

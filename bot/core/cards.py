@@ -39,6 +39,17 @@ class CardResource:
     # Short facts a reader should see at once, e.g. "24/7", "not a crisis line".
     badges: tuple[str, ...] = ()
     last_verified: str = ""
+    # What a reader can report about it ("This link is broken"), each `value` the command
+    # line that counts the report (bot/core/content/reports.py); the adapter offers them.
+    reports: tuple[Choice, ...] = ()
+
+    def report_hint(self) -> str:
+        """The reports as one line to type, for a text-only renderer (the console):
+        "Report a problem: /support-report <key> <number|link|hours>"."""
+        if not self.reports:
+            return ""
+        kinds = "|".join(c.value.rsplit(" ", 1)[-1] for c in self.reports)
+        return f"Report a problem: {self.reports[0].value.rsplit(' ', 1)[0]} <{kinds}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +128,8 @@ class Card:
             if resource.hours:
                 parts.append(f"  Hours: {resource.hours}")
             parts.append(f"  {resource.url}")
+            if resource.reports:
+                parts.append(f"  {resource.report_hint()}")
         if self.region_choices:
             parts.append(
                 "Choose your country for local services: "

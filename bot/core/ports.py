@@ -279,6 +279,30 @@ class StateRepository(Protocol):
     async def usage(self, community_id: str) -> Mapping[tuple[str, date], int]: ...
 
 
+class ReportStore(Protocol):
+    """Reports on resources, as counts per community, resource key, kind and day only: no
+    reporter and no time finer than the day (bot/storage/reports.py)."""
+
+    async def add_report(
+        self, community_id: str, key: str, kind: str, day: date, since: date
+    ) -> int:
+        """Count one report on `day` (one upsert `count = count + 1`); returns this key and
+        kind's reports on days from `since` on, this one included."""
+        ...
+
+    async def report_counts(self, community_id: str, key: str, since: date) -> Mapping[str, int]:
+        """Reports per kind on days from `since` on."""
+        ...
+
+    async def claim_report_notice(self, community_id: str, key: str, kind: str) -> bool:
+        """Remember the moderators were told about this key and kind; False if they were."""
+        ...
+
+    async def unclaim_report_notice(self, community_id: str, key: str, kind: str) -> None:
+        """Posting the notice failed: leave it for the next report to try again."""
+        ...
+
+
 # ---- publishing -------------------------------------------------------------------------
 
 

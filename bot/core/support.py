@@ -27,6 +27,7 @@ from bot.core.content.audience import audience_label
 from bot.core.content.library_index import LibraryIndex, language_of
 from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
+from bot.core.content.reports import report_choices
 from bot.core.content.topics import match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
@@ -123,6 +124,7 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
         last_verified=(
             f"checked {resource.last_verified.isoformat()}" if resource.last_verified else ""
         ),
+        reports=report_choices(resource),
     )
 
 

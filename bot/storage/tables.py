@@ -174,6 +174,29 @@ usage_daily = Table(
     PrimaryKeyConstraint("community_id", "topic", "day"),
 )
 
+# Reports on resources by the people shown them: a count per community, resource key, kind
+# and day only (no reporter, no finer time; bot/core/content/reports.py).
+resource_reports = Table(
+    "resource_reports",
+    metadata,
+    _community(),
+    Column("resource_key", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("count", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("community_id", "resource_key", "kind", "day"),
+)
+
+# The resource and kind pairs whose reports the log channel was told about (once each).
+resource_report_notices = Table(
+    "resource_report_notices",
+    metadata,
+    _community(),
+    Column("resource_key", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    PrimaryKeyConstraint("community_id", "resource_key", "kind"),
+)
+
 # Small process-wide facts, e.g. the hash of the last synced Discord command tree.
 meta = Table(
     "meta",

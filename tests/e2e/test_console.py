@@ -157,3 +157,16 @@ def test_cli_basics(tmp_path: Path, command: list[str]) -> None:
     else:
         assert result.returncode == 2
         assert "DISCORD_TOKEN" in result.stderr and "haven console" in result.stderr
+
+
+def test_a_resource_is_reported_from_the_console(tmp_path: Path) -> None:
+    """The answer names the report command; three reports show in `resource show`."""
+    report = "/support-report gb-samaritans number\n"
+    show = "/support-admin resource show gb-samaritans\n"
+    result = run_console(tmp_path, "/support crisis GB\n" + report * 2 + show + report + show)
+    assert result.returncode == 0, result.stderr
+    answer, first, second, hidden, third, shown = answers(result.stdout)
+    assert "Report a problem: /support-report gb-samaritans <number|link|hours>" in answer
+    assert all("Thank you — the moderators will check it" in a for a in (first, second, third))
+    assert "Reports:" not in hidden
+    assert "Reports: This number didn't work (last 30 days): 3" in shown

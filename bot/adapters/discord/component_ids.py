@@ -26,6 +26,7 @@ NONE = "-"
 TOPIC_SELECT = "topic"  # haven:topic:<region>            values: [topic]
 REGION_SELECT = "region"  # haven:region:<topic>           values: [region]
 DM_COPY = "dm"  # haven:dm:<topic>:<region>:<message key>
+REPORT_SELECT = "report"  # haven:report                  values: [/support-report <key> <kind>]
 RUN = "run"  # haven:run:<command line>   (or haven:runref:<token>)
 RUN_REF = "runref"
 FORM = "form"  # haven:form:<group>:<verb>:<k=v&k=v>  (or haven:formref:<token>)

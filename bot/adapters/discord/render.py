@@ -265,6 +265,9 @@ def _interactive_rows(
                     )
                 ]
             )
+    report = _report_select(card)
+    if report is not None:
+        rows.append([report])
     buttons: list[discord.ui.Item[discord.ui.View]] = []
     if card.page is not None and card.page.page_count > 1:
         page, count, command = card.page.page, card.page.page_count, card.page.command
@@ -311,6 +314,28 @@ def _interactive_rows(
             )
     rows.append(buttons)
     return rows
+
+
+def _report_select(card: Card) -> discord.ui.Select[discord.ui.View] | None:
+    """One menu for every resource's reports (a button each would pass Discord's 5 rows of 5
+    components): each option's value is the report's command line, answered privately."""
+    choices = tuple(
+        Choice(
+            label=f"{resource.title}: {report.label}",
+            value=report.value,
+            description=resource.domain,
+        )
+        for resource in card.resources
+        for report in resource.reports
+    )
+    options = _select_options(choices, None) if card.tone is CardTone.SUPPORT else []
+    if not options:
+        return None
+    return discord.ui.Select(
+        custom_id=ids.make_id(ids.REPORT_SELECT, card.topic),
+        placeholder="Report a problem with a resource…",
+        options=options,
+    )
 
 
 class CardRenderer:

@@ -61,6 +61,7 @@ from bot.adapters.slack.render import (
     ACTION_LINK,
     ACTION_PAGE,
     ACTION_REGION,
+    ACTION_REPORT,
     ACTION_RUN,
     ACTION_TOPIC,
     SlackMessage,
@@ -232,6 +233,7 @@ class SlackListeners:
         app.action(ACTION_TOPIC)(self.on_switch)
         app.action(ACTION_REGION)(self.on_switch)
         app.action(ACTION_DM_COPY)(self.on_dm_copy)
+        app.action(re.compile(rf"^{ACTION_REPORT}_\d+$"))(self.on_report)
         app.action(re.compile(rf"^(?:{ACTION_RUN}_\d+|{ACTION_PAGE}_(?:prev|next))$"))(
             self.on_run_line
         )
@@ -516,6 +518,21 @@ class SlackListeners:
             )
 
         self._spawn(send_copy(), "sending a DM copy", counted_as="dm copy")
+
+    async def on_report(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A report on a resource of an answer: counted with nothing about who sent it, and
+        thanked in a new private message, so the answer stays as it was."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        words = str((action.get("selected_option") or {}).get("value") or "").split()
+        key, kind = (words[-2], words[-1]) if len(words) >= 3 else ("", "")
+        follow = self._followup(body, respond)
+
+        async def report() -> None:
+            card = await self._services.router.report(request_context(body), key, kind)
+            await follow.message(render_card(card)[0], replace_original=False)
+
+        self._spawn(report(), "counting a resource report", counted_as="support report")
 
     async def on_run_line(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A button whose value is a command line (Apply, Previous/Next page)."""

@@ -39,6 +39,7 @@ OPTIONS_MAX = 100
 ACTIONS_ELEMENTS_MAX = 25
 CONTEXT_ELEMENTS_MAX = 10
 MESSAGE_BLOCKS_MAX = 50
+OVERFLOW_OPTIONS_MAX = 5
 # Below every documented limit but far from the observed ~13.2k `msg_blocks_too_long` point.
 MESSAGE_TEXT_BUDGET = 11_000
 # The notification/fallback text: Slack truncates at 40k; a notification needs far less.
@@ -51,6 +52,7 @@ ACTION_DM_COPY = "haven_dm_copy"
 ACTION_RUN = "haven_run"  # matched as a prefix pattern: haven_run_0, haven_run_1 ...
 ACTION_PAGE = "haven_page"  # haven_page_prev / haven_page_next
 ACTION_LINK = "haven_link"  # link buttons: Slack still sends an action we must ack
+ACTION_REPORT = "haven_report"  # a resource's report menu: haven_report_0, haven_report_1 ...
 
 _TONE_PREFIX = {
     CardTone.ERROR: ":warning: ",
@@ -184,6 +186,24 @@ def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]
         blocks = [{"type": "section", "text": _mrkdwn(piece)} for piece in _split_lines(text)]
         blocks[0]["accessory"] = button
     return blocks
+
+
+def _report_menu(resource: CardResource, index: int) -> dict[str, Any]:
+    """The resource's "report a problem" overflow, right under it: each option's value is the
+    report's command line (a section holds one accessory, and that is the link)."""
+    return {
+        "type": "actions",
+        "block_id": f"{ACTION_REPORT}_{index}",
+        "elements": [
+            {
+                "type": "overflow",
+                "action_id": f"{ACTION_REPORT}_{index}",
+                "options": [_option(report.label, report.value) for report in resource.reports][
+                    :OVERFLOW_OPTIONS_MAX
+                ],
+            }
+        ],
+    }
 
 
 def _split_lines(escaped_text: str) -> list[str]:
@@ -367,6 +387,8 @@ def card_blocks(
         blocks.append({"type": "divider"})
         for index, resource in enumerate(card.resources):
             blocks.extend(_resource_blocks(resource, index))
+            if interactive and card.tone is CardTone.SUPPORT and resource.reports:
+                blocks.append(_report_menu(resource, index))
     if card.tone is not CardTone.SUPPORT and card.choices:
         # Valid values on an error card: listed, since they are answers to type, not menus.
         heading = f"*{escape(card.choices_label)}*\n" if card.choices_label else ""

@@ -27,6 +27,7 @@ from bot.core.content.audience import ages_text
 from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
 from bot.core.content.hours import MAX_HOURS_TEXT as MAX_OPENING_HOURS
 from bot.core.content.records import item_to_dict
+from bot.core.content.reports import WINDOW_DAYS, ReportService
 from bot.core.content.staleness import STALE_AFTER_MONTHS, stale_resources
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
@@ -412,9 +413,13 @@ RESOURCES = ItemSpec(
 class LibraryItemCommands:
     """The verbs of one item kind, declared once; the handlers are a few lines each."""
 
-    def __init__(self, curation: CurationService, spec: ItemSpec) -> None:
+    def __init__(
+        self, curation: CurationService, spec: ItemSpec, reports: ReportService | None = None
+    ) -> None:
         self._curation = curation
         self._spec = spec
+        # `resource show` lists people's reports (bot/core/content/reports.py).
+        self._reports = reports
         kind = spec.kind.value
         key_completion = (
             Completion.MESSAGE_KEY if spec.kind is ItemKind.MESSAGE else Completion.RESOURCE_KEY
@@ -548,7 +553,15 @@ class LibraryItemCommands:
     async def show(self, ctx: RequestContext, args: Arguments) -> Card:
         item = await self._curation.get(ctx, self._spec.kind, args.text("key"))
         card = self._item_card(f"{self._spec.kind.value.capitalize()} {item.key}", item)
-        return Card(title=card.title, body=card.body, fields=card.fields)
+        fields = card.fields
+        if self._reports is not None:
+            # Only counts of SHOW_AT or more are ever returned; fewer shows nothing at all.
+            counts = await self._reports.counts(ctx.community_id, item.key)
+            fields += tuple(
+                (f"Reports: {kind.label} (last {WINDOW_DAYS} days)", str(n))
+                for kind, n in counts.items()
+            )
+        return Card(title=card.title, body=card.body, fields=fields)
 
     async def list(self, ctx: RequestContext, args: Arguments) -> Card:
         kind = self._spec.kind
@@ -676,5 +689,7 @@ def message_commands(curation: CurationService) -> LibraryItemCommands:
     return LibraryItemCommands(curation, MESSAGES)
 
 
-def resource_commands(curation: CurationService) -> LibraryItemCommands:
-    return LibraryItemCommands(curation, RESOURCES)
+def resource_commands(
+    curation: CurationService, reports: ReportService | None = None
+) -> LibraryItemCommands:
+    return LibraryItemCommands(curation, RESOURCES, reports)

@@ -30,6 +30,7 @@ from bot.core.commands.verbs import (
 )
 from bot.core.communities import CommunityService
 from bot.core.content.packs import MAX_PACK_BYTES
+from bot.core.content.reports import REPORT_COMMAND, ReportService
 from bot.core.content.validation import make_mentions_inert
 from bot.core.errors import (
     AlreadyExists,
@@ -120,8 +121,10 @@ class CommandRouter:
         *,
         clock: Clock,
         refusals: RefusalLog,
+        reports: ReportService | None = None,
     ) -> None:
         self._support = support
+        self._reports = reports
         self._communities = communities
         self._tables: dict[str, VerbTable] = {table.name: table for table in tables}
         self._posts = PostLimiter(clock)
@@ -158,6 +161,20 @@ class CommandRouter:
             # No request details in the log: they could say who asked for what.
             log_failure(log, "Answering /support (serving the built-in answer)", error)
             return await self._support.fallback_card(topic, region, ctx.community_id)
+
+    async def report(self, ctx: RequestContext, key: str, kind: str) -> Card:
+        """A person's report on a resource of an answer ("this number didn't work"). Like
+        /support, it leaves nothing about who sent it, and the answer is only theirs."""
+        if self._reports is None:
+            return error_card(HavenError("Reports are not available here."))
+        try:
+            await self._communities.ensure_for_context(ctx)
+            return await self._reports.report(ctx, key, kind)
+        except HavenError as error:
+            return error_card(error)
+        except Exception as error:
+            log_failure(log, "Counting a report on a resource", error)
+            return SOMETHING_WENT_WRONG
 
     # ---- /support-admin --------------------------------------------------------------------
 
@@ -340,6 +357,8 @@ class CommandRouter:
             return self.help_card(include_admin=not ctx.in_direct_message)
         if command == SUPPORT_COMMAND:
             return await self._run_support_text(ctx, line)
+        if command == REPORT_COMMAND:
+            return await self._run_report_text(ctx, line)
         if command != ADMIN_COMMAND:
             suggestions = _closest(command, [SUPPORT_COMMAND, ADMIN_COMMAND, "help"])
             return error_card(
@@ -390,6 +409,18 @@ class CommandRouter:
         topic = parsed.options.get("topic") or (words[0] if words else None)
         region = parsed.options.get("region") or (words[1] if len(words) > 1 else None)
         return await self.support(ctx, topic, region)
+
+    async def _run_report_text(self, ctx: RequestContext, line: str) -> Card:
+        words = line.split()[1:]
+        if len(words) != 2:
+            return error_card(
+                HavenError(
+                    f"/{REPORT_COMMAND} takes a resource key and what is wrong "
+                    "(number, link or hours).",
+                    f"Example: /{REPORT_COMMAND} gb-samaritans number",
+                )
+            )
+        return await self.report(ctx, words[0], words[1])
 
     def _read_admin_line(self, line: str) -> AdminLine | None:
         """Group, verb and options of a typed line, positional words and a verb's rest text
