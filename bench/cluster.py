@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 
+from bench.measure import percentile  # noqa: E402
 from bot.core.models import Platform, community_id_for  # noqa: E402
 from bot.core.scheduling.schedules import NewSchedule  # noqa: E402
 from bot.storage.postgres import PostgresDatabase  # noqa: E402
@@ -44,14 +45,6 @@ from tests.e2e.processes import Cluster, haven_cluster  # noqa: E402
 from tests.postgres import PostgresServer, start_server  # noqa: E402
 
 DISCORD_GLOBAL_LIMIT = 50
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def new_database(server: PostgresServer, name: str) -> str:

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import os
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.measure import count_communities, percentile, rss_mib  # noqa: E402
 
 TOKEN = "bench-discord-token-0123456789"
 CLIENTS = ("haven", "bare", "bare-rich")
@@ -196,37 +197,12 @@ class Result:
     failures: int = 0
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def _one(fake: Any, guild: dict[str, Any], index: int) -> float:
     handle = await fake.dispatch_command("support", QUERIES[index % len(QUERIES)], guild=guild)
     body = await handle.response(timeout=10)
     if body.get("type") != 4:
         raise RuntimeError(f"unexpected answer {body}")
     return (handle.answered_at - handle.dispatched_at) * 1000.0
-
-
-async def _count_communities(db_path: Path) -> int:
-    def count() -> int:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM communities").fetchone()[0])
-
-    try:
-        return await asyncio.to_thread(count)
-    except sqlite3.Error:
-        return -1
 
 
 async def run_client(
@@ -289,7 +265,7 @@ async def run_client(
                 await _one(fake, guild, 0)
                 if kind == "haven":
                     deadline = time.monotonic() + 120
-                    while await _count_communities(db_path) < guilds + 1:
+                    while await count_communities(db_path) < guilds + 1:
                         if time.monotonic() > deadline:
                             break
                         await asyncio.sleep(0.2)
@@ -320,11 +296,11 @@ def report(results: list[Result], in_flight: int) -> None:
     for kind, runs in by_kind.items():
         m = {
             "seq": _median([r.sequential_per_s for r in runs]),
-            "seq50": _median([pct(r.sequential_ms, 50) for r in runs]),
-            "seq99": _median([pct(r.sequential_ms, 99) for r in runs]),
+            "seq50": _median([percentile(r.sequential_ms, 50) for r in runs]),
+            "seq99": _median([percentile(r.sequential_ms, 99) for r in runs]),
             "con": _median([r.concurrent_per_s for r in runs]),
-            "con50": _median([pct(r.concurrent_ms, 50) for r in runs]),
-            "con99": _median([pct(r.concurrent_ms, 99) for r in runs]),
+            "con50": _median([percentile(r.concurrent_ms, 50) for r in runs]),
+            "con99": _median([percentile(r.concurrent_ms, 99) for r in runs]),
             "rss0": _median([r.rss_before_mib for r in runs]),
             "rss1": _median([r.rss_after_mib for r in runs]),
         }

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -47,6 +46,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.measure import count_communities, rss_mib  # noqa: E402
 
 TOKEN = "bench-memory-token-0123456789"
 CLIENTS = ("haven", "bare")
@@ -215,24 +216,6 @@ class Run:
         return (rss1 - rss0) / ((last - first) / 1000)
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-async def _count_communities(db_path: Path) -> int:
-    def count() -> int:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM communities").fetchone()[0])
-
-    try:
-        return await asyncio.to_thread(count)
-    except sqlite3.Error:
-        return -1
-
-
 async def _settled(
     fake: Any, guild: dict[str, Any], kind: str, db_path: Path, servers: int, slow: bool
 ) -> None:
@@ -242,7 +225,7 @@ async def _settled(
     await handle.response(timeout=600 if slow else 60)
     if kind == "haven":
         async with asyncio.timeout(1800 if slow else 300):
-            while await _count_communities(db_path) < servers + 1:  # noqa: ASYNC110
+            while await count_communities(db_path) < servers + 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # background work after the last event (logs, flushes)
 
