@@ -10,11 +10,13 @@ stores' `create_tables()`; this module only opens and closes the engine.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import event
@@ -30,6 +32,26 @@ POOL_SIZE = 2
 POOL_OVERFLOW = 3
 # Slack's own default: an install link is good for ten minutes.
 STATE_EXPIRATION_SECONDS = 600
+
+
+# What the installer's user id is stored as. slack-sdk's table needs a value; Haven never needs
+# to know who installed it (it asks for no user scopes and looks tokens up by workspace only).
+INSTALLER_NOT_KEPT = "installer-not-kept"
+
+
+class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
+    """slack-sdk's installation store, keeping the workspace and its bot token but not the person
+    who installed Haven: their user id would be personal data Haven has no use for and that
+    `haven privacy forget` would otherwise have to find in a library's table."""
+
+    async def async_save(self, installation: Installation) -> None:
+        kept = copy.copy(installation)
+        kept.user_id = INSTALLER_NOT_KEPT
+        kept.user_token = None
+        kept.user_refresh_token = None
+        kept.user_token_expires_at = None
+        kept.user_scopes = None
+        await super().async_save(kept)
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,7 @@ async def open_slack_installations(
     engine = _engine(settings)
     try:
         yield SlackInstallationStores(
-            installations=AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine),
+            installations=WorkspaceInstallationStore(client_id=client_id, engine=engine),
             states=AsyncSQLAlchemyOAuthStateStore(
                 expiration_seconds=STATE_EXPIRATION_SECONDS, engine=engine
             ),

@@ -7,14 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 
 from bot.settings import Settings
 from bot.storage.copy import copy_database
 from bot.storage.database import Database, SqlDatabase
 from bot.storage.migrate import migrate
 from bot.storage.postgres import PostgresDatabase
-from bot.storage.slack_installations import open_slack_installations
+from bot.storage.slack_installations import INSTALLER_NOT_KEPT, open_slack_installations
+from tests.conftest import empty_database
 
 CLIENT_ID = "1111.2222"
 
@@ -95,3 +98,28 @@ async def test_db_copy_takes_the_installations_and_new_ones_get_new_ids(
     finally:
         await source.close()
         await target.close()
+
+
+async def test_installers_are_not_kept_from_now_on_nor_from_before(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    async with empty_database(engine, request, tmp_path) as database:
+        await migrate(database, up_to=9)  # as an earlier Haven left it: the installer kept
+        before = _installation("TOLD", "xoxb-old", datetime(2026, 11, 1, tzinfo=UTC))
+        async with open_slack_installations(_settings(database), CLIENT_ID) as stores:
+            # The library's own store, as earlier Havens used it.
+            await AsyncSQLAlchemyInstallationStore.async_save(stores.installations, before)
+        await migrate(database)
+        async with open_slack_installations(_settings(database), CLIENT_ID) as stores:
+            await stores.installations.async_save(
+                _installation("TNEW", "xoxb-new", datetime(2026, 12, 1, tzinfo=UTC))
+            )
+            found = await stores.installations.async_find_bot(enterprise_id=None, team_id="TOLD")
+            assert found is not None and found.bot_token == "xoxb-old"  # the bot still works
+        rows = await database.fetch_all(
+            "SELECT team_id, user_id, user_token FROM slack_installations ORDER BY team_id"
+        )
+        assert [tuple(row) for row in rows] == [
+            ("TNEW", INSTALLER_NOT_KEPT, None),
+            ("TOLD", INSTALLER_NOT_KEPT, None),
+        ]

@@ -201,8 +201,12 @@ async def test_two_workspaces_install_each_its_own_community(
     await hosted.services.support.flush()
     database = hosted.services.db
     assert isinstance(database, SqlDatabase)
-    assert b"UASKER" not in await stored_bytes(database, request, tmp_path)
+    stored = await stored_bytes(database, request, tmp_path)
+    assert b"UASKER" not in stored
     assert "UASKER" not in caplog.text
+    # Nor is whoever installed Haven: the workspace and its bot token are all Haven keeps.
+    for team in (TEAM_A, TEAM_B):
+        assert f"U{team}INSTALLER".encode() not in stored
 
 
 async def test_scheduled_posts_go_out_with_each_workspaces_token(hosted: Hosted) -> None:
