@@ -348,6 +348,20 @@ class CurationService:
 
     # ---- Haven's updates to items the community kept its own copy of ----------------------
 
+    async def layers(self, ctx: RequestContext, kind: ItemKind) -> dict[str, ItemLayer]:
+        """Where each item of the caller's library comes from (Haven's, edited, own), for
+        the dashboard's library page."""
+        await self.moderator_community(ctx)
+        library = await self._support.library(ctx.community_id)
+        items: Sequence[LibraryItem] = (
+            library.messages if kind is ItemKind.MESSAGE else library.resources
+        )
+        # One small read per item: a library is dozens to a few hundred items.
+        return {
+            item.key: await self._content.item_layer(ctx.community_id, kind, item.key)
+            for item in items
+        }
+
     async def updates(self, ctx: RequestContext, kind: ItemKind) -> Sequence[Review]:
         await self.moderator_community(ctx)
         return [r for r in await self._content.reviews(ctx.community_id) if r.kind is kind]
