@@ -19,8 +19,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+
 from bot.core.clock import SystemClock
 from bot.core.commands.content import message_commands, resource_commands
+from bot.core.commands.dashboard import DashboardCommands
 from bot.core.commands.packs import PackCommands
 from bot.core.commands.router import CommandRouter
 from bot.core.commands.schedules import ScheduleCommands
@@ -30,6 +33,7 @@ from bot.core.content.curation import CurationService
 from bot.core.content.packs import ParsedPack, load_default_pack, pack_to_changes
 from bot.core.content.releases import ReleaseService
 from bot.core.content.reports import ReportService
+from bot.core.dashboard import DashboardAccess
 from bot.core.deliveries import DeliveryLedger
 from bot.core.errors import HavenError, StorageUnavailable
 from bot.core.models import Platform
@@ -49,6 +53,7 @@ from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
+from bot.storage.dashboard_store import SqlDashboardStore
 from bot.storage.database import SqlDatabase
 from bot.storage.engine import open_database, upkeep
 from bot.storage.event_ledger import SqlEventLedger
@@ -66,7 +71,7 @@ from bot.storage.repositories import (
 )
 from bot.storage.schedule_store import SqlScheduleStore
 from bot.storage.status import SqlStatusReader
-from bot.web import HavenWeb
+from bot.web import HavenWeb, HttpStartupError
 
 if TYPE_CHECKING:
     from bot.adapters.slack.oauth import SlackInstallStores
@@ -216,6 +221,10 @@ async def open_services(
         reports = ReportService(
             SqlReportStore(db), content, community_repository, publishers, clock
         )
+        # The dashboard checks a moderator through the same directories on every request.
+        dashboard = DashboardAccess(
+            SqlDashboardStore(db), communities, directories, clock, settings.public_url
+        )
         router = CommandRouter(
             support,
             communities,
@@ -225,6 +234,7 @@ async def open_services(
                 ScheduleCommands(schedules).table,
                 SettingsCommands(communities, directories).table,
                 PackCommands(curation, support, clock).table,
+                DashboardCommands(dashboard).table,
             ],
             clock=clock,
             refusals=community_repository,
@@ -276,6 +286,7 @@ async def open_services(
             health=health,
             deliveries=DeliveryLedger(SqlEventLedger(db), clock),
             identify_gate=SqlIdentifyGate(db),
+            dashboard=dashboard,
         )
     finally:
         for pending in list(notice_tasks):
@@ -304,6 +315,45 @@ async def maintain(services: Services) -> None:
             log.debug("Housekeeping skipped: %s", error)
         except Exception:
             log.exception("Housekeeping failed; will retry")
+
+
+def dashboard_app(services: Services) -> web.Application:
+    """The moderator dashboard's pages, for Haven's HTTP server (mounted at /dashboard)."""
+    from bot.dashboard.site import Dashboard
+
+    return Dashboard(services, services.dashboard).application()
+
+
+@asynccontextmanager
+async def local_dashboard(services: Services) -> AsyncIterator[HavenWeb]:
+    """`haven console`'s own HTTP server for the dashboard, on HAVEN_HTTP_HOST and
+    HAVEN_HTTP_PORT (or any free port, also when that one is taken by a `haven run` on this
+    machine), so the link `/support-admin dashboard` prints works here while the console is
+    open. Without HAVEN_PUBLIC_URL the links point at this server."""
+    settings = services.settings
+    server = HavenWeb(
+        services.health,
+        None,
+        host=settings.http_host,
+        port=settings.http_port or 0,
+        dashboard=dashboard_app(services),
+    )
+    try:
+        await server.start()
+    except HttpStartupError:
+        server = HavenWeb(
+            services.health,
+            None,
+            host=settings.http_host,
+            port=0,
+            dashboard=dashboard_app(services),
+        )
+        await server.start()
+    services.dashboard.serve_locally_at(server.url)
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def served_platforms(settings: Settings) -> frozenset[Platform]:
@@ -348,6 +398,7 @@ async def run(settings: Settings) -> None:
                 port=settings.http_port,
                 slack_events=slack_http,
                 slack_oauth=settings.slack_multi_workspace,
+                dashboard=dashboard_app(services),
             )
         try:
             async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tasks:

@@ -148,8 +148,9 @@ def console() -> None:
 
     async def session() -> None:
         from bot.adapters.console import run_console
+        from bot.app import local_dashboard
 
-        async with open_services(settings) as services:
+        async with open_services(settings) as services, local_dashboard(services):
 
             def emit(text: str) -> None:
                 sys.stdout.write(text)

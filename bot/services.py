@@ -9,6 +9,7 @@ from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
 from bot.core.content.curation import CurationService
 from bot.core.content.releases import ReleaseService
+from bot.core.dashboard import DashboardAccess
 from bot.core.deliveries import DeliveryLedger
 from bot.core.models import Platform
 from bot.core.ports import (
@@ -53,6 +54,8 @@ class Services:
     health: Health
     # Platform events that may arrive more than once (Slack's retries), handled once.
     deliveries: DeliveryLedger
+    # Sign-in to the moderator dashboard and its check of the moderator on every request.
+    dashboard: DashboardAccess
     # Counts for operators (no person in them); NO_METRICS in the console and most tests.
     metrics: Metrics = NO_METRICS
     # Discord's IDENTIFY turns shared by every process on this database (None: each process

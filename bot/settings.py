@@ -39,6 +39,7 @@ CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
         "removal_grace_days",
         "http_port",
         "http_host",
+        "public_url",
     ),
     "discord": ("api_url", "gateway_url", "shards", "shard_count"),
     "slack": ("mode", "http_port", "api_url", "client_id", "redirect_uri"),
@@ -112,6 +113,9 @@ class Settings:
     # Haven's own HTTP server (/healthz, /readyz, /metrics, Slack's HTTP mode): off when None.
     http_port: int | None = None
     http_host: str = "127.0.0.1"
+    # Where people reach Haven's HTTP server (the moderator dashboard's links), e.g.
+    # https://haven.example.org behind a TLS proxy; None: `/support-admin dashboard` says how.
+    public_url: str | None = None
     config_file: Path | None = None
     secrets: tuple[Secret, ...] = field(default=(), repr=False)
 
@@ -214,6 +218,23 @@ def _http_url(name: str, raw: str | None, problems: list[str], scheme: str = "ht
         problems.append(f"{name}: '{value}' must start with {' or '.join(allowed)}.")
         return None
     return value
+
+
+def _public_url(raw: str | None, problems: list[str]) -> str | None:
+    """HAVEN_PUBLIC_URL: a scheme and a host only, since the dashboard is served at /dashboard
+    of that address (its cookie is for that path)."""
+    value = _http_url("HAVEN_PUBLIC_URL", raw, problems)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        problems.append(
+            f"HAVEN_PUBLIC_URL: '{value}' must be just the address, like "
+            "https://haven.example.org or http://127.0.0.1:8080 (no path; the dashboard is "
+            "served at /dashboard of it)."
+        )
+        return None
+    return value.rstrip("/")
 
 
 # The most shards Haven accepts in a count: far past any bot's need (Discord asks for one
@@ -528,8 +549,14 @@ def load_settings(
         http_port=haven_port or None,
         # Loopback by default: /metrics and /readyz are for the operator, not the internet.
         http_host=get("HAVEN_HTTP_HOST") or "127.0.0.1",
+        public_url=_public_url(get("HAVEN_PUBLIC_URL"), problems),
         config_file=config_path if config_path.is_file() else None,
     )
+    if settings.public_url is not None and settings.http_port is None:
+        problems.append(
+            "HAVEN_PUBLIC_URL: the dashboard is served by Haven's HTTP server; set "
+            "HAVEN_HTTP_PORT too (the port your reverse proxy forwards to)."
+        )
     if problems:
         raise SettingsError(problems)
     found = (

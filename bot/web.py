@@ -1,5 +1,6 @@
 """Haven's one HTTP server (aiohttp): /healthz, /readyz, /metrics and, in Slack's HTTP mode,
-/slack/events (and, installed in many workspaces, /slack/install and /slack/oauth_redirect).
+/slack/events (and, installed in many workspaces, /slack/install and /slack/oauth_redirect),
+and the moderator dashboard under /dashboard (bot/dashboard).
 
 - `/healthz` answers whenever the event loop does: a handler that runs proves it.
 - `/readyz` is 200 only when the database answers a cheap read and every configured platform
@@ -34,6 +35,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SLACK_EVENTS_PATH = "/slack/events"
 SLACK_INSTALL_PATH = "/slack/install"
 SLACK_REDIRECT_PATH = "/slack/oauth_redirect"
+DASHBOARD_PATH = "/dashboard"
 
 
 class HttpStartupError(HavenError):
@@ -58,6 +60,7 @@ class HavenWeb:
         port: int = 0,
         slack_events: bool = False,
         slack_oauth: bool = False,
+        dashboard: web.Application | None = None,
     ) -> None:
         self._health = health
         self._host = host
@@ -78,6 +81,10 @@ class HavenWeb:
         if slack_oauth:
             self.app.router.add_get(SLACK_INSTALL_PATH, self._slack_install_page)
             self.app.router.add_get(SLACK_REDIRECT_PATH, self._slack_redirect_page)
+        if dashboard is not None:
+            # The moderator dashboard (bot/dashboard): its own middleware, below /dashboard.
+            self.app.router.add_get(DASHBOARD_PATH, _to_dashboard)
+            self.app.add_subapp(DASHBOARD_PATH, dashboard)
 
     def serve_slack(self, handler: Handler) -> None:
         """The Slack adapter's /slack/events handler (signature checks included)."""
@@ -159,3 +166,7 @@ def _starting() -> web.Response:
         text="Haven is starting; reload this page in a few seconds.\n",
         headers={"Retry-After": "5"},
     )
+
+
+async def _to_dashboard(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther(f"{DASHBOARD_PATH}/library")

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
-from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Platform, RequestContext
+from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Community, Platform, RequestContext
 from bot.core.ports import Found, MemberRef
 from bot.files import is_database_file, write_replacing
 from bot.services import Services
@@ -172,6 +172,11 @@ class ConsoleDirectory:
 
     async def users(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
         return await self.roles(community_id, refs)
+
+    async def member_actor(self, community: Community, user_id: str) -> Actor | None:
+        """The console's one moderator is its operator (the dashboard link it prints)."""
+        operator = console_context().actor
+        return operator if user_id == operator.id else None
 
 
 def console_context() -> RequestContext:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.core.cards import Card
 from bot.core.models import (
+    Actor,
     AuditEntry,
     Community,
     EmergencyNumber,
@@ -162,6 +163,10 @@ class ContentRepository(Protocol):
 
     async def item_layer(self, community_id: str, kind: ItemKind, key: str) -> ItemLayer:
         """Where the community's item comes from (NONE: there is no such item)."""
+        ...
+
+    async def item_layers(self, community_id: str, kind: ItemKind) -> dict[str, ItemLayer]:
+        """`item_layer` of every item of that kind the community sees, in one read."""
         ...
 
     async def shipped_item(self, kind: ItemKind, key: str) -> LibraryItem | None:
@@ -569,6 +574,13 @@ class MemberDirectory(Protocol):
         """For each ref, in order, the member it names (none when not in this community)."""
         ...
 
+    async def member_actor(self, community: Community, user_id: str) -> Actor | None:
+        """The person as the platform knows them *now* (admin permission, roles or user
+        groups, display name), for the dashboard, which checks a moderator again on every
+        request; None when they are no longer a member. Cached a few seconds at most.
+        Raises DirectoryUnavailable when the platform cannot be asked."""
+        ...
+
 
 # ---- refused moderator attempts ---------------------------------------------------------
 
@@ -730,3 +742,49 @@ class EventLedger(Protocol):
     async def prune(self, before: datetime) -> int:
         """Forget events claimed before `before`; the number forgotten."""
         ...
+
+
+# ---- the moderator dashboard's sign-in -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardGrant:
+    """Who a sign-in link or session is for: one moderator in one community."""
+
+    community_id: str
+    actor_id: str
+
+
+class LinkState(enum.StrEnum):
+    """What became of a sign-in link when it was opened."""
+
+    TAKEN = "taken"  # valid until now, and now used
+    USED = "used"  # opened before
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # never issued (or pruned long ago)
+
+
+class DashboardStore(Protocol):
+    """Sign-in links and sessions, each kept only as the hash of its secret. Instants are
+    epoch seconds."""
+
+    async def add_link(
+        self, token_hash: str, grant: DashboardGrant, expires_at: int, now: int
+    ) -> None:
+        """Store a new link (and forget links and sessions expired before `now`)."""
+        ...
+
+    async def take_link(self, token_hash: str, now: int) -> tuple[LinkState, DashboardGrant | None]:
+        """Use the link once: TAKEN with its grant the first time before it expires; the
+        reason otherwise. Checked and marked in one transaction (two tabs cannot both win)."""
+        ...
+
+    async def add_session(
+        self, session_hash: str, grant: DashboardGrant, expires_at: int
+    ) -> None: ...
+
+    async def session(self, session_hash: str, now: int) -> DashboardGrant | None:
+        """The grant of a session that has not expired."""
+        ...
+
+    async def drop_session(self, session_hash: str) -> None: ...

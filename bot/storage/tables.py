@@ -197,6 +197,27 @@ resource_report_notices = Table(
     PrimaryKeyConstraint("community_id", "resource_key", "kind"),
 )
 
+# The moderator dashboard (bot/core/dashboard.py): one-time sign-in links and browser
+# sessions, each only as the SHA-256 of its secret, bound to one moderator and community.
+dashboard_links = Table(
+    "dashboard_links",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    _community(),
+    Column("actor_id", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    _flag("used", 0),
+)
+
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("session_hash", Text, primary_key=True),
+    _community(),
+    Column("actor_id", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
 # Small process-wide facts, e.g. the hash of the last synced Discord command tree.
 meta = Table(
     "meta",

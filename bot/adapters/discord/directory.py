@@ -19,7 +19,7 @@ from typing import Protocol
 import aiohttp
 import discord
 
-from bot.core.models import Platform
+from bot.core.models import Actor, Community, Platform
 from bot.core.ports import DirectoryUnavailable, Found, MemberRef
 
 # Long enough for a moderator's few commands in a row, short enough to notice a rename.
@@ -88,6 +88,28 @@ class DiscordDirectory:
             (Found(str(ref.id), name),) if name is not None and ref.id else ()
             for ref, name in zip(refs, names, strict=True)
         ]
+
+    async def member_actor(self, community: Community, user_id: str) -> Actor | None:
+        """The dashboard's check, fetched fresh (`GET /guilds/{id}/members/{user}`; the core
+        reuses it a few seconds at most): Manage Server from the member's roles as the guild
+        cache knows them (the owner and Administrator have it too), and their role ids."""
+        guild = self._guild(community.id)
+        if not (user_id.isascii() and user_id.isdecimal()):
+            return None
+        try:
+            member = await guild.fetch_member(int(user_id))
+        except discord.NotFound:
+            return None
+        except _PLATFORM_ERRORS as error:
+            raise DirectoryUnavailable(
+                f"fetching a member failed ({type(error).__name__})"
+            ) from None
+        return Actor(
+            id=user_id,
+            display_name=member.display_name,
+            has_admin_permission=member.guild_permissions.manage_guild,
+            role_ids=tuple(str(role.id) for role in member.roles if not role.is_default()),
+        )
 
     async def _member_name(self, guild: discord.Guild, ref: MemberRef) -> str | None:
         if not ref.id or not (ref.id.isascii() and ref.id.isdecimal()):

@@ -27,7 +27,7 @@ from bot.adapters.slack.workspaces import (
     WorkspaceNotInstalled,
     team_of_community,
 )
-from bot.core.models import Actor, Platform, RequestContext, community_id_for
+from bot.core.models import Actor, Community, Platform, RequestContext, community_id_for
 from bot.core.ports import DirectoryUnavailable, Found, MemberRef
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,9 @@ class _TtlCache:
                 self._items.clear()
         self._items[key] = _Cached(value, self._clock() + ttl)
 
+    def drop(self, key: str) -> None:
+        self._items.pop(key, None)
+
 
 @dataclass(frozen=True, slots=True)
 class _UserFacts:
@@ -203,6 +206,17 @@ class SlackDirectory:
         return facts
 
     # ---- the MemberDirectory port ------------------------------------------------------
+
+    async def member_actor(self, community: Community, user_id: str) -> Actor | None:
+        """The dashboard's check, asked fresh each time (the core reuses it a few seconds at
+        most): a demoted admin or someone removed from a moderator group is out at once."""
+        team_id = team_of_community(community.id)
+        self._users.drop(f"{team_id}:{user_id}")
+        for group in community.moderator_role_ids:
+            self._groups.drop(f"{team_id}:{group}")
+        if await self._member_name(team_id, user_id) is None:
+            return None
+        return await self.actor(user_id, community.moderator_role_ids, team_id=team_id)
 
     async def roles(self, community_id: str, refs: Sequence[MemberRef]) -> list[tuple[Found, ...]]:
         groups = await self._all_groups(team_of_community(community_id))

@@ -309,7 +309,7 @@ class CommandRouter:
                 hint="Type /support-admin help for every command.",
                 kind="command groups",
             )
-        if verb_name in ("", "help"):
+        if verb_name == "help" or (verb_name == "" and table.default_verb is None):
             return None
         verb = table.verb(verb_name)
         if verb is None:

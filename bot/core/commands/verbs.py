@@ -227,8 +227,13 @@ class VerbTable:
     name: str
     description: str
     verbs: tuple[Verb, ...]
+    # The verb run when only the group is typed (`/support-admin dashboard`); Discord, whose
+    # groups need a subcommand, shows it under its own name (`/support-admin dashboard open`).
+    default_verb: str | None = None
 
     def verb(self, name: str) -> Verb | None:
+        if not name and self.default_verb:
+            name = self.default_verb
         return next((verb for verb in self.verbs if verb.name == name), None)
 
     @property
