@@ -2,7 +2,7 @@
 Haven in a workspace is replaced by a marker.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 
 slack-sdk's table requires a `user_id`; Haven never uses it (it asks for no user scopes and
 looks tokens up by workspace), so from now on bot/storage/slack_installations.py stores
@@ -16,7 +16,7 @@ from alembic import op
 from alembic.util import CommandError
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
