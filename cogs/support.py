@@ -16,6 +16,12 @@ from discord.ext import commands
 from bot.adapters.discord import autocomplete
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.context import request_context
+from bot.adapters.discord.localisations import (
+    REGION_DESCRIPTION,
+    SUPPORT_COMMAND,
+    SUPPORT_DESCRIPTION,
+    TOPIC_DESCRIPTION,
+)
 from bot.adapters.discord.responding import UPDATE_MESSAGE, answer_text, selected_values
 from bot.core.i18n import N_, translator
 
@@ -49,14 +55,9 @@ class SupportCog(commands.Cog):
         for kind in (ids.TOPIC_SELECT, ids.REGION_SELECT, ids.DM_COPY, ids.REPORT_SELECT):
             self.bot.component_handlers.pop(kind, None)
 
-    @app_commands.command(
-        name="support",
-        description="Privately get a supportive message and helplines for your topic and country",
-    )
-    @app_commands.describe(
-        topic="What it's about (leave empty for general support)",
-        region="Your country, for services near you (e.g. GB, IE, US)",
-    )
+    # Localised for every shipped language by adapters/discord/localisations.py.
+    @app_commands.command(name=SUPPORT_COMMAND, description=SUPPORT_DESCRIPTION)
+    @app_commands.describe(topic=TOPIC_DESCRIPTION, region=REGION_DESCRIPTION)
     @app_commands.autocomplete(topic=autocomplete.topic, region=autocomplete.region)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @app_commands.allowed_installs(guilds=True, users=False)

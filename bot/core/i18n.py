@@ -39,6 +39,9 @@ class Words:
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return self.translations.ngettext(singular, plural, count)
 
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
     @property
     def babel_locale(self) -> str:
         """The locale as Babel names it (`pt_BR`), for CLDR names, days and dates."""
@@ -47,6 +50,12 @@ class Words:
 
 def N_(message: str) -> str:
     """Marks a constant for extraction; it is translated with `words.gettext` where shown."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Like N_, for a word that needs a context to translate (an option's name)."""
+    del context
     return message
 
 

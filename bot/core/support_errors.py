@@ -58,7 +58,8 @@ def support_error_card(error: UnknownChoice, words: Words, fallback: Card) -> Ca
         )
     else:
         return replace(fallback, locale=words.locale)
-    if choices:
+    # Suggested only where the shared rule suggested one (a clear closest choice).
+    if choices and "did you mean" in error.hint.lower():
         body += " " + words.gettext("Did you mean {choice}?").format(choice=choices[0].label)
     return Card(
         title=words.gettext("That didn't work"),

@@ -32,6 +32,7 @@ from discord.ext import commands
 
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.commands import build_admin_group, sync_if_changed
+from bot.adapters.discord.localisations import CommandTranslator
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.directory import DiscordDirectory
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
@@ -166,6 +167,8 @@ class HavenBot(commands.AutoShardedBot):
         for extension in self._extensions:
             await self.load_extension(extension)
         self.tree.add_command(self.admin_group)
+        # Before any sync: the payload (and its hash) carries /support's localisations.
+        await self.tree.set_translator(CommandTranslator())
         self.services.register_publisher(self.publisher)
         self.services.register_directory(self.directory)
         # /readyz and /metrics ask this client (a reconnecting run_discord makes a new one).
