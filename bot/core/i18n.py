@@ -6,7 +6,8 @@ straight from the `.po` files (Babel's reader, compiled in memory), so a plain
 locale Haven does not ship, or a string not translated yet is answered in English.
 
 Strings are marked where they are written: `words.gettext("...")` where the locale is at hand,
-`N_("...")` for a constant translated where it is shown. `pybabel extract` finds both (see
+`N_("...")` for a constant translated where it is shown, `pgettext(context, "...")` for a word
+that needs a context to translate (an option's name). `pybabel extract` finds both (see
 docs/translating.md), and tests/core/test_catalogs.py checks every catalog against the code.
 """
 
@@ -50,12 +51,6 @@ class Words:
 
 def N_(message: str) -> str:
     """Marks a constant for extraction; it is translated with `words.gettext` where shown."""
-    return message
-
-
-def NP_(context: str, message: str) -> str:
-    """Like N_, for a word that needs a context to translate (an option's name)."""
-    del context
     return message
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.core.i18n import N_, NP_, translator
+from bot.core.i18n import ENGLISH, N_, translator
 from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale
 
 SUPPORT_COMMAND = "support"
@@ -26,9 +26,10 @@ REGION_DESCRIPTION = N_("Your country, for services near you (e.g. GB, IE, US)")
 # Option names are looked up with their own context: "topic" the option name is not "topic"
 # in a sentence, and a translation must stay a valid Discord name (lowercase, no spaces).
 OPTION_NAME_CONTEXT = "Discord option name"
+# (Marked with pgettext on the English words, which are the names themselves.)
 OPTION_NAMES = (
-    NP_("Discord option name", "topic"),
-    NP_("Discord option name", "region"),
+    ENGLISH.pgettext("Discord option name", "topic"),
+    ENGLISH.pgettext("Discord option name", "region"),
 )
 
 
