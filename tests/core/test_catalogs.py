@@ -77,7 +77,7 @@ def test_every_catalog_has_every_string_with_the_same_placeholders(locale: str) 
     fuzzy = [key for key, (_, is_fuzzy) in catalog.items() if is_fuzzy]
     assert fuzzy == [], f"{locale} has unconfirmed (fuzzy) entries"
     assert set(catalog) <= set(template), f"{locale} has strings the code no longer uses"
-    for (context, msgid), (msgstr, _) in catalog.items():
+    for (_, msgid), (msgstr, _) in catalog.items():
         assert _fields(msgstr) == _fields(msgid), f"{locale}: {msgid!r} -> {msgstr!r}"
 
 

@@ -13,12 +13,13 @@ from bot.core.errors import UnknownChoice
 from bot.core.models import Topic
 from tests.core.conftest import MEMBER, Stack
 
+# The default pack's labels (descriptions do not matter for matching).
 TOPICS = (
-    Topic("general", "General support", "Anything on your mind, or you're not sure which topic fits."),
-    Topic("coming-out", "Coming out", "Deciding who to tell, when, and how."),
-    Topic("crisis", "Crisis right now", "Things feel like too much, or you are thinking about suicide."),
-    Topic("family", "Family", "Family reactions, home life, and supporting someone you love."),
-)  # fmt: skip
+    Topic("general", "General support", ""),
+    Topic("coming-out", "Coming out", ""),
+    Topic("crisis", "Crisis right now", ""),
+    Topic("family", "Family", ""),
+)
 
 
 @pytest.mark.parametrize(

@@ -32,12 +32,12 @@ from discord.ext import commands
 
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.commands import build_admin_group, sync_if_changed
-from bot.adapters.discord.localisations import CommandTranslator
 from bot.adapters.discord.context import request_context
 from bot.adapters.discord.directory import DiscordDirectory
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
 from bot.adapters.discord.forms import build_modal, can_show
 from bot.adapters.discord.identify import IDENTIFY_INTERVAL, IdentifyTurns
+from bot.adapters.discord.localisations import CommandTranslator
 from bot.adapters.discord.publisher import DiscordPublisher
 from bot.adapters.discord.render import CardRenderer
 from bot.adapters.discord.responding import (

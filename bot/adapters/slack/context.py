@@ -2,8 +2,9 @@
 
 Nothing here is stored. For `/support` the context carries what the payload already says
 (workspace, channel, the asker's id for the length of the call) and the asker's Slack language
-(users.info with include_locale, kept in memory for minutes and never written anywhere). For `/support-admin` the adapter looks up the facts the core's permission rule needs:
-workspace admin/owner (users.info) and membership of the configured user groups
+(users.info with include_locale, kept in memory for minutes and never written anywhere). For
+`/support-admin` the adapter looks up the facts the core's permission rule needs: workspace
+admin/owner (users.info) and membership of the configured user groups
 (usergroups.users.list), each cached briefly in memory so a burst of commands costs one lookup.
 The same directory looks up user groups (usergroups.list) and members (users.info) for the
 moderator settings: it is the Slack side of the core's MemberDirectory port.

@@ -35,7 +35,6 @@ WINDOW_DAYS = 30
 PUBLISH_TIMEOUT = 10.0
 
 
-
 def thanks(words: Words = ENGLISH) -> Card:
     """The answer to every report, whoever sends it, in the reporter's language."""
     return Card(
