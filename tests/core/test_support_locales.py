@@ -115,3 +115,15 @@ async def test_moderator_help_stays_english_whatever_the_locale(stack: Stack) ->
     refused = await stack.router.run_text(member, "/support-admin message list")
     assert refused.tone is CardTone.ERROR
     assert refused.title == "Not permitted"
+
+
+async def test_moderators_set_the_communitys_language(stack: Stack) -> None:
+    saved = await stack.router.run_text(stack.ctx(), "/support-admin settings language es-MX")
+    assert saved.tone is CardTone.SUCCESS
+    assert ("Locale", "es") in saved.fields
+    card = await stack.router.support(stack.ctx(MEMBER), "general")
+    assert card.title == "Apoyo general"
+    refused = await stack.router.run_text(stack.ctx(), "/support-admin settings language klingon")
+    assert refused.tone is CardTone.ERROR
+    assert "Language 'klingon' is not one I know." in refused.body
+    assert [choice.value for choice in refused.choices] == ["en", "es", "fr", "de", "pt-BR"]
