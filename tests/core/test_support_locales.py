@@ -127,3 +127,21 @@ async def test_moderators_set_the_communitys_language(stack: Stack) -> None:
     assert refused.tone is CardTone.ERROR
     assert "Language 'klingon' is not one I know." in refused.body
     assert [choice.value for choice in refused.choices] == ["en", "es", "fr", "de", "pt-BR"]
+
+
+def test_opening_times_read_in_the_persons_language() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.core.i18n import translator
+    from bot.core.support_selection import OpenNow, OpenState
+
+    zone = ZoneInfo("Europe/Madrid")
+    now = datetime(2026, 12, 4, 22, 0, tzinfo=zone)  # a Friday night
+    later_today = OpenState(OpenNow.CLOSED, datetime(2026, 12, 4, 23, 30, tzinfo=zone))
+    monday = OpenState(OpenNow.CLOSED, datetime(2026, 12, 7, 13, 0, tzinfo=zone))
+    assert later_today.label(now, translator("es")) == "abre a las 23:30 (tu hora)"
+    assert monday.label(now, translator("es")) == "abre el lun a las 13:00 (tu hora)"
+    assert monday.label(now, translator("de")) == "öffnet Mo. um 13:00 Uhr (deine Zeit)"
+    assert monday.label(now) == "opens Mon 13:00 (your time)"
+    assert OpenState(OpenNow.OPEN).label(now, translator("pt-BR")) == "aberto agora"

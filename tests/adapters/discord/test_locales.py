@@ -21,7 +21,7 @@ from bot.adapters.discord.commands import (
 )
 from bot.adapters.discord.localisations import CommandTranslator
 from bot.core.models import Actor, Platform, RequestContext
-from tests.adapters.discord.conftest import component
+from tests.adapters.discord.conftest import LogGuard, component
 from tests.fakes.fake_discord import FakeDiscord
 
 
@@ -178,3 +178,31 @@ async def test_a_changed_translation_changes_the_hash_and_syncs_again(
     assert len(fake.requests_to("PUT", r"/applications/\d+/commands$")) == puts + 1
     synced = fake.find_command("support")["description_localizations"]["es-ES"]
     assert synced.endswith("(revisado)")
+
+
+async def test_requests_in_several_languages_leave_no_trace(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any], log_guard: LogGuard
+) -> None:
+    asker = fake.make_user("sam-locale-4412", "876543210876543210")
+    # Regional tags that neither a catalog nor a pack names: finding one means it was kept.
+    for locale in ("es-419", "pt-PT", "fr-CA", "de-CH"):
+        handle = await fake.dispatch_command(
+            "support", {"topic": "crisis", "region": "GB"}, guild=guild, user=asker, locale=locale
+        )
+        await handle.response()
+        assert handle.message is not None
+        menu = component(handle.message, ids.TOPIC_SELECT)
+        picked = await fake.dispatch_component(
+            handle.message, menu["custom_id"], values=["family"], guild=guild, user=asker,
+            locale=locale,
+        )  # fmt: skip
+        switched = (await picked.response())["data"]["embeds"][0]["title"]
+        assert switched in ("Familia", "Família", "Famille", "Familie")
+    await haven.services.support.flush()
+    path = haven.services.settings.database_path
+    stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+    assert stored
+    logged = log_guard.text()
+    for secret in ("es-419", "pt-PT", "fr-CA", "de-CH", asker["id"], "sam-locale-4412"):
+        assert secret.encode() not in stored, secret
+        assert secret not in logged, secret
