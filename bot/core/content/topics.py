@@ -150,7 +150,8 @@ def localise_topic(topic: Topic, words: Words) -> Topic:
     return Topic(topic.slug, label, description)
 
 
-@functools.cache
+# Bounded: communities name their own topics, and a hosted Haven serves thousands of them.
+@functools.lru_cache(maxsize=4096)
 def _translated_labels(label: str) -> tuple[str, ...]:
     """A label in every shipped language, folded ("Coming out" -> salir-del-armario, ...):
     `/support salir-del-armario` works whatever language the person's client is in."""
