@@ -22,7 +22,7 @@ from importlib import resources
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale
+from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale, request_locale
 
 DOMAIN = "haven"
 
@@ -80,11 +80,23 @@ def _load(locale: str) -> Words:
     return Words(locale, gettext.GNUTranslations(compiled))
 
 
+@functools.lru_cache(maxsize=1024)
+def shipped_locale(tag: str | None) -> str:
+    """The shipped locale for a tag (locales.best_locale, else English), memoised: every
+    answer asks several times, and the tags people send are few."""
+    return best_locale(tag, SHIPPED_LOCALES) or SOURCE_LOCALE
+
+
+@functools.lru_cache(maxsize=1024)
+def answer_locale(person: str | None, community_default: str | None) -> str:
+    """locales.request_locale (the person's, else the community's, else English), memoised."""
+    return request_locale(person, community_default)
+
+
 def translator(locale: str | None) -> Words:
-    """Haven's words for a request's locale (already chosen with locales.request_locale, or a
-    raw tag: it is matched to a shipped locale here too)."""
-    chosen = best_locale(locale, SHIPPED_LOCALES) or SOURCE_LOCALE
-    return _load(chosen)
+    """Haven's words for a request's locale (already chosen with `answer_locale`, or a raw
+    tag: it is matched to a shipped locale here too)."""
+    return _load(shipped_locale(locale))
 
 
 ENGLISH = Words(SOURCE_LOCALE, gettext.NullTranslations())

@@ -31,8 +31,7 @@ from bot.core.content.reports import report_choices
 from bot.core.content.topics import localise_topic, match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
-from bot.core.i18n import ENGLISH, N_, Words, translator
-from bot.core.locales import request_locale
+from bot.core.i18n import ENGLISH, N_, Words, answer_locale, translator
 from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
@@ -313,7 +312,7 @@ class SupportService:
     def locale_for(ctx: RequestContext, community: Community | None) -> str:
         """The shipped locale of this one answer: the person's, else the community's, else
         English (locales.request_locale). Used for this call only; never stored."""
-        return request_locale(ctx.locale, community.default_locale if community else None)
+        return answer_locale(ctx.locale, community.default_locale if community else None)
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
@@ -326,7 +325,7 @@ class SupportService:
             topic = message.topics[0] if message and message.topics else None
         chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
-        locale = request_locale(None, community.default_locale if community else None)
+        locale = answer_locale(None, community.default_locale if community else None)
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
         return self._card(
             index, chosen_topic, region, selection, private=False, words=translator(locale)
@@ -377,7 +376,7 @@ class SupportService:
         pool = index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
         selection = self._resources(index, chosen_topic.slug, chosen_region, community)
-        chosen_locale = request_locale(locale, community.default_locale if community else None)
+        chosen_locale = answer_locale(locale, community.default_locale if community else None)
         return self._card(
             index,
             chosen_topic,

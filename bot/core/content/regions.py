@@ -19,8 +19,8 @@ from collections.abc import Collection
 from babel import Locale
 
 from bot.core.errors import UnknownChoice
-from bot.core.i18n import N_, catalog_dir, translator
-from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale
+from bot.core.i18n import N_, catalog_dir, shipped_locale, translator
+from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE
 from bot.core.models import GLOBAL_REGION
 
 # CLDR territory codes that are no country ISO 3166-1 assigns (the EU, the UN, "unknown
@@ -491,10 +491,6 @@ def _labels(locale: str) -> tuple[tuple[str, str, float], ...]:
     )
 
 
-def _shipped(locale: str | None) -> str:
-    return best_locale(locale, SHIPPED_LOCALES) or SOURCE_LOCALE
-
-
 _REGIONAL_INDICATOR_A = 0x1F1E6
 
 
@@ -525,7 +521,7 @@ def region_name(code: str, locale: str | None = None) -> str:
     reply should never fail because of one."""
     if code == GLOBAL_REGION:
         return translator(locale).gettext(GLOBAL_NAME)
-    return region_names(_shipped(locale)).get(code.upper(), code)
+    return region_names(shipped_locale(locale)).get(code.upper(), code)
 
 
 def normalise_region(text: str) -> str:
@@ -581,8 +577,8 @@ def closest_regions(text: str, limit: int = 8, locale: str | None = None) -> lis
     if not folded or limit <= 0:
         return []
     ranked: dict[str, tuple[float, str]] = {}
-    names = region_names(_shipped(locale))
-    all_labels = _labels(_shipped(locale))
+    names = region_names(shipped_locale(locale))
+    all_labels = _labels(shipped_locale(locale))
 
     def offer(code: str, score: float) -> None:
         key = (score, names[code])
@@ -619,7 +615,7 @@ def search_regions(
     """(code, name) pairs for autocomplete (Discord shows at most 25), named in the reader's
     language, the `covered` regions (those the library has resources for) first."""
     covered = covered or frozenset()
-    names = region_names(_shipped(locale))
+    names = region_names(shipped_locale(locale))
     if len(prefix) > MAX_REGION_LENGTH and len(prefix.strip()) > MAX_REGION_LENGTH:
         return []
     folded = _fold(prefix)
@@ -629,7 +625,7 @@ def search_regions(
     else:
         if len(folded) == 2 and folded.upper() in REGION_NAMES:
             scored[folded.upper()] = -1.0
-        for label, code, penalty in _labels(_shipped(locale)):
+        for label, code, penalty in _labels(shipped_locale(locale)):
             rank = _match_rank(folded, label)
             if rank is not None and (code not in scored or rank + penalty < scored[code]):
                 scored[code] = rank + penalty
