@@ -7,7 +7,7 @@ locale Haven does not ship, or a string not translated yet is answered in Englis
 
 Strings are marked where they are written: `words.gettext("...")` where the locale is at hand,
 `N_("...")` for a constant translated where it is shown, `pgettext(context, "...")` for a word
-that needs a context to translate (an option's name). `pybabel extract` finds both (see
+that needs a context to translate (an option's name). `pybabel extract` finds all three (see
 docs/translating.md), and tests/core/test_catalogs.py checks every catalog against the code.
 """
 
