@@ -193,7 +193,18 @@ def _prefix_score(wanted: str, names: Sequence[str]) -> float:
 
 
 def _ratio(wanted: str, topic: Topic) -> float:
-    return max(difflib.SequenceMatcher(None, wanted, name).ratio() for name in _names(topic))
+    """How close `wanted` is to a topic's names. Another language's label counts only when it
+    is a clear typo of it: a faint likeness to a foreign word must not reorder far guesses."""
+    foreign = _translated_labels(topic.label)
+    own = max(
+        difflib.SequenceMatcher(None, wanted, name).ratio()
+        for name in _names(topic)
+        if name not in foreign
+    )
+    close = max(
+        (difflib.SequenceMatcher(None, wanted, name).ratio() for name in foreign), default=0.0
+    )
+    return max(own, close if close >= _TYPO_CUTOFF else 0.0)
 
 
 def _too_long(text: str) -> bool:
