@@ -207,9 +207,13 @@ class SlackDirectory:
                 client.users_info(user=user_id, include_locale=True), LOCALE_TIMEOUT_SECONDS
             )
         except _LOOKUP_ERRORS as error:
-            log.warning(
-                "users.info (locale) failed (%s); answering in the workspace's language",
-                slack_error(error),
+            why = slack_error(error)
+            # A person Slack will not describe (a guest, another workspace's user in a shared
+            # channel) is expected, not a problem to warn about; the workspace's language
+            # answers them.
+            level = logging.DEBUG if why in _NO_SUCH_USER else logging.WARNING
+            log.log(
+                level, "users.info (locale) failed (%s); answering in the workspace's language", why
             )
             self._locales.put(key, "", LOCALE_FAILURE_TTL_SECONDS)
             return None
