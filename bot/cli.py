@@ -138,8 +138,27 @@ def run(shards: str | None, shard_count: str | None) -> None:
         )
 
 
+def _console_locale(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from bot.core.locales import SHIPPED_LOCALES, best_locale
+
+    if value is None:
+        return None
+    found = best_locale(value, SHIPPED_LOCALES)
+    if found is None:
+        raise click.BadParameter(
+            f"Haven has no words in '{value}' yet. Choose one of: {', '.join(SHIPPED_LOCALES)}."
+        )
+    return found
+
+
 @main.command()
-def console() -> None:
+@click.option(
+    "--locale",
+    default=None,
+    callback=_console_locale,
+    help="Answer /support in this language (en, es, fr, de, pt-BR); default: the community's.",
+)
+def console(locale: str | None) -> None:
     """A local session over the same core, as the local community's moderator (no tokens)."""
     from bot.adapters.console_publisher import ConsolePublisher
     from bot.app import open_services
@@ -159,7 +178,7 @@ def console() -> None:
             services.register_publisher(ConsolePublisher(emit))
             scheduler = asyncio.create_task(services.scheduler.run(), name="scheduler")
             try:
-                await run_console(services, write=emit)
+                await run_console(services, write=emit, locale=locale)
             finally:
                 scheduler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

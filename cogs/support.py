@@ -16,19 +16,26 @@ from discord.ext import commands
 from bot.adapters.discord import autocomplete
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.context import request_context
+from bot.adapters.discord.localisations import (
+    REGION_DESCRIPTION,
+    SUPPORT_COMMAND,
+    SUPPORT_DESCRIPTION,
+    TOPIC_DESCRIPTION,
+)
 from bot.adapters.discord.responding import UPDATE_MESSAGE, answer_text, selected_values
+from bot.core.i18n import N_, translator
 
 if TYPE_CHECKING:
     from bot.adapters.discord.client import HavenBot
 
 log = logging.getLogger(__name__)
 
-DM_SENT = "Sent. Check your direct messages from Haven."
-DM_CLOSED = (
+DM_SENT = N_("Sent. Check your direct messages from Haven.")
+DM_CLOSED = N_(
     "I couldn't DM you — your DMs may be closed. To allow them: open this server's menu → "
     "Privacy Settings → turn on Direct Messages. Your answer above stays here for you."
 )
-DM_FAILED = "I couldn't send the DM just now. Please try again in a moment."
+DM_FAILED = N_("I couldn't send the DM just now. Please try again in a moment.")
 CANNOT_SEND_TO_USER = 50007
 
 
@@ -48,14 +55,9 @@ class SupportCog(commands.Cog):
         for kind in (ids.TOPIC_SELECT, ids.REGION_SELECT, ids.DM_COPY, ids.REPORT_SELECT):
             self.bot.component_handlers.pop(kind, None)
 
-    @app_commands.command(
-        name="support",
-        description="Privately get a supportive message and helplines for your topic and country",
-    )
-    @app_commands.describe(
-        topic="What it's about (leave empty for general support)",
-        region="Your country, for services near you (e.g. GB, IE, US)",
-    )
+    # Localised for every shipped language by adapters/discord/localisations.py.
+    @app_commands.command(name=SUPPORT_COMMAND, description=SUPPORT_DESCRIPTION)
+    @app_commands.describe(topic=TOPIC_DESCRIPTION, region=REGION_DESCRIPTION)
     @app_commands.autocomplete(topic=autocomplete.topic, region=autocomplete.region)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @app_commands.allowed_installs(guilds=True, users=False)
@@ -121,19 +123,20 @@ class SupportCog(commands.Cog):
         # Opening the DM channel and sending are two REST calls: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         card = await self.services.router.support(ctx, topic, region, message_key)
+        words = translator(card.locale)
         rendered = self.bot.renderer.render(card, interactive=False)
         try:
             await interaction.user.send(**rendered.send_kwargs())
         except discord.Forbidden as error:
             if error.code != CANNOT_SEND_TO_USER:
                 log.warning("DM copy refused by Discord (error %s)", error.code)
-            await answer_text(interaction, DM_CLOSED, what="DM copy")
+            await answer_text(interaction, words.gettext(DM_CLOSED), what="DM copy")
             return
         except discord.HTTPException as error:
             log.warning("DM copy failed (Discord %s %s)", error.status, error.code)
-            await answer_text(interaction, DM_FAILED, what="DM copy")
+            await answer_text(interaction, words.gettext(DM_FAILED), what="DM copy")
             return
-        await answer_text(interaction, DM_SENT, what="DM copy")
+        await answer_text(interaction, words.gettext(DM_SENT), what="DM copy")
 
 
 async def setup(bot: HavenBot) -> None:

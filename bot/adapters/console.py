@@ -18,6 +18,7 @@ from typing import TextIO
 
 from bot.core.cards import Card, CardTone
 from bot.core.errors import HavenError
+from bot.core.i18n import translator
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Community, Platform, RequestContext
 from bot.core.ports import Found, MemberRef
 from bot.files import is_database_file, write_replacing
@@ -37,6 +38,7 @@ _TONE_MARK = {
 
 def render_card(card: Card) -> str:
     """A card as readable terminal text."""
+    words = translator(card.locale)
     out: list[str] = [
         f"{_TONE_MARK[card.tone]} {card.title}",
         "─" * min(WIDTH, len(card.title) + 2),
@@ -66,20 +68,23 @@ def render_card(card: Card) -> str:
         for contact in resource.contacts:
             out.append(f"    {contact.label + ': ' if contact.label else ''}{contact.display}")
         if resource.hours:
-            wrap(f"Hours: {resource.hours}", "    ")
+            wrap(words.gettext("Hours: {hours}").format(hours=resource.hours), "    ")
         out.append(f"    {resource.url}")
         if resource.reports:
-            out.append(f"    {resource.report_hint()}")
+            out.append(f"    {resource.report_hint(card.locale)}")
     if card.region_choices:
         out.append("")
         wrap(
-            "Choose your country for local services, e.g. /support "
-            f"{card.topic or 'general'} GB. Covered: "
-            + ", ".join(choice.value for choice in card.region_choices)
+            words.gettext(
+                "Choose your country for local services, e.g. {example}. Covered: {codes}"
+            ).format(
+                example=f"/support {card.topic or 'general'} GB",
+                codes=", ".join(choice.value for choice in card.region_choices),
+            )
         )
     if card.choices:
         out.append("")
-        label = card.choices_label or "Topics"
+        label = card.choices_label or words.gettext("Topics")
         wrap(f"{label}: " + ", ".join(choice.value for choice in card.choices))
     if card.page and card.page.page_count > 1:
         out.append(
@@ -179,7 +184,9 @@ class ConsoleDirectory:
         return operator if user_id == operator.id else None
 
 
-def console_context() -> RequestContext:
+def console_context(locale: str | None = None) -> RequestContext:
+    """The local operator; `locale` is the session's language (`haven console --locale es`),
+    else the local community's default."""
     try:
         name = getpass.getuser()
     except Exception:
@@ -188,6 +195,7 @@ def console_context() -> RequestContext:
         community_id=LOCAL_COMMUNITY_ID,
         platform=Platform.CONSOLE,
         actor=Actor(id="console", display_name=name, has_admin_permission=True),
+        locale=locale,
     )
 
 
@@ -254,8 +262,10 @@ async def run_console(
     stdin: TextIO | None = None,
     write: Callable[[str], None] | None = None,
     interactive: bool | None = None,
+    locale: str | None = None,
 ) -> None:
-    """Read commands until EOF or `quit`; print each answer. Scheduled posts print too."""
+    """Read commands until EOF or `quit`; print each answer. Scheduled posts print too.
+    `locale` answers /support in that language for this session only."""
     # Before the first await, so the scheduler task started beside this session never takes
     # the lease of the process that posts for Discord and Slack: the console posts only its
     # own community's schedules, under a lease of its own (released when the session ends).
@@ -272,7 +282,7 @@ async def run_console(
             "`haven run`.\n"
         )
     services.register_directory(ConsoleDirectory())
-    ctx = console_context()
+    ctx = console_context(locale)
     files = ConsoleFiles(Path.cwd(), services.settings.database_path)
     if interactive:
         _setup_readline(services)

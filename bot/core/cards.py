@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from bot.core.i18n import translator
+
 
 class CardTone(enum.StrEnum):
     SUPPORT = "support"
@@ -43,13 +45,14 @@ class CardResource:
     # line that counts the report (bot/core/content/reports.py); the adapter offers them.
     reports: tuple[Choice, ...] = ()
 
-    def report_hint(self) -> str:
+    def report_hint(self, locale: str = "en") -> str:
         """The reports as one line to type, for a text-only renderer (the console):
         "Report a problem: /support-report <key> <number|link|hours>"."""
         if not self.reports:
             return ""
         kinds = "|".join(c.value.rsplit(" ", 1)[-1] for c in self.reports)
-        return f"Report a problem: {self.reports[0].value.rsplit(' ', 1)[0]} <{kinds}>"
+        line = f"{self.reports[0].value.rsplit(' ', 1)[0]} <{kinds}>"
+        return translator(locale).gettext("Report a problem: {line}").format(line=line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +110,13 @@ class Card:
     # (e.g. "/support-admin pack apply token:abc"), so every platform behaves the same.
     actions: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
+    # The shipped locale the card is written in ("es", "pt-BR"), so a renderer's own words
+    # (buttons, menus, "Hours") match it. Chosen per request; never stored.
+    locale: str = "en"
 
     def plain_text(self) -> str:
         """A readable plain-text form: the console renderer and every platform's fallback."""
+        words = translator(self.locale)
         parts: list[str] = [self.title]
         if self.body:
             parts.append(self.body)
@@ -126,20 +133,25 @@ class Card:
             for contact in resource.contacts:
                 parts.append(f"  {contact.label}: {contact.display}")
             if resource.hours:
-                parts.append(f"  Hours: {resource.hours}")
+                parts.append("  " + words.gettext("Hours: {hours}").format(hours=resource.hours))
             parts.append(f"  {resource.url}")
             if resource.reports:
-                parts.append(f"  {resource.report_hint()}")
+                parts.append(f"  {resource.report_hint(self.locale)}")
         if self.region_choices:
             parts.append(
-                "Choose your country for local services: "
-                + ", ".join(c.value for c in self.region_choices)
+                words.gettext("Choose your country for local services: {codes}").format(
+                    codes=", ".join(c.value for c in self.region_choices)
+                )
             )
         if self.choices:
-            label = self.choices_label or "Other topics"
+            label = self.choices_label or words.gettext("Other topics")
             parts.append(f"{label}: " + ", ".join(c.value for c in self.choices))
         if self.page and self.page.page_count > 1:
-            parts.append(f"Page {self.page.page} of {self.page.page_count}")
+            parts.append(
+                words.gettext("Page {page} of {count}").format(
+                    page=self.page.page, count=self.page.page_count
+                )
+            )
         if self.footer:
             parts.append(self.footer)
         return "\n".join(parts)

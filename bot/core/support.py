@@ -28,9 +28,10 @@ from bot.core.content.library_index import LibraryIndex, language_of
 from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
 from bot.core.content.reports import report_choices
-from bot.core.content.topics import match_topic, suggest_topics
+from bot.core.content.topics import localise_topic, match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
+from bot.core.i18n import ENGLISH, N_, Words, answer_locale, translator
 from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
@@ -62,7 +63,7 @@ __all__ = ["CRISIS_TOPIC", "MAX_RESOURCES", "SupportService"]
 FALLBACK_MESSAGE = SupportMessage(
     key="haven-fallback",
     # It may stand above directories only (no country known), so it promises no listener.
-    text=(
+    text=N_(
         "Thank you for reaching out. Whatever you're facing, you deserve support, and the links "
         "below can help you find it."
     ),
@@ -70,10 +71,10 @@ FALLBACK_MESSAGE = SupportMessage(
 )
 
 _CONTACT_LABELS = {
-    ContactKind.PHONE: "Call",
-    ContactKind.TEXT: "Text",
-    ContactKind.CHAT: "Chat",
-    ContactKind.EMAIL: "Email",
+    ContactKind.PHONE: N_("Call"),
+    ContactKind.TEXT: N_("Text"),
+    ContactKind.CHAT: N_("Chat"),
+    ContactKind.EMAIL: N_("Email"),
 }
 
 
@@ -90,12 +91,13 @@ def _contact_link(
     return None
 
 
-def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
+def _card_resource(resource: Resource, *, crisis: bool, words: Words = ENGLISH) -> CardResource:
     contacts = []
     for contact in resource.contacts:
-        label = _CONTACT_LABELS[contact.kind]
+        english = _CONTACT_LABELS[contact.kind]
+        label = words.gettext(english)
         # "Text SHOUT to 85258" already says how; do not print "Text: Text SHOUT ...".
-        if contact.display.lower().startswith(label.lower()):
+        if contact.display.lower().startswith((english.lower(), label.lower())):
             label = ""
         contacts.append(
             CardContact(
@@ -106,13 +108,13 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
         )
     badges: list[str] = []
     if resource.always_open:
-        badges.append("24/7")
-    if label := audience_label(resource.audience, resource.age_min, resource.age_max):
+        badges.append(words.gettext("24/7"))
+    if label := audience_label(resource.audience, resource.age_min, resource.age_max, words):
         badges.append(label)
     if crisis and not resource.crisis_service and not resource.is_global:
-        badges.append("not a crisis line")
+        badges.append(words.gettext("not a crisis line"))
     if resource.is_global:
-        badges.append("international")
+        badges.append(words.gettext("international"))
     return CardResource(
         title=make_mentions_inert(resource.title),
         url=resource.url,
@@ -122,9 +124,11 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
         hours=make_mentions_inert(resource.hours),
         badges=tuple(badges),
         last_verified=(
-            f"checked {resource.last_verified.isoformat()}" if resource.last_verified else ""
+            words.gettext("checked {date}").format(date=resource.last_verified.isoformat())
+            if resource.last_verified
+            else ""
         ),
-        reports=report_choices(resource),
+        reports=report_choices(resource, words),
     )
 
 
@@ -238,21 +242,29 @@ class SupportService:
         index = self._indexes.get(community_id) or self.default_index()
         return index.topics or self.default_index().topics
 
-    def topic_choices(self, community_id: str, prefix: str = "") -> list[Choice]:
-        """Topics for autocomplete: matches of what is typed, aliases and typos included
-        ("suic" -> crisis); over-long text gives [] at once."""
+    def topic_choices(
+        self, community_id: str, prefix: str = "", locale: str | None = None
+    ) -> list[Choice]:
+        """Topics for autocomplete, labelled in the person's language: matches of what is
+        typed in any shipped language, aliases and typos included ("suic" -> crisis);
+        over-long text gives [] at once."""
+        words = translator(locale)
         return [
-            Choice(label=topic.label, value=topic.slug, description=topic.description)
+            Choice(label=shown.label, value=topic.slug, description=shown.description)
             for topic in suggest_topics(prefix, self.topics(community_id), MAX_CHOICES)
+            for shown in (localise_topic(topic, words),)
         ]
 
-    def region_choices(self, prefix: str = "", community_id: str | None = None) -> list[Choice]:
-        """Regions for autocomplete: the community's covered regions first (from memory)."""
+    def region_choices(
+        self, prefix: str = "", community_id: str | None = None, locale: str | None = None
+    ) -> list[Choice]:
+        """Regions for autocomplete, named in the person's language: the community's covered
+        regions first (from memory)."""
         index = self._indexes.get(community_id) if community_id else None
         covered = (index or self.default_index()).covered_regions
         return [
             Choice(label=f"{name} ({code})", value=code)
-            for code, name in search_regions(prefix, MAX_CHOICES, covered)
+            for code, name in search_regions(prefix, MAX_CHOICES, covered, locale=locale)
         ]
 
     # ---- resolving what was asked ----------------------------------------------------------
@@ -285,14 +297,22 @@ class SupportService:
         community = await self.community(ctx.community_id)
         chosen_topic = self.resolve_topic(index, topic)
         chosen_region = self.resolve_region(region, community)
-        locale = ctx.locale or (community.default_locale if community else "en")
+        locale = self.locale_for(ctx, community)
         selection = self._select(
             ctx.community_id, index, chosen_topic, chosen_region, locale, message_key
         )
         if message_key is None:
             # Aggregate only: community, topic, day. No user, no text, no time of day.
             self._usage[(ctx.community_id, chosen_topic.slug, self._clock.now().date())] += 1
-        return self._card(index, chosen_topic, chosen_region, selection, private=True)
+        return self._card(
+            index, chosen_topic, chosen_region, selection, private=True, words=translator(locale)
+        )
+
+    @staticmethod
+    def locale_for(ctx: RequestContext, community: Community | None) -> str:
+        """The shipped locale of this one answer: the person's, else the community's, else
+        English (locales.request_locale). Used for this call only; never stored."""
+        return answer_locale(ctx.locale, community.default_locale if community else None)
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
@@ -305,9 +325,11 @@ class SupportService:
             topic = message.topics[0] if message and message.topics else None
         chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
-        locale = community.default_locale if community else "en"
+        locale = answer_locale(None, community.default_locale if community else None)
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
-        return self._card(index, chosen_topic, region, selection, private=False)
+        return self._card(
+            index, chosen_topic, region, selection, private=False, words=translator(locale)
+        )
 
     async def resolve_post(
         self, community_id: str, topic: str | None, message_key: str | None
@@ -327,7 +349,11 @@ class SupportService:
         return self.resolve_topic(index, topic).slug
 
     async def fallback_card(
-        self, topic: str | None, region: str | None = None, community_id: str | None = None
+        self,
+        topic: str | None,
+        region: str | None = None,
+        community_id: str | None = None,
+        locale: str | None = None,
     ) -> Card:
         """The answer when storage fails: the built-in default library for the region asked
         for, with no storage read and no state touched.
@@ -350,12 +376,14 @@ class SupportService:
         pool = index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
         selection = self._resources(index, chosen_topic.slug, chosen_region, community)
+        chosen_locale = answer_locale(locale, community.default_locale if community else None)
         return self._card(
             index,
             chosen_topic,
             chosen_region,
             replace(selection, message=message),
             private=True,
+            words=translator(chosen_locale),
         )
 
     def _select(
@@ -435,22 +463,27 @@ class SupportService:
         )
 
     @staticmethod
-    def _card_resource(index: LibraryIndex, resource: Resource, crisis: bool) -> CardResource:
-        cached = index.card_resources.get((resource.key, crisis))
+    def _card_resource(
+        index: LibraryIndex, resource: Resource, crisis: bool, words: Words
+    ) -> CardResource:
+        memo = (resource.key, crisis, words.locale)
+        cached = index.card_resources.get(memo)
         if cached is None:
-            cached = index.card_resources[(resource.key, crisis)] = _card_resource(
-                resource, crisis=crisis
+            cached = index.card_resources[memo] = _card_resource(
+                resource, crisis=crisis, words=words
             )
         return cached
 
     @staticmethod
-    def _timed(card: CardResource, resource: Resource, selection: _Selection) -> CardResource:
+    def _timed(
+        card: CardResource, resource: Resource, selection: _Selection, words: Words
+    ) -> CardResource:
         """The cached card of a resource with this moment's "open now" / "opens ..." label
         (a 24/7 line already says 24/7)."""
         state = selection.states.get(resource.key)
         if state is None or resource.always_open or selection.person_now is None:
             return card
-        label = state.label(selection.person_now)
+        label = state.label(selection.person_now, words)
         return replace(card, badges=(label, *card.badges)) if label else card
 
     def _card(
@@ -461,60 +494,89 @@ class SupportService:
         selection: _Selection,
         *,
         private: bool,
+        words: Words = ENGLISH,
     ) -> Card:
-        body = make_mentions_inert(selection.message.text)
-        if label := audience_label(selection.message.audience, None, None):
+        shown = localise_topic(topic, words)
+        text = selection.message.text
+        if selection.message is FALLBACK_MESSAGE:
+            text = words.gettext(text)
+        body = make_mentions_inert(text)
+        if label := audience_label(selection.message.audience, None, None, words):
             # A message written to parents says so, so nobody reads it as written to them.
-            body = f"{label.capitalize()}: {body}"
+            body = words.gettext("{audience}: {text}").format(
+                audience=label[:1].upper() + label[1:], text=body
+            )
+        place = region_name(region, words.locale) if region else ""
         if topic.slug == CRISIS_TOPIC:
             danger = (
-                f"If you are in immediate danger, call {selection.emergency_number} now."
+                words.gettext("If you are in immediate danger, call {number} now.").format(
+                    number=selection.emergency_number
+                )
                 if selection.emergency_number
-                else "If you are in immediate danger, call your local emergency number now."
+                else words.gettext(
+                    "If you are in immediate danger, call your local emergency number now."
+                )
             )
             body = f"{danger}\n\n{body}"
         footer_parts = []
         if private:
-            footer_parts.append("Only you can see this.")
+            footer_parts.append(words.gettext("Only you can see this."))
         if selection.emergency_number:
             footer_parts.append(
-                f"Haven is not a crisis service. In an emergency in {region_name(region or '')}, "
-                f"call {selection.emergency_number}."
+                words.gettext(
+                    "Haven is not a crisis service. In an emergency in {country}, call {number}."
+                ).format(country=place, number=selection.emergency_number)
             )
         else:
             footer_parts.append(
-                "Haven is not a crisis service. In an emergency, call your local emergency number."
+                words.gettext(
+                    "Haven is not a crisis service. In an emergency, call your local "
+                    "emergency number."
+                )
             )
         region_choices: tuple[Choice, ...] = ()
         if region is None and not private:
             # A channel post cannot ask one reader for their country: point to the private path.
-            body += (
-                f"\n\nFor services in your country, type /support {topic.slug} with your "
-                "country (for example GB or US). Only you will see the answer."
-            )
+            body += "\n\n" + words.gettext(
+                "For services in your country, type /support {topic} with your country (for "
+                "example GB or US). Only you will see the answer."
+            ).format(topic=topic.slug)
         elif region is None:
-            body += "\n\nTell me your country to see services near you."
+            body += "\n\n" + words.gettext("Tell me your country to see services near you.")
             if selection.resources:
-                body += " Until then, these international resources can help you find them."
+                body += " " + words.gettext(
+                    "Until then, these international resources can help you find them."
+                )
             region_choices = tuple(
-                Choice(label=f"{region_name(code)} ({code})", value=code)
+                Choice(label=f"{region_name(code, words.locale)} ({code})", value=code)
                 for code in index.covered_regions
             )
         topics = index.topics or self.default_index().topics
+        crisis = topic.slug == CRISIS_TOPIC
         return Card(
-            title=topic.label if private else f"Support resources: {topic.label}",
+            title=(
+                shown.label
+                if private
+                else words.gettext("Support resources: {topic}").format(topic=shown.label)
+            ),
             body=body,
             tone=CardTone.SUPPORT,
             resources=tuple(
-                self._timed(self._card_resource(index, r, topic.slug == CRISIS_TOPIC), r, selection)
+                self._timed(self._card_resource(index, r, crisis, words), r, selection, words)
                 for r in selection.resources
             ),
             footer=" ".join(footer_parts),
-            choices=tuple(Choice(t.label, t.slug, t.description) for t in topics if t != topic),
+            choices=tuple(
+                Choice(other.label, t.slug, other.description)
+                for t in topics
+                if t != topic
+                for other in (localise_topic(t, words),)
+            ),
             region_choices=region_choices,
             topic=topic.slug,
             region=region,
             message_key=(
                 selection.message.key if selection.message is not FALLBACK_MESSAGE else None
             ),
+            locale=words.locale,
         )

@@ -25,9 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import UnknownLocaleError
+from babel.dates import format_date
+
 from bot.core.content.hours import HoursError, parse_opening_hours
 from bot.core.content.library_index import LibraryIndex
 from bot.core.content.regions import region_timezone
+from bot.core.i18n import ENGLISH, Words
 from bot.core.models import Community, Resource
 
 CRISIS_TOPIC = "crisis"
@@ -48,18 +52,29 @@ class OpenState:
     # When a closed service opens next, in the person's time zone.
     opens_at: datetime | None = None
 
-    def label(self, person_now: datetime) -> str:
-        """ "open now", "opens 13:00 (your time)", "opens Mon 13:00 (your time)", or ""."""
+    def label(self, person_now: datetime, words: Words = ENGLISH) -> str:
+        """ "open now", "opens 13:00 (your time)", "opens Mon 13:00 (your time)", or "",
+        in the reader's language (the weekday too: Babel's CLDR abbreviations)."""
         if self.now is OpenNow.OPEN:
-            return "open now"
+            return words.gettext("open now")
         if self.now is OpenNow.UNKNOWN:
             return ""
         if self.opens_at is None:
-            return "closed now"
+            return words.gettext("closed now")
         when = f"{self.opens_at:%H:%M}"
         if self.opens_at.date() != person_now.date():
-            when = f"{self.opens_at:%a} {when}"
-        return f"opens {when} (your time)"
+            return words.gettext("opens {day} {time} (your time)").format(
+                day=weekday_abbreviation(self.opens_at, words), time=when
+            )
+        return words.gettext("opens {time} (your time)").format(time=when)
+
+
+def weekday_abbreviation(moment: datetime, words: Words) -> str:
+    """ "Mon", "lun", "Mo." for the catalog's language (CLDR via Babel)."""
+    try:
+        return format_date(moment, "EEE", locale=words.babel_locale)
+    except (ValueError, UnknownLocaleError):
+        return f"{moment:%a}"
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

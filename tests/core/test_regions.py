@@ -144,3 +144,79 @@ def test_search_regions_matches_codes_aliases_and_words() -> None:
     assert ("GB", "United Kingdom") in search_regions("eng", covered=())
     assert ("NZ", "New Zealand") in search_regions("zeal", covered=())
     assert search_regions("qqq", covered=()) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("Alemania", "DE"),
+        ("Deutschland", "DE"),
+        ("Allemagne", "DE"),
+        ("Alemanha", "DE"),
+        ("ALEMANIA", "DE"),
+        ("españa", "ES"),
+        ("Espana", "ES"),
+        ("Espagne", "ES"),
+        ("Spanien", "ES"),
+        ("Reino Unido", "GB"),
+        ("Royaume-Uni", "GB"),
+        ("Vereinigtes Königreich", "GB"),
+        ("vereinigtes konigreich", "GB"),
+        ("Estados Unidos", "US"),
+        ("États-Unis", "US"),
+        ("etats unis", "US"),
+        ("Brasil", "BR"),
+        ("Brésil", "BR"),
+        ("México", "MX"),
+        ("Mexique", "MX"),
+        ("Suíça", "CH"),
+        ("Nouvelle-Zélande", "NZ"),
+        ("St. Lucia", "LC"),
+        ("Saint Lucia", "LC"),
+        ("Trinidad and Tobago", "TT"),
+        ("Kosovo", "XK"),
+    ],
+)
+def test_country_names_in_every_shipped_language(typed: str, code: str) -> None:
+    assert normalise_region(typed) == code
+
+
+def test_region_names_in_the_readers_language() -> None:
+    assert region_name("DE", "es") == "Alemania"
+    assert region_name("DE", "es-MX") == "Alemania"
+    assert region_name("GB", "pt-BR") == "Reino Unido"
+    assert region_name("US", "fr") == "États-Unis"
+    assert region_name("ES", "de") == "Spanien"
+    assert region_name("DE", "ja") == "Germany"  # a language Haven lacks: English
+    assert region_name("global", "es") == "En todo el mundo"
+    assert region_name("ZZ", "fr") == "ZZ"
+
+
+def test_typos_in_another_language_still_get_suggestions() -> None:
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("Alemaña")
+    assert raised.value.choices[0] == "DE"
+    with pytest.raises(UnknownChoice) as raised:
+        normalise_region("Allemange")
+    assert raised.value.choices[0] == "DE"
+
+
+@pytest.mark.parametrize("typed", ["Inglaterra", "Angleterre", "Écosse", "Schottland", "Gales"])
+def test_the_uks_nations_in_other_languages(typed: str) -> None:
+    assert normalise_region(typed) == "GB"
+
+
+def test_search_regions_names_places_in_the_readers_language() -> None:
+    assert search_regions("alem", covered=(), locale="es")[0] == ("DE", "Alemania")
+    assert search_regions("deut", covered=(), locale="de")[0] == ("DE", "Deutschland")
+    assert ("DE", "Germany") in search_regions("deut", covered=())  # found, named in English
+    assert search_regions("", covered={"BR"}, locale="pt-BR")[0] == ("BR", "Brasil")
+
+
+def test_the_name_index_is_built_once() -> None:
+    from bot.core.content import regions
+
+    normalise_region("Alemania")
+    first = regions._lookup()
+    normalise_region("Allemagne")
+    assert regions._lookup() is first

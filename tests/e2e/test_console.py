@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 
-def run_console(tmp_path: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_console(
+    tmp_path: Path, script: str, *options: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -18,7 +20,7 @@ def run_console(tmp_path: Path, script: str, **env: str) -> subprocess.Completed
     }
     environment.update({"HAVEN_DATABASE_URL": f"sqlite:///{tmp_path / 'haven.db'}", **env})
     return subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
+        [sys.executable, "-m", "bot", "console", *options],
         input=script,
         capture_output=True,
         text=True,
@@ -56,6 +58,33 @@ def test_support_by_region_from_a_pipe(tmp_path: Path) -> None:
     covered = "Covered: AU, BR, CA, DE, ES, FR, GB, IE, IN, IT, MX, NL, NZ, PH, PL, US"
     assert covered in unknown.replace("\n", " ")
     assert result.stderr == ""
+
+
+def test_console_locale_answers_in_german(tmp_path: Path) -> None:
+    result = run_console(
+        tmp_path,
+        "/support crisis DE\n/support Deutschland\n/support-admin help\n",
+        "--locale",
+        "de",
+    )
+    assert result.returncode == 0, result.stderr
+    crisis, by_country, help_text = answers(result.stdout)
+    assert crisis.startswith("💙 Gerade in der Krise")
+    assert "TelefonSeelsorge" in crisis and "Anrufen: 0800 111 0 111" in crisis
+    assert "Nur du kannst das sehen." in crisis and "Haven ist kein Krisendienst." in crisis
+    assert "Only you can see this" not in crisis
+    assert by_country.startswith("✖ Das hat nicht geklappt")  # a country is not a topic
+    # Moderator help stays English.
+    assert "/support-admin message add" in help_text and "Gerade" not in help_text
+    assert result.stderr == ""
+
+
+def test_console_refuses_a_language_haven_lacks(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "", "--locale", "tlh")
+    assert result.returncode == 2
+    assert "Haven has no words in 'tlh' yet. Choose one of: en, es, fr, de, pt-BR." in (
+        result.stderr
+    )
 
 
 def test_moderator_lifecycle_in_the_console(tmp_path: Path) -> None:

@@ -86,6 +86,12 @@ TEXT_INPUT_MAX = 4000
 CHOICES_MAX = 25
 COMMAND_NAME_RE = re.compile(r"^[-_'\w]{1,32}$")
 COMMAND_DESCRIPTION_MAX = 100
+# Discord's locales (discord-api-docs, reference.md "Locales"): the only keys a command's
+# name_localizations / description_localizations may have.
+DISCORD_LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el "
+    "bg ru uk hi th zh-CN ja zh-TW ko".split()
+)
 COMMAND_OPTIONS_MAX = 25
 COMMAND_TOTAL_MAX = 8000
 
@@ -1851,6 +1857,16 @@ def validate_command(cmd: Mapping[str, Any], top: bool = True) -> list[str]:
     description = cmd.get("description", "")
     if cmd.get("type", 1) == 1 and not 1 <= len(description) <= COMMAND_DESCRIPTION_MAX:
         problems.append(f"{name}.description: length {len(description)} not in 1..100")
+    for tag, localised in (cmd.get("name_localizations") or {}).items():
+        if tag not in DISCORD_LOCALES:
+            problems.append(f"{name}.name_localizations: {tag!r} is not a Discord locale")
+        if not COMMAND_NAME_RE.match(localised) or localised != localised.lower():
+            problems.append(f"{name}.name_localizations[{tag}]: {localised!r} is not a name")
+    for tag, localised in (cmd.get("description_localizations") or {}).items():
+        if tag not in DISCORD_LOCALES:
+            problems.append(f"{name}.description_localizations: {tag!r} is not a Discord locale")
+        if not 1 <= len(localised) <= COMMAND_DESCRIPTION_MAX:
+            problems.append(f"{name}.description_localizations[{tag}]: length {len(localised)}")
     options = cmd.get("options") or []
     if len(options) > COMMAND_OPTIONS_MAX:
         problems.append(f"{name}.options: {len(options)} > {COMMAND_OPTIONS_MAX}")

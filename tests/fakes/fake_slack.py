@@ -117,6 +117,9 @@ class FakeSlack:
         self.response_posts: list[ResponsePost] = []
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.user_locales: dict[str, str] = {}
+        # How many users.info calls asked for a locale (the cache keeps this small).
+        self.locale_lookups = 0
         self.usergroups: dict[str, list[str]] = {}
         # group id -> {id, handle, name, ...} as usergroups.list returns them.
         self.usergroup_info: dict[str, dict[str, Any]] = {}
@@ -209,7 +212,10 @@ class FakeSlack:
         name: str = "",
         tz: str = "Europe/London",
         team_id: str = TEAM_ID,
+        locale: str = "en-US",
     ) -> None:
+        # Slack gives a user's locale only when users.info is asked with include_locale.
+        self.user_locales[user_id] = locale
         self.users[user_id] = {
             "id": user_id,
             "team_id": team_id,
@@ -341,6 +347,15 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
+
+    def calls_besides_locale(self) -> list[ApiCall]:
+        """Every call but the users.info lookups of a person's language, which /support
+        makes (read-only) before it answers."""
+        return [
+            call
+            for call in self.calls
+            if not (call.method == "users.info" and "include_locale" in call.args)
+        ]
 
     def methods_called(self) -> list[str]:
         return [call.method for call in self.calls]
@@ -706,9 +721,13 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": channel_id}}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(str(args.get("user")))
+        user_id = str(args.get("user"))
+        user = self.users.get(user_id)
         if user is None:
             return {"ok": False, "error": "user_not_found"}
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            self.locale_lookups += 1
+            return {"ok": True, "user": {**user, "locale": self.user_locales.get(user_id)}}
         return {"ok": True, "user": user}
 
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -90,8 +90,9 @@ def _complete_list(done: list[str], choices: list[Choice]) -> AppChoices:
 
 @safe_autocomplete("topic")
 async def topic(interaction: discord.Interaction, current: str) -> AppChoices:
-    community_id = request_context(interaction).community_id
-    return to_app_choices(services_of(interaction).support.topic_choices(community_id, current))
+    ctx = request_context(interaction)
+    support = services_of(interaction).support
+    return to_app_choices(support.topic_choices(ctx.community_id, current, ctx.locale))
 
 
 @safe_autocomplete("topics")
@@ -104,8 +105,9 @@ async def topics(interaction: discord.Interaction, current: str) -> AppChoices:
 
 @safe_autocomplete("region")
 async def region(interaction: discord.Interaction, current: str) -> AppChoices:
-    community_id = request_context(interaction).community_id
-    return to_app_choices(services_of(interaction).support.region_choices(current, community_id))
+    ctx = request_context(interaction)
+    support = services_of(interaction).support
+    return to_app_choices(support.region_choices(current, ctx.community_id, ctx.locale))
 
 
 @safe_autocomplete("regions")

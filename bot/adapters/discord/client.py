@@ -37,6 +37,7 @@ from bot.adapters.discord.directory import DiscordDirectory
 from bot.adapters.discord.endpoints import apply_endpoint_overrides
 from bot.adapters.discord.forms import build_modal, can_show
 from bot.adapters.discord.identify import IDENTIFY_INTERVAL, IdentifyTurns
+from bot.adapters.discord.localisations import CommandTranslator
 from bot.adapters.discord.publisher import DiscordPublisher
 from bot.adapters.discord.render import CardRenderer
 from bot.adapters.discord.responding import (
@@ -166,6 +167,8 @@ class HavenBot(commands.AutoShardedBot):
         for extension in self._extensions:
             await self.load_extension(extension)
         self.tree.add_command(self.admin_group)
+        # Before any sync: the payload (and its hash) carries /support's localisations.
+        await self.tree.set_translator(CommandTranslator())
         self.services.register_publisher(self.publisher)
         self.services.register_directory(self.directory)
         # /readyz and /metrics ask this client (a reconnecting run_discord makes a new one).

@@ -42,9 +42,15 @@ def build_admin_group() -> app_commands.Group:
     )
 
 
-def tree_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
-    """Exactly what `tree.sync()` would PUT for the global commands."""
-    return [command.to_dict(tree) for command in tree.get_commands()]
+async def tree_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
+    """Exactly what `tree.sync()` would PUT for the global commands, localisations included
+    (discord.py runs the tree's translator the same way), so a changed translation syncs."""
+    translator = tree.translator
+    if translator is None:
+        return [command.to_dict(tree) for command in tree.get_commands()]
+    return [
+        await command.get_translated_payload(tree, translator) for command in tree.get_commands()
+    ]
 
 
 def payload_hash(payload: list[dict[str, Any]], application_id: int | None) -> str:
@@ -58,7 +64,7 @@ def payload_hash(payload: list[dict[str, Any]], application_id: int | None) -> s
 
 async def sync_if_changed(tree: app_commands.CommandTree[Any], meta: MetaStore) -> bool:
     """Sync the global tree if it changed since the last sync; True if it synced."""
-    current = payload_hash(tree_payload(tree), tree.client.application_id)
+    current = payload_hash(await tree_payload(tree), tree.client.application_id)
     if await meta.get(TREE_HASH_KEY) == current:
         log.info("Slash commands unchanged since the last sync; not syncing")
         return False
@@ -74,7 +80,8 @@ async def sync_now(
     """Sync on demand; a guild sync copies the global commands there (instant, for testing)."""
     if guild_id is None:
         synced = await tree.sync()
-        await meta.set(TREE_HASH_KEY, payload_hash(tree_payload(tree), tree.client.application_id))
+        payload = await tree_payload(tree)
+        await meta.set(TREE_HASH_KEY, payload_hash(payload, tree.client.application_id))
         return len(synced)
     guild = discord.Object(id=guild_id)
     tree.copy_global_to(guild=guild)

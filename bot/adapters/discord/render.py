@@ -22,6 +22,7 @@ import discord
 
 from bot.adapters.discord import component_ids as ids
 from bot.core.cards import Card, CardResource, CardTone, Choice
+from bot.core.i18n import N_, Words, translator
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ COLOURS = {
     CardTone.ERROR: discord.Colour(0xED4245),
 }
 
-DM_BUTTON_LABEL = "Send me a copy by DM"
+DM_BUTTON_LABEL = N_("Send me a copy by DM")
 
 
 def clip(text: str, limit: int) -> str:
@@ -91,7 +92,7 @@ def _md_text(text: str) -> str:
     return text.replace("[", "(").replace("]", ")")
 
 
-def _resource_value(resource: CardResource) -> str:
+def _resource_value(resource: CardResource, words: Words) -> str:
     lines: list[str] = []
     if resource.description:
         lines.append(resource.description)
@@ -103,7 +104,7 @@ def _resource_value(resource: CardResource) -> str:
         else:
             lines.append(f"{prefix}{contact.display}")
     if resource.hours:
-        lines.append(f"Hours: {resource.hours}")
+        lines.append(words.gettext("Hours: {hours}").format(hours=resource.hours))
     facts = list(resource.badges)
     if resource.last_verified:
         facts.append(resource.last_verified)
@@ -131,6 +132,7 @@ def _fit(embed: discord.Embed) -> None:
 
 
 def build_embed(card: Card) -> discord.Embed:
+    words = translator(card.locale)
     description_parts = [card.body] if card.body else []
     if card.lines:
         description_parts.append("\n".join(card.lines))
@@ -144,16 +146,20 @@ def build_embed(card: Card) -> discord.Embed:
         shown = value.strip() or "—"
         fields.append((label(name, FIELD_NAME_MAX), label(shown, FIELD_VALUE_MAX), True))
     for resource in card.resources:
-        fields.append((label(resource.title, FIELD_NAME_MAX), _resource_value(resource), False))
+        fields.append(
+            (label(resource.title, FIELD_NAME_MAX), _resource_value(resource, words), False)
+        )
     if card.tone is CardTone.ERROR and card.choices:
         values = ", ".join(c.value for c in card.choices)
-        heading = card.choices_label or "Try one of"
+        heading = card.choices_label or words.gettext("Try one of")
         fields.append((heading, clip(values, FIELD_VALUE_MAX), False))
     for name, value, inline in fields[:FIELDS_MAX]:
         embed.add_field(name=name, value=value, inline=inline and len(value) <= 40)
     footer = card.footer
     if card.page and card.page.page_count > 1:
-        page = f"Page {card.page.page} of {card.page.page_count}"
+        page = words.gettext("Page {page} of {count}").format(
+            page=card.page.page, count=card.page.page_count
+        )
         footer = f"{footer} · {page}" if footer else page
     if footer:
         embed.set_footer(text=clip(footer, FOOTER_MAX))
@@ -240,6 +246,7 @@ def render_card(
 def _interactive_rows(
     card: Card, store: ids.ShortLivedStore, offer_dm_copy: bool
 ) -> list[list[discord.ui.Item[discord.ui.View]]]:
+    words = translator(card.locale)
     rows: list[list[discord.ui.Item[discord.ui.View]]] = []
     if card.tone is CardTone.SUPPORT and card.choices:
         options = _select_options(card.choices, card.topic)
@@ -248,7 +255,7 @@ def _interactive_rows(
                 [
                     discord.ui.Select(
                         custom_id=ids.make_id(ids.TOPIC_SELECT, card.region),
-                        placeholder="Another topic…",
+                        placeholder=words.gettext("Another topic…"),
                         options=options,
                     )
                 ]
@@ -260,12 +267,12 @@ def _interactive_rows(
                 [
                     discord.ui.Select(
                         custom_id=ids.make_id(ids.REGION_SELECT, card.topic),
-                        placeholder="Your country, for services near you…",
+                        placeholder=words.gettext("Your country, for services near you…"),
                         options=options,
                     )
                 ]
             )
-    report = _report_select(card)
+    report = _report_select(card, words)
     if report is not None:
         rows.append([report])
     buttons: list[discord.ui.Item[discord.ui.View]] = []
@@ -273,7 +280,7 @@ def _interactive_rows(
         page, count, command = card.page.page, card.page.page_count, card.page.command
         buttons.append(
             discord.ui.Button(
-                label="◀ Previous",
+                label=words.gettext("◀ Previous"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=ids.run_id(f"{command} page:{max(page - 1, 1)}", store, "prev"),
                 disabled=page <= 1,
@@ -281,7 +288,7 @@ def _interactive_rows(
         )
         buttons.append(
             discord.ui.Button(
-                label="Next ▶",
+                label=words.gettext("Next ▶"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=ids.run_id(f"{command} page:{min(page + 1, count)}", store, "next"),
                 disabled=page >= count,
@@ -306,7 +313,7 @@ def _interactive_rows(
         if len(custom_id) <= ids.MAX_CUSTOM_ID:
             buttons.append(
                 discord.ui.Button(
-                    label=DM_BUTTON_LABEL,
+                    label=words.gettext(DM_BUTTON_LABEL),
                     style=discord.ButtonStyle.secondary,
                     custom_id=custom_id,
                     emoji="✉️",
@@ -316,7 +323,7 @@ def _interactive_rows(
     return rows
 
 
-def _report_select(card: Card) -> discord.ui.Select[discord.ui.View] | None:
+def _report_select(card: Card, words: Words) -> discord.ui.Select[discord.ui.View] | None:
     """One menu for every resource's reports (a button each would pass Discord's 5 rows of 5
     components): each option's value is the report's command line, answered privately."""
     choices = tuple(
@@ -333,7 +340,7 @@ def _report_select(card: Card) -> discord.ui.Select[discord.ui.View] | None:
         return None
     return discord.ui.Select(
         custom_id=ids.make_id(ids.REPORT_SELECT, card.topic),
-        placeholder="Report a problem with a resource…",
+        placeholder=words.gettext("Report a problem with a resource…"),
         options=options,
     )
 

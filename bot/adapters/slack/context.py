@@ -1,9 +1,10 @@
 """Slack payloads -> RequestContext, and the facts about a moderator that Slack holds.
 
-Nothing here is stored. For `/support` the context carries only what the payload already says
-(workspace, channel, the asker's id for the length of the call); no Web API lookup is made about
-the asker. For `/support-admin` the adapter looks up the facts the core's permission rule needs:
-workspace admin/owner (users.info) and membership of the configured user groups
+Nothing here is stored. For `/support` the context carries what the payload already says
+(workspace, channel, the asker's id for the length of the call) and the asker's Slack language
+(users.info with include_locale, kept in memory for minutes and never written anywhere). For
+`/support-admin` the adapter looks up the facts the core's permission rule needs: workspace
+admin/owner (users.info) and membership of the configured user groups
 (usergroups.users.list), each cached briefly in memory so a burst of commands costs one lookup.
 The same directory looks up user groups (usergroups.list) and members (users.info) for the
 moderator settings: it is the Slack side of the core's MemberDirectory port.
@@ -37,8 +38,16 @@ log = logging.getLogger(__name__)
 FACTS_TTL_SECONDS = 60.0
 # A lookup must leave room inside Slack's 3-second acknowledgement window.
 LOOKUP_TIMEOUT_SECONDS = 1.5
-# Bound the caches: only moderators' ids end up here, but never let them grow without limit.
+# Bound the caches: never let them grow without limit.
 CACHE_MAX_ENTRIES = 2000
+# A person's Slack language, asked for /support (users.info with include_locale) and held in
+# memory only, for a few minutes at most: a change of language in Slack is seen soon, and a
+# burst of answers costs one lookup. Never written anywhere.
+LOCALE_TTL_SECONDS = 180.0
+# A failed lookup is retried after this, not on every answer (each try can cost the timeout).
+LOCALE_FAILURE_TTL_SECONDS = 30.0
+# /support looks the locale up before its acknowledgement: leave most of Slack's 3 seconds.
+LOCALE_TIMEOUT_SECONDS = 1.0
 
 
 def team_of(body: Mapping[str, Any]) -> str:
@@ -171,6 +180,7 @@ class SlackDirectory:
         )
         self._ttl = ttl
         self._users = _TtlCache(clock)
+        self._locales = _TtlCache(clock)
         self._groups = _TtlCache(clock)
         self._group_list = _TtlCache(clock)
 
@@ -184,6 +194,37 @@ class SlackDirectory:
             has_admin_permission=facts.is_admin,
             role_ids=tuple(group for group in groups if user_id in members.get(group, ())),
         )
+
+    async def locale(self, team_id: str, user_id: str) -> str | None:
+        """The person's Slack locale ("fr-FR"), or None when Slack does not say. Memory
+        only: the key and the value live in this process for LOCALE_TTL_SECONDS at most."""
+        if not user_id:
+            return None
+        key = f"{team_id}:{user_id}"
+        cached = self._locales.get(key)
+        if isinstance(cached, str):
+            return cached or None
+        try:
+            client = await self._clients.for_team(team_id)
+            response = await asyncio.wait_for(
+                client.users_info(user=user_id, include_locale=True), LOCALE_TIMEOUT_SECONDS
+            )
+        except _LOOKUP_ERRORS as error:
+            why = slack_error(error)
+            # A person Slack will not describe (a guest, another workspace's user in a shared
+            # channel) is expected, not a problem to warn about; the workspace's language
+            # answers them.
+            level = logging.DEBUG if why in _NO_SUCH_USER else logging.WARNING
+            log.log(
+                level, "users.info (locale) failed (%s); answering in the workspace's language", why
+            )
+            self._locales.put(key, "", LOCALE_FAILURE_TTL_SECONDS)
+            return None
+        user = response.get("user") or {}
+        found = user.get("locale") if isinstance(user, Mapping) else None
+        locale = found if isinstance(found, str) else ""
+        self._locales.put(key, locale, LOCALE_TTL_SECONDS)
+        return locale or None
 
     async def _user_facts(self, team_id: str, user_id: str) -> _UserFacts:
         cached = self._users.get(f"{team_id}:{user_id}")

@@ -75,6 +75,7 @@ from bot.core.commands.router import SOMETHING_WENT_WRONG
 from bot.core.commands.verbs import FormRequest
 from bot.core.deliveries import Delivery
 from bot.core.failures import log_failure
+from bot.core.i18n import N_, translator
 from bot.core.models import Actor, Platform, RequestContext
 from bot.core.ports import InteractionOutcome, Metrics
 from bot.core.scheduling.timezones import suggest_timezones
@@ -87,10 +88,11 @@ ADMIN_COMMAND = "/support-admin"
 # How long shutdown waits for follow-up work (DM copies, overflow messages) to finish.
 DRAIN_SECONDS = 5.0
 
-_PRIVATE_DM_FAILED = (
+_PRIVATE_DM_FAILED = N_(
     "I couldn't send you a direct message just now{why}. The answer above stays here until "
     "you reload; you can copy anything you need from it."
 )
+_DM_SENT = N_("Sent: you'll find a copy in your direct messages with Haven.")
 
 
 # Slack's answer when a response_url is used up (a sixth use) or expired (after 30 minutes).
@@ -302,10 +304,16 @@ class SlackListeners:
         groups = community.moderator_role_ids if community is not None else ()
         return await self._directory.actor(user_of(body), groups, team_id=team_of(body))
 
+    async def _person_context(self, body: Mapping[str, Any]) -> RequestContext:
+        """The context of a /support request, with the person's Slack language for this call
+        (looked up, held in memory for minutes; never stored)."""
+        ctx = request_context(body)
+        return replace(ctx, locale=await self._directory.locale(team_of(body), user_of(body)))
+
     async def _context_for_line(self, body: Mapping[str, Any], line: str) -> RequestContext:
         if line.lstrip().lower().startswith(ADMIN_COMMAND):
             return request_context(body, await self._admin_actor(body))
-        return request_context(body)
+        return await self._person_context(body)
 
     def _followup(self, body: Mapping[str, Any], respond: AsyncRespond) -> _Followup:
         return _Followup(
@@ -342,7 +350,7 @@ class SlackListeners:
     async def on_support(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         follow = self._followup(body, respond)
         try:
-            ctx = request_context(body)
+            ctx = await self._person_context(body)
             text = command_text(str(body.get("text") or ""))
             card = await self._services.router.run_text(ctx, f"{SUPPORT_COMMAND} {text}")
             await self._answer(ack, follow, card, dm_copy=True)
@@ -463,7 +471,8 @@ class SlackListeners:
         follow = self._followup(body, respond)
 
         async def switch() -> None:
-            card = await self._services.router.support(request_context(body), topic, region)
+            ctx = await self._person_context(body)
+            card = await self._services.router.support(ctx, topic, region)
             message = render_card(card, dm_copy=True)[0]
             await follow.message(message, replace_original=True)
 
@@ -484,7 +493,7 @@ class SlackListeners:
 
         async def send_copy() -> None:
             card = await self._services.router.support(
-                request_context(body), topic, region, message_key=key
+                await self._person_context(body), topic, region, message_key=key
             )
             if card.tone is CardTone.ERROR:
                 # Escaped like every answer: the error may quote what was sent back to us.
@@ -506,13 +515,15 @@ class SlackListeners:
                 why = slack_error(error)
                 log.warning("A DM copy could not be sent (%s)", why)
                 await follow.send(
-                    text=_PRIVATE_DM_FAILED.format(why=f" (Slack said {why})"),
+                    text=translator(card.locale)
+                    .gettext(_PRIVATE_DM_FAILED)
+                    .format(why=f" (Slack said {why})"),
                     response_type="ephemeral",
                     replace_original=False,
                 )
                 return
             await follow.send(
-                text="Sent: you'll find a copy in your direct messages with Haven.",
+                text=translator(card.locale).gettext(_DM_SENT),
                 response_type="ephemeral",
                 replace_original=False,
             )
@@ -529,7 +540,8 @@ class SlackListeners:
         follow = self._followup(body, respond)
 
         async def report() -> None:
-            card = await self._services.router.report(request_context(body), key, kind)
+            ctx = await self._person_context(body)
+            card = await self._services.router.report(ctx, key, kind)
             await follow.message(render_card(card)[0], replace_original=False)
 
         self._spawn(report(), "counting a resource report", counted_as="support report")

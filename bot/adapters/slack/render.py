@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.cards import Card, CardResource, CardTone, Choice
+from bot.core.i18n import Words, translator
 
 # Block Kit limits (docs.slack.dev reference/block-kit; slack_sdk/models/blocks).
 SECTION_TEXT_LIMIT = 3000
@@ -151,7 +152,7 @@ def _sections(text: str, block_id: str | None = None) -> list[dict[str, Any]]:
     return blocks
 
 
-def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]:
+def _resource_blocks(resource: CardResource, index: int, words: Words) -> list[dict[str, Any]]:
     head = f"*{escape(resource.title)}*  ·  {escape(resource.domain)}"
     if resource.badges:
         head += "  " + "  ".join(f"`{escape(badge)}`" for badge in resource.badges)
@@ -166,7 +167,7 @@ def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]
         )
         lines.append(f"{escape(contact.label)}: {shown}" if contact.label else shown)
     if resource.hours:
-        lines.append(f"Hours: {escape(resource.hours)}")
+        lines.append(words.gettext("Hours: {hours}").format(hours=escape(resource.hours)))
     if resource.last_verified:
         # In the section, not a context block of its own: the answer is sent in the ack, and
         # every block costs bytes and encoding time there.
@@ -175,7 +176,9 @@ def _resource_blocks(resource: CardResource, index: int) -> list[dict[str, Any]]
     button = {
         "type": "button",
         "action_id": f"{ACTION_LINK}_{index}",
-        "text": _plain(f"Open {resource.domain}", BUTTON_TEXT_LIMIT),
+        "text": _plain(
+            words.gettext("Open {site}").format(site=resource.domain), BUTTON_TEXT_LIMIT
+        ),
         "url": resource.url,
     }
     blocks: list[dict[str, Any]]
@@ -287,13 +290,13 @@ def read_state_value(value: str) -> tuple[str | None, str | None, str | None]:
     return topic, region, key
 
 
-def _support_controls(card: Card, *, dm_copy: bool) -> list[dict[str, Any]]:
+def _support_controls(card: Card, words: Words, *, dm_copy: bool) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     if card.region_choices:
         elements.append(
             _select(
                 ACTION_REGION,
-                "Choose your country",
+                words.gettext("Choose your country"),
                 [
                     _option(choice.label, state_value(card.topic, choice.value))
                     for choice in card.region_choices
@@ -304,7 +307,7 @@ def _support_controls(card: Card, *, dm_copy: bool) -> list[dict[str, Any]]:
         elements.append(
             _select(
                 ACTION_TOPIC,
-                "Other topics",
+                words.gettext("Other topics"),
                 [
                     _option(choice.label, state_value(choice.value, card.region))
                     for choice in card.choices
@@ -316,7 +319,7 @@ def _support_controls(card: Card, *, dm_copy: bool) -> list[dict[str, Any]]:
             {
                 "type": "button",
                 "action_id": ACTION_DM_COPY,
-                "text": _plain("Send me a copy by DM", BUTTON_TEXT_LIMIT),
+                "text": _plain(words.gettext("Send me a copy by DM"), BUTTON_TEXT_LIMIT),
                 "value": state_value(card.topic, card.region, card.message_key),
             }
         )
@@ -325,7 +328,7 @@ def _support_controls(card: Card, *, dm_copy: bool) -> list[dict[str, Any]]:
     )
 
 
-def _command_buttons(card: Card) -> list[dict[str, Any]]:
+def _command_buttons(card: Card, words: Words) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for index, action in enumerate(card.actions):
         if len(action.value) > BUTTON_VALUE_LIMIT:
@@ -346,7 +349,7 @@ def _command_buttons(card: Card) -> list[dict[str, Any]]:
                 {
                     "type": "button",
                     "action_id": f"{ACTION_PAGE}_prev",
-                    "text": _plain("Previous", BUTTON_TEXT_LIMIT),
+                    "text": _plain(words.gettext("Previous"), BUTTON_TEXT_LIMIT),
                     "value": f"{page.command} page:{page.page - 1}"[:BUTTON_VALUE_LIMIT],
                 }
             )
@@ -355,7 +358,7 @@ def _command_buttons(card: Card) -> list[dict[str, Any]]:
                 {
                     "type": "button",
                     "action_id": f"{ACTION_PAGE}_next",
-                    "text": _plain("Next", BUTTON_TEXT_LIMIT),
+                    "text": _plain(words.gettext("Next"), BUTTON_TEXT_LIMIT),
                     "value": f"{page.command} page:{page.page + 1}"[:BUTTON_VALUE_LIMIT],
                 }
             )
@@ -373,6 +376,7 @@ def card_blocks(
     """Every block for a card, in order, each within its own limits (not yet split into
     messages). `interactive` False leaves out selects and buttons that need a listener (a public
     scheduled post); `dm_copy` adds the "Send me a copy by DM" button to support cards."""
+    words = translator(card.locale)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(_TONE_PREFIX[card.tone] + card.title, HEADER_TEXT_LIMIT)}
     ]
@@ -386,7 +390,7 @@ def card_blocks(
     if card.resources:
         blocks.append({"type": "divider"})
         for index, resource in enumerate(card.resources):
-            blocks.extend(_resource_blocks(resource, index))
+            blocks.extend(_resource_blocks(resource, index, words))
             if interactive and card.tone is CardTone.SUPPORT and resource.reports:
                 blocks.append(_report_menu(resource, index))
     if card.tone is not CardTone.SUPPORT and card.choices:
@@ -397,18 +401,25 @@ def card_blocks(
         blocks.append(
             {
                 "type": "context",
-                "elements": [_mrkdwn(f"Page {card.page.page} of {card.page.page_count}")],
+                "elements": [
+                    _mrkdwn(
+                        words.gettext("Page {page} of {count}").format(
+                            page=card.page.page, count=card.page.page_count
+                        )
+                    )
+                ],
             }
         )
     if interactive:
         if card.tone is CardTone.SUPPORT:
-            blocks.extend(_support_controls(card, dm_copy=dm_copy))
-        blocks.extend(_command_buttons(card))
+            blocks.extend(_support_controls(card, words, dm_copy=dm_copy))
+        blocks.extend(_command_buttons(card, words))
     elif card.region_choices:
         blocks.extend(
             _sections(
-                "Choose your country for local services: "
-                + ", ".join(choice.value for choice in card.region_choices)
+                words.gettext("Choose your country for local services: {codes}").format(
+                    codes=", ".join(choice.value for choice in card.region_choices)
+                )
             )
         )
     if card.footer:

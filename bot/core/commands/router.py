@@ -43,10 +43,12 @@ from bot.core.errors import (
     ValidationFailed,
 )
 from bot.core.failures import log_failure
+from bot.core.i18n import translator
 from bot.core.models import Community, RequestContext
 from bot.core.permissions import NotAModerator, RefusalAudit, moderator_community
 from bot.core.ports import Clock, LocalFiles, RefusalLog
 from bot.core.support import SupportService
+from bot.core.support_errors import support_error_card
 
 log = logging.getLogger(__name__)
 
@@ -151,16 +153,23 @@ class CommandRouter:
             return await self._support.reply(ctx, topic, region, message_key)
         except UnknownChoice as error:
             card = error_card(error)
-            return replace(card, footer=card.footer or "Or just type /support for general support.")
+            card = replace(card, footer=card.footer or "Or just type /support for general support.")
+            community = await self._support.community(ctx.community_id)
+            words = translator(self._support.locale_for(ctx, community))
+            return support_error_card(error, words, card)
         except StorageUnavailable:
             # Storage has told the operator already; the person asking still gets help.
-            return await self._support.fallback_card(topic, region, ctx.community_id)
+            return await self._support.fallback_card(
+                topic, region, ctx.community_id, locale=ctx.locale
+            )
         except HavenError as error:
             return error_card(error)
         except Exception as error:
             # No request details in the log: they could say who asked for what.
             log_failure(log, "Answering /support (serving the built-in answer)", error)
-            return await self._support.fallback_card(topic, region, ctx.community_id)
+            return await self._support.fallback_card(
+                topic, region, ctx.community_id, locale=ctx.locale
+            )
 
     async def report(self, ctx: RequestContext, key: str, kind: str) -> Card:
         """A person's report on a resource of an answer ("this number didn't work"). Like

@@ -1,4 +1,4 @@
-"""The `settings` group of `/support-admin`: region, time zone, moderators, log channel."""
+"""`/support-admin settings`: region, time zone, language, moderators, log channel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from bot.core.commands.verbs import Arguments, Completion, Option, OptionKind, V
 from bot.core.communities import CommunityService
 from bot.core.content.regions import normalise_region, region_name
 from bot.core.content.validation import make_mentions_inert
-from bot.core.errors import HavenError, ValidationFailed
+from bot.core.errors import HavenError, UnknownChoice, ValidationFailed
+from bot.core.locales import SHIPPED_LOCALES, best_locale
 from bot.core.mentions import parse_channel, read_refs
 from bot.core.models import Community, Platform, RequestContext
 from bot.core.ports import DirectoryUnavailable, Found, MemberDirectory, MemberRef
@@ -119,6 +120,18 @@ class SettingsCommands:
                     self._timezone,
                 ),
                 setting(
+                    "language",
+                    "the language /support answers in when a person's own is not one Haven has",
+                    Option(
+                        "locale",
+                        "One of " + ", ".join(SHIPPED_LOCALES),
+                        required=True,
+                        max_length=16,
+                        placeholder="es",
+                    ),
+                    self._language,
+                ),
+                setting(
                     "moderator-roles",
                     "who else may moderate (none clears)",
                     Option(
@@ -175,6 +188,20 @@ class SettingsCommands:
     async def _timezone(ctx: RequestContext, value: str) -> Changes:
         resolved = resolve_timezone(value)
         return {"timezone": resolved.name}, resolved.note or ""
+
+    @staticmethod
+    async def _language(ctx: RequestContext, value: str) -> Changes:
+        found = best_locale(value, SHIPPED_LOCALES)
+        if found is None:
+            raise UnknownChoice(
+                "Language",
+                value.strip()[:16],
+                SHIPPED_LOCALES,
+                "Haven's words are written in these; a person whose own language is one of "
+                "them is answered in it whatever this setting says.",
+                suggest=False,
+            )
+        return {"default_locale": found}, ""
 
     @staticmethod
     async def _log_channel(ctx: RequestContext, value: str) -> Changes:

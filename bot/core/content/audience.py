@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.core.errors import ValidationFailed
+from bot.core.i18n import ENGLISH, Words
 from bot.core.models import Audience
 
 MAX_AGE = 120
@@ -65,18 +66,20 @@ def ages_text(age_min: int | None, age_max: int | None) -> str:
     return ""
 
 
-def audience_label(audience: Audience, age_min: int | None, age_max: int | None) -> str:
-    """What a reader is told about who a service is for; "" for everyone."""
+def audience_label(
+    audience: Audience, age_min: int | None, age_max: int | None, words: Words = ENGLISH
+) -> str:
+    """What a reader is told about who a service is for, in their language; "" for everyone."""
     if age_min is not None and age_max is not None:
-        return f"for ages {age_min} to {age_max}"
+        return words.gettext("for ages {low} to {high}").format(low=age_min, high=age_max)
     if age_max is not None:
-        return f"for people under {age_max + 1}"
+        return words.gettext("for people under {age}").format(age=age_max + 1)
     if age_min is not None:
-        return f"for people {age_min} and over"
+        return words.gettext("for people {age} and over").format(age=age_min)
     if audience is Audience.YOUNG_PEOPLE:
-        return "for young people"
+        return words.gettext("for young people")
     if audience is Audience.PARENTS_AND_FAMILIES:
-        return "for parents and families"
+        return words.gettext("for parents and families")
     if audience is Audience.ALLIES:
-        return "for allies"
+        return words.gettext("for allies")
     return ""

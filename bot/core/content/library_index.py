@@ -30,9 +30,9 @@ class LibraryIndex:
     directories: tuple[Resource, ...]
     emergency_numbers: dict[str, str]
     covered_regions: tuple[str, ...]
-    # Rendered resources, memoised per (resource key, crisis answer): content is immutable
-    # for the life of an index, so each is validated and made inert once.
-    card_resources: dict[tuple[str, bool], CardResource] = field(default_factory=dict)
+    # Rendered resources, memoised per (resource key, crisis answer, locale of Haven's words):
+    # content is immutable for the life of an index, so each is validated and made inert once.
+    card_resources: dict[tuple[str, bool, str], CardResource] = field(default_factory=dict)
 
     @classmethod
     def build(cls, library: Library) -> LibraryIndex:

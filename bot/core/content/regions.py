@@ -1,274 +1,59 @@
 """Countries and territories people can pick for `/support`: ISO 3166-1 codes, names, aliases.
 
 Helplines are national, so a region is how Haven chooses the right numbers. People type what they
-call their country ("UK", "England", "Aotearoa", "the Netherlands"); Haven stores the ISO 3166-1
-alpha-2 code ("GB", "NZ", "NL"). The table below was generated once from the Debian `iso-codes`
-data (ISO 3166-1, 249 entries) with everyday English names, plus Kosovo's widely used
-user-assigned code XK, so that nobody there is left without a choice.
+call their country, in their own language ("UK", "England", "Aotearoa", "Alemania",
+"Deutschland", "Allemagne"); Haven stores the ISO 3166-1 alpha-2 code ("GB", "NZ", "DE").
+Country names come from CLDR through Babel, in every shipped language: a name in any of them is
+understood, and names are shown in the reader's language. CLDR lacks some everyday names ("UK",
+"England", "Holland") and ISO's official long forms ("Korea, Republic of"): those are the
+short lists below. Kosovo's widely used user-assigned code XK is a country here, as in CLDR.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from collections.abc import Collection
 
+from babel import Locale
+
 from bot.core.errors import UnknownChoice
+from bot.core.i18n import N_, catalog_dir, shipped_locale, translator
+from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE
 from bot.core.models import GLOBAL_REGION
 
-REGION_NAMES: dict[str, str] = {
-    "AD": "Andorra",
-    "AE": "United Arab Emirates",
-    "AF": "Afghanistan",
-    "AG": "Antigua and Barbuda",
-    "AI": "Anguilla",
-    "AL": "Albania",
-    "AM": "Armenia",
-    "AO": "Angola",
-    "AQ": "Antarctica",
-    "AR": "Argentina",
-    "AS": "American Samoa",
-    "AT": "Austria",
-    "AU": "Australia",
-    "AW": "Aruba",
-    "AX": "Åland Islands",
-    "AZ": "Azerbaijan",
-    "BA": "Bosnia and Herzegovina",
-    "BB": "Barbados",
-    "BD": "Bangladesh",
-    "BE": "Belgium",
-    "BF": "Burkina Faso",
-    "BG": "Bulgaria",
-    "BH": "Bahrain",
-    "BI": "Burundi",
-    "BJ": "Benin",
-    "BL": "Saint Barthélemy",
-    "BM": "Bermuda",
-    "BN": "Brunei",
-    "BO": "Bolivia",
-    "BQ": "Bonaire, Sint Eustatius and Saba",
-    "BR": "Brazil",
-    "BS": "Bahamas",
-    "BT": "Bhutan",
-    "BV": "Bouvet Island",
-    "BW": "Botswana",
-    "BY": "Belarus",
-    "BZ": "Belize",
-    "CA": "Canada",
-    "CC": "Cocos (Keeling) Islands",
-    "CD": "Democratic Republic of the Congo",
-    "CF": "Central African Republic",
-    "CG": "Congo",
-    "CH": "Switzerland",
-    "CI": "Côte d'Ivoire",
-    "CK": "Cook Islands",
-    "CL": "Chile",
-    "CM": "Cameroon",
-    "CN": "China",
-    "CO": "Colombia",
-    "CR": "Costa Rica",
-    "CU": "Cuba",
-    "CV": "Cabo Verde",
-    "CW": "Curaçao",
-    "CX": "Christmas Island",
-    "CY": "Cyprus",
-    "CZ": "Czechia",
-    "DE": "Germany",
-    "DJ": "Djibouti",
-    "DK": "Denmark",
-    "DM": "Dominica",
-    "DO": "Dominican Republic",
-    "DZ": "Algeria",
-    "EC": "Ecuador",
-    "EE": "Estonia",
-    "EG": "Egypt",
-    "EH": "Western Sahara",
-    "ER": "Eritrea",
-    "ES": "Spain",
-    "ET": "Ethiopia",
-    "FI": "Finland",
-    "FJ": "Fiji",
-    "FK": "Falkland Islands",
-    "FM": "Micronesia",
-    "FO": "Faroe Islands",
-    "FR": "France",
-    "GA": "Gabon",
-    "GB": "United Kingdom",
-    "GD": "Grenada",
-    "GE": "Georgia",
-    "GF": "French Guiana",
-    "GG": "Guernsey",
-    "GH": "Ghana",
-    "GI": "Gibraltar",
-    "GL": "Greenland",
-    "GM": "Gambia",
-    "GN": "Guinea",
-    "GP": "Guadeloupe",
-    "GQ": "Equatorial Guinea",
-    "GR": "Greece",
-    "GS": "South Georgia and the South Sandwich Islands",
-    "GT": "Guatemala",
-    "GU": "Guam",
-    "GW": "Guinea-Bissau",
-    "GY": "Guyana",
-    "HK": "Hong Kong",
-    "HM": "Heard Island and McDonald Islands",
-    "HN": "Honduras",
-    "HR": "Croatia",
-    "HT": "Haiti",
-    "HU": "Hungary",
-    "ID": "Indonesia",
-    "IE": "Ireland",
-    "IL": "Israel",
-    "IM": "Isle of Man",
-    "IN": "India",
-    "IO": "British Indian Ocean Territory",
-    "IQ": "Iraq",
-    "IR": "Iran",
-    "IS": "Iceland",
-    "IT": "Italy",
-    "JE": "Jersey",
-    "JM": "Jamaica",
-    "JO": "Jordan",
-    "JP": "Japan",
-    "KE": "Kenya",
-    "KG": "Kyrgyzstan",
-    "KH": "Cambodia",
-    "KI": "Kiribati",
-    "KM": "Comoros",
-    "KN": "Saint Kitts and Nevis",
-    "KP": "North Korea",
-    "KR": "South Korea",
-    "KW": "Kuwait",
-    "KY": "Cayman Islands",
-    "KZ": "Kazakhstan",
-    "LA": "Laos",
-    "LB": "Lebanon",
-    "LC": "Saint Lucia",
-    "LI": "Liechtenstein",
-    "LK": "Sri Lanka",
-    "LR": "Liberia",
-    "LS": "Lesotho",
-    "LT": "Lithuania",
-    "LU": "Luxembourg",
-    "LV": "Latvia",
-    "LY": "Libya",
-    "MA": "Morocco",
-    "MC": "Monaco",
-    "MD": "Moldova",
-    "ME": "Montenegro",
-    "MF": "Saint Martin (French part)",
-    "MG": "Madagascar",
-    "MH": "Marshall Islands",
-    "MK": "North Macedonia",
-    "ML": "Mali",
-    "MM": "Myanmar",
-    "MN": "Mongolia",
-    "MO": "Macao",
-    "MP": "Northern Mariana Islands",
-    "MQ": "Martinique",
-    "MR": "Mauritania",
-    "MS": "Montserrat",
-    "MT": "Malta",
-    "MU": "Mauritius",
-    "MV": "Maldives",
-    "MW": "Malawi",
-    "MX": "Mexico",
-    "MY": "Malaysia",
-    "MZ": "Mozambique",
-    "NA": "Namibia",
-    "NC": "New Caledonia",
-    "NE": "Niger",
-    "NF": "Norfolk Island",
-    "NG": "Nigeria",
-    "NI": "Nicaragua",
-    "NL": "Netherlands",
-    "NO": "Norway",
-    "NP": "Nepal",
-    "NR": "Nauru",
-    "NU": "Niue",
-    "NZ": "New Zealand",
-    "OM": "Oman",
-    "PA": "Panama",
-    "PE": "Peru",
-    "PF": "French Polynesia",
-    "PG": "Papua New Guinea",
-    "PH": "Philippines",
-    "PK": "Pakistan",
-    "PL": "Poland",
-    "PM": "Saint Pierre and Miquelon",
-    "PN": "Pitcairn",
-    "PR": "Puerto Rico",
-    "PS": "Palestine",
-    "PT": "Portugal",
-    "PW": "Palau",
-    "PY": "Paraguay",
-    "QA": "Qatar",
-    "RE": "Réunion",
-    "RO": "Romania",
-    "RS": "Serbia",
-    "RU": "Russia",
-    "RW": "Rwanda",
-    "SA": "Saudi Arabia",
-    "SB": "Solomon Islands",
-    "SC": "Seychelles",
-    "SD": "Sudan",
-    "SE": "Sweden",
-    "SG": "Singapore",
-    "SH": "Saint Helena, Ascension and Tristan da Cunha",
-    "SI": "Slovenia",
-    "SJ": "Svalbard and Jan Mayen",
-    "SK": "Slovakia",
-    "SL": "Sierra Leone",
-    "SM": "San Marino",
-    "SN": "Senegal",
-    "SO": "Somalia",
-    "SR": "Suriname",
-    "SS": "South Sudan",
-    "ST": "Sao Tome and Principe",
-    "SV": "El Salvador",
-    "SX": "Sint Maarten (Dutch part)",
-    "SY": "Syria",
-    "SZ": "Eswatini",
-    "TC": "Turks and Caicos Islands",
-    "TD": "Chad",
-    "TF": "French Southern Territories",
-    "TG": "Togo",
-    "TH": "Thailand",
-    "TJ": "Tajikistan",
-    "TK": "Tokelau",
-    "TL": "Timor-Leste",
-    "TM": "Turkmenistan",
-    "TN": "Tunisia",
-    "TO": "Tonga",
-    "TR": "Türkiye",
-    "TT": "Trinidad and Tobago",
-    "TV": "Tuvalu",
-    "TW": "Taiwan",
-    "TZ": "Tanzania",
-    "UA": "Ukraine",
-    "UG": "Uganda",
-    "UM": "United States Minor Outlying Islands",
-    "US": "United States",
-    "UY": "Uruguay",
-    "UZ": "Uzbekistan",
-    "VA": "Vatican City",
-    "VC": "Saint Vincent and the Grenadines",
-    "VE": "Venezuela",
-    "VG": "British Virgin Islands",
-    "VI": "US Virgin Islands",
-    "VN": "Vietnam",
-    "VU": "Vanuatu",
-    "WF": "Wallis and Futuna",
-    "WS": "Samoa",
-    "XK": "Kosovo",
-    "YE": "Yemen",
-    "YT": "Mayotte",
-    "ZA": "South Africa",
-    "ZM": "Zambia",
-    "ZW": "Zimbabwe",
-}
+# CLDR territory codes that are no country ISO 3166-1 assigns (the EU, the UN, "unknown
+# region", pseudo-locales, and CLDR's own codes for Ascension, Clipperton, Sark, Diego Garcia,
+# Ceuta and Melilla, the Canaries and Tristan da Cunha, which belong to a listed country).
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+)
 
+
+def _cldr_names(locale: str) -> dict[str, str]:
+    territories = Locale.parse(catalog_dir(locale)).territories
+    return {
+        code: name
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    }
+
+
+# Code -> English name (CLDR): every code Haven accepts. Other languages are read on first use.
+REGION_NAMES: dict[str, str] = _cldr_names(SOURCE_LOCALE)
+
+
+@functools.cache
+def region_names(locale: str) -> dict[str, str]:
+    """Code -> name in a shipped locale (CLDR), English where CLDR has no name."""
+    if locale == SOURCE_LOCALE:
+        return REGION_NAMES
+    names = _cldr_names(locale)
+    return {code: names.get(code, english) for code, english in REGION_NAMES.items()}
+
+
+# ISO 3166-1 alpha-3 codes and official long names (Debian iso-codes), which CLDR lacks.
 _ISO_ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "AD": ("AND", "Principality of Andorra"),
     "AE": ("ARE",),
@@ -538,6 +323,20 @@ _EXTRA_ALIASES: dict[str, str] = {
     "Wales": "GB",
     "Cymru": "GB",
     "Northern Ireland": "GB",
+    # The nations of the UK in the other shipped languages (CLDR names only the state).
+    "Inglaterra": "GB",
+    "Angleterre": "GB",
+    "Escocia": "GB",
+    "Escócia": "GB",
+    "Écosse": "GB",
+    "Schottland": "GB",
+    "Gales": "GB",
+    "País de Gales": "GB",
+    "Pays de Galles": "GB",
+    "Irlanda del Norte": "GB",
+    "Irlanda do Norte": "GB",
+    "Irlande du Nord": "GB",
+    "Nordirland": "GB",
     "USA": "US",
     "U.S.": "US",
     "U.S.A.": "US",
@@ -593,6 +392,22 @@ _EXTRA_ALIASES: dict[str, str] = {
     "Pilipinas": "PH",
     "The Philippines": "PH",
     "Rzeczpospolita Polska": "PL",
+    # Everyday English names CLDR words differently ("Congo - Kinshasa", "Hong Kong SAR China").
+    "Democratic Republic of the Congo": "CD",
+    "Republic of the Congo": "CG",
+    "Congo": "CG",
+    "Hong Kong": "HK",
+    "Macao": "MO",
+    "Macau": "MO",
+    "Myanmar": "MM",
+    "Palestine": "PS",
+    "Cabo Verde": "CV",
+    "Pitcairn": "PN",
+    "Saint Martin": "MF",
+    "Bonaire": "BQ",
+    "US Virgin Islands": "VI",
+    "French Southern Territories": "TF",
+    "United States Minor Outlying Islands": "UM",
 }
 
 # The time zone most people of a country live in: how "open now" and "opens 13:00 (your
@@ -625,15 +440,15 @@ def region_timezone(code: str) -> str | None:
 
 
 # How `global` (models.GLOBAL_REGION, the region of international resources) is named.
-GLOBAL_NAME = "Worldwide"
-# The longest name or alias is 44 characters ("South Georgia and the South Sandwich Islands").
-# Anything longer is refused before the fuzzy match, which is slow on long text.
+GLOBAL_NAME = N_("Worldwide")
+# Over-long input is refused before any matching (the longest name is under 50 characters).
 MAX_REGION_LENGTH = 64
 _REGION_HINT = "Give a country name or its two-letter code, like Ireland, GB or NZ."
 
 
 def _fold(text: str) -> str:
-    """A comparison form: no accents, no case, no punctuation, single spaces, no leading "the"."""
+    """A comparison form: no accents, no case, no punctuation, "the" dropped, "&" and "St."
+    spelt out as CLDR's English writes them ("St. Lucia", "Trinidad & Tobago")."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     plain = plain.replace("&", " and ")
@@ -644,28 +459,37 @@ def _fold(text: str) -> str:
     words = plain.split()
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
-    return " ".join(words)
+    return " ".join("saint" if word == "st" else word for word in words)
 
 
-def _build_lookup() -> dict[str, str]:
+@functools.cache
+def _lookup() -> dict[str, str]:
+    """Folded name or alias -> code, over every shipped language (English first, so a name
+    two languages give to different places means what it means in English). Built once, on
+    first use. Two-letter codes are matched separately (see normalise_region)."""
     lookup: dict[str, str] = {}
-    for code, name in REGION_NAMES.items():
-        lookup[_fold(name)] = code
-        for alternative in _ISO_ALTERNATIVES.get(code, ()):
+    for locale in SHIPPED_LOCALES:
+        for code, name in region_names(locale).items():
+            lookup.setdefault(_fold(name), code)
+    for code, alternatives in _ISO_ALTERNATIVES.items():
+        for alternative in alternatives:
             lookup.setdefault(_fold(alternative), code)
     for alias, code in _EXTRA_ALIASES.items():
         lookup[_fold(alias)] = code
     return lookup
 
 
-# Folded name or alias -> code. Two-letter codes are matched separately (see normalise_region).
-_LOOKUP: dict[str, str] = _build_lookup()
-# (folded label, code, penalty) searched by closest_regions and search_regions. Aliases carry a
-# small penalty so "united" lists United Kingdom before "United Mexican States" (Mexico).
-_LABELS: tuple[tuple[str, str, float], ...] = tuple(
-    [(_fold(name), code, 0.0) for code, name in REGION_NAMES.items()]
-    + [(label, code, 0.5) for label, code in _LOOKUP.items() if label != _fold(REGION_NAMES[code])]
-)
+@functools.cache
+def _labels(locale: str) -> tuple[tuple[str, str, float], ...]:
+    """(folded label, code, penalty) searched by closest_regions and search_regions. Names in
+    the reader's language carry none; other languages' names and aliases a small one, so
+    "united" lists United Kingdom before "United Mexican States" (Mexico)."""
+    own = {(_fold(name), code) for code, name in region_names(locale).items()}
+    return tuple(
+        [(label, code, 0.0) for label, code in sorted(own)]
+        + [(label, code, 0.5) for label, code in _lookup().items() if (label, code) not in own]
+    )
+
 
 _REGIONAL_INDICATOR_A = 0x1F1E6
 
@@ -689,18 +513,20 @@ def is_region_code(code: str) -> bool:
     return code in REGION_NAMES
 
 
-def region_name(code: str) -> str:
-    """The English name for a code (`GB` -> `United Kingdom`); `global` -> `Worldwide`.
+def region_name(code: str, locale: str | None = None) -> str:
+    """The name for a code in the reader's language (`GB` -> `United Kingdom`, `Reino
+    Unido`); `global` -> `Worldwide`.
 
     An unknown code is returned unchanged rather than raising: names are for display, and a
     reply should never fail because of one."""
     if code == GLOBAL_REGION:
-        return GLOBAL_NAME
-    return REGION_NAMES.get(code.upper(), code)
+        return translator(locale).gettext(GLOBAL_NAME)
+    return region_names(shipped_locale(locale)).get(code.upper(), code)
 
 
 def normalise_region(text: str) -> str:
-    """The ISO code for what a person typed: `UK`, `england`, `gb`, `Aotearoa`, `🇳🇿`.
+    """The ISO code for what a person typed, in any shipped language: `UK`, `england`, `gb`,
+    `Aotearoa`, `🇳🇿`, `Alemania`, `Deutschland`, `Allemagne`.
 
     Always a country code: callers that also accept `global` (resources that serve everyone)
     check for it first. Anything unknown raises UnknownChoice listing the closest codes first.
@@ -714,7 +540,7 @@ def normalise_region(text: str) -> str:
     folded = _fold(stripped)
     if len(folded) == 2 and folded.upper() in REGION_NAMES:
         return folded.upper()
-    code = _LOOKUP.get(folded)
+    code = _lookup().get(folded)
     if code:
         return code
     choices = closest_regions(stripped)
@@ -741,7 +567,7 @@ def _match_rank(query: str, label: str) -> int | None:
     return None
 
 
-def closest_regions(text: str, limit: int = 8) -> list[str]:
+def closest_regions(text: str, limit: int = 8, locale: str | None = None) -> list[str]:
     """Codes that best match `text`, closest first: exact, prefix, word prefix, then spelling
     that is close ("Germny" -> DE). For suggestions after a typo and for autocomplete; over-long
     text (no region is named that way) gives [] at once."""
@@ -751,26 +577,28 @@ def closest_regions(text: str, limit: int = 8) -> list[str]:
     if not folded or limit <= 0:
         return []
     ranked: dict[str, tuple[float, str]] = {}
+    names = region_names(shipped_locale(locale))
+    all_labels = _labels(shipped_locale(locale))
 
     def offer(code: str, score: float) -> None:
-        key = (score, REGION_NAMES[code])
+        key = (score, names[code])
         if code not in ranked or key < ranked[code]:
             ranked[code] = key
 
     if len(folded) == 2 and folded.upper() in REGION_NAMES:
         offer(folded.upper(), -1)
-    for label, code, penalty in _LABELS:
+    for label, code, penalty in all_labels:
         rank = _match_rank(folded, label)
         if rank is not None:
             offer(code, rank + penalty)
     if len(folded) >= 3:
         # Spelling mistakes: difflib's ratio over names and aliases, best first.
-        labels = [label for label, _, _ in _LABELS]
+        labels = [label for label, _, _ in all_labels]
         for label in difflib.get_close_matches(folded, labels, n=limit * 2, cutoff=0.6):
             ratio = difflib.SequenceMatcher(None, folded, label).ratio()
             # No alias penalty here: "Englnd" is a typo of the alias England, and must
             # rank GB above Greenland.
-            for candidate, code, _ in _LABELS:
+            for candidate, code, _ in all_labels:
                 if candidate == label:
                     offer(code, 3 + (1 - ratio))
     ordered = sorted(ranked, key=lambda code: ranked[code])
@@ -778,11 +606,16 @@ def closest_regions(text: str, limit: int = 8) -> list[str]:
 
 
 def search_regions(
-    prefix: str, limit: int = 25, covered: Collection[str] | None = None
+    prefix: str,
+    limit: int = 25,
+    covered: Collection[str] | None = None,
+    *,
+    locale: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(code, name) pairs for autocomplete (Discord shows at most 25), the `covered` regions
-    (those the library has resources for) first."""
+    """(code, name) pairs for autocomplete (Discord shows at most 25), named in the reader's
+    language, the `covered` regions (those the library has resources for) first."""
     covered = covered or frozenset()
+    names = region_names(shipped_locale(locale))
     if len(prefix) > MAX_REGION_LENGTH and len(prefix.strip()) > MAX_REGION_LENGTH:
         return []
     folded = _fold(prefix)
@@ -792,11 +625,9 @@ def search_regions(
     else:
         if len(folded) == 2 and folded.upper() in REGION_NAMES:
             scored[folded.upper()] = -1.0
-        for label, code, penalty in _LABELS:
+        for label, code, penalty in _labels(shipped_locale(locale)):
             rank = _match_rank(folded, label)
             if rank is not None and (code not in scored or rank + penalty < scored[code]):
                 scored[code] = rank + penalty
-    ordered = sorted(
-        scored, key=lambda code: (code not in covered, scored[code], REGION_NAMES[code])
-    )
-    return [(code, REGION_NAMES[code]) for code in ordered[: max(limit, 0)]]
+    ordered = sorted(scored, key=lambda code: (code not in covered, scored[code], names[code]))
+    return [(code, names[code]) for code in ordered[: max(limit, 0)]]

@@ -20,6 +20,7 @@ from datetime import timedelta
 from bot.core.cards import Card, CardTone, Choice
 from bot.core.content.validation import make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
+from bot.core.i18n import ENGLISH, N_, Words, translator
 from bot.core.models import ContactKind, ItemKind, Platform, RequestContext, Resource
 from bot.core.ports import Clock, CommunityRepository, ContentRepository, Publisher, ReportStore
 
@@ -33,11 +34,18 @@ NOTIFY_AT = 3
 WINDOW_DAYS = 30
 PUBLISH_TIMEOUT = 10.0
 
-THANKS = Card(
-    title="Thank you — the moderators will check it",
-    body="Your report was counted. Nothing about who sent it was kept.",
-    tone=CardTone.SUCCESS,
-)
+
+def thanks(words: Words = ENGLISH) -> Card:
+    """The answer to every report, whoever sends it, in the reporter's language."""
+    return Card(
+        title=words.gettext("Thank you — the moderators will check it"),
+        body=words.gettext("Your report was counted. Nothing about who sent it was kept."),
+        tone=CardTone.SUCCESS,
+        locale=words.locale,
+    )
+
+
+THANKS = thanks()
 
 
 class ReportKind(enum.StrEnum):
@@ -51,9 +59,9 @@ class ReportKind(enum.StrEnum):
 
 
 _LABELS = {
-    ReportKind.NUMBER: "This number didn't work",
-    ReportKind.LINK: "This link is broken",
-    ReportKind.HOURS: "Closed when it said open",
+    ReportKind.NUMBER: N_("This number didn't work"),
+    ReportKind.LINK: N_("This link is broken"),
+    ReportKind.HOURS: N_("Closed when it said open"),
 }
 
 
@@ -62,15 +70,17 @@ def report_line(key: str, kind: ReportKind) -> str:
     return f"/{REPORT_COMMAND} {key} {kind.value}"
 
 
-def report_choices(resource: Resource) -> tuple[Choice, ...]:
-    """What a person can report about this resource: a number only where it has one to
-    call or text, opening hours only where it states some."""
+def report_choices(resource: Resource, words: Words = ENGLISH) -> tuple[Choice, ...]:
+    """What a person can report about this resource, in their language: a number only where
+    it has one to call or text, opening hours only where it states some."""
     kinds = [ReportKind.LINK]
     if any(c.kind in (ContactKind.PHONE, ContactKind.TEXT) for c in resource.contacts):
         kinds.insert(0, ReportKind.NUMBER)
     if resource.hours or resource.always_open:
         kinds.append(ReportKind.HOURS)
-    return tuple(Choice(label=k.label, value=report_line(resource.key, k)) for k in kinds)
+    return tuple(
+        Choice(label=words.gettext(k.label), value=report_line(resource.key, k)) for k in kinds
+    )
 
 
 def parse_kind(given: str) -> ReportKind:
@@ -121,7 +131,7 @@ class ReportService:
         count = await self._store.add_report(ctx.community_id, key, kind.value, today, since)
         if count >= NOTIFY_AT:
             await self._notify(ctx.community_id, item, kind, count)
-        return THANKS
+        return thanks(translator(ctx.locale))
 
     async def counts(self, community_id: str, key: str) -> dict[ReportKind, int]:
         """Reports per kind in the last WINDOW_DAYS days, only where there are SHOW_AT."""

@@ -9,11 +9,14 @@ nothing at all is refused with the closest topics first.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 
 from bot.core.errors import UnknownChoice
+from bot.core.i18n import N_, Words, translator
+from bot.core.locales import SHIPPED_LOCALES
 from bot.core.models import Topic
 
 # The longest shipped slug is 16 characters (trans-and-gender); no topic is named in 64 or more.
@@ -114,6 +117,48 @@ TOPIC_ALIASES: dict[str, str] = {
 
 _SEPARATORS = re.compile(r"[\s_/]+")
 
+# The default pack's topic labels and descriptions (bot/data/default.yaml), marked here so the
+# catalogs translate them: a topic's words are looked up by their English text, so a label a
+# moderator rewrote simply stays as written. tests/core/test_catalogs.py keeps this in step
+# with the pack.
+SHIPPED_TOPIC_WORDS = (
+    N_("General support"),
+    N_("Anything on your mind, or you're not sure which topic fits."),
+    N_("Coming out"),
+    N_("Deciding who to tell, when, and how."),
+    N_("Being outed"),
+    N_("Someone shared who you are without asking, or is threatening to."),
+    N_("Harassment and hate"),
+    N_("Being targeted, threatened or abused, online or offline."),
+    N_("Crisis right now"),
+    N_("Things feel like too much, or you are thinking about suicide."),
+    N_("Mental health"),
+    N_("Stress, anxiety, low mood, or finding it hard to cope."),
+    N_("Trans and gender"),
+    N_("Gender identity, questioning, transition, names and pronouns."),
+    N_("Family"),
+    N_("Family reactions, home life, and supporting someone you love."),
+)
+
+
+def localise_topic(topic: Topic, words: Words) -> Topic:
+    """The topic as a person reads it: label and description in their language where the
+    catalog has them (the slug never changes)."""
+    label, description = words.gettext(topic.label), words.gettext(topic.description)
+    if label == topic.label and description == topic.description:
+        return topic
+    return Topic(topic.slug, label, description)
+
+
+# Bounded: communities name their own topics, and a hosted Haven serves thousands of them.
+@functools.lru_cache(maxsize=4096)
+def _translated_labels(label: str) -> tuple[str, ...]:
+    """A label in every shipped language, folded ("Coming out" -> salir-del-armario, ...):
+    `/support salir-del-armario` works whatever language the person's client is in."""
+    folded = {fold_topic(translator(locale).gettext(label)) for locale in SHIPPED_LOCALES}
+    folded.discard(fold_topic(label))
+    return tuple(sorted(folded))
+
 
 def fold_topic(text: str) -> str:
     """A comparison form: no accents, no case, dashes for spaces: 'Coming Out' -> coming-out."""
@@ -127,9 +172,10 @@ def fold_topic(text: str) -> str:
 
 
 def _names(topic: Topic) -> tuple[str, ...]:
-    """Every folded name a topic answers to: slug, label, aliases."""
+    """Every folded name a topic answers to: slug, label, aliases, the label in every shipped
+    language (aliases and translations come after the two own names: see match_topic)."""
     aliases = tuple(alias for alias, slug in TOPIC_ALIASES.items() if slug == topic.slug)
-    return (topic.slug, fold_topic(topic.label), *aliases)
+    return (topic.slug, fold_topic(topic.label), *_translated_labels(topic.label), *aliases)
 
 
 def _prefix_score(wanted: str, names: Sequence[str]) -> float:
@@ -147,7 +193,18 @@ def _prefix_score(wanted: str, names: Sequence[str]) -> float:
 
 
 def _ratio(wanted: str, topic: Topic) -> float:
-    return max(difflib.SequenceMatcher(None, wanted, name).ratio() for name in _names(topic))
+    """How close `wanted` is to a topic's names. Another language's label counts only when it
+    is a clear typo of it: a faint likeness to a foreign word must not reorder far guesses."""
+    foreign = _translated_labels(topic.label)
+    own = max(
+        difflib.SequenceMatcher(None, wanted, name).ratio()
+        for name in _names(topic)
+        if name not in foreign
+    )
+    close = max(
+        (difflib.SequenceMatcher(None, wanted, name).ratio() for name in foreign), default=0.0
+    )
+    return max(own, close if close >= _TYPO_CUTOFF else 0.0)
 
 
 def _too_long(text: str) -> bool:
@@ -165,7 +222,7 @@ def match_topic(text: str, topics: Sequence[Topic]) -> Topic:
         )
     wanted = fold_topic(given)
     for topic in topics:
-        if wanted in (topic.slug, fold_topic(topic.label)):
+        if wanted in (topic.slug, fold_topic(topic.label), *_translated_labels(topic.label)):
             return topic
     by_slug = {topic.slug: topic for topic in topics}
     alias = TOPIC_ALIASES.get(wanted)
@@ -222,7 +279,11 @@ def suggest_topics(prefix: str, topics: Sequence[Topic], limit: int) -> list[Top
     for position, topic in enumerate(topics):
         names = _names(topic)
         label = topic.label.casefold()
-        if wanted in names[:2] or TOPIC_ALIASES.get(wanted) == topic.slug:
+        if (
+            wanted in names[:2]
+            or TOPIC_ALIASES.get(wanted) == topic.slug
+            or wanted in _translated_labels(topic.label)
+        ):
             score = 0.0
         elif topic.slug.startswith(wanted) or fold_topic(topic.label).startswith(wanted):
             score = 1.0

@@ -55,7 +55,8 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
     schedule_remove = next(o for o in groups["schedule"]["options"] if o["name"] == "remove")
     assert [o["name"] for o in schedule_remove["options"]] == ["id"]
     assert verbs["settings"] == [
-        "show", "region", "timezone", "moderator-roles", "moderator-users", "log-channel"
+        "show", "region", "timezone", "language", "moderator-roles", "moderator-users",
+        "log-channel",
     ]  # fmt: skip
     assert verbs["pack"] == ["export", "import"]
     assert [o["name"] for o in admin["options"] if o["type"] == SUB_COMMAND] == ["help"]

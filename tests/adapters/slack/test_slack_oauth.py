@@ -192,9 +192,14 @@ async def test_two_workspaces_install_each_its_own_community(
     assert await _shows(hosted, TEAM_A, "Alpha's own words for you")
     assert not await _shows(hosted, TEAM_B, "Alpha's own words for you")
 
-    # Alpha's look-ups (users.info for the moderator) went out with Alpha's own token.
-    lookups = hosted.fake.calls_to("users.info")
+    # Alpha's look-ups (users.info for the moderator) went out with Alpha's own token; each
+    # person's language was asked with their own workspace's token.
+    calls = hosted.fake.calls_to("users.info")
+    lookups = [c for c in calls if "include_locale" not in c.args]
     assert lookups and {hosted.fake.team_of_token(c.token) for c in lookups} == {TEAM_A}
+    for team in (TEAM_A, TEAM_B):
+        asked = [c for c in calls if "include_locale" in c.args and c.args["user"] == "UASKER"]
+        assert team in {hosted.fake.team_of_token(c.token) for c in asked}
 
     # The person who asked is in no table of either engine (installations included), nor
     # in any log line.

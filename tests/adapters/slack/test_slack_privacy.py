@@ -110,5 +110,8 @@ async def test_a_burst_of_support_requests_leaves_no_trace_of_who_asked(
         assert user.encode() not in stored
     assert SECRET_TEXT not in logs
     assert SECRET_TEXT.encode() not in stored
-    # The answers themselves went only to the askers, in the acknowledgements.
-    assert fake.calls == [] and fake.response_posts == []
+    # The answers themselves went only to the askers, in the acknowledgements. The only Web
+    # API calls read each asker's language (users.info); nothing was posted anywhere.
+    assert {call.method for call in fake.calls} == {"users.info"}
+    assert all(call.args.get("include_locale") == "1" for call in fake.calls)
+    assert fake.response_posts == []
