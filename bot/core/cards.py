@@ -107,6 +107,9 @@ class Card:
     # (e.g. "/support-admin pack apply token:abc"), so every platform behaves the same.
     actions: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
+    # The language of the card's content (a support card's message and resources; see
+    # bot/core/content/localised.py), so Haven's own words on it can follow the same one.
+    locale: str = "en"
 
     def plain_text(self) -> str:
         """A readable plain-text form: the console renderer and every platform's fallback."""

@@ -24,13 +24,15 @@ from datetime import datetime
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.content.audience import audience_label
-from bot.core.content.library_index import LibraryIndex, language_of
+from bot.core.content.library_index import LibraryIndex
+from bot.core.content.localised import content_locale, message_text, resource_words
 from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
 from bot.core.content.reports import report_choices
 from bot.core.content.topics import match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
+from bot.core.locales import SOURCE_LOCALE, language_of, request_locale
 from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
@@ -90,7 +92,9 @@ def _contact_link(
     return None
 
 
-def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
+def _card_resource(resource: Resource, *, crisis: bool, locale: str) -> CardResource:
+    """The resource as a card in `locale` (content/localised.py decides which words)."""
+    words = resource_words(resource, locale)
     contacts = []
     for contact in resource.contacts:
         label = _CONTACT_LABELS[contact.kind]
@@ -114,12 +118,12 @@ def _card_resource(resource: Resource, *, crisis: bool) -> CardResource:
     if resource.is_global:
         badges.append("international")
     return CardResource(
-        title=make_mentions_inert(resource.title),
+        title=make_mentions_inert(words.title),
         url=resource.url,
         domain=display_domain(resource.url),
-        description=make_mentions_inert(resource.description),
+        description=make_mentions_inert(words.description),
         contacts=tuple(contacts),
-        hours=make_mentions_inert(resource.hours),
+        hours=make_mentions_inert(words.hours),
         badges=tuple(badges),
         last_verified=(
             f"checked {resource.last_verified.isoformat()}" if resource.last_verified else ""
@@ -136,6 +140,8 @@ class _Selection:
     # Open now / opens at, per resource key, and the person's own clock for the labels.
     states: dict[str, OpenState] = field(default_factory=dict)
     person_now: datetime | None = None
+    # The language of the card's content: the message's, as content/localised.py chooses.
+    locale: str = SOURCE_LOCALE
 
 
 class SupportService:
@@ -285,7 +291,7 @@ class SupportService:
         community = await self.community(ctx.community_id)
         chosen_topic = self.resolve_topic(index, topic)
         chosen_region = self.resolve_region(region, community)
-        locale = ctx.locale or (community.default_locale if community else "en")
+        locale = request_locale(ctx.locale, community.default_locale if community else None)
         selection = self._select(
             ctx.community_id, index, chosen_topic, chosen_region, locale, message_key
         )
@@ -305,7 +311,8 @@ class SupportService:
             topic = message.topics[0] if message and message.topics else None
         chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
-        locale = community.default_locale if community else "en"
+        # A channel post has many readers: the community's language, never one person's.
+        locale = request_locale(None, community.default_locale if community else None)
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
         return self._card(index, chosen_topic, region, selection, private=False)
 
@@ -327,7 +334,11 @@ class SupportService:
         return self.resolve_topic(index, topic).slug
 
     async def fallback_card(
-        self, topic: str | None, region: str | None = None, community_id: str | None = None
+        self,
+        topic: str | None,
+        region: str | None = None,
+        community_id: str | None = None,
+        locale: str | None = None,
     ) -> Card:
         """The answer when storage fails: the built-in default library for the region asked
         for, with no storage read and no state touched.
@@ -347,14 +358,17 @@ class SupportService:
             chosen_region = self.resolve_region(region, community)
         except UnknownChoice:
             chosen_region = None
-        pool = index.messages_by_topic.get(chosen_topic.slug, ())
+        wanted = request_locale(locale, community.default_locale if community else None)
+        pool = index.messages_by_topic_language.get(
+            (chosen_topic.slug, language_of(wanted))
+        ) or index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
         selection = self._resources(index, chosen_topic.slug, chosen_region, community)
         return self._card(
             index,
             chosen_topic,
             chosen_region,
-            replace(selection, message=message),
+            replace(selection, message=message, locale=content_locale(message, wanted)),
             private=True,
         )
 
@@ -371,7 +385,7 @@ class SupportService:
         selection = self._resources(
             index, topic.slug, region, self._community_cache.get(community_id)
         )
-        return replace(selection, message=message)
+        return replace(selection, message=message, locale=content_locale(message, locale))
 
     def _pick_message(
         self,
@@ -385,6 +399,9 @@ class SupportService:
             return index.message_by_key[message_key]
         if topic not in index.messages_by_topic:
             topic = DEFAULT_TOPIC
+        # Messages the person can read in their language first (written in it or translated
+        # into it); only when the topic has none, every message of the topic. Rotation stays
+        # per community and topic: a translation is the same message.
         pool = index.messages_by_topic_language.get(
             (topic, language_of(locale))
         ) or index.messages_by_topic.get(topic)
@@ -435,11 +452,13 @@ class SupportService:
         )
 
     @staticmethod
-    def _card_resource(index: LibraryIndex, resource: Resource, crisis: bool) -> CardResource:
-        cached = index.card_resources.get((resource.key, crisis))
+    def _card_resource(
+        index: LibraryIndex, resource: Resource, crisis: bool, locale: str
+    ) -> CardResource:
+        cached = index.card_resources.get((resource.key, crisis, locale))
         if cached is None:
-            cached = index.card_resources[(resource.key, crisis)] = _card_resource(
-                resource, crisis=crisis
+            cached = index.card_resources[(resource.key, crisis, locale)] = _card_resource(
+                resource, crisis=crisis, locale=locale
             )
         return cached
 
@@ -462,7 +481,7 @@ class SupportService:
         *,
         private: bool,
     ) -> Card:
-        body = make_mentions_inert(selection.message.text)
+        body = make_mentions_inert(message_text(selection.message, selection.locale))
         if label := audience_label(selection.message.audience, None, None):
             # A message written to parents says so, so nobody reads it as written to them.
             body = f"{label.capitalize()}: {body}"
@@ -506,7 +525,11 @@ class SupportService:
             body=body,
             tone=CardTone.SUPPORT,
             resources=tuple(
-                self._timed(self._card_resource(index, r, topic.slug == CRISIS_TOPIC), r, selection)
+                self._timed(
+                    self._card_resource(index, r, topic.slug == CRISIS_TOPIC, selection.locale),
+                    r,
+                    selection,
+                )
                 for r in selection.resources
             ),
             footer=" ".join(footer_parts),
@@ -517,4 +540,5 @@ class SupportService:
             message_key=(
                 selection.message.key if selection.message is not FALLBACK_MESSAGE else None
             ),
+            locale=selection.locale,
         )
