@@ -37,6 +37,8 @@ async def test_a_moderator_translates_a_message_and_a_spanish_asker_sees_it(stac
     history = await stack.router.admin(ctx, "message", "history", {"key": "coming-out-1"})
     assert history.lines[0].split(" ")[3] == "translate"
     assert "by Mod One" in history.lines[0]
+    # One line per language changed, by its words.
+    assert history.lines[1] == "    translations.es: (none) → Tu ritmo es el ritmo correcto."
     entries = await stack.curation.history(ctx, ItemKind.MESSAGE, "coming-out-1")
     assert entries[0].before is not None and entries[0].before["translations"] == {}
     assert entries[0].after is not None

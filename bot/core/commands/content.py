@@ -128,10 +128,38 @@ def change_lines(entry: AuditEntry) -> list[str]:
     if entry.before and not entry.after:
         return []
     return [
-        f"    {name}: {_shown(before.get(name))} → {_shown(after.get(name))}"
-        for name in after
-        if name != "version" and after.get(name) != before.get(name)
+        f"    {name}: {_shown(old)} → {_shown(new)}" for name, old, new in _changed(before, after)
     ]
+
+
+def _changed(
+    before: dict[str, object], after: dict[str, object]
+) -> list[tuple[str, object, object]]:
+    """(field, before, after) of what differs; translations one language at a time
+    (`translations.es`), each shown by its words."""
+    changed: list[tuple[str, object, object]] = []
+    for name in after:
+        old, new = before.get(name), after.get(name)
+        if name == "version" or old == new:
+            continue
+        if name == "translations" and isinstance(new, dict):
+            olds = old if isinstance(old, dict) else {}
+            for tag in sorted({*olds, *new}):
+                if olds.get(tag) != new.get(tag):
+                    changed.append(
+                        (f"translations.{tag}", _words(olds.get(tag)), _words(new.get(tag)))
+                    )
+            continue
+        changed.append((name, old, new))
+    return changed
+
+
+def _words(translation: object) -> object:
+    """A stored translation as its words, marked when outdated."""
+    if not isinstance(translation, dict):
+        return translation
+    words = translation.get("text") or translation.get("description") or ""
+    return f"{words} (outdated)" if translation.get("outdated") else words
 
 
 def history_card(
@@ -784,9 +812,7 @@ def _review_lines(review: Review) -> list[str]:
         return [f"{review.key}: Haven retired it (you still have your own copy)."]
     before, after = item_to_dict(review.before), item_to_dict(review.after)
     changed = [
-        f"  {name}: {_shown(before.get(name))} -> {_shown(value)}"
-        for name, value in after.items()
-        if name != "version" and before.get(name) != value
+        f"  {name}: {_shown(old)} -> {_shown(new)}" for name, old, new in _changed(before, after)
     ]
     return [f"{review.key}: Haven's version changed", *changed]
 
