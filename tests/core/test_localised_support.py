@@ -185,3 +185,12 @@ async def test_a_scheduled_post_follows_the_community_language(services: Service
     card = await services.support.post_card(COMMUNITY, "crisis", None)
     assert card.locale == "de"
     assert any(r.title == "TelefonSeelsorge" for r in card.resources)
+
+
+async def test_the_answer_when_storage_fails_follows_the_same_rule(services: Services) -> None:
+    card = await services.support.fallback_card("crisis", "ES", locale="es-MX")
+    assert card.locale == "es"
+    _, text = message_of(card)
+    assert text in card.body
+    assert any(r.description.startswith("La línea gratuita") for r in card.resources)
+    assert (await services.support.fallback_card("crisis", "ES")).locale == "en"
