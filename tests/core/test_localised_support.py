@@ -8,6 +8,7 @@ answer makes. The platform end-to-end tests (Discord's interaction locale, Slack
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -194,3 +195,26 @@ async def test_the_answer_when_storage_fails_follows_the_same_rule(services: Ser
     assert text in card.body
     assert any(r.description.startswith("La línea gratuita") for r in card.resources)
     assert (await services.support.fallback_card("crisis", "ES")).locale == "en"
+
+
+async def test_no_request_locale_is_kept_anywhere(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Regional tags no content uses, so any trace of them could only come from a request.
+    asked = {"es-MX": "es", "fr-CA": "fr", "pt-PT": "pt-BR", "de-AT": "de"}
+    caplog.set_level(logging.DEBUG)
+    for locale, shown in asked.items():
+        card = await services.support.reply(asker(locale), "crisis", "ES")
+        assert card.locale == shown
+    await services.support.flush()
+    assert not any(tag in record.getMessage() for record in caplog.records for tag in asked)
+    tables = [
+        row[0]
+        for row in await services.db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+    ]
+    for table in tables:
+        for row in await services.db.fetch_all(f"SELECT * FROM {table}"):
+            text = " ".join(str(value) for value in row)
+            assert not any(tag in text for tag in asked), (table, text[:200])

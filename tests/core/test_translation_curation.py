@@ -165,3 +165,34 @@ async def test_a_member_cannot_translate(stack: Stack) -> None:
     assert card.tone is CardTone.ERROR
     stored = await stack.curation.get(stack.ctx(), ItemKind.MESSAGE, "coming-out-1")
     assert stored.translations == ()
+
+
+async def test_an_imported_pack_translation_is_shown_with_its_mentions_made_inert(
+    stack: Stack,
+) -> None:
+    from bot.core.content.packs import parse_pack
+    from tests.core.test_packs import TODAY, as_yaml, minimal
+
+    data = minimal()
+    data["messages"][1]["translations"] = {"es": "Habla hoy con alguien. @everyone <@&42>"}
+    data["resources"][0]["translations"] = {
+        "es": {"description": "Una línea de escucha. @here", "hours": "24/7"}
+    }
+    pack, problems = parse_pack(as_yaml(data), "pack.yaml", today=TODAY)
+    assert pack is not None, [str(p) for p in problems]
+    ctx = stack.ctx()
+    summary = await stack.curation.import_pack(ctx, pack)
+    assert summary.added + summary.changed >= 2
+    card = await stack.support.reply(
+        replace(ctx, locale="es"), "crisis", "GB", message_key="crisis-1"
+    )
+    assert card.locale == "es"
+    assert "Habla hoy con alguien. @\u2060everyone <\u2060@&42>" in card.body
+    line = next(r for r in card.resources if r.title == "GB Line")
+    assert line.description == "Una línea de escucha. @\u2060here"
+    # The import is audited per item, and undo takes the translation away again.
+    await stack.router.admin(ctx, "message", "undo", {"key": "crisis-1"})
+    again = await stack.support.reply(
+        replace(ctx, locale="es"), "crisis", "GB", message_key="crisis-1"
+    )
+    assert again.locale == "en"
