@@ -114,7 +114,7 @@ async def test_german_gets_telefonseelsorge_in_german(services: Services) -> Non
     _, text = message_of(card)
     assert text in card.body
     line = next(r for r in card.resources if r.title == "TelefonSeelsorge")
-    assert line.description.startswith("Kostenlos und anonym")
+    assert line.description.startswith("Kostenlose, anonyme Gespräche")
     assert [c.display for c in line.contacts] == ["0800 111 0 111", "0800 111 0 222"]
 
 

@@ -274,3 +274,18 @@ def test_the_shipped_translations_pass_the_checker_alone() -> None:
     (problem,) = errors_in(problems)
     assert problem.place.endswith("translations.pt-BR.description")
     assert "is missing 188" in problem.message
+
+
+def test_resources_of_a_pack_in_another_language_may_be_translated_into_english() -> None:
+    # A resource's texts are in the pack's language: a Spanish pack's English translation is
+    # a translation, its Spanish one is not.
+    data = minimal()
+    data["pack"]["locale"] = "es"
+    data["resources"][0]["description"] = "Una línea de escucha."
+    data["resources"][0]["translations"] = {"en": {"description": "A listening line."}}
+    pack, problems = check(data)
+    assert pack is not None and errors_in(problems) == [], [str(p) for p in problems]
+    data["resources"][0]["translations"] = {"es": {"description": "Otra línea."}}
+    problem = only_error(data)
+    assert problem.place == "resources[0].translations.es"
+    assert "the language the text is written in" in problem.message

@@ -721,7 +721,7 @@ def _check(
     topics, slugs = _check_topics(checker, root)
     emergency = _check_emergency(checker, root)
     messages = _check_messages(checker, root, slugs, locale, marks)
-    resources, notes = _check_resources(checker, root, slugs, marks)
+    resources, notes = _check_resources(checker, root, slugs, locale, marks)
 
     if errors_in(checker.problems):
         return None, checker.problems
@@ -863,7 +863,11 @@ def _check_messages(
 
 
 def _check_resources(
-    checker: _Checker, root: Mapping[str, object], slugs: set[str], marks: Mapping[str, str]
+    checker: _Checker,
+    root: Mapping[str, object],
+    slugs: set[str],
+    pack_locale: str,
+    marks: Mapping[str, str],
 ) -> tuple[list[Resource], list[tuple[str, str]]]:
     resources: list[Resource] = []
     notes: list[tuple[str, str]] = []
@@ -988,7 +992,12 @@ def _check_resources(
             timezone=timezone,
         )
         found = translations.read_resource_translations(
-            checker, entry.get("translations"), _child(place, "translations"), resource, marks
+            checker,
+            entry.get("translations"),
+            _child(place, "translations"),
+            resource,
+            marks,
+            pack_locale,
         )
         if key and title and url and regions and topics:
             resources.append(replace(resource, translations=found))

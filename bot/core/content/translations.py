@@ -220,10 +220,16 @@ def read_message_translations(
 
 
 def read_resource_translations(
-    checker: _Checker, value: object, place: str, resource: Resource, marks: Mapping[str, str]
+    checker: _Checker,
+    value: object,
+    place: str,
+    resource: Resource,
+    marks: Mapping[str, str],
+    source_locale: str,
 ) -> tuple[tuple[str, ResourceTranslation], ...]:
+    """A resource's translations; its texts are in the pack's language (`source_locale`)."""
     found: list[tuple[str, ResourceTranslation]] = []
-    for tag, where, entry in _entries(checker, value, place, "en"):
+    for tag, where, entry in _entries(checker, value, place, source_locale):
         mapping = checker.mapping(entry, where, _RESOURCE_TRANSLATION_KEYS)
         if mapping is None:
             continue
