@@ -110,8 +110,9 @@ class Card:
     # (e.g. "/support-admin pack apply token:abc"), so every platform behaves the same.
     actions: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
-    # The shipped locale the card is written in ("es", "pt-BR"), so a renderer's own words
-    # (buttons, menus, "Hours") match it. Chosen per request; never stored.
+    # The one language of the card (a support card's message and resources, chosen by
+    # bot/core/content/localised.py), which a renderer's own words (buttons, menus, "Hours")
+    # follow too, so a card never mixes two. Chosen per request; never stored.
     locale: str = "en"
 
     def plain_text(self) -> str:

@@ -104,6 +104,35 @@ AUDIENCE_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
+class MessageTranslation:
+    """A message's text in one more language (the key is the locale tag on the message)."""
+
+    text: str
+    # Who wrote it, so native speakers know what to review ("machine draft (AI), needs
+    # native review"); empty when nobody said.
+    translated_by: str = ""
+    # The source text was edited after this was written: never shown until a moderator
+    # writes it again or confirms it still says the same (bot/core/content/localised.py).
+    outdated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTranslation:
+    """A resource's words in one more language. An empty title or hours means the source's
+    (an organisation's name is usually its own in every language)."""
+
+    description: str
+    title: str = ""
+    hours: str = ""
+    translated_by: str = ""
+    outdated: bool = False
+
+
+def _sorted_pairs(pairs: tuple[tuple[str, T], ...]) -> tuple[tuple[str, T], ...]:
+    return tuple(sorted(pairs, key=lambda pair: pair[0]))
+
+
+@dataclass(frozen=True, slots=True)
 class SupportMessage:
     """A curated supportive text. `key` is stable across packs and edits."""
 
@@ -115,6 +144,15 @@ class SupportMessage:
     version: int = 1
     # Whom the text speaks to: a message for parents is labelled as such in the answer.
     audience: Audience = Audience.EVERYONE
+    # (locale tag, translation) pairs, kept sorted by tag so two equal sets compare equal
+    # (a tuple, not a dict, so the item stays hashable like every other value here).
+    translations: tuple[tuple[str, MessageTranslation], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "translations", _sorted_pairs(self.translations))
+
+    def translation(self, locale: str) -> MessageTranslation | None:
+        return dict(self.translations).get(locale)
 
 
 GLOBAL_REGION = "global"
@@ -157,6 +195,14 @@ class Resource:
     # (IANA; empty: the hours are local wherever the person is). Empty: hours not known.
     opening_hours: str = ""
     timezone: str = ""
+    # (locale tag, translation) pairs, sorted by tag: see SupportMessage.translations.
+    translations: tuple[tuple[str, ResourceTranslation], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "translations", _sorted_pairs(self.translations))
+
+    def translation(self, locale: str) -> ResourceTranslation | None:
+        return dict(self.translations).get(locale)
 
     @property
     def age_limited(self) -> bool:

@@ -24,7 +24,8 @@ from datetime import datetime
 
 from bot.core.cards import Card, CardContact, CardResource, CardTone, Choice
 from bot.core.content.audience import audience_label
-from bot.core.content.library_index import LibraryIndex, language_of
+from bot.core.content.library_index import LibraryIndex
+from bot.core.content.localised import content_locale, message_text, resource_words
 from bot.core.content.phones import tel_link
 from bot.core.content.regions import normalise_region, region_name, search_regions
 from bot.core.content.reports import report_choices
@@ -32,6 +33,7 @@ from bot.core.content.topics import localise_topic, match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
 from bot.core.i18n import ENGLISH, N_, Words, answer_locale, translator
+from bot.core.locales import SOURCE_LOCALE, language_of
 from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
@@ -92,6 +94,9 @@ def _contact_link(
 
 
 def _card_resource(resource: Resource, *, crisis: bool, words: Words = ENGLISH) -> CardResource:
+    """The resource on a card in `words.locale`: its own texts in that language where it has
+    them (content/localised.py decides), Haven's words (labels, badges) in it too."""
+    texts = resource_words(resource, words.locale)
     contacts = []
     for contact in resource.contacts:
         english = _CONTACT_LABELS[contact.kind]
@@ -116,12 +121,12 @@ def _card_resource(resource: Resource, *, crisis: bool, words: Words = ENGLISH) 
     if resource.is_global:
         badges.append(words.gettext("international"))
     return CardResource(
-        title=make_mentions_inert(resource.title),
+        title=make_mentions_inert(texts.title),
         url=resource.url,
         domain=display_domain(resource.url),
-        description=make_mentions_inert(resource.description),
+        description=make_mentions_inert(texts.description),
         contacts=tuple(contacts),
-        hours=make_mentions_inert(resource.hours),
+        hours=make_mentions_inert(texts.hours),
         badges=tuple(badges),
         last_verified=(
             words.gettext("checked {date}").format(date=resource.last_verified.isoformat())
@@ -132,6 +137,12 @@ def _card_resource(resource: Resource, *, crisis: bool, words: Words = ENGLISH) 
     )
 
 
+def _card_locale(message: SupportMessage, wanted: str) -> str:
+    """The card's one language: the message's (content/localised.py), except that Haven's own
+    fallback message is in every catalog, so it follows the request."""
+    return wanted if message is FALLBACK_MESSAGE else content_locale(message, wanted)
+
+
 @dataclass(frozen=True, slots=True)
 class _Selection:
     message: SupportMessage
@@ -140,6 +151,9 @@ class _Selection:
     # Open now / opens at, per resource key, and the person's own clock for the labels.
     states: dict[str, OpenState] = field(default_factory=dict)
     person_now: datetime | None = None
+    # The card's one language: the message's, as content/localised.py chooses; Haven's own
+    # words on the card follow it, so a card never mixes two languages.
+    locale: str = SOURCE_LOCALE
 
 
 class SupportService:
@@ -305,7 +319,12 @@ class SupportService:
             # Aggregate only: community, topic, day. No user, no text, no time of day.
             self._usage[(ctx.community_id, chosen_topic.slug, self._clock.now().date())] += 1
         return self._card(
-            index, chosen_topic, chosen_region, selection, private=True, words=translator(locale)
+            index,
+            chosen_topic,
+            chosen_region,
+            selection,
+            private=True,
+            words=translator(selection.locale),
         )
 
     @staticmethod
@@ -325,10 +344,16 @@ class SupportService:
             topic = message.topics[0] if message and message.topics else None
         chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
+        # A channel post has many readers: the community's language, never one person's.
         locale = answer_locale(None, community.default_locale if community else None)
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
         return self._card(
-            index, chosen_topic, region, selection, private=False, words=translator(locale)
+            index,
+            chosen_topic,
+            region,
+            selection,
+            private=False,
+            words=translator(selection.locale),
         )
 
     async def resolve_post(
@@ -373,15 +398,18 @@ class SupportService:
             chosen_region = self.resolve_region(region, community)
         except UnknownChoice:
             chosen_region = None
-        pool = index.messages_by_topic.get(chosen_topic.slug, ())
+        wanted = answer_locale(locale, community.default_locale if community else None)
+        pool = index.messages_by_topic_language.get(
+            (chosen_topic.slug, language_of(wanted))
+        ) or index.messages_by_topic.get(chosen_topic.slug, ())
         message = self._random.choice(pool) if pool else FALLBACK_MESSAGE
         selection = self._resources(index, chosen_topic.slug, chosen_region, community)
-        chosen_locale = answer_locale(locale, community.default_locale if community else None)
+        chosen_locale = _card_locale(message, wanted)
         return self._card(
             index,
             chosen_topic,
             chosen_region,
-            replace(selection, message=message),
+            replace(selection, message=message, locale=chosen_locale),
             private=True,
             words=translator(chosen_locale),
         )
@@ -399,7 +427,7 @@ class SupportService:
         selection = self._resources(
             index, topic.slug, region, self._community_cache.get(community_id)
         )
-        return replace(selection, message=message)
+        return replace(selection, message=message, locale=_card_locale(message, locale))
 
     def _pick_message(
         self,
@@ -413,6 +441,9 @@ class SupportService:
             return index.message_by_key[message_key]
         if topic not in index.messages_by_topic:
             topic = DEFAULT_TOPIC
+        # Messages the person can read in their language first (written in it or translated
+        # into it); only when the topic has none, every message of the topic. Rotation stays
+        # per community and topic: a translation is the same message.
         pool = index.messages_by_topic_language.get(
             (topic, language_of(locale))
         ) or index.messages_by_topic.get(topic)
@@ -497,7 +528,7 @@ class SupportService:
         words: Words = ENGLISH,
     ) -> Card:
         shown = localise_topic(topic, words)
-        text = selection.message.text
+        text = message_text(selection.message, selection.locale)
         if selection.message is FALLBACK_MESSAGE:
             text = words.gettext(text)
         body = make_mentions_inert(text)

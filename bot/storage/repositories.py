@@ -19,6 +19,10 @@ from bot.core.content.records import (
     contact_from_dict,
     contact_to_dict,
     item_from_dict,
+    message_translations_from,
+    message_translations_to_dict,
+    resource_translations_from,
+    resource_translations_to_dict,
     same_content,
 )
 from bot.core.errors import AlreadyExists, Conflict, NotFound
@@ -238,6 +242,7 @@ def _message_from_row(row: Row) -> SupportMessage:
         enabled=bool(row["enabled"]),
         version=row["version"],
         audience=Audience(row["audience"]),
+        translations=message_translations_from(json.loads(row["translations"])),
     )
 
 
@@ -266,6 +271,7 @@ def _resource_from_row(row: Row) -> Resource:
         age_max=row["age_max"],
         opening_hours=row["opening_hours"],
         timezone=row["timezone"],
+        translations=resource_translations_from(json.loads(row["translations"])),
     )
 
 
@@ -279,6 +285,7 @@ def _message_params(community_id: str, message: SupportMessage) -> tuple[Any, ..
         int(message.enabled),
         message.version,
         message.audience.value,
+        json.dumps(message_translations_to_dict(message.translations), ensure_ascii=False),
     )
 
 
@@ -307,23 +314,25 @@ def _resource_params(community_id: str, resource: Resource) -> tuple[Any, ...]:
         resource.age_max,
         resource.opening_hours,
         resource.timezone,
+        json.dumps(resource_translations_to_dict(resource.translations), ensure_ascii=False),
     )
 
 
 _UPSERT_MESSAGE = (
     "INSERT INTO messages (community_id, key, text, topics, locale, enabled, version,"
-    " audience)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " audience, translations)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (community_id, key) DO UPDATE SET text = excluded.text,"
     " topics = excluded.topics, locale = excluded.locale, enabled = excluded.enabled,"
-    " version = excluded.version, audience = excluded.audience"
+    " version = excluded.version, audience = excluded.audience,"
+    " translations = excluded.translations"
 )
 _UPSERT_RESOURCE = (
     "INSERT INTO resources (community_id, key, title, url, description, contacts, regions,"
     " topics, crisis_service, always_open, hours, source_url, last_verified, needs_review,"
     " notes_for_mods, enabled, version, rank, audience, age_min, age_max, opening_hours,"
-    " timezone)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " timezone, translations)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (community_id, key) DO UPDATE SET title = excluded.title,"
     " url = excluded.url, description = excluded.description, contacts = excluded.contacts,"
     " regions = excluded.regions, topics = excluded.topics,"
@@ -333,7 +342,8 @@ _UPSERT_RESOURCE = (
     " notes_for_mods = excluded.notes_for_mods,"
     " enabled = excluded.enabled, version = excluded.version, rank = excluded.rank,"
     " audience = excluded.audience, age_min = excluded.age_min, age_max = excluded.age_max,"
-    " opening_hours = excluded.opening_hours, timezone = excluded.timezone"
+    " opening_hours = excluded.opening_hours, timezone = excluded.timezone,"
+    " translations = excluded.translations"
 )
 
 # Per item kind: (table, row -> item, upsert statement, item -> upsert parameters).

@@ -90,6 +90,8 @@ messages = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     # Whom the text speaks to (models.Audience); revision 0007.
     Column("audience", Text, nullable=False, server_default="everyone"),
+    # JSON {locale: {text, translated_by, outdated}}; revision 0010.
+    Column("translations", Text, nullable=False, server_default="{}"),
     PrimaryKeyConstraint("community_id", "key"),
 )
 
@@ -120,6 +122,8 @@ resources = Table(
     Column("age_max", Integer),
     Column("opening_hours", Text, nullable=False, server_default=""),
     Column("timezone", Text, nullable=False, server_default=""),
+    # JSON {locale: {description, title, hours, translated_by, outdated}}; revision 0010.
+    Column("translations", Text, nullable=False, server_default="{}"),
     PrimaryKeyConstraint("community_id", "key"),
 )
 

@@ -62,7 +62,13 @@ async def test_revision_0008_keeps_every_moderator_change_and_inherits_the_rest(
 
 
 async def _seed_as_an_older_haven(db: SqlDatabase) -> None:
+    # An older pack had no translations.
     pack = load_default_pack()
+    pack = replace(
+        pack,
+        messages=tuple(replace(m, translations=()) for m in pack.messages),
+        resources=tuple(replace(r, translations=()) for r in pack.resources),
+    )
     by_key = {r.key: r for r in pack.resources}
     older = replace(by_key[STALE], description="The older pack's words.", version=1)
     retired = replace(by_key[STALE], key=RETIRED, title="Closed Line")
@@ -74,6 +80,12 @@ async def _seed_as_an_older_haven(db: SqlDatabase) -> None:
         ADDED, "Our Own Line", "https://ours.example.org", regions=("GB",), topics=("general",)
     )
     async with db.write() as conn:
+        # Today's writer names the translations column of revision 0010, which an older
+        # Haven's tables did not have: it writes through a temporary one, dropped below.
+        for table in ("messages", "resources"):
+            await conn.execute(
+                f"ALTER TABLE {table} ADD COLUMN translations TEXT NOT NULL DEFAULT '{{}}'"
+            )
         await conn.execute("INSERT INTO communities (id, platform) VALUES (?, 'discord')", (C,))
         await _apply_library_changes(
             conn, C, replace(pack_to_changes(pack), upsert_resources=seeded)
@@ -93,6 +105,8 @@ async def _seed_as_an_older_haven(db: SqlDatabase) -> None:
         await insert_audit(conn, C, _audit("disable", by_key[DISABLED], disabled))
         await insert_audit(conn, C, _audit("add", None, added))
         await insert_audit(conn, C, _audit("remove", by_key[REMOVED], None))
+        for table in ("messages", "resources"):
+            await conn.execute(f"ALTER TABLE {table} DROP COLUMN translations")
 
 
 async def _check_layers(db: SqlDatabase) -> None:

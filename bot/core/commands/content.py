@@ -24,7 +24,12 @@ from bot.core.commands.verbs import (
     VerbTable,
 )
 from bot.core.content.audience import ages_text
-from bot.core.content.curation import CurationService, MessageDraft, ResourceDraft
+from bot.core.content.curation import (
+    CurationService,
+    MessageDraft,
+    ResourceDraft,
+    TranslationDraft,
+)
 from bot.core.content.hours import MAX_HOURS_TEXT as MAX_OPENING_HOURS
 from bot.core.content.records import item_to_dict
 from bot.core.content.reports import WINDOW_DAYS, ReportService
@@ -47,6 +52,7 @@ from bot.core.models import (
     ContactKind,
     ItemKind,
     LibraryItem,
+    MessageTranslation,
     RequestContext,
     Resource,
     SupportMessage,
@@ -122,10 +128,38 @@ def change_lines(entry: AuditEntry) -> list[str]:
     if entry.before and not entry.after:
         return []
     return [
-        f"    {name}: {_shown(before.get(name))} → {_shown(after.get(name))}"
-        for name in after
-        if name != "version" and after.get(name) != before.get(name)
+        f"    {name}: {_shown(old)} → {_shown(new)}" for name, old, new in _changed(before, after)
     ]
+
+
+def _changed(
+    before: dict[str, object], after: dict[str, object]
+) -> list[tuple[str, object, object]]:
+    """(field, before, after) of what differs; translations one language at a time
+    (`translations.es`), each shown by its words."""
+    changed: list[tuple[str, object, object]] = []
+    for name in after:
+        old, new = before.get(name), after.get(name)
+        if name == "version" or old == new:
+            continue
+        if name == "translations" and isinstance(new, dict):
+            olds = old if isinstance(old, dict) else {}
+            for tag in sorted({*olds, *new}):
+                if olds.get(tag) != new.get(tag):
+                    changed.append(
+                        (f"translations.{tag}", _words(olds.get(tag)), _words(new.get(tag)))
+                    )
+            continue
+        changed.append((name, old, new))
+    return changed
+
+
+def _words(translation: object) -> object:
+    """A stored translation as its words, marked when outdated."""
+    if not isinstance(translation, dict):
+        return translation
+    words = translation.get("text") or translation.get("description") or ""
+    return f"{words} (outdated)" if translation.get("outdated") else words
 
 
 def history_card(
@@ -166,6 +200,8 @@ class ItemSpec:
     card_fields: Callable[[LibraryItem], tuple[tuple[str, str], ...]]
     list_line: Callable[[LibraryItem], str]
     form_values: Callable[[LibraryItem], dict[str, str]]
+    # What `translate` takes besides key and locale (a message's text; a resource's words).
+    translation_fields: tuple[Option, ...] = ()
     body: Callable[[LibraryItem], str] = lambda item: ""
 
 
@@ -194,8 +230,39 @@ def _message_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
         ("Topics", ", ".join(message.topics)),
         ("Locale", message.locale),
         ("Audience", message.audience.value),
+        *_translation_fields(message),
         ("Enabled", "yes" if message.enabled else "no"),
         ("Version", str(message.version)),
+    )
+
+
+def _translation_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
+    """One field per translation: its words (previewed), who wrote it, whether it is shown."""
+    fields: list[tuple[str, str]] = []
+    for tag, translation in item.translations:
+        words = (
+            translation.text
+            if isinstance(translation, MessageTranslation)
+            else translation.description
+        )
+        state = " (outdated: not shown until updated or confirmed)" if translation.outdated else ""
+        by = f" — by {translation.translated_by}" if translation.translated_by else ""
+        fields.append((f"Translation {tag}", make_mentions_inert(_preview(words)) + by + state))
+    return tuple(fields)
+
+
+def outdated_hint(item: LibraryItem) -> str:
+    """What to do about translations an edit made outdated, or ""."""
+    stale = [tag for tag, t in item.translations if t.outdated]
+    if not stale:
+        return ""
+    kind = "message" if isinstance(item, SupportMessage) else "resource"
+    words = "text" if kind == "message" else "description"
+    return (
+        f"The {', '.join(stale)} translation(s) may no longer say the same as the source, so "
+        f"they are not shown (the source is) until you update them "
+        f"(`{kind} translate key:{item.key} locale:{stale[0]} {words}:...`) or confirm them "
+        f"(`{kind} translate key:{item.key} locale:{stale[0]} confirm:yes`)."
     )
 
 
@@ -232,6 +299,15 @@ MESSAGES = ItemSpec(
     ),
     card_fields=_message_fields,
     list_line=_message_line,
+    translation_fields=(
+        Option(
+            "text",
+            "The message in that language",
+            OptionKind.PARAGRAPH,
+            max_length=MAX_MESSAGE_LENGTH,
+            placeholder="<the translated message>",
+        ),
+    ),
     form_values=lambda item: {
         "text": _message(item).text,
         "topics": ", ".join(_message(item).topics),
@@ -279,6 +355,7 @@ def _resource_fields(item: LibraryItem) -> tuple[tuple[str, str], ...]:
             resource.audience.value
             + (f" ({ages})" if (ages := ages_text(resource.age_min, resource.age_max)) else ""),
         ),
+        *_translation_fields(resource),
         ("Last verified", resource.last_verified.isoformat() if resource.last_verified else "-"),
         ("Status", status),
         *((("Notes for moderators", resource.notes_for_mods),) if resource.notes_for_mods else ()),
@@ -407,7 +484,22 @@ RESOURCES = ItemSpec(
     card_fields=_resource_fields,
     list_line=_resource_line,
     form_values=_resource_form_values,
+    translation_fields=(
+        Option(
+            "description",
+            "What it offers, in that language",
+            OptionKind.PARAGRAPH,
+            max_length=MAX_DESCRIPTION_LENGTH,
+            placeholder="...",
+        ),
+        Option("title", "Its name in that language (none: its own)", max_length=MAX_TITLE_LENGTH),
+        Option(
+            "hours", "Opening hours in that language (none: as given)", max_length=MAX_HOURS_LENGTH
+        ),
+    ),
 )
+
+_YES = Option("confirm", "", OptionKind.YES_NO, max_length=5, placeholder="yes")
 
 
 class LibraryItemCommands:
@@ -474,6 +566,32 @@ class LibraryItemCommands:
                     + ("A new text" if rest else 'hours:"24/7"'),
                 ),
                 Verb(
+                    "translate",
+                    f"add, replace, confirm or remove one translation of a {kind}",
+                    self.translate,
+                    options=(
+                        key,
+                        Option(
+                            "locale",
+                            "Which language: es, fr, de or pt-BR",
+                            required=True,
+                            max_length=16,
+                            placeholder="es",
+                        ),
+                        *spec.translation_fields,
+                        replace(
+                            _YES,
+                            description="It still says what the edited source says: show it",
+                        ),
+                        replace(_YES, name="clear", description="Remove this translation"),
+                        VERSION,
+                    ),
+                    positional=("key", "locale"),
+                    rest=rest,
+                    example=f"{kind} translate key:{spec.example_key} locale:es "
+                    + ("Un texto nuevo" if rest else 'description:"..."'),
+                ),
+                Verb(
                     "list",
                     f"the library's {kind}s",
                     self.list,
@@ -532,7 +650,23 @@ class LibraryItemCommands:
             tone=CardTone.SUCCESS,
             body=self._spec.body(item),
             fields=self._spec.card_fields(item),
+            footer=outdated_hint(item),
         )
+
+    async def translate(self, ctx: RequestContext, args: Arguments) -> Card:
+        draft = TranslationDraft(
+            locale=args.text("locale"),
+            text=args.get("text"),
+            description=args.get("description"),
+            title=args.get("title"),
+            hours=args.get("hours"),
+            confirm=args.get("confirm") == "yes",  # checked and normalised by the verb table
+            clear=args.get("clear") == "yes",
+        )
+        item = await self._curation.translate(
+            ctx, self._spec.kind, args.text("key"), draft, _version(args)
+        )
+        return self._item_card(f"{self._spec.kind.value.capitalize()} translations updated", item)
 
     async def add(self, ctx: RequestContext, args: Arguments) -> Card:
         item = await self._spec.add(self._curation, ctx, args)
@@ -678,9 +812,7 @@ def _review_lines(review: Review) -> list[str]:
         return [f"{review.key}: Haven retired it (you still have your own copy)."]
     before, after = item_to_dict(review.before), item_to_dict(review.after)
     changed = [
-        f"  {name}: {_shown(before.get(name))} -> {_shown(value)}"
-        for name, value in after.items()
-        if name != "version" and before.get(name) != value
+        f"  {name}: {_shown(old)} -> {_shown(new)}" for name, old, new in _changed(before, after)
     ]
     return [f"{review.key}: Haven's version changed", *changed]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, TypeVar, overload
@@ -26,6 +26,13 @@ from bot.core.content.phones import PhoneRefused, read_phone
 from bot.core.content.records import item_from_dict, item_kind, item_to_dict, same_content
 from bot.core.content.regions import normalise_region
 from bot.core.content.topics import is_exact_topic
+from bot.core.content.translations import (
+    MODERATOR_MARK,
+    check_message_translation,
+    check_resource_translation,
+    read_tag,
+    unshown_warning,
+)
 from bot.core.content.validation import (
     MAX_CONTACT_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -47,9 +54,11 @@ from bot.core.models import (
     ContactKind,
     ItemKind,
     LibraryItem,
+    MessageTranslation,
     Page,
     RequestContext,
     Resource,
+    ResourceTranslation,
     SupportMessage,
     paginate,
 )
@@ -103,6 +112,21 @@ class ResourceDraft:
     rank: str | None = None
     audience: str | None = None
     ages: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationDraft:
+    """One translation a moderator adds, replaces, confirms or removes. For a message `text`;
+    for a resource `description`, `title` and `hours` (None: keep; "none": the source's)."""
+
+    locale: str
+    text: str | None = None
+    description: str | None = None
+    title: str | None = None
+    hours: str | None = None
+    # The translation still says what the edited source says: show it again.
+    confirm: bool = False
+    clear: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,6 +567,8 @@ class CurationService:
             raise ValidationFailed(
                 ["Nothing to change: give text:, topics:, locale: or audience:."]
             )
+        if changes.get("text", current.text) != current.text:
+            changes["translations"] = _outdated(current.translations, lambda _t: True)
         after = replace(current, **changes, version=current.version + 1)  # type: ignore[arg-type]
         await self._write(ctx, [self._write_of(ctx, "edit", current, after)])
         return after
@@ -746,9 +772,115 @@ class CurationService:
         if all(getattr(draft, name) is None for name in draft.__dataclass_fields__):
             raise ValidationFailed(["Nothing to change: give at least one field to edit."])
         fields = await self._resource_fields(ctx.community_id, replace(draft, key=None), current)
+
+        def stale(translation: ResourceTranslation) -> bool:
+            # A translation is out of date where the source it translates changed.
+            return (
+                fields.get("description", current.description) != current.description
+                or (bool(translation.title) and fields.get("title", current.title) != current.title)
+                or (bool(translation.hours) and fields.get("hours", current.hours) != current.hours)
+            )
+
+        fields["translations"] = _outdated(current.translations, stale)
         after = replace(current, **fields, version=current.version + 1)  # type: ignore[arg-type]
         await self._write(ctx, [self._write_of(ctx, "edit", current, after)])
         return after
+
+    # ---- translations ----------------------------------------------------------------------
+
+    async def translate(
+        self,
+        ctx: RequestContext,
+        kind: ItemKind,
+        key: str,
+        draft: TranslationDraft,
+        expected_version: int | None = None,
+    ) -> LibraryItem:
+        """Add, replace, confirm or remove one translation of a message or resource: checked
+        as the pack checker checks it, audited, undoable."""
+        current = await self.get(ctx, kind, key)
+        if isinstance(current, SupportMessage):
+            current = self._started_from(current, expected_version)
+        else:
+            current = self._started_from(current, expected_version)
+        source_locale = current.locale if isinstance(current, SupportMessage) else "en"
+        tag, problems = read_tag("locale", draft.locale, source_locale)
+        if not problems and (warning := unshown_warning(tag)):
+            problems = [f"locale: {warning.replace('kept but ', '')}"]
+        if problems:
+            raise ValidationFailed(problems)
+        writes = [
+            draft.text is not None
+            or any(v is not None for v in (draft.description, draft.title, draft.hours)),
+            draft.confirm,
+            draft.clear,
+        ]
+        what = "text:" if kind is ItemKind.MESSAGE else "description:, title: or hours:"
+        if sum(writes) != 1:
+            raise ValidationFailed(
+                [f"Give the translation ({what}), or confirm:yes, or clear:yes: one of them."]
+            )
+        translations: dict[str, MessageTranslation | ResourceTranslation] = dict(
+            current.translations
+        )
+        existing = translations.get(tag)
+        if (draft.confirm or draft.clear) and existing is None:
+            raise NotFound(
+                f"{kind.value.capitalize()} '{current.key}' has no {tag} translation.",
+                f"Add one with `/support-admin {kind.value} translate key:{current.key} "
+                f"locale:{tag} {'text' if kind is ItemKind.MESSAGE else 'description'}:...`.",
+            )
+        action = "translate"
+        if draft.clear:
+            del translations[tag]
+            action = "translate.remove"
+        elif draft.confirm:
+            assert existing is not None
+            translations[tag] = replace(existing, outdated=False)
+            action = "translate.confirm"
+        else:
+            translations[tag] = self._translation(current, tag, draft, existing)
+        after: LibraryItem = replace(
+            current,
+            translations=tuple(translations.items()),  # type: ignore[arg-type]
+            version=current.version + 1,
+        )
+        await self._write(ctx, [self._write_of(ctx, action, current, after)])
+        return after
+
+    @staticmethod
+    def _translation(
+        current: LibraryItem,
+        tag: str,
+        draft: TranslationDraft,
+        existing: MessageTranslation | ResourceTranslation | None,
+    ) -> MessageTranslation | ResourceTranslation:
+        if isinstance(current, SupportMessage):
+            text = draft.text or ""
+            problems = check_message_translation("text", text, current)
+            if problems:
+                raise ValidationFailed(problems)
+            return MessageTranslation(text.strip(), MODERATOR_MARK)
+        old = existing if isinstance(existing, ResourceTranslation) else None
+
+        def value(given: str | None, kept: str) -> str:
+            if given is None:
+                return kept
+            return "" if given.strip().lower() == "none" else given.strip()
+
+        translation = ResourceTranslation(
+            description=value(draft.description, old.description if old else ""),
+            title=value(draft.title, old.title if old else ""),
+            hours=value(draft.hours, old.hours if old else ""),
+            translated_by=MODERATOR_MARK,
+        )
+        problems = [
+            problem.removeprefix(f"{tag}.")
+            for problem in check_resource_translation(tag, translation, current)
+        ]
+        if problems:
+            raise ValidationFailed(problems)
+        return translation
 
     # ---- packs -----------------------------------------------------------------------------
 
@@ -820,3 +952,14 @@ class CurationService:
             set(pack.emergency_numbers) - set(library.emergency_numbers)
         )
         return ImportSummary(added, len(writes) - added, unchanged, settings_changed)
+
+
+T = TypeVar("T", MessageTranslation, ResourceTranslation)
+
+
+def _outdated(
+    translations: tuple[tuple[str, T], ...], stale: Callable[[T], bool]
+) -> tuple[tuple[str, T], ...]:
+    """The translations after their source was edited: those `stale` says no longer match
+    are marked outdated (kept, never shown) until a moderator writes or confirms them."""
+    return tuple((tag, replace(t, outdated=True) if stale(t) else t) for tag, t in translations)

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.core.cards import CardResource
+from bot.core.content.localised import message_locales
+from bot.core.locales import language_of
 from bot.core.models import Resource, SupportMessage, Topic
 from bot.core.ports import Library
 
@@ -19,7 +21,8 @@ class LibraryIndex:
     library: Library
     topics: tuple[Topic, ...]
     messages_by_topic: dict[str, tuple[SupportMessage, ...]]
-    # The same pools split by language ("en"), so a reply never filters a pool itself.
+    # The same pools split by language ("en"): a message is in the pool of the language it was
+    # written in and of each of its current translations, so a reply never filters a pool.
     messages_by_topic_language: dict[tuple[str, str], tuple[SupportMessage, ...]]
     message_by_key: dict[str, SupportMessage]
     # Visible services of one country for one topic, by the pack author's rank.
@@ -30,8 +33,8 @@ class LibraryIndex:
     directories: tuple[Resource, ...]
     emergency_numbers: dict[str, str]
     covered_regions: tuple[str, ...]
-    # Rendered resources, memoised per (resource key, crisis answer, locale of Haven's words):
-    # content is immutable for the life of an index, so each is validated and made inert once.
+    # Rendered resources, memoised per (resource key, crisis answer, the card's locale): content
+    # is immutable for the life of an index, so each is validated and made inert once.
     card_resources: dict[tuple[str, bool, str], CardResource] = field(default_factory=dict)
 
     @classmethod
@@ -40,9 +43,11 @@ class LibraryIndex:
         by_language: defaultdict[tuple[str, str], list[SupportMessage]] = defaultdict(list)
         for message in library.messages:
             if message.enabled:
+                languages = dict.fromkeys(language_of(tag) for tag in message_locales(message))
                 for topic in message.topics:
                     messages[topic].append(message)
-                    by_language[(topic, language_of(message.locale))].append(message)
+                    for language in languages:
+                        by_language[(topic, language)].append(message)
         local: defaultdict[tuple[str, str], list[Resource]] = defaultdict(list)
         crisis: defaultdict[str, list[Resource]] = defaultdict(list)
         directories_by_topic: defaultdict[str, list[Resource]] = defaultdict(list)
@@ -86,8 +91,3 @@ class LibraryIndex:
 
 def _by_rank(resource: Resource) -> tuple[int, str]:
     return (resource.rank, resource.title.casefold())
-
-
-def language_of(locale: str) -> str:
-    """`en-GB` -> `en`: messages are chosen by language, not by regional variant."""
-    return locale.split("-")[0].split("_")[0].lower()

@@ -16,14 +16,14 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from bot.core.content import phones, validation
+from bot.core.content import phones, translations, validation
 from bot.core.content.audience import AGES_HINT, ages_text, parse_ages
 from bot.core.content.hours import HoursError, parse_opening_hours
 from bot.core.content.regions import is_region_code, normalise_region, region_name
@@ -63,10 +63,10 @@ _LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMERGENCY_RE = re.compile(r"^[0-9]{2,6}( (or|/) [0-9]{2,6})*$")
 
 _TOP_LEVEL_KEYS = ("schema_version", "pack", "topics", "emergency_numbers", "messages", "resources")
-_PACK_KEYS = ("id", "locale", "version", "last_reviewed", "disclaimer")
+_PACK_KEYS = ("id", "locale", "version", "last_reviewed", "disclaimer", "translated_by")
 _TOPIC_KEYS = ("slug", "label", "description")
 _EMERGENCY_KEYS = ("region", "number", "status")
-_MESSAGE_KEYS = ("key", "topics", "locale", "text", "audience", "enabled")
+_MESSAGE_KEYS = ("key", "topics", "locale", "text", "audience", "enabled", "translations")
 _RESOURCE_KEYS = (
     "key",
     "title",
@@ -88,6 +88,7 @@ _RESOURCE_KEYS = (
     "status",
     "notes_for_mods",
     "enabled",
+    "translations",
 )
 _CONTACT_KEYS = ("kind", "display", "e164")
 
@@ -701,6 +702,7 @@ def _check(
     pack_id = version = disclaimer = ""
     locale = "en"
     last_reviewed: date | None = None
+    marks: dict[str, str] = {}
     header = root.get("pack")
     if header is None:
         checker.error("pack", "is missing; give id, version, locale and disclaimer.")
@@ -714,11 +716,12 @@ def _check(
             meta, "disclaimer", "pack", max_length=MAX_DISCLAIMER_LENGTH, allow_newlines=True
         )
         last_reviewed = checker.day(meta, "last_reviewed", "pack")
+        marks = translations.read_marks(checker, meta.get("translated_by"), "pack.translated_by")
 
     topics, slugs = _check_topics(checker, root)
     emergency = _check_emergency(checker, root)
-    messages = _check_messages(checker, root, slugs, locale)
-    resources, notes = _check_resources(checker, root, slugs)
+    messages = _check_messages(checker, root, slugs, locale, marks)
+    resources, notes = _check_resources(checker, root, slugs, locale, marks)
 
     if errors_in(checker.problems):
         return None, checker.problems
@@ -818,7 +821,11 @@ def _check_emergency(checker: _Checker, root: Mapping[str, object]) -> list[Emer
 
 
 def _check_messages(
-    checker: _Checker, root: Mapping[str, object], slugs: set[str], pack_locale: str
+    checker: _Checker,
+    root: Mapping[str, object],
+    slugs: set[str],
+    pack_locale: str,
+    marks: Mapping[str, str],
 ) -> list[SupportMessage]:
     messages: list[SupportMessage] = []
     seen: dict[str, str] = {}
@@ -839,22 +846,28 @@ def _check_messages(
             checker.error(_child(place, "locale"), f"'{locale}' is not a language code like en.")
         enabled = checker.flag(entry, "enabled", place, True)
         audience = _check_audience(checker, entry, place)
+        message = SupportMessage(
+            key=key,
+            text=text,
+            topics=topics,
+            locale=locale or pack_locale,
+            enabled=enabled,
+            audience=audience,
+        )
+        found = translations.read_message_translations(
+            checker, entry.get("translations"), _child(place, "translations"), message, marks
+        )
         if key and text and topics:
-            messages.append(
-                SupportMessage(
-                    key=key,
-                    text=text,
-                    topics=topics,
-                    locale=locale or pack_locale,
-                    enabled=enabled,
-                    audience=audience,
-                )
-            )
+            messages.append(replace(message, translations=found))
     return messages
 
 
 def _check_resources(
-    checker: _Checker, root: Mapping[str, object], slugs: set[str]
+    checker: _Checker,
+    root: Mapping[str, object],
+    slugs: set[str],
+    pack_locale: str,
+    marks: Mapping[str, str],
 ) -> tuple[list[Resource], list[tuple[str, str]]]:
     resources: list[Resource] = []
     notes: list[tuple[str, str]] = []
@@ -955,32 +968,39 @@ def _check_resources(
                 place,
                 f"contains the superseded number {number} ({why}); remove it.",
             )
+        resource = Resource(
+            key=key,
+            title=title,
+            url=url,
+            description=description,
+            contacts=tuple(contacts),
+            regions=tuple(regions),
+            topics=topics,
+            crisis_service=crisis_service,
+            always_open=always_open,
+            hours=hours,
+            source_url=source_url,
+            last_verified=last_verified,
+            needs_review=needs_review,
+            notes_for_mods=note or "",
+            enabled=enabled,
+            rank=rank,
+            audience=audience,
+            age_min=age_min,
+            age_max=age_max,
+            opening_hours=opening_hours,
+            timezone=timezone,
+        )
+        found = translations.read_resource_translations(
+            checker,
+            entry.get("translations"),
+            _child(place, "translations"),
+            resource,
+            marks,
+            pack_locale,
+        )
         if key and title and url and regions and topics:
-            resources.append(
-                Resource(
-                    key=key,
-                    title=title,
-                    url=url,
-                    description=description,
-                    contacts=tuple(contacts),
-                    regions=tuple(regions),
-                    topics=topics,
-                    crisis_service=crisis_service,
-                    always_open=always_open,
-                    hours=hours,
-                    source_url=source_url,
-                    last_verified=last_verified,
-                    needs_review=needs_review,
-                    notes_for_mods=note or "",
-                    enabled=enabled,
-                    rank=rank,
-                    audience=audience,
-                    age_min=age_min,
-                    age_max=age_max,
-                    opening_hours=opening_hours,
-                    timezone=timezone,
-                )
-            )
+            resources.append(replace(resource, translations=found))
     return resources, notes
 
 
@@ -1166,7 +1186,9 @@ def _status(needs_review: bool) -> str:
     return _STATUS_NEEDS_REVIEW if needs_review else _STATUS_VERIFIED
 
 
-def _resource_data(resource: Resource, dates: Callable[[date], object]) -> dict[str, object]:
+def _resource_data(
+    resource: Resource, dates: Callable[[date], object], marks: Mapping[str, str]
+) -> dict[str, object]:
     data: dict[str, object] = {
         "key": resource.key,
         "title": resource.title,
@@ -1207,6 +1229,8 @@ def _resource_data(resource: Resource, dates: Callable[[date], object]) -> dict[
         data["notes_for_mods"] = resource.notes_for_mods
     if not resource.enabled:
         data["enabled"] = False
+    if resource.translations:
+        data["translations"] = translations.resource_translations_data(resource, marks)
     return data
 
 
@@ -1226,14 +1250,18 @@ def export_pack(
     dates: Callable[[date], object] = (
         (lambda day: day.isoformat()) if fmt == "json" else (lambda day: day)
     )
+    marks = translations.common_marks(library.messages, library.resources)
+    header: dict[str, object] = {
+        "id": pack_id,
+        "locale": locale,
+        "version": version or date.today().isoformat(),
+        "disclaimer": disclaimer if disclaimer is not None else load_default_pack().disclaimer,
+    }
+    if marks:
+        header["translated_by"] = dict(sorted(marks.items()))
     data: dict[str, object] = {
         "schema_version": SUPPORTED_SCHEMA_VERSIONS[-1],
-        "pack": {
-            "id": pack_id,
-            "locale": locale,
-            "version": version or date.today().isoformat(),
-            "disclaimer": disclaimer if disclaimer is not None else load_default_pack().disclaimer,
-        },
+        "pack": header,
         "topics": [
             {"slug": t.slug, "label": t.label, "description": t.description} for t in library.topics
         ],
@@ -1249,10 +1277,15 @@ def export_pack(
                 "text": m.text,
                 **({} if m.audience is Audience.EVERYONE else {"audience": m.audience.value}),
                 **({} if m.enabled else {"enabled": False}),
+                **(
+                    {"translations": translations.message_translations_data(m, marks)}
+                    if m.translations
+                    else {}
+                ),
             }
             for m in library.messages
         ],
-        "resources": [_resource_data(r, dates) for r in library.resources],
+        "resources": [_resource_data(r, dates, marks) for r in library.resources],
     }
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -14,9 +14,79 @@ from bot.core.models import (
     ContactKind,
     ItemKind,
     LibraryItem,
+    MessageTranslation,
     Resource,
+    ResourceTranslation,
     SupportMessage,
 )
+
+
+def message_translations_to_dict(
+    pairs: tuple[tuple[str, MessageTranslation], ...],
+) -> dict[str, dict[str, object]]:
+    """{locale: {text, translated_by?, outdated?}}: the audit's, the database's and a JSON
+    pack's form (only what differs from the defaults, so rows stay small)."""
+    result: dict[str, dict[str, object]] = {}
+    for locale, translation in pairs:
+        entry: dict[str, object] = {"text": translation.text}
+        if translation.translated_by:
+            entry["translated_by"] = translation.translated_by
+        if translation.outdated:
+            entry["outdated"] = True
+        result[locale] = entry
+    return result
+
+
+def message_translations_from(data: object) -> tuple[tuple[str, MessageTranslation], ...]:
+    if not isinstance(data, Mapping):
+        return ()
+    return tuple(
+        (
+            str(locale),
+            MessageTranslation(
+                text=str(entry.get("text", "")),
+                translated_by=str(entry.get("translated_by", "")),
+                outdated=bool(entry.get("outdated", False)),
+            ),
+        )
+        for locale, entry in data.items()
+        if isinstance(entry, Mapping)
+    )
+
+
+def resource_translations_to_dict(
+    pairs: tuple[tuple[str, ResourceTranslation], ...],
+) -> dict[str, dict[str, object]]:
+    """{locale: {description, title?, hours?, translated_by?, outdated?}}."""
+    result: dict[str, dict[str, object]] = {}
+    for locale, translation in pairs:
+        entry: dict[str, object] = {"description": translation.description}
+        for name in ("title", "hours", "translated_by"):
+            if value := getattr(translation, name):
+                entry[name] = value
+        if translation.outdated:
+            entry["outdated"] = True
+        result[locale] = entry
+    return result
+
+
+def resource_translations_from(data: object) -> tuple[tuple[str, ResourceTranslation], ...]:
+    if not isinstance(data, Mapping):
+        return ()
+    return tuple(
+        (
+            str(locale),
+            ResourceTranslation(
+                description=str(entry.get("description", "")),
+                title=str(entry.get("title", "")),
+                hours=str(entry.get("hours", "")),
+                translated_by=str(entry.get("translated_by", "")),
+                outdated=bool(entry.get("outdated", False)),
+            ),
+        )
+        for locale, entry in data.items()
+        if isinstance(entry, Mapping)
+    )
 
 
 def message_to_dict(message: SupportMessage) -> dict[str, object]:
@@ -28,6 +98,7 @@ def message_to_dict(message: SupportMessage) -> dict[str, object]:
         "audience": message.audience.value,
         "enabled": message.enabled,
         "version": message.version,
+        "translations": message_translations_to_dict(message.translations),
     }
 
 
@@ -40,6 +111,8 @@ def message_from_dict(data: Mapping[str, Any]) -> SupportMessage:
         enabled=bool(data.get("enabled", True)),
         version=int(data.get("version", 1)),
         audience=Audience(str(data.get("audience", Audience.EVERYONE.value))),
+        # Audit entries written before translations existed read back with none.
+        translations=message_translations_from(data.get("translations")),
     )
 
 
@@ -83,6 +156,7 @@ def resource_to_dict(resource: Resource) -> dict[str, object]:
         "age_max": resource.age_max,
         "opening_hours": resource.opening_hours,
         "timezone": resource.timezone,
+        "translations": resource_translations_to_dict(resource.translations),
     }
 
 
@@ -112,6 +186,7 @@ def resource_from_dict(data: Mapping[str, Any]) -> Resource:
         age_max=_age(data.get("age_max")),
         opening_hours=str(data.get("opening_hours", "")),
         timezone=str(data.get("timezone", "")),
+        translations=resource_translations_from(data.get("translations")),
     )
 
 

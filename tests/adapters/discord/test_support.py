@@ -42,9 +42,20 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
     # `/support-admin dashboard` elsewhere; Discord's groups need a subcommand.
     assert verbs["dashboard"] == ["open"]
     assert verbs["message"] == [
-        "add", "edit", "list", "show", "remove", "history", "undo", "enable", "disable",
-        "updates",
+        "add", "edit", "translate", "list", "show", "remove", "history", "undo", "enable",
+        "disable", "updates",
     ]  # fmt: skip
+    # One translation at a time: the language, its words, or confirm / clear.
+    translate = next(o for o in groups["resource"]["options"] if o["name"] == "translate")
+    assert [(o["name"], o.get("required", False)) for o in translate["options"]] == [
+        ("key", True),
+        ("locale", True),
+        ("description", False),
+        ("title", False),
+        ("hours", False),
+        ("confirm", False),
+        ("clear", False),
+    ]
     # Haven's updates to items a community edited: one verb-table entry, here a subcommand.
     updates = next(o for o in groups["resource"]["options"] if o["name"] == "updates")
     assert [o["name"] for o in updates["options"]] == ["take", "keep"]
