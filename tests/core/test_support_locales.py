@@ -1,5 +1,10 @@
 """/support in the person's language: topics typed in any shipped language, the card's own
-words in the request's locale, and the community's default when the person's is missing."""
+words in the request's locale, and the community's default when the person's is missing.
+
+A card is in one language, the message's (bot/core/content/localised.py), so these tests first
+give the sample library's messages translations, as a moderator would with `message translate`;
+`test_an_untranslated_message_keeps_the_whole_card_in_english` is the other side of that rule.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,28 @@ from dataclasses import replace
 
 import pytest
 
+from bot.app import default_library
 from bot.core.cards import CardTone
 from bot.core.content.topics import match_topic
 from bot.core.errors import UnknownChoice
 from bot.core.models import Topic
+from bot.core.support import SupportService
+from bot.storage.repositories import SqlCommunityRepository, SqlStateRepository
+from tests.conftest import sample_library
 from tests.core.conftest import MEMBER, Stack
+
+LANGUAGES = ("es", "fr", "de", "pt-BR")
+
+
+async def translate_every_message(stack: Stack) -> None:
+    """Every sample message gets a (placeholder) translation in each shipped language."""
+    for message in sample_library().messages:
+        for tag in LANGUAGES:
+            done = await stack.router.run_text(
+                stack.ctx(), f"/support-admin message translate {message.key} {tag} [{tag}] Hola"
+            )
+            assert done.tone is CardTone.SUCCESS, done
+
 
 # The default pack's labels (descriptions do not matter for matching).
 TOPICS = (
@@ -47,7 +69,14 @@ def test_an_unknown_topic_is_still_refused() -> None:
         match_topic("nada-que-ver", TOPICS)
 
 
+async def test_an_untranslated_message_keeps_the_whole_card_in_english(stack: Stack) -> None:
+    card = await stack.router.support(replace(stack.ctx(MEMBER), locale="es-ES"), "coming-out")
+    assert card.locale == "en"
+    assert card.title == "Coming out" and "[es]" not in card.body
+
+
 async def test_the_card_is_in_the_persons_language(stack: Stack) -> None:
+    await translate_every_message(stack)
     ctx = replace(stack.ctx(MEMBER), locale="es-ES")
     card = await stack.router.support(ctx, "coming-out", "GB")
     assert card.locale == "es"
@@ -66,6 +95,7 @@ async def test_the_card_is_in_the_persons_language(stack: Stack) -> None:
 
 
 async def test_no_country_asks_for_one_in_the_persons_language(stack: Stack) -> None:
+    await translate_every_message(stack)
     ctx = replace(stack.ctx(MEMBER), locale="fr")
     card = await stack.router.support(ctx, "crisis", None)
     assert card.body.startswith("Si tu es en danger immédiat, appelle maintenant")
@@ -77,6 +107,7 @@ async def test_no_country_asks_for_one_in_the_persons_language(stack: Stack) -> 
 
 
 async def test_the_community_default_answers_when_the_person_has_none(stack: Stack) -> None:
+    await translate_every_message(stack)
     await stack.communities.update_settings(stack.ctx(), "locale", default_locale="de")
     for locale in (None, "ja"):
         card = await stack.router.support(replace(stack.ctx(MEMBER), locale=locale), "general")
@@ -100,9 +131,18 @@ async def test_a_unknown_country_is_refused_in_the_persons_language(stack: Stack
 
 
 async def test_the_fallback_answer_speaks_the_persons_language(stack: Stack) -> None:
-    card = await stack.support.fallback_card("crisis", "GB", None, locale="de-AT")
+    # The answer when storage fails is the shipped pack's, whose messages are all translated.
+    support = SupportService(
+        stack.content,
+        SqlCommunityRepository(stack.db),
+        SqlStateRepository(stack.db),
+        stack.clock,
+        default_library,
+    )
+    card = await support.fallback_card("crisis", "DE", None, locale="de-AT")
     assert card.locale == "de"
     assert card.footer.startswith("Nur du kannst das sehen.")
+    assert "TelefonSeelsorge" in card.plain_text()
 
 
 async def test_moderator_help_stays_english_whatever_the_locale(stack: Stack) -> None:
@@ -118,6 +158,7 @@ async def test_moderator_help_stays_english_whatever_the_locale(stack: Stack) ->
 
 
 async def test_moderators_set_the_communitys_language(stack: Stack) -> None:
+    await translate_every_message(stack)
     saved = await stack.router.run_text(stack.ctx(), "/support-admin settings language es-MX")
     assert saved.tone is CardTone.SUCCESS
     assert ("Locale", "es") in saved.fields
