@@ -197,6 +197,21 @@ class CommandRouter:
             log_failure(log, "Handling a /support-contact line", error)
             return ContactAnswer(SOMETHING_WENT_WRONG)
 
+    async def contact_precheck(self, ctx: RequestContext, verb: str) -> Card | None:
+        """Before showing the form of `/support-contact <verb>`: None to show it, else the
+        card saying why it would be refused (no inbox here, too soon...)."""
+        if self._contact is None:
+            return error_card(HavenError("Talking to a moderator is not available."))
+        try:
+            await self._communities.ensure_for_context(ctx)
+            await self._contact.precheck(ctx, verb)
+        except HavenError as error:
+            return error_card(error)
+        except Exception as error:
+            log_failure(log, "Checking a /support-contact form", error)
+            return SOMETHING_WENT_WRONG
+        return None
+
     async def report(self, ctx: RequestContext, key: str, kind: str) -> Card:
         """A person's report on a resource of an answer ("this number didn't work"). Like
         /support, it leaves nothing about who sent it, and the answer is only theirs."""

@@ -143,5 +143,34 @@ def closed_notice(number: int) -> Card:
     )
 
 
+def choose_card(struggling: bool) -> Card:
+    """The first step: how to write. Each action is the line that opens (or, for a check-in,
+    sends) it; text platforms type the line with the text after it."""
+    actions = [
+        Choice("Write anonymously", person_line("anonymous")),
+        Choice("Write as myself", person_line("myself")),
+    ]
+    if struggling:
+        actions.append(Choice("I'm struggling right now", person_line("struggling")))
+    return Card(
+        title="Talk to a moderator",
+        body=(
+            "Anonymously: the moderators read what you write but never learn who wrote it; "
+            "Haven keeps nothing that could say. As yourself: they see your name, useful when "
+            "you want them to act on something. Either way only moderators see it, and only "
+            "you see their replies."
+            + (
+                "\n\nI'm struggling right now: one click tells the moderators someone asked "
+                "for a check-in (nothing else), and shows you crisis lines at once."
+                if struggling
+                else ""
+            )
+        ),
+        tone=CardTone.INFO,
+        actions=tuple(actions),
+        footer="Typing instead: /support-contact anonymous <what you want to say>",
+    )
+
+
 def done(title: str, body: str = "", footer: str = "") -> Card:
     return Card(title=title, body=body, tone=CardTone.SUCCESS, footer=footer)

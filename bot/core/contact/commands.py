@@ -138,8 +138,10 @@ class ContactCommands:
         rest = words[1] if len(words) > 1 else ""
         verb, _, after = rest.strip().partition(" ")
         verb = verb.lower()
-        if verb in ("", "help"):
+        if verb == "help":
             return ContactAnswer(help_card())
+        if verb == "":
+            return ContactAnswer(await self.service.choices(ctx))
         if verb in STARTS:
             return await self.service.start(ctx, STARTS[verb], _rest(after))
         if verb in WITH_KEY:
@@ -161,6 +163,11 @@ class ContactCommands:
             f"/{CONTACT_COMMAND} does not know '{verb[:30]}'.",
             "\n".join(CONTACT_HELP),
         )
+
+    async def precheck(self, ctx: RequestContext, verb: str) -> None:
+        """Raise what starting `verb` (anonymous, myself, struggling) would refuse before any
+        text is typed; the adapter asks this before showing its form."""
+        await self.service.precheck(ctx, STARTS.get(verb, RequestKind.ANONYMOUS))
 
     # ---- moderators ----------------------------------------------------------------------
 

@@ -77,6 +77,12 @@ class Cooldown:
         message = f"{community_id}\x00{user_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).digest()[:16]
 
+    def peek(self, community_id: str, user_id: str) -> timedelta | None:
+        """How long until this person may send, without starting a wait (None: now)."""
+        now = self._clock.now()
+        until = self._until.get(self._who(community_id, user_id))
+        return until - now if until is not None and until > now else None
+
     def take(self, community_id: str, user_id: str) -> timedelta | None:
         """None when the person may send now (and the wait starts); else how long to wait."""
         now = self._clock.now()

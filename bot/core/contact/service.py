@@ -59,6 +59,27 @@ NO_KEY = (
 )
 
 
+_NO_INBOX = HavenError(
+    "This community has not set up a moderator inbox yet.",
+    "Moderators can turn it on with /support-admin settings contact-inbox "
+    "channel:#mod-inbox. For support now, type /support.",
+)
+_NO_CHECK_INS = HavenError(
+    "This community has not turned on check-in alerts.",
+    "You can still write to the moderators with /support-contact, and "
+    "/support crisis shows crisis lines now.",
+)
+
+
+def _too_soon(wait: timedelta) -> HavenError:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return HavenError(
+        f"You sent a request a moment ago. You can send another in about {minutes} "
+        f"minute{'s' if minutes != 1 else ''}.",
+        "To add to it, use Answer on your request. For support now, type /support.",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ContactAnswer:
     """`shown`: the answer on screen now (private). `keep`: the card only the person should
@@ -181,24 +202,36 @@ class ContactService:
 
     # ---- the person ------------------------------------------------------------------------
 
+    async def choices(self, ctx: RequestContext) -> Card:
+        """How this person can reach the moderators here (the first step of the form)."""
+        await self.precheck(ctx, RequestKind.ANONYMOUS)
+        return cards.choose_card(await self.struggling_offered(ctx.community_id))
+
+    async def precheck(self, ctx: RequestContext, kind: RequestKind) -> None:
+        """Refuse, before a form is shown, what `start` would refuse for reasons the person
+        cannot fix by typing (no inbox, check-ins off, a DM, too soon): nobody writes a long
+        text only to be told so afterwards."""
+        self._check_available(ctx)
+        settings = await self.settings(ctx.community_id)
+        if settings.inbox_channel_id is None:
+            raise _NO_INBOX
+        if kind is RequestKind.CHECK_IN and not settings.struggling_enabled:
+            raise _NO_CHECK_INS
+        await self._refuse_blocked(ctx)
+        wait = self._cooldown.peek(ctx.community_id, ctx.actor.id)
+        if wait is not None:
+            raise _too_soon(wait)
+
     async def start(self, ctx: RequestContext, kind: RequestKind, text: str) -> ContactAnswer:
         """A new request to the moderators' inbox; the person's key comes back in `keep`."""
         self._check_available(ctx)
         settings = await self.settings(ctx.community_id)
         if settings.inbox_channel_id is None:
-            raise HavenError(
-                "This community has not set up a moderator inbox yet.",
-                "Moderators can turn it on with /support-admin settings contact-inbox "
-                "channel:#mod-inbox. For support now, type /support.",
-            )
+            raise _NO_INBOX
         crisis: Card | None = None
         if kind is RequestKind.CHECK_IN:
             if not settings.struggling_enabled:
-                raise HavenError(
-                    "This community has not turned on check-in alerts.",
-                    "You can still write to the moderators with /support-contact, and "
-                    "/support crisis shows crisis lines now.",
-                )
+                raise _NO_CHECK_INS
             # Shown whatever happens next (blocked, too soon, inbox down): help comes first.
             crisis = await self._crisis(ctx)
         try:
@@ -230,12 +263,7 @@ class ContactService:
         platform = self._platform(ctx.platform)
         wait = self._cooldown.take(ctx.community_id, ctx.actor.id)
         if wait is not None:
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            raise HavenError(
-                f"You sent a request a moment ago. You can send another in about {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.",
-                "To add to it, use Answer on your request. For support now, type /support.",
-            )
+            raise _too_soon(wait)
         token = new_token()
         named = kind is RequestKind.MYSELF
         number = await self._store.create(
