@@ -60,6 +60,9 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
+# A line with one of these and no text opens the person's form ("" also from the /support
+# button), with that choice picked; "struggling" alone is the one-click check-in.
+_FORM_WORDS = ("", "anonymous", "myself")
 _SENT_TO_DM = (
     "Haven sent you a direct message with buttons to read replies, answer, close or delete "
     "your request. Keep it: it is the only way back."
@@ -113,8 +116,8 @@ class ContactListeners:
         try:
             ctx = request_context(body)
             text = command_text(str(body.get("text") or "")).strip()
-            if text.lower() in ("", "help"):
-                refused = await self._open_contact_form(ctx, body, client)
+            if text.lower() in _FORM_WORDS:
+                refused = await self._open_contact_form(ctx, body, client, text.lower())
                 if refused is None:
                     await ack()
                 else:
@@ -130,20 +133,22 @@ class ContactListeners:
     async def on_person_button(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        """ "Talk to a moderator" (opens the form), or a button on the person's own messages:
-        Answer (opens a form), Read replies / Close / Delete (answered privately, below)."""
+        """The "Talk to a moderator" button (opens the form), or a button on the person's own
+        messages: Answer (opens a form), Read replies / Close / Delete (answered privately,
+        below), and the check-in (sent at once: one click)."""
         action = (body.get("actions") or [{}])[0]
         line = str(action.get("value") or "")
         words = line.split()
         verb = words[1].lower() if len(words) > 1 else ""
         follow = self._followup(body, respond)
         ctx = request_context(body)
-        if verb not in ("", "help", "answer"):
+        opens_form = (verb in _FORM_WORDS and len(words) <= 2) or verb == "answer"
+        if not opens_form:
             await ack()
 
             async def run() -> None:
                 answer = await self._services.router.contact(ctx, line)
-                await self._tell(follow, answer.shown)
+                await self._tell(follow, await self._deliver_key(ctx, answer, follow))
 
             self._spawn(run(), "a button on a request")
             return
@@ -151,11 +156,10 @@ class ContactListeners:
         refused: Card | None
         try:
             if verb == "answer":
-                refused = await self._open(
-                    client, body, answer_view(words[2] if len(words) > 2 else "")
-                )
+                key = words[2] if len(words) > 2 else ""
+                refused = await self._open(client, body, answer_view(key))
             else:
-                refused = await self._open_contact_form(ctx, body, client)
+                refused = await self._open_contact_form(ctx, body, client, verb)
         except Exception as error:
             log_failure(log, "opening a contact form", error)
             refused = SOMETHING_WENT_WRONG
@@ -222,16 +226,20 @@ class ContactListeners:
     # ---- helpers ---------------------------------------------------------------------------
 
     async def _open_contact_form(
-        self, ctx: RequestContext, body: Mapping[str, Any], client: AsyncWebClient
+        self, ctx: RequestContext, body: Mapping[str, Any], client: AsyncWebClient, chosen: str
     ) -> Card | None:
-        """Open the person's form; a card instead when the community does not offer it (the
-        core's own sentence) or Slack will not open it."""
+        """Open the person's form; a card instead when the core would refuse before any text
+        is read (no inbox here, blocked, too soon: its own sentence) or Slack will not open it."""
+        chosen = chosen or "anonymous"
+        refused = await self._services.router.contact_precheck(ctx, chosen)
+        if refused is not None:
+            return refused
         commands = self._services.contact
-        if commands is None or not await commands.service.offers(ctx.community_id):
-            # The core refuses an unavailable line before reading any text, with its reason.
-            return (await self._services.router.contact(ctx, person_line("anonymous"))).shown
-        struggling = await commands.service.struggling_offered(ctx.community_id)
-        return await self._open(client, body, contact_view(ctx.channel_id, struggling=struggling))
+        struggling = commands is not None and await commands.service.struggling_offered(
+            ctx.community_id
+        )
+        view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen)
+        return await self._open(client, body, view)
 
     async def _open(
         self, client: AsyncWebClient, body: Mapping[str, Any], view: dict[str, Any]

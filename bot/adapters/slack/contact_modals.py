@@ -61,13 +61,17 @@ def _text_input(label: str, *, optional: bool, placeholder: str) -> dict[str, An
     }
 
 
-def contact_view(channel_id: str | None, *, struggling: bool) -> dict[str, Any]:
-    """The person's form. With the check-in offered, the text is optional (a check-in needs
-    none; the core still refuses an empty anonymous or named request)."""
+def contact_view(
+    channel_id: str | None, *, struggling: bool, chosen: str = "anonymous"
+) -> dict[str, Any]:
+    """The person's form, `chosen` (a line's word: anonymous, myself) picked. With the
+    check-in offered, the text is optional (a check-in needs none; the core still refuses an
+    empty anonymous or named request)."""
     kinds = [RequestKind.ANONYMOUS, RequestKind.MYSELF]
     if struggling:
         kinds.append(RequestKind.CHECK_IN)
     options = [_radio(kind) for kind in kinds]
+    initial = next((o for o in options if o["value"] == chosen), options[0])
     return {
         "type": "modal",
         "callback_id": CONTACT_CALLBACK,
@@ -89,7 +93,7 @@ def contact_view(channel_id: str | None, *, struggling: bool) -> dict[str, Any]:
                     "type": "radio_buttons",
                     "action_id": _ACTION,
                     "options": options,
-                    "initial_option": options[0],
+                    "initial_option": initial,
                 },
             },
             {

@@ -130,8 +130,8 @@ class Scene:
         return self.fake.messages_in(DM)
 
     def key_message(self) -> dict[str, Any]:
-        [message] = [m for m in self.dms() if "Read replies" in buttons(m["blocks"])]
-        return message
+        """The newest DM holding a request's key (its buttons)."""
+        return [m for m in self.dms() if "Read replies" in buttons(m["blocks"])][-1]
 
     async def click(
         self, message: dict[str, Any], label: str, user: str, channel: str
@@ -287,9 +287,18 @@ async def test_a_blocked_sender_cannot_write_again_and_nobody_learns_who(scene: 
         assert "sender of request #1 is blocked" in shown
         assert PERSON not in shown and "Private Person" not in shown
         scene.clock.current += timedelta(hours=1)  # past the cooldown
-        again = await scene.send("Me again")
-        assert "paused requests from you" in view_text(again)
+        views = len(scene.fake.views)
+        # Refused before any form opens, and typed lines are refused too.
+        reply = await scene.slack.command("/support-contact", "", user_id=PERSON)
+        assert "paused requests from you" in texts(reply.json["blocks"])
+        assert len(scene.fake.views) == views
+        reply = await scene.slack.command("/support-contact", "anonymous Me again", user_id=PERSON)
+        assert "paused requests from you" in texts(reply.json["blocks"])
         assert len(scene.inbox()) == 1  # nothing reached the moderators
+        # Someone else still can.
+        scene.fake.add_user("U0SOMEONE", name="Someone")
+        answer = await scene.send("Hello", user="U0SOMEONE")
+        assert "Request #2 sent" in view_text(answer)
 
 
 async def test_a_restart_in_the_middle(scene: Scene) -> None:
@@ -348,6 +357,37 @@ async def test_a_typed_request_answers_privately_and_sends_the_key_by_dm(scene: 
         assert "Block sender" not in buttons(scene.inbox()[-1]["blocks"])
 
 
+async def test_a_check_in_shows_crisis_lines_and_alerts_the_inbox(scene: Scene) -> None:
+    async with scene.haven():
+        await scene.set_inbox()
+        await scene.send("first")  # the check-in is not offered yet: two choices
+        assert len(scene.fake.views[-1]["blocks"][1]["element"]["options"]) == 2
+        reply = await scene.slack.command(
+            "/support-admin", "settings contact-struggling yes", user_id=ADMIN
+        )
+        assert "Check-in alerts on" in reply.text
+        scene.clock.current += timedelta(hours=1)
+        answer = await scene.send("", kind="struggling")
+        options = scene.fake.views[-1]["blocks"][1]["element"]["options"]
+        assert [o["value"] for o in options] == ["anonymous", "myself", "struggling"]
+        assert scene.fake.views[-1]["blocks"][0]["optional"] is True
+        shown = view_text(answer)
+        assert "direct message" in shown and "Your key" not in shown
+        assert "asked for a check-in" in texts(scene.inbox()[-1]["blocks"])
+        # One click, from a button carrying the line: sent at once, the key by DM.
+        scene.clock.current += timedelta(hours=1)
+        url = scene.fake.new_response_url()
+        await scene.slack.interactive(
+            scene.fake.block_action(
+                "haven_contact_2", "/support-contact struggling", user_id=PERSON, response_url=url
+            )
+        )
+        await scene.drain()
+        assert "Request #3" in texts(scene.inbox()[-1]["blocks"])
+        assert "direct message" in texts(scene.fake.posts_to(url)[0]["blocks"])
+        assert len([m for m in scene.dms() if "Read replies" in buttons(m["blocks"])]) == 3
+
+
 async def test_the_key_is_shown_privately_when_no_dm_can_be_sent(scene: Scene) -> None:
     async with scene.haven():
         await scene.set_inbox()
@@ -356,6 +396,24 @@ async def test_the_key_is_shown_privately_when_no_dm_can_be_sent(scene: Scene) -
         shown = view_text(answer)
         assert "Your key" in shown and "Keep this message" in shown
         assert scene.dms() == []
+
+
+async def test_a_typed_request_follows_up_with_the_key_when_no_dm_can_be_sent(
+    scene: Scene,
+) -> None:
+    async with scene.haven():
+        await scene.set_inbox()
+        scene.fake.fail("chat.postMessage", "cannot_dm_bot", match=lambda a: a["channel"] == DM)
+        url = scene.fake.new_response_url()
+        reply = await scene.slack.command(
+            "/support-contact", f"anonymous {TEXT}", user_id=PERSON, response_url=url
+        )
+        assert "Request #1 sent" in texts(reply.json["blocks"])
+        await scene.drain()
+        [post] = scene.fake.posts_to(url)
+        assert post["response_type"] == "ephemeral"
+        assert "Your key" in texts(post["blocks"])
+        assert "Read replies" in buttons(post["blocks"])
 
 
 async def test_the_form_is_not_opened_before_an_inbox_is_set(scene: Scene) -> None:
