@@ -342,20 +342,34 @@ def button_action_id(index: int, line: str) -> str:
     return f"{ACTION_RUN}_{index}"
 
 
+# Deleting a request cannot be undone (its text and replies go at once): Slack asks first.
+_CONFIRM_DELETE = {
+    "title": {"type": "plain_text", "text": "Delete your request?"},
+    "text": {
+        "type": "plain_text",
+        "text": "Its text and every reply are deleted from Haven now, for good.",
+    },
+    "confirm": {"type": "plain_text", "text": "Delete"},
+    "deny": {"type": "plain_text", "text": "Keep it"},
+    "style": "danger",
+}
+
+
 def _command_buttons(card: Card) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for index, action in enumerate(card.actions):
         if len(action.value) > BUTTON_VALUE_LIMIT:
             continue  # cannot carry it; the card's text still says what to type
-        elements.append(
-            {
-                "type": "button",
-                "action_id": button_action_id(index, action.value),
-                "text": _plain(action.label, BUTTON_TEXT_LIMIT),
-                "value": action.value,
-                **({"style": "primary"} if index == 0 else {}),
-            }
-        )
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": button_action_id(index, action.value),
+            "text": _plain(action.label, BUTTON_TEXT_LIMIT),
+            "value": action.value,
+            **({"style": "primary"} if index == 0 else {}),
+        }
+        if action.value.startswith(f"{CONTACT_LINE} delete "):
+            button["confirm"] = _CONFIRM_DELETE
+        elements.append(button)
     page = card.page
     if page is not None and page.page_count > 1:
         if page.page > 1:

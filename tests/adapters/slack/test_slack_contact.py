@@ -226,6 +226,14 @@ async def test_an_anonymous_request_a_reply_an_answer_back_and_closing(scene: Sc
 
         keep = scene.key_message()
         assert set(buttons(keep["blocks"])) == {"Read replies", "Answer", "Close", "Delete"}
+        # Deleting cannot be undone: Slack asks before sending it.
+        [delete] = [
+            e
+            for b in keep["blocks"]
+            for e in b.get("elements") or []
+            if e.get("type") == "button" and e["text"]["text"] == "Delete"
+        ]
+        assert delete["confirm"]["style"] == "danger"
         assert all(a.startswith("haven_contact_") for a, _ in buttons(keep["blocks"]).values())
 
         result = await scene.moderator_reply("We hear you. Who is it?")
