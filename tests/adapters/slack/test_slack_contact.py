@@ -10,6 +10,7 @@ to the inbox, in no database file and in no log line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.adapters.slack.app import SlackRuntime, assemble, http_app
+from bot.adapters.slack.app import SlackRuntime, assemble, http_app, run_slack
 from bot.adapters.slack.contact_modals import ANSWER_CALLBACK, CONTACT_CALLBACK
 from bot.adapters.slack.modals import CALLBACK_ID
 from bot.adapters.slack.render import iter_texts
@@ -505,3 +506,51 @@ async def test_an_anonymous_senders_id_is_in_no_inbox_message_no_file_and_no_log
     for logged in (stream.getvalue(), raw.text):
         assert PERSON not in logged
         assert TEXT not in logged and "Thank you" not in logged
+
+
+# ---- Socket Mode, through run_slack ---------------------------------------------------------
+
+
+async def test_over_socket_mode_run_slack_serves_the_contact_line(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    fake.add_user(PERSON, name="Private Person")
+    fake.add_channel(INBOX, "mod-inbox", is_private=True)
+    settings = slack_settings(tmp_path, fake, slack_mode="socket")
+    async with open_services(settings, clock=FixedClock()) as services:
+        task = asyncio.create_task(run_slack(services))
+        try:
+            await fake.wait_for_socket()
+            saved = await fake.send_envelope(
+                "slash_commands",
+                fake.slash_command(
+                    "/support-admin", f"settings contact-inbox channel:{INBOX_REF}", user_id=ADMIN
+                ),
+            )
+            assert "Moderator inbox saved" in saved["payload"]["text"]
+            await fake.send_envelope(
+                "slash_commands", fake.slash_command("/support-contact", "", user_id=PERSON)
+            )
+            view = fake.views[-1]
+            values = {
+                "text": {"value": {"type": "plain_text_input", "value": TEXT}},
+                "kind": {
+                    "value": {"type": "radio_buttons", "selected_option": {"value": "anonymous"}}
+                },
+            }
+            submitted = await fake.send_envelope(
+                "interactive",
+                fake.view_submission(
+                    CONTACT_CALLBACK,
+                    values,
+                    private_metadata=view["private_metadata"],
+                    user_id=PERSON,
+                ),
+            )
+            assert submitted["payload"]["response_action"] == "update"
+            assert "Request #1 sent" in texts(submitted["payload"]["view"]["blocks"])
+            assert TEXT in texts(fake.messages_in(INBOX)[0]["blocks"])
+            assert any("Your key" in texts(m["blocks"]) for m in fake.messages_in(DM))
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
