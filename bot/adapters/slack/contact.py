@@ -38,6 +38,7 @@ _CALL_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError, Workspac
 _CANNOT_SEE = {
     "channel_not_found": "Slack says there is no such channel, or Haven is not in it",
     "missing_scope": "Haven's Slack app lacks the groups:read scope (reinstall it)",
+    "WorkspaceNotInstalled": "Haven is not installed in this Slack workspace any more",
 }
 
 
@@ -85,8 +86,8 @@ class SlackContact:
 
     async def post_inbox(self, community_id: str, channel_id: str, card: Card) -> str:
         message = _blocks_message(card)
-        client = await self._client(community_id)
         try:
+            client = await self._client(community_id)
             response = await client.chat_postMessage(
                 channel=channel_id,
                 text=message.text,
@@ -102,8 +103,8 @@ class SlackContact:
         self, community_id: str, channel_id: str, message_id: str, card: Card
     ) -> None:
         message = _blocks_message(card)
-        client = await self._client(community_id)
         try:
+            client = await self._client(community_id)
             await client.chat_update(
                 channel=channel_id, ts=message_id, text=message.text, blocks=message.blocks
             )

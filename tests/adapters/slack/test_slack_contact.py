@@ -21,15 +21,21 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.app import SlackRuntime, assemble, http_app, run_slack
+from bot.adapters.slack.contact import SlackContact
 from bot.adapters.slack.contact_modals import ANSWER_CALLBACK, CONTACT_CALLBACK
 from bot.adapters.slack.modals import CALLBACK_ID
 from bot.adapters.slack.render import iter_texts
+from bot.adapters.slack.workspaces import InstalledWorkspaces
 from bot.app import open_services
+from bot.core.cards import Card
+from bot.core.scheduling.publishing import PermanentPublishError
 from bot.services import Services
 from tests.adapters.slack.conftest import ADMIN, SIGNING_SECRET, SignedSender, slack_settings
 from tests.adapters.slack.test_slack_privacy import haven_logging
+from tests.adapters.slack.test_slack_workspaces import _Store, _token
 from tests.conftest import FixedClock
 from tests.fakes.fake_slack import FakeSlack
 
@@ -554,3 +560,32 @@ async def test_over_socket_mode_run_slack_serves_the_contact_line(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+# ---- many workspaces ------------------------------------------------------------------------
+
+
+async def test_each_workspaces_inbox_and_dms_use_its_own_token(fake: FakeSlack) -> None:
+    token_a, token_b = await _token(fake, "TA"), await _token(fake, "TB")
+    fake.add_channel("GA", "mods-a", is_private=True, team_id="TA")
+    fake.add_user("UB", team_id="TB")
+    clients = InstalledWorkspaces(
+        _Store({"TA": token_a, "TB": token_b}),
+        lambda token: AsyncWebClient(token=token, base_url=fake.api_url),
+    )
+    contact = SlackContact(clients)
+    card = Card(title="Request #1", body="hello")
+    assert await contact.check_inbox("slack:TA", "GA") == "#mods-a"
+    ts = await contact.post_inbox("slack:TA", "GA", card)
+    await contact.edit_inbox("slack:TA", "GA", ts, Card(title="Request #1", body="closed"))
+    assert [c.token for c in fake.calls_to("chat.update")] == [token_a]
+    assert "closed" in texts(fake.messages_in("GA")[0]["blocks"])
+    # Another workspace's token cannot see the first one's channel, nor is it used for it.
+    with pytest.raises(PermanentPublishError, match="no such channel"):
+        await contact.check_inbox("slack:TB", "GA")
+    assert await contact.tell_person("slack:TB", "UB", card) is True
+    assert fake.calls_to("conversations.open")[-1].token == token_b
+    # A workspace Haven is not installed in: nothing delivered, and said so.
+    assert await contact.tell_person("slack:TC", "UB", card) is False
+    with pytest.raises(PermanentPublishError, match="not installed in this Slack workspace"):
+        await contact.check_inbox("slack:TC", "GA")
