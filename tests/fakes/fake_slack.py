@@ -694,9 +694,37 @@ class FakeSlack:
             blocks = json.loads(blocks)
         return {"text": args.get("text", ""), "blocks": list(blocks or []), "ts": ts}
 
+    @staticmethod
+    def _blocks_problem(args: dict[str, Any]) -> str | None:
+        """Slack refuses a message over its limits rather than trimming it: 50 blocks, and
+        `msg_blocks_too_long` seen at about 13.2k characters of block text."""
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not blocks:
+            return None
+        if len(blocks) > 50:
+            return "invalid_blocks"
+        size = 0
+
+        def walk(node: Any) -> None:
+            nonlocal size
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "text" and isinstance(value, str):
+                        size += len(value)
+                    else:
+                        walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(blocks)
+        return "msg_blocks_too_long" if size > 13_200 else None
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(args.get("channel"))
-        problem = self._channel_problem(channel_id, posting=True)
+        problem = self._channel_problem(channel_id, posting=True) or self._blocks_problem(args)
         if problem:
             return {"ok": False, "error": problem}
         ts = f"{time.time():.6f}"
@@ -719,7 +747,7 @@ class FakeSlack:
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         """Only the app's own messages, in a channel it can still post in."""
         channel_id, ts = str(args.get("channel")), str(args.get("ts"))
-        problem = self._channel_problem(channel_id, posting=True)
+        problem = self._channel_problem(channel_id, posting=True) or self._blocks_problem(args)
         if problem:
             return {"ok": False, "error": problem}
         if (channel_id, ts) not in self.messages:

@@ -18,6 +18,7 @@ Haven.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -42,11 +43,30 @@ _CANNOT_SEE = {
 }
 
 
+EARLIER_NOT_SHOWN = "… earlier messages are not shown: one Slack message holds only so much"
+
+
+def fitted(card: Card) -> Card:
+    """The card with its oldest thread lines left out until it fits one Slack message (a
+    request and eight long replies can pass Slack's ~13k characters): an inbox message is
+    redrawn in place, and a modal shows one view, so neither can continue in another. The
+    newest lines, the ones to answer, stay."""
+    if len(render_private(card)) == 1:
+        return card
+    lines = [line for line in card.lines if not line.startswith("… ")]
+    while len(lines) > 1:
+        lines.pop(0)
+        shorter = replace(card, lines=(EARLIER_NOT_SHOWN, *lines))
+        if len(render_private(shorter)) == 1:
+            return shorter
+    return replace(card, lines=(EARLIER_NOT_SHOWN, *lines))
+
+
 def _blocks_message(card: Card) -> SlackMessage:
-    """The card as one message: contact cards are short (the core caps their text), and a
-    request split over several messages could not be redrawn in place."""
-    messages = render_private(card)
+    """The card as one message (see `fitted`)."""
+    messages = render_private(fitted(card))
     first = messages[0]
+    # Only if even the newest line with the request cannot fit (never with the core's limits).
     blocks = [block for message in messages for block in message.blocks][:50]
     return SlackMessage(text=first.text, blocks=blocks)
 

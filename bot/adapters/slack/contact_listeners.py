@@ -28,7 +28,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.contact import SlackContact
+from bot.adapters.slack.contact import SlackContact, fitted
 from bot.adapters.slack.contact_modals import (
     ANSWER_CALLBACK,
     CONTACT_CALLBACK,
@@ -124,8 +124,9 @@ class ContactListeners:
                     await self._ack_card(ack, refused)
                 return
             answer = await self._services.router.contact(ctx, f"{CONTACT_LINE} {text}")
-            shown = await self._deliver_key(ctx, answer, self._followup(body, respond))
-            await self._ack_card(ack, shown)
+            follow = self._followup(body, respond)
+            shown = await self._deliver_key(ctx, answer, follow)
+            await self._ack_card(ack, shown, follow)
         except Exception as error:
             log_failure(log, CONTACT_LINE, error)
             await self._ack_card(ack, SOMETHING_WENT_WRONG)
@@ -179,7 +180,7 @@ class ContactListeners:
                 await ack(response_action="errors", errors=errors)
                 return
             shown = await self._deliver_key(ctx, answer, None)
-            await ack(response_action="update", view=result_view(shown))
+            await ack(response_action="update", view=result_view(fitted(shown)))
         except Exception as error:
             log_failure(log, "a contact form", error)
             await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
@@ -193,7 +194,7 @@ class ContactListeners:
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
-            await ack(response_action="update", view=result_view(card))
+            await ack(response_action="update", view=result_view(fitted(card)))
         except Exception as error:
             log_failure(log, "an answer form", error)
             await ack(response_action="update", view=result_view(SOMETHING_WENT_WRONG))
@@ -271,7 +272,15 @@ class ContactListeners:
         for message in render_private(card):
             await follow.message(message, replace_original=False)
 
-    @staticmethod
-    async def _ack_card(ack: AsyncAck, card: Card) -> None:
-        first = render_private(card)[0]
+    async def _ack_card(self, ack: AsyncAck, card: Card, follow: Followup | None = None) -> None:
+        """The answer in the acknowledgement; a long one (a whole thread) continues in
+        private follow-ups."""
+        first, *rest = render_private(card)
         await ack(text=first.text, blocks=first.blocks, response_type="ephemeral")
+        if rest and follow is not None:
+
+            async def more() -> None:
+                for message in rest:
+                    await follow.message(message, replace_original=False)
+
+            self._spawn(more(), "the rest of a contact answer")

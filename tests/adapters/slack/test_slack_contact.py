@@ -337,6 +337,27 @@ async def test_a_restart_in_the_middle(scene: Scene) -> None:
         assert "told in a private message" in view_text(result)
 
 
+async def test_a_long_thread_still_fits_the_one_inbox_message(scene: Scene) -> None:
+    long = "word " * 297 + "end"  # with "reply N ", under the core's 1500 characters
+    async with scene.haven():
+        await scene.set_inbox()
+        await scene.send(long)
+        for round_ in range(9):
+            result = await scene.moderator_reply(f"reply {round_} {long}")
+            assert "Reply sent" in view_text(result)
+        [request] = scene.inbox()
+        shown = texts(request["blocks"])
+        assert "reply 8 word" in shown  # the newest, the one to answer
+        assert "reply 0 word" not in shown
+        assert "earlier messages are not shown" in shown
+        # Every redraw was accepted by Slack: none over its limits.
+        assert len(scene.fake.calls_to("chat.update")) == 9
+        # The person still reads the whole thread, over several private messages.
+        posts = await scene.click(scene.key_message(), "Read replies", PERSON, DM)
+        read = "\n".join(texts(post["blocks"]) for post in posts)
+        assert all(f"reply {n} word" in read for n in range(9))
+
+
 # ---- the entry points -----------------------------------------------------------------------
 
 
