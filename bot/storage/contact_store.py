@@ -15,7 +15,7 @@ from bot.core.ports import (
     ContactRow,
     ContactSettings,
 )
-from bot.storage.database import Row, SqlDatabase, Tx
+from bot.storage.database import Database, Row, SqlDatabase, Tx
 
 _COLUMNS = (
     "community_id, number, kind, status, text, token_hash, sender_id, sender_name,"
@@ -207,7 +207,16 @@ class SqlContactStore:
                 "DELETE FROM contact_lines WHERE community_id = ? AND number = ?",
                 (community_id, number),
             )
+        await self._forget_old_pages()
         return outcome.rowcount == 1
+
+    async def _forget_old_pages(self) -> None:
+        """SQLite keeps the pages a change replaced in the WAL until a checkpoint: run one
+        now, so deleted text leaves the -wal file too (secure_delete zeroes the database
+        file's pages). Busy (a reader's old snapshot) is fine: the WalKeeper retries when
+        quiet. PostgreSQL keeps dead rows until VACUUM (see ARCHITECTURE.md)."""
+        if isinstance(self._db, Database):
+            await self._db.checkpoint()
 
     async def open_requests(self, community_id: str) -> Sequence[ContactRow]:
         rows = await self._db.fetch_all(
