@@ -434,3 +434,13 @@ async def test_nothing_about_the_sender_is_logged_at_debug(
         "unique-7170",
     ):
         assert secret not in text
+
+
+async def test_help_names_the_contact_lines(line: Line) -> None:
+    card = await line.say("help")
+    assert any(x.startswith("/support-contact anonymous <text>") for x in card.lines)
+    first = await line.say("/support-contact")
+    assert [a.value for a in first.actions] == [
+        "/support-contact anonymous",
+        "/support-contact myself",
+    ]

@@ -275,3 +275,35 @@ async def test_a_known_user_id_is_nowhere_haven_keeps_or_posts(
     assert SENDER_ID.encode() not in stored and SENDER_NAME.encode() not in stored
     assert SENDER_ID not in log_guard.text() and SENDER_NAME not in log_guard.text()
     assert "a private thing" not in log_guard.text() and "answer back" not in log_guard.text()
+
+
+async def test_im_struggling_is_one_click_with_crisis_lines_at_once(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    inbox = await _set_inbox(fake, guild)
+    on = await fake.dispatch_command(
+        "support-admin settings contact-struggling",
+        {"allow": "yes"},
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    await on.response()
+    sender = fake.make_user(SENDER_NAME, SENDER_ID)
+    opened = await fake.dispatch_command("support-contact", guild=guild, user=sender)
+    body = await opened.response()
+    choose = {"components": body["data"]["components"]}
+    struggling = _button(choose, "haven:contact:struggling")
+    assert struggling["label"] == "I'm struggling right now"
+    pressed = await fake.dispatch_component(
+        choose, struggling["custom_id"], guild=guild, user=sender
+    )
+    await pressed.response()  # deferred
+    shown = await pressed.followup()
+    assert shown["flags"] & EPHEMERAL
+    # The crisis answer, at once, whatever the moderators do next.
+    assert "immediate danger" in shown["embeds"][0]["description"]
+    assert any("findahelpline.com" in f["value"] for f in shown["embeds"][0]["fields"])
+    assert "Your request #1" in _embed_text(fake.dm_messages(SENDER_ID)[0])
+    (alert,) = fake.messages[inbox]
+    assert "someone asked for a check-in" in _embed_text(alert)
+    assert SENDER_ID not in str(alert)
