@@ -1,6 +1,7 @@
 """The contact line's SQL: requests, threads, blocks, settings and the moderators' audit.
 
-Not a content change: nothing here goes through `community_write`, so a request never makes
+`inbox_message_id` arrives sealed by the core (a platform message id tells when it was
+posted). Not a content change: nothing here goes through `community_write`, so a request never makes
 another process drop its caches (bot/storage/changes.py). Nothing here is logged.
 """
 
@@ -166,6 +167,13 @@ class SqlContactStore:
         audit: ContactAuditEntry | None,
     ) -> int:
         async with self._db.write() as conn:
+            # The request's row held until commit (PostgreSQL): two lines added at once
+            # never take the same seq. SQLite has one writer.
+            await conn.execute(
+                "SELECT number FROM contact_requests WHERE community_id = ? AND number = ?"
+                + self._db.for_update,
+                (community_id, number),
+            )
             row = await conn.fetch_one(
                 "SELECT COALESCE(MAX(seq), 0) AS last FROM contact_lines"
                 " WHERE community_id = ? AND number = ?",

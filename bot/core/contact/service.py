@@ -17,7 +17,15 @@ from datetime import date, datetime, timedelta
 
 from bot.core.cards import Card
 from bot.core.contact import cards
-from bot.core.contact.keys import Cooldown, SenderLinks, block_tag, new_token, token_hash
+from bot.core.contact.keys import (
+    Cooldown,
+    SenderLinks,
+    block_tag,
+    new_token,
+    seal,
+    token_hash,
+    unseal,
+)
 from bot.core.contact.rules import (
     AUDIT_SHOWN,
     DEFAULT_BLOCK_DAYS,
@@ -292,7 +300,9 @@ class ContactService:
                 "and nothing was kept.",
                 "Please try again in a little while. For support now, type /support.",
             ) from None
-        await self._store.set_inbox_message(ctx.community_id, number, message_id)
+        await self._store.set_inbox_message(
+            ctx.community_id, number, self._seal(ctx.community_id, number, message_id)
+        )
         self._links.remember(ctx.community_id, number, ctx.actor.id)
         return number, cards.keep_card(number, token, kind)
 
@@ -435,6 +445,16 @@ class ContactService:
 
     # ---- helpers ---------------------------------------------------------------------------
 
+    def _seal(self, community_id: str, number: int, message_id: str) -> str:
+        if self._key is None:
+            return message_id  # only a Haven whose contact line is off has no key
+        return "sealed:" + seal(self._key, f"inbox\x00{community_id}\x00{number}", message_id)
+
+    def _unseal(self, community_id: str, number: int, stored: str) -> str:
+        if self._key is None or not stored.startswith("sealed:"):
+            return stored
+        return unseal(self._key, f"inbox\x00{community_id}\x00{number}", stored[7:])
+
     def _today(self) -> date:
         return self._clock.now().date()
 
@@ -526,7 +546,7 @@ class ContactService:
             await platform.edit_inbox(
                 community_id,
                 row.inbox_channel_id,
-                row.inbox_message_id,
+                self._unseal(community_id, number, row.inbox_message_id),
                 cards.inbox_card(row, thread),
             )
         except Exception as error:

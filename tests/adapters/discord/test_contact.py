@@ -272,6 +272,8 @@ async def test_a_known_user_id_is_nowhere_haven_keeps_or_posts(
     for message in fake.messages[inbox]:
         assert SENDER_ID not in str(message) and SENDER_NAME not in str(message)
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*") if p.is_file())
+    # Nor when it was sent: the inbox message's id (a snowflake holds its time) is sealed.
+    assert fake.messages[inbox][0]["id"].encode() not in stored
     assert SENDER_ID.encode() not in stored and SENDER_NAME.encode() not in stored
     assert SENDER_ID not in log_guard.text() and SENDER_NAME not in log_guard.text()
     assert "a private thing" not in log_guard.text() and "answer back" not in log_guard.text()
