@@ -191,7 +191,14 @@ async def test_the_person_closes_or_deletes_their_request(line: Line) -> None:
     line.stack.clock.current += timedelta(minutes=11)
     second = await line.send("please forget this")
     await line.say(f"/support-contact answer {second} and this")
-    deleted = await line.say(f"/support-contact delete {second}")
+    asked = await line.say(f"/support-contact delete {second}")
+    assert asked.title == "Delete request #2 for good?"
+    assert [a.value for a in asked.actions] == [
+        f"/support-contact erase {second}",
+        f"/support-contact open {second}",
+    ]
+    assert "please forget this" in line.inbox.latest("m2").body  # nothing deleted yet
+    deleted = await line.say(f"/support-contact erase {second}")
     assert deleted.title == "Request #2 deleted"
     inbox = line.inbox.latest("m2")
     assert "Deleted by the sender" in inbox.body and inbox.actions == ()
@@ -378,7 +385,7 @@ async def test_deleted_text_leaves_the_sqlite_file_and_its_wal(line: Line, tmp_p
     await line.say(f"/support-contact answer {key} and this unique-4417")
     before = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
     assert b"unique-9931" in before and b"unique-4417" in before
-    await line.say(f"/support-contact delete {key}")
+    await line.say(f"/support-contact erase {key}")
     after = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
     assert b"unique-9931" not in after and b"unique-4417" not in after
 
@@ -416,7 +423,7 @@ async def test_nothing_about_the_sender_is_logged_at_debug(
         await line.mod("/support-admin contact reply 1 hello")
         await line.say(f"/support-contact answer {key} back unique-7170")
         await line.mod("/support-admin contact close 1")
-        await line.say(f"/support-contact delete {key}")
+        await line.say(f"/support-contact erase {key}")
     finally:
         for handler in list(root.handlers):
             if handler not in handlers:

@@ -337,6 +337,12 @@ class ContactService:
             "or delete it now.",
         )
 
+    async def confirm_delete(self, ctx: RequestContext, token: str) -> Card:
+        """Deleting cannot be undone: the person is asked once more (a misclick must not
+        cost them the thread)."""
+        row = await self._by_token(ctx, token)
+        return cards.confirm_delete(row.number, token)
+
     async def delete_by_person(self, ctx: RequestContext, token: str) -> Card:
         row = await self._by_token(ctx, token)
         if row.status == RequestStatus.DELETED:

@@ -137,7 +137,13 @@ async def test_anonymous_request_reply_answer_close_and_delete(
 
     # The person deletes it: the inbox says so, the text is gone everywhere Haven keeps it.
     delete = _button(dm, "haven:contact:delete:")
-    deleted = await fake.dispatch_component(dm, delete["custom_id"], user=sender)
+    asked = await fake.dispatch_component(dm, delete["custom_id"], user=sender)
+    confirm = await asked.response()
+    assert confirm["data"]["embeds"][0]["title"] == "Delete request #1 for good?"
+    assert "Someone keeps" in _embed_text(fake.messages[inbox][0])  # asked first
+    question = {"components": confirm["data"]["components"]}
+    erase = _button(question, "haven:contact:erase:")
+    deleted = await fake.dispatch_component(question, erase["custom_id"], user=sender)
     body = await deleted.response()
     assert body["data"]["embeds"][0]["title"] == "Request #1 deleted"
     assert "Deleted by the sender" in _embed_text(fake.messages[inbox][0])
