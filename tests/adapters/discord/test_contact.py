@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord.client import HavenBot
+from bot.adapters.discord.contact import DiscordContact
+from bot.adapters.discord.context import community_id_for_guild
+from bot.core.scheduling.publishing import PermanentPublishError
 from bot.services import Services
 from tests.adapters.discord.conftest import (
     MANAGE_GUILD,
@@ -315,3 +318,47 @@ async def test_im_struggling_is_one_click_with_crisis_lines_at_once(
     (alert,) = fake.messages[inbox]
     assert "someone asked for a check-in" in _embed_text(alert)
     assert SENDER_ID not in str(alert)
+
+
+async def test_the_inbox_must_be_a_channel_haven_can_post_in_this_server(
+    fake: FakeDiscord, services: Services, guild: dict[str, Any]
+) -> None:
+    readonly = fake.make_guild("Read only", bot_permissions=(1 << 10) | (1 << 11))
+    bot = HavenBot(services, guild_ready_timeout=0.05, publish_timeout=1.0)
+    task = await start_client(bot)
+    try:
+        refused = await fake.dispatch_command(
+            "support-admin settings contact-inbox",
+            {"channel": fake.channel_id(readonly)},
+            guild=readonly,
+            member_permissions=MANAGE_GUILD,
+        )
+        body = (await refused.response())["data"]["embeds"][0]
+        assert "cannot use" in body["description"] and "Embed Links" in body["description"]
+        # Another server's channel id is refused by the port itself (Discord's channel
+        # picker offers only this server's channels; the check does not rely on it).
+        with pytest.raises(PermanentPublishError, match="not a text channel of this server"):
+            await DiscordContact(bot).check_inbox(
+                community_id_for_guild(int(readonly["id"])), fake.channel_id(guild)
+            )
+        assert not fake.requests_to("POST", r"/channels/\d+/messages")
+    finally:
+        await stop_client(bot, task)
+
+
+async def test_a_member_pressing_inbox_buttons_is_refused(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    inbox = await _set_inbox(fake, guild)
+    sender = fake.make_user(SENDER_NAME, SENDER_ID)
+    await _send_request(fake, guild, sender, "hello")
+    posted = fake.messages[inbox][0]
+    member = fake.make_user("curious-member", "944444444444444444")
+    for prefix in ("haven:cmod:close:", "haven:cmod:block:", "haven:cmod:reply:"):
+        pressed = await fake.dispatch_component(
+            posted, _button(posted, prefix)["custom_id"], guild=guild, user=member
+        )
+        body = await pressed.response()
+        assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL, prefix
+        assert body["data"]["embeds"][0]["title"] == "Not permitted", prefix
+    assert fake.edits == [] and "Status: Open" in _embed_text(fake.messages[inbox][0])
