@@ -451,3 +451,16 @@ async def test_help_names_the_contact_lines(line: Line) -> None:
         "/support-contact anonymous",
         "/support-contact myself",
     ]
+
+
+async def test_a_thread_holds_at_most_forty_lines(line: Line) -> None:
+    key = await line.send("long one")
+    for n in range(20):
+        await line.mod(f"/support-admin contact reply 1 r{n}")
+        await line.say(f"/support-contact answer {key} a{n}")
+    full = await line.say(f"/support-contact answer {key} one more")
+    assert full.tone is CardTone.ERROR and "the most one request holds" in full.body
+    assert "the most one request holds" in (await line.mod("/support-admin contact reply 1 x")).body
+    # The inbox shows the newest lines and counts the rest.
+    inbox = line.inbox.latest()
+    assert inbox.lines[0] == "… 32 earlier messages" and inbox.lines[-1] == "Sender: a19"

@@ -314,12 +314,7 @@ class ContactService:
         row = await self._by_token(ctx, token)
         self._require_open(row)
         text = self._text(text, required=True)
-        count = len(await self._store.thread(row.community_id, row.number))
-        if count >= THREAD_MAX:
-            raise HavenError(
-                f"Request #{row.number} has {THREAD_MAX} messages, the most one request holds.",
-                "Close it and send a new one with /support-contact.",
-            )
+        await self._check_room(row, "Close it and send a new one with /support-contact.")
         await self._store.add_line(row.community_id, row.number, ContactLine(0, True, text), None)
         await self._refresh_inbox(row.community_id, row.number)
         view = await self.open(ctx, token)
@@ -362,6 +357,7 @@ class ContactService:
         community, row = await self._moderated(ctx, number)
         self._require_open(row)
         text = self._text(text, required=True)
+        await self._check_room(row, "Close it; the sender can write again with /support-contact.")
         name = ctx.actor.display_name or "moderator"
         await self._store.add_line(
             community.id,
@@ -513,6 +509,14 @@ class ContactService:
             # about replies again (also after a restart) and a block can find them.
             self._links.remember(row.community_id, row.number, ctx.actor.id)
         return row
+
+    async def _check_room(self, row: ContactRow, hint: str) -> None:
+        count = len(await self._store.thread(row.community_id, row.number))
+        if count >= THREAD_MAX:
+            raise HavenError(
+                f"Request #{row.number} has {THREAD_MAX} messages, the most one request holds.",
+                hint,
+            )
 
     @staticmethod
     def _require_open(row: ContactRow) -> None:
