@@ -22,6 +22,7 @@ from bot.core.scheduling.publishing import PermanentPublishError
 from bot.core.support_selection import CRISIS_TOPIC
 from bot.logging import HAVEN_LOGGERS, PLATFORM_LOGGERS, configure_logging
 from bot.settings import load_settings
+from bot.storage.contact_key import NEEDS_KEY
 from bot.storage.contact_store import SqlContactStore
 from bot.storage.repositories import SqlCommunityRepository
 from tests.conftest import stored_bytes
@@ -92,7 +93,7 @@ class Line:
         return dict(answer.keep.fields)["Your key"]
 
 
-def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY) -> Line:
+def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY, unavailable: str = "") -> Line:
     async def crisis(ctx: RequestContext) -> Card:
         return await stack.support.reply(ctx, CRISIS_TOPIC, None)
 
@@ -105,6 +106,7 @@ def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY) -> Line:
         crisis,
         block_key=key,
         cooldown=timedelta(minutes=10),
+        unavailable=unavailable,
     )
     contact = ContactCommands(service)
     router = CommandRouter(
@@ -464,3 +466,12 @@ async def test_a_thread_holds_at_most_forty_lines(line: Line) -> None:
     # The inbox shows the newest lines and counts the rest.
     inbox = line.inbox.latest()
     assert inbox.lines[0] == "… 32 earlier messages" and inbox.lines[-1] == "Sender: a19"
+
+
+async def test_without_a_key_on_postgresql_the_line_is_off_and_says_why(stack: Stack) -> None:
+    made = build(stack, Inbox(), key=None, unavailable=NEEDS_KEY)
+    await made.mod("/support-admin settings contact-inbox channel:#mod-inbox")
+    card = await made.say("/support-contact anonymous hello")
+    assert card.tone is CardTone.ERROR and "HAVEN_CONTACT_KEY" in card.footer
+    answer = await made.router.support(stack.ctx(MEMBER), "general", None)
+    assert CONTACT_BUTTON not in [a.label for a in answer.actions]
