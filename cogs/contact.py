@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _WRITES = ("anonymous", "myself")
-_WITH_KEY = ("open", "close", "delete")
+_WITH_KEY = ("open", "close", "delete", "erase")
 DM_SENT = (
     "Haven sent you a DM with your request's buttons: they are your only way back to it "
     "(to read replies, answer, close or delete it)."

@@ -1,6 +1,7 @@
 """The contact line's SQL: requests, threads, blocks, settings and the moderators' audit.
 
-Not a content change: nothing here goes through `community_write`, so a request never makes
+`inbox_message_id` arrives sealed by the core (a platform message id tells when it was
+posted). Not a content change: nothing here goes through `community_write`, so a request never makes
 another process drop its caches (bot/storage/changes.py). Nothing here is logged.
 """
 
@@ -15,7 +16,7 @@ from bot.core.ports import (
     ContactRow,
     ContactSettings,
 )
-from bot.storage.database import Row, SqlDatabase, Tx
+from bot.storage.database import Database, Row, SqlDatabase, Tx
 
 _COLUMNS = (
     "community_id, number, kind, status, text, token_hash, sender_id, sender_name,"
@@ -166,6 +167,13 @@ class SqlContactStore:
         audit: ContactAuditEntry | None,
     ) -> int:
         async with self._db.write() as conn:
+            # The request's row held until commit (PostgreSQL): two lines added at once
+            # never take the same seq. SQLite has one writer.
+            await conn.execute(
+                "SELECT number FROM contact_requests WHERE community_id = ? AND number = ?"
+                + self._db.for_update,
+                (community_id, number),
+            )
             row = await conn.fetch_one(
                 "SELECT COALESCE(MAX(seq), 0) AS last FROM contact_lines"
                 " WHERE community_id = ? AND number = ?",
@@ -207,7 +215,16 @@ class SqlContactStore:
                 "DELETE FROM contact_lines WHERE community_id = ? AND number = ?",
                 (community_id, number),
             )
+        await self._forget_old_pages()
         return outcome.rowcount == 1
+
+    async def _forget_old_pages(self) -> None:
+        """SQLite keeps the pages a change replaced in the WAL until a checkpoint: run one
+        now, so deleted text leaves the -wal file too (secure_delete zeroes the database
+        file's pages). Busy (a reader's old snapshot) is fine: the WalKeeper retries when
+        quiet. PostgreSQL keeps dead rows until VACUUM (see ARCHITECTURE.md)."""
+        if isinstance(self._db, Database):
+            await self._db.checkpoint()
 
     async def open_requests(self, community_id: str) -> Sequence[ContactRow]:
         rows = await self._db.fetch_all(

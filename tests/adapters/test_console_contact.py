@@ -48,6 +48,7 @@ async def test_the_whole_flow_in_a_console_session(tmp_path: Path) -> None:
         lambda out: f"/support-contact open {_key(out)}",
         "/support-admin contact close 1",
         lambda out: f"/support-contact delete {_key(out)}",
+        lambda out: f"/support-contact erase {_key(out)}",
     ]
     async with open_services(Settings(database_path=tmp_path / "haven.db")) as services:
         await run_console(
@@ -63,6 +64,7 @@ async def test_the_whole_flow_in_a_console_session(tmp_path: Path) -> None:
     assert "Sender: A member called X" in out  # the inbox redrawn with the answer
     assert "You: A member called X" in out  # the person's own view
     assert "Request #1 closed" in out
+    assert "Delete request #1 for good?" in out
     assert "Request #1 deleted" in out and "Deleted by the sender" in out
     # The key file beside the database is the person's block key, readable by its owner only.
     key_file = tmp_path / "haven.db.contact-key"

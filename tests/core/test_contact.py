@@ -4,6 +4,8 @@ check-in alert, the permission gate and bad input; and a restart in the middle."
 
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,9 @@ from bot.core.contact.service import ContactService
 from bot.core.models import Actor, Platform, RequestContext
 from bot.core.scheduling.publishing import PermanentPublishError
 from bot.core.support_selection import CRISIS_TOPIC
+from bot.logging import HAVEN_LOGGERS, PLATFORM_LOGGERS, configure_logging
+from bot.settings import load_settings
+from bot.storage.contact_key import NEEDS_KEY
 from bot.storage.contact_store import SqlContactStore
 from bot.storage.repositories import SqlCommunityRepository
 from tests.conftest import stored_bytes
@@ -88,7 +93,7 @@ class Line:
         return dict(answer.keep.fields)["Your key"]
 
 
-def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY) -> Line:
+def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY, unavailable: str = "") -> Line:
     async def crisis(ctx: RequestContext) -> Card:
         return await stack.support.reply(ctx, CRISIS_TOPIC, None)
 
@@ -101,6 +106,7 @@ def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY) -> Line:
         crisis,
         block_key=key,
         cooldown=timedelta(minutes=10),
+        unavailable=unavailable,
     )
     contact = ContactCommands(service)
     router = CommandRouter(
@@ -187,7 +193,14 @@ async def test_the_person_closes_or_deletes_their_request(line: Line) -> None:
     line.stack.clock.current += timedelta(minutes=11)
     second = await line.send("please forget this")
     await line.say(f"/support-contact answer {second} and this")
-    deleted = await line.say(f"/support-contact delete {second}")
+    asked = await line.say(f"/support-contact delete {second}")
+    assert asked.title == "Delete request #2 for good?"
+    assert [a.value for a in asked.actions] == [
+        f"/support-contact erase {second}",
+        f"/support-contact open {second}",
+    ]
+    assert "please forget this" in line.inbox.latest("m2").body  # nothing deleted yet
+    deleted = await line.say(f"/support-contact erase {second}")
     assert deleted.title == "Request #2 deleted"
     inbox = line.inbox.latest("m2")
     assert "Deleted by the sender" in inbox.body and inbox.actions == ()
@@ -366,3 +379,99 @@ async def test_nothing_about_the_sender_is_stored(
     assert SENDER.id.encode() not in stored
     assert SENDER.display_name.encode() not in stored
     assert key.encode() not in stored
+
+
+@pytest.mark.sqlite_only
+async def test_deleted_text_leaves_the_sqlite_file_and_its_wal(line: Line, tmp_path: Path) -> None:
+    key = await line.send("please forget this unique-9931")
+    await line.say(f"/support-contact answer {key} and this unique-4417")
+    before = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
+    assert b"unique-9931" in before and b"unique-4417" in before
+    await line.say(f"/support-contact erase {key}")
+    after = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
+    assert b"unique-9931" not in after and b"unique-4417" not in after
+
+
+async def test_no_row_of_any_table_holds_the_sender(line: Line) -> None:
+    key = await line.send("rows")
+    await line.mod("/support-admin contact reply 1 r")
+    await line.say(f"/support-contact answer {key} a")
+    await line.mod("/support-admin contact block 1")
+    for table in await line.stack.db.table_names():
+        rows = await line.stack.db.fetch_all(f"SELECT * FROM {table}")
+        dumped = repr([tuple(r) for r in rows])
+        assert SENDER.id not in dumped and SENDER.display_name not in dumped, table
+        assert key not in dumped, table
+
+
+async def test_nothing_about_the_sender_is_logged_at_debug(
+    line: Line, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Haven's own logging at DEBUG, as an operator would configure it (the platform
+    and database libraries stay at WARNING: aiosqlite's DEBUG lines quote every parameter)."""
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    names = ("", *HAVEN_LOGGERS, *PLATFORM_LOGGERS)
+    saved = {name: logging.getLogger(name).level for name in names}
+    handlers = list(root.handlers)
+    stream = io.StringIO()
+    try:
+        configure_logging(load_settings({"HAVEN_LOG_LEVEL": "DEBUG"}, env_file=None), stream)
+        line.inbox.failing = True
+        await line.say("/support-contact anonymous this fails unique-5150")
+        line.inbox.failing = False
+        key = await line.send("logged? unique-6160")
+        line.inbox.dms_closed = True
+        await line.mod("/support-admin contact reply 1 hello")
+        await line.say(f"/support-contact answer {key} back unique-7170")
+        await line.mod("/support-admin contact close 1")
+        await line.say(f"/support-contact erase {key}")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+    text = stream.getvalue()
+    assert "Could not post a request to a moderator inbox (OSError)" in text
+    for secret in (
+        SENDER.id,
+        SENDER.display_name,
+        key,
+        "unique-5150",
+        "unique-6160",
+        "unique-7170",
+    ):
+        assert secret not in text
+
+
+async def test_help_names_the_contact_lines(line: Line) -> None:
+    card = await line.say("help")
+    assert any(x.startswith("/support-contact anonymous <text>") for x in card.lines)
+    first = await line.say("/support-contact")
+    assert [a.value for a in first.actions] == [
+        "/support-contact anonymous",
+        "/support-contact myself",
+    ]
+
+
+async def test_a_thread_holds_at_most_forty_lines(line: Line) -> None:
+    key = await line.send("long one")
+    for n in range(20):
+        await line.mod(f"/support-admin contact reply 1 r{n}")
+        await line.say(f"/support-contact answer {key} a{n}")
+    full = await line.say(f"/support-contact answer {key} one more")
+    assert full.tone is CardTone.ERROR and "the most one request holds" in full.body
+    assert "the most one request holds" in (await line.mod("/support-admin contact reply 1 x")).body
+    # The inbox shows the newest lines and counts the rest.
+    inbox = line.inbox.latest()
+    assert inbox.lines[0] == "… 32 earlier messages" and inbox.lines[-1] == "Sender: a19"
+
+
+async def test_without_a_key_on_postgresql_the_line_is_off_and_says_why(stack: Stack) -> None:
+    made = build(stack, Inbox(), key=None, unavailable=NEEDS_KEY)
+    await made.mod("/support-admin settings contact-inbox channel:#mod-inbox")
+    card = await made.say("/support-contact anonymous hello")
+    assert card.tone is CardTone.ERROR and "HAVEN_CONTACT_KEY" in card.footer
+    answer = await made.router.support(stack.ctx(MEMBER), "general", None)
+    assert CONTACT_BUTTON not in [a.label for a in answer.actions]

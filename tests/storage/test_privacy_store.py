@@ -167,3 +167,34 @@ async def test_erase_freed_space_rewrites_the_tables_on_either_engine(db: Databa
     assert await store.names_of(PERSON) == ()
     rows = await db.fetch_all("SELECT count(*) FROM audit_log WHERE actor_id = ?", (PERSON,))
     assert rows[0][0] == 0
+
+
+async def test_the_contact_line_forgets_a_moderator_and_an_as_myself_sender(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO communities (id, platform) VALUES ('discord:1', 'discord')")
+        await conn.execute(
+            "INSERT INTO contact_requests (community_id, number, kind, status, text,"
+            " sender_id, sender_name) VALUES ('discord:1', 1, 'myself', 'open', 'help',"
+            " ?, ?)",
+            (PERSON, NAME),
+        )
+        await conn.execute(
+            "INSERT INTO contact_lines (community_id, number, seq, from_person, text,"
+            " moderator_name) VALUES ('discord:1', 1, 1, 0, 'hello', ?)",
+            (NAME,),
+        )
+        await conn.execute(
+            "INSERT INTO contact_audit (community_id, number, actor_id, actor_name, action, day)"
+            " VALUES ('discord:1', 1, ?, ?, 'reply', '2026-12-01')",
+            (PERSON, NAME),
+        )
+    store = SqlPrivacyStore(db)
+    assert await store.names_of(PERSON) == (NAME,)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-00000000")
+    counts = await store.forget(forgetting, forget_audit(forgetting.marker))
+    assert counts["discord:1"].audit_entries == 1
+    for table in ("contact_requests", "contact_lines", "contact_audit"):
+        rows = await db.fetch_all(f"SELECT * FROM {table}")
+        dumped = repr([tuple(r) for r in rows])
+        assert PERSON not in dumped and NAME not in dumped, table
+        assert "forgotten-00000000" in dumped, table

@@ -29,7 +29,7 @@ from bot.core.commands.verbs import (
     check_arguments,
 )
 from bot.core.communities import CommunityService
-from bot.core.contact.commands import ContactCommands
+from bot.core.contact.commands import CONTACT_HELP, ContactCommands
 from bot.core.contact.rules import CONTACT_COMMAND
 from bot.core.contact.service import ContactAnswer
 from bot.core.content.packs import MAX_PACK_BYTES
@@ -493,6 +493,8 @@ class CommandRouter:
 
     def help_card(self, include_admin: bool = True) -> Card:
         lines = list(SUPPORT_HELP)
+        if self._contact is not None:
+            lines.extend(CONTACT_HELP)
         if include_admin:
             lines.append("")
             lines.append("Moderators: /support-admin <group> <command> name:value ...")

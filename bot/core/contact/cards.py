@@ -172,5 +172,21 @@ def choose_card(struggling: bool) -> Card:
     )
 
 
+def confirm_delete(number: int, token: str) -> Card:
+    return Card(
+        title=f"Delete request #{number} for good?",
+        body=(
+            "Its text and every reply are deleted from Haven at once, and the moderators' "
+            "inbox will say it was deleted by the sender. This cannot be undone."
+        ),
+        tone=CardTone.INFO,
+        actions=(
+            Choice("Delete for good", person_line("erase", token)),
+            Choice("Keep it", person_line("open", token)),
+        ),
+        footer=f"Without buttons: {person_line('erase', '<key>')}",
+    )
+
+
 def done(title: str, body: str = "", footer: str = "") -> Card:
     return Card(title=title, body=body, tone=CardTone.SUCCESS, footer=footer)

@@ -3,7 +3,8 @@
 
 A person's line: `/support-contact anonymous <text>`, `myself <text>`, `struggling [text]`,
 and, with the key Haven gave them, `open <key>`, `answer <key> <text>`, `close <key>`,
-`delete <key>`. Buttons carry these same lines, so every platform runs one path.
+`delete <key>` (asks first; `erase <key>` deletes). Buttons carry these same lines, so every
+platform runs one path.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ STARTS = {
     "myself": RequestKind.MYSELF,
     "struggling": RequestKind.CHECK_IN,
 }
-WITH_KEY = ("open", "answer", "close", "delete")
+WITH_KEY = ("open", "answer", "close", "delete", "erase")
 PERSON_VERBS = (*STARTS, *WITH_KEY)
 
 CONTACT_HELP = (
@@ -32,6 +33,7 @@ CONTACT_HELP = (
     f"/{CONTACT_COMMAND} myself <text> — write to the moderators as yourself (they see your name).",
     f"/{CONTACT_COMMAND} struggling [text] — ask for a check-in, if this community offers it.",
     f"/{CONTACT_COMMAND} open|answer|close|delete <key> [text] — your request, with your key.",
+    f"/{CONTACT_COMMAND} erase <key> — delete it for good, at once (delete asks first).",
 )
 
 
@@ -158,6 +160,8 @@ class ContactCommands:
                 return ContactAnswer(await self.service.answer(ctx, key, _rest(text)))
             if verb == "close":
                 return ContactAnswer(await self.service.close_by_person(ctx, key))
+            if verb == "delete":
+                return ContactAnswer(await self.service.confirm_delete(ctx, key))
             return ContactAnswer(await self.service.delete_by_person(ctx, key))
         raise HavenError(
             f"/{CONTACT_COMMAND} does not know '{verb[:30]}'.",

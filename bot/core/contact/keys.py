@@ -35,6 +35,29 @@ def block_tag(key: bytes, community_id: str, user_id: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def _stream(key: bytes, label: str, length: int) -> bytes:
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hmac.new(key, f"{label}\x00{counter}".encode(), hashlib.sha256).digest()
+        counter += 1
+    return out[:length]
+
+
+def seal(key: bytes, label: str, value: str) -> str:
+    """`value` hidden from whoever lacks `key`: XOR with an HMAC keystream that is unique to
+    `label` (one request's inbox message), as hex. For a platform message id, which tells the
+    time it was posted (a Discord snowflake, a Slack ts): the database must not say when a
+    request was sent, and only the inbox message's edits need the id back."""
+    data = value.encode("utf-8")
+    return bytes(a ^ b for a, b in zip(data, _stream(key, label, len(data)), strict=True)).hex()
+
+
+def unseal(key: bytes, label: str, sealed: str) -> str:
+    data = bytes.fromhex(sealed)
+    return bytes(a ^ b for a, b in zip(data, _stream(key, label, len(data)), strict=True)).decode()
+
+
 class SenderLinks:
     """Request -> the person who sent it, in this process only: so Haven can tell them about
     a reply, and a moderator can block the sender without learning who it is. Bounded: the

@@ -17,7 +17,15 @@ from datetime import date, datetime, timedelta
 
 from bot.core.cards import Card
 from bot.core.contact import cards
-from bot.core.contact.keys import Cooldown, SenderLinks, block_tag, new_token, token_hash
+from bot.core.contact.keys import (
+    Cooldown,
+    SenderLinks,
+    block_tag,
+    new_token,
+    seal,
+    token_hash,
+    unseal,
+)
 from bot.core.contact.rules import (
     AUDIT_SHOWN,
     DEFAULT_BLOCK_DAYS,
@@ -292,7 +300,9 @@ class ContactService:
                 "and nothing was kept.",
                 "Please try again in a little while. For support now, type /support.",
             ) from None
-        await self._store.set_inbox_message(ctx.community_id, number, message_id)
+        await self._store.set_inbox_message(
+            ctx.community_id, number, self._seal(ctx.community_id, number, message_id)
+        )
         self._links.remember(ctx.community_id, number, ctx.actor.id)
         return number, cards.keep_card(number, token, kind)
 
@@ -304,12 +314,7 @@ class ContactService:
         row = await self._by_token(ctx, token)
         self._require_open(row)
         text = self._text(text, required=True)
-        count = len(await self._store.thread(row.community_id, row.number))
-        if count >= THREAD_MAX:
-            raise HavenError(
-                f"Request #{row.number} has {THREAD_MAX} messages, the most one request holds.",
-                "Close it and send a new one with /support-contact.",
-            )
+        await self._check_room(row, "Close it and send a new one with /support-contact.")
         await self._store.add_line(row.community_id, row.number, ContactLine(0, True, text), None)
         await self._refresh_inbox(row.community_id, row.number)
         view = await self.open(ctx, token)
@@ -326,6 +331,12 @@ class ContactService:
             f"You can still read it until it is deleted, {self._retention} days from today, "
             "or delete it now.",
         )
+
+    async def confirm_delete(self, ctx: RequestContext, token: str) -> Card:
+        """Deleting cannot be undone: the person is asked once more (a misclick must not
+        cost them the thread)."""
+        row = await self._by_token(ctx, token)
+        return cards.confirm_delete(row.number, token)
 
     async def delete_by_person(self, ctx: RequestContext, token: str) -> Card:
         row = await self._by_token(ctx, token)
@@ -346,6 +357,7 @@ class ContactService:
         community, row = await self._moderated(ctx, number)
         self._require_open(row)
         text = self._text(text, required=True)
+        await self._check_room(row, "Close it; the sender can write again with /support-contact.")
         name = ctx.actor.display_name or "moderator"
         await self._store.add_line(
             community.id,
@@ -435,6 +447,16 @@ class ContactService:
 
     # ---- helpers ---------------------------------------------------------------------------
 
+    def _seal(self, community_id: str, number: int, message_id: str) -> str:
+        if self._key is None:
+            return message_id  # only a Haven whose contact line is off has no key
+        return "sealed:" + seal(self._key, f"inbox\x00{community_id}\x00{number}", message_id)
+
+    def _unseal(self, community_id: str, number: int, stored: str) -> str:
+        if self._key is None or not stored.startswith("sealed:"):
+            return stored
+        return unseal(self._key, f"inbox\x00{community_id}\x00{number}", stored[7:])
+
     def _today(self) -> date:
         return self._clock.now().date()
 
@@ -488,6 +510,14 @@ class ContactService:
             self._links.remember(row.community_id, row.number, ctx.actor.id)
         return row
 
+    async def _check_room(self, row: ContactRow, hint: str) -> None:
+        count = len(await self._store.thread(row.community_id, row.number))
+        if count >= THREAD_MAX:
+            raise HavenError(
+                f"Request #{row.number} has {THREAD_MAX} messages, the most one request holds.",
+                hint,
+            )
+
     @staticmethod
     def _require_open(row: ContactRow) -> None:
         if row.status != RequestStatus.OPEN:
@@ -526,7 +556,7 @@ class ContactService:
             await platform.edit_inbox(
                 community_id,
                 row.inbox_channel_id,
-                row.inbox_message_id,
+                self._unseal(community_id, number, row.inbox_message_id),
                 cards.inbox_card(row, thread),
             )
         except Exception as error:

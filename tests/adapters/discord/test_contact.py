@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord.client import HavenBot
+from bot.adapters.discord.contact import DiscordContact
+from bot.adapters.discord.context import community_id_for_guild
+from bot.core.scheduling.publishing import PermanentPublishError
 from bot.services import Services
 from tests.adapters.discord.conftest import (
     MANAGE_GUILD,
@@ -137,7 +140,13 @@ async def test_anonymous_request_reply_answer_close_and_delete(
 
     # The person deletes it: the inbox says so, the text is gone everywhere Haven keeps it.
     delete = _button(dm, "haven:contact:delete:")
-    deleted = await fake.dispatch_component(dm, delete["custom_id"], user=sender)
+    asked = await fake.dispatch_component(dm, delete["custom_id"], user=sender)
+    confirm = await asked.response()
+    assert confirm["data"]["embeds"][0]["title"] == "Delete request #1 for good?"
+    assert "Someone keeps" in _embed_text(fake.messages[inbox][0])  # asked first
+    question = {"components": confirm["data"]["components"]}
+    erase = _button(question, "haven:contact:erase:")
+    deleted = await fake.dispatch_component(question, erase["custom_id"], user=sender)
     body = await deleted.response()
     assert body["data"]["embeds"][0]["title"] == "Request #1 deleted"
     assert "Deleted by the sender" in _embed_text(fake.messages[inbox][0])
@@ -272,6 +281,84 @@ async def test_a_known_user_id_is_nowhere_haven_keeps_or_posts(
     for message in fake.messages[inbox]:
         assert SENDER_ID not in str(message) and SENDER_NAME not in str(message)
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*") if p.is_file())
+    # Nor when it was sent: the inbox message's id (a snowflake holds its time) is sealed.
+    assert fake.messages[inbox][0]["id"].encode() not in stored
     assert SENDER_ID.encode() not in stored and SENDER_NAME.encode() not in stored
     assert SENDER_ID not in log_guard.text() and SENDER_NAME not in log_guard.text()
     assert "a private thing" not in log_guard.text() and "answer back" not in log_guard.text()
+
+
+async def test_im_struggling_is_one_click_with_crisis_lines_at_once(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    inbox = await _set_inbox(fake, guild)
+    on = await fake.dispatch_command(
+        "support-admin settings contact-struggling",
+        {"allow": "yes"},
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    await on.response()
+    sender = fake.make_user(SENDER_NAME, SENDER_ID)
+    opened = await fake.dispatch_command("support-contact", guild=guild, user=sender)
+    body = await opened.response()
+    choose = {"components": body["data"]["components"]}
+    struggling = _button(choose, "haven:contact:struggling")
+    assert struggling["label"] == "I'm struggling right now"
+    pressed = await fake.dispatch_component(
+        choose, struggling["custom_id"], guild=guild, user=sender
+    )
+    await pressed.response()  # deferred
+    shown = await pressed.followup()
+    assert shown["flags"] & EPHEMERAL
+    # The crisis answer, at once, whatever the moderators do next.
+    assert "immediate danger" in shown["embeds"][0]["description"]
+    assert any("findahelpline.com" in f["value"] for f in shown["embeds"][0]["fields"])
+    assert "Your request #1" in _embed_text(fake.dm_messages(SENDER_ID)[0])
+    (alert,) = fake.messages[inbox]
+    assert "someone asked for a check-in" in _embed_text(alert)
+    assert SENDER_ID not in str(alert)
+
+
+async def test_the_inbox_must_be_a_channel_haven_can_post_in_this_server(
+    fake: FakeDiscord, services: Services, guild: dict[str, Any]
+) -> None:
+    readonly = fake.make_guild("Read only", bot_permissions=(1 << 10) | (1 << 11))
+    bot = HavenBot(services, guild_ready_timeout=0.05, publish_timeout=1.0)
+    task = await start_client(bot)
+    try:
+        refused = await fake.dispatch_command(
+            "support-admin settings contact-inbox",
+            {"channel": fake.channel_id(readonly)},
+            guild=readonly,
+            member_permissions=MANAGE_GUILD,
+        )
+        body = (await refused.response())["data"]["embeds"][0]
+        assert "cannot use" in body["description"] and "Embed Links" in body["description"]
+        # Another server's channel id is refused by the port itself (Discord's channel
+        # picker offers only this server's channels; the check does not rely on it).
+        with pytest.raises(PermanentPublishError, match="not a text channel of this server"):
+            await DiscordContact(bot).check_inbox(
+                community_id_for_guild(int(readonly["id"])), fake.channel_id(guild)
+            )
+        assert not fake.requests_to("POST", r"/channels/\d+/messages")
+    finally:
+        await stop_client(bot, task)
+
+
+async def test_a_member_pressing_inbox_buttons_is_refused(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    inbox = await _set_inbox(fake, guild)
+    sender = fake.make_user(SENDER_NAME, SENDER_ID)
+    await _send_request(fake, guild, sender, "hello")
+    posted = fake.messages[inbox][0]
+    member = fake.make_user("curious-member", "944444444444444444")
+    for prefix in ("haven:cmod:close:", "haven:cmod:block:", "haven:cmod:reply:"):
+        pressed = await fake.dispatch_component(
+            posted, _button(posted, prefix)["custom_id"], guild=guild, user=member
+        )
+        body = await pressed.response()
+        assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL, prefix
+        assert body["data"]["embeds"][0]["title"] == "Not permitted", prefix
+    assert fake.edits == [] and "Status: Open" in _embed_text(fake.messages[inbox][0])
