@@ -342,19 +342,6 @@ def button_action_id(index: int, line: str) -> str:
     return f"{ACTION_RUN}_{index}"
 
 
-# Deleting a request cannot be undone (its text and replies go at once): Slack asks first.
-_CONFIRM_DELETE = {
-    "title": {"type": "plain_text", "text": "Delete your request?"},
-    "text": {
-        "type": "plain_text",
-        "text": "Its text and every reply are deleted from Haven now, for good.",
-    },
-    "confirm": {"type": "plain_text", "text": "Delete"},
-    "deny": {"type": "plain_text", "text": "Keep it"},
-    "style": "danger",
-}
-
-
 def _command_buttons(card: Card) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for index, action in enumerate(card.actions):
@@ -367,8 +354,6 @@ def _command_buttons(card: Card) -> list[dict[str, Any]]:
             "value": action.value,
             **({"style": "primary"} if index == 0 else {}),
         }
-        if action.value.startswith(f"{CONTACT_LINE} delete "):
-            button["confirm"] = _CONFIRM_DELETE
         elements.append(button)
     page = card.page
     if page is not None and page.page_count > 1:
