@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.core.cards import Card
 from bot.core.clock import SystemClock
 from bot.core.commands.content import message_commands, resource_commands
 from bot.core.commands.dashboard import DashboardCommands
@@ -29,6 +30,8 @@ from bot.core.commands.router import CommandRouter
 from bot.core.commands.schedules import ScheduleCommands
 from bot.core.commands.settings import SettingsCommands
 from bot.core.communities import CommunityService
+from bot.core.contact.commands import ContactCommands
+from bot.core.contact.service import ContactService
 from bot.core.content.curation import CurationService
 from bot.core.content.packs import ParsedPack, load_default_pack, pack_to_changes
 from bot.core.content.releases import ReleaseService
@@ -36,12 +39,13 @@ from bot.core.content.reports import ReportService
 from bot.core.dashboard import DashboardAccess
 from bot.core.deliveries import DeliveryLedger
 from bot.core.errors import HavenError, StorageUnavailable
-from bot.core.models import Platform
+from bot.core.models import Platform, RequestContext
 from bot.core.ports import (
     NO_METRICS,
     ChangeFeed,
     ChangeListener,
     Clock,
+    ContactPlatform,
     Library,
     MemberDirectory,
     Metrics,
@@ -49,10 +53,13 @@ from bot.core.ports import (
 )
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
+from bot.core.support_selection import CRISIS_TOPIC
 from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import PostScheduler
 from bot.services import Services
 from bot.settings import Settings
+from bot.storage.contact_key import load_contact_key
+from bot.storage.contact_store import SqlContactStore
 from bot.storage.dashboard_store import SqlDashboardStore
 from bot.storage.database import SqlDatabase
 from bot.storage.engine import open_database, upkeep
@@ -225,6 +232,28 @@ async def open_services(
         dashboard = DashboardAccess(
             SqlDashboardStore(db), communities, directories, clock, settings.public_url
         )
+        # The moderator contact line: its key is never in the database (storage/contact_key.py).
+        contact_platforms: dict[Platform, ContactPlatform] = {}
+        key = load_contact_key(settings)
+
+        async def crisis_answer(ctx: RequestContext) -> Card:
+            assert support is not None
+            return await support.reply(ctx, CRISIS_TOPIC, None)
+
+        contact = ContactCommands(
+            ContactService(
+                SqlContactStore(db),
+                community_repository,
+                contact_platforms,
+                clock,
+                crisis_answer,
+                block_key=key.key,
+                retention_days=settings.contact_retention_days,
+                block_days=settings.contact_block_days,
+                cooldown=timedelta(minutes=settings.contact_cooldown_minutes),
+                unavailable=key.unavailable,
+            )
+        )
         router = CommandRouter(
             support,
             communities,
@@ -232,13 +261,15 @@ async def open_services(
                 message_commands(curation).table,
                 resource_commands(curation, reports).table,
                 ScheduleCommands(schedules).table,
-                SettingsCommands(communities, directories).table,
+                SettingsCommands(communities, directories, contact.settings_verbs).table,
                 PackCommands(curation, support, clock).table,
                 DashboardCommands(dashboard).table,
+                contact.table,
             ],
             clock=clock,
             refusals=community_repository,
             reports=reports,
+            contact=contact,
         )
 
         expected = sorted(served_platforms(settings), key=lambda platform: platform.value)
@@ -267,6 +298,9 @@ async def open_services(
         def register_directory(directory: MemberDirectory) -> None:
             directories[directory.platform] = directory
 
+        def register_contact(platform: ContactPlatform) -> None:
+            contact_platforms[platform.platform] = platform
+
         yield Services(
             settings=settings,
             db=db,
@@ -287,6 +321,8 @@ async def open_services(
             deliveries=DeliveryLedger(SqlEventLedger(db), clock),
             identify_gate=SqlIdentifyGate(db),
             dashboard=dashboard,
+            contact=contact,
+            register_contact=register_contact,
         )
     finally:
         for pending in list(notice_tasks):
@@ -310,6 +346,9 @@ async def maintain(services: Services) -> None:
             if since_purge >= PURGE_INTERVAL:
                 since_purge = 0.0
                 await services.communities.purge_expired()
+                if services.contact is not None:
+                    # Closed requests' text past the retention period, and ended blocks.
+                    await services.contact.service.purge_expired()
         except StorageUnavailable as error:
             # The database already told the operator once; a traceback every 30 s adds nothing.
             log.debug("Housekeeping skipped: %s", error)

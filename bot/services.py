@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.commands.router import CommandRouter
 from bot.core.communities import CommunityService
+from bot.core.contact.commands import ContactCommands
 from bot.core.content.curation import CurationService
 from bot.core.content.releases import ReleaseService
 from bot.core.dashboard import DashboardAccess
@@ -15,6 +16,7 @@ from bot.core.models import Platform
 from bot.core.ports import (
     NO_METRICS,
     Clock,
+    ContactPlatform,
     IdentifyGate,
     MemberDirectory,
     MetaRepository,
@@ -61,3 +63,7 @@ class Services:
     # Discord's IDENTIFY turns shared by every process on this database (None: each process
     # keeps discord.py's own 5 s wait between its shards).
     identify_gate: IdentifyGate | None = None
+    # The moderator contact line (/support-contact, /support-admin contact), and where each
+    # adapter registers how it posts to the inbox and tells a person privately.
+    contact: ContactCommands | None = None
+    register_contact: Callable[[ContactPlatform], None] = lambda platform: None

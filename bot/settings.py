@@ -40,11 +40,15 @@ CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
         "http_port",
         "http_host",
         "public_url",
+        "contact_retention_days",
+        "contact_block_days",
+        "contact_cooldown_minutes",
     ),
     "discord": ("api_url", "gateway_url", "shards", "shard_count"),
     "slack": ("mode", "http_port", "api_url", "client_id", "redirect_uri"),
 }
 SECRET_CONFIG_KEYS: Mapping[str, tuple[str, ...]] = {
+    "haven": ("contact_key",),
     "discord": ("token",),
     "slack": ("bot_token", "app_token", "signing_secret", "client_secret"),
 }
@@ -117,6 +121,13 @@ class Settings:
     # https://haven.example.org behind a TLS proxy; None: `/support-admin dashboard` says how.
     public_url: str | None = None
     config_file: Path | None = None
+    # The moderator contact line (bot/core/contact/): the key its blocks are tagged with
+    # (None: a key file beside the SQLite database), how long a closed request's text is
+    # kept, how long a block lasts, and the minutes between one person's new requests.
+    contact_key: Secret | None = None
+    contact_retention_days: int = 30
+    contact_block_days: int = 30
+    contact_cooldown_minutes: int = 10
     secrets: tuple[Secret, ...] = field(default=(), repr=False)
 
     @property
@@ -482,6 +493,31 @@ def load_settings(
     grace = _int(
         "HAVEN_REMOVAL_GRACE_DAYS", get("HAVEN_REMOVAL_GRACE_DAYS") or 30, 0, 3650, problems, 30
     )
+    contact_retention = _int(
+        "HAVEN_CONTACT_RETENTION_DAYS",
+        get("HAVEN_CONTACT_RETENTION_DAYS") or 30,
+        1,
+        3650,
+        problems,
+        30,
+    )
+    contact_block_days = _int(
+        "HAVEN_CONTACT_BLOCK_DAYS", get("HAVEN_CONTACT_BLOCK_DAYS") or 30, 1, 3650, problems, 30
+    )
+    contact_cooldown = _int(
+        "HAVEN_CONTACT_COOLDOWN_MINUTES",
+        get("HAVEN_CONTACT_COOLDOWN_MINUTES") or 10,
+        0,
+        1440,
+        problems,
+        10,
+    )
+    contact_key = secret("HAVEN_CONTACT_KEY")
+    if contact_key is not None and len(contact_key.reveal()) < 32:
+        problems.append(
+            "HAVEN_CONTACT_KEY: use at least 32 characters of random text "
+            "(e.g. `openssl rand -hex 32`); a short key can be guessed."
+        )
     slack_mode = (get("SLACK_MODE") or "socket").lower()
     if slack_mode not in ("socket", "http"):
         problems.append(f"SLACK_MODE: '{slack_mode}' must be socket or http.")
@@ -551,6 +587,10 @@ def load_settings(
         http_host=get("HAVEN_HTTP_HOST") or "127.0.0.1",
         public_url=_public_url(get("HAVEN_PUBLIC_URL"), problems),
         config_file=config_path if config_path.is_file() else None,
+        contact_key=contact_key,
+        contact_retention_days=contact_retention,
+        contact_block_days=contact_block_days,
+        contact_cooldown_minutes=contact_cooldown,
     )
     if settings.public_url is not None and settings.http_port is None:
         problems.append(
@@ -565,6 +605,7 @@ def load_settings(
         slack_app_token,
         slack_signing_secret,
         slack_client_secret,
+        contact_key,
     )
     # Kept for the log redaction filter: every configured secret is masked wherever it appears.
     return replace(settings, secrets=tuple(s for s in found if s is not None))

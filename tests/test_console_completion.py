@@ -13,7 +13,7 @@ from bot.settings import Settings
 async def test_completion_candidates(tmp_path: Path) -> None:
     async with open_services(Settings(database_path=tmp_path / "h.db")) as services:
         completer = _Completer(services)
-        assert completer.candidates("/sup") == ["/support", "/support-admin"]
+        assert completer.candidates("/sup") == ["/support", "/support-admin", "/support-contact"]
         assert "coming-out" in completer.candidates("/support com")
         assert completer.candidates("/support-admin me") == ["message"]
         assert "undo" in completer.candidates("/support-admin message u")

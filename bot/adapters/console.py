@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.adapters.console_contact import ConsoleContact
 from bot.core.cards import Card, CardTone
+from bot.core.contact.rules import CONTACT_COMMAND
 from bot.core.errors import HavenError
 from bot.core.i18n import translator
 from bot.core.models import LOCAL_COMMUNITY_ID, Actor, Community, Platform, RequestContext
@@ -208,7 +210,8 @@ class _Completer:
     def candidates(self, line: str) -> list[str]:
         words = line.split(" ")
         if len(words) == 1:
-            return [c for c in ("/support", "/support-admin", "help", "quit") if c.startswith(line)]
+            commands = ("/support", "/support-admin", f"/{CONTACT_COMMAND}", "help", "quit")
+            return [c for c in commands if c.startswith(line)]
         head, current = words[:-1], words[-1]
         if head[0] == "/support" and len(head) == 1:
             topics = self._services.support.topic_choices(LOCAL_COMMUNITY_ID)
@@ -282,6 +285,7 @@ async def run_console(
             "`haven run`.\n"
         )
     services.register_directory(ConsoleDirectory())
+    services.register_contact(ConsoleContact(emit, render_card))
     ctx = console_context(locale)
     files = ConsoleFiles(Path.cwd(), services.settings.database_path)
     if interactive:
@@ -306,5 +310,13 @@ async def run_console(
             continue
         if line in ("quit", "exit", "/quit"):
             break
+        if line.split(maxsplit=1)[0].lstrip("/").lower() == CONTACT_COMMAND:
+            # The answer, then the card with the person's key: the terminal is theirs alone.
+            answer = await services.router.contact(ctx, line)
+            emit(render_card(answer.shown))
+            if answer.keep is not None:
+                emit("── Only you see this: keep the key " + "─" * 24 + "\n")
+                emit(render_card(answer.keep))
+            continue
         card = await services.router.run_text(ctx, line, files)
         emit(render_card(card))

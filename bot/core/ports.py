@@ -788,3 +788,146 @@ class DashboardStore(Protocol):
         ...
 
     async def drop_session(self, session_hash: str) -> None: ...
+
+
+# ---- talking to a moderator (bot/core/contact/) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """One request to the moderators as stored: nothing about the sender unless they chose
+    "as myself" (`sender_id`, `sender_name`). `token_hash` is SHA-256 of the key the person
+    holds; `closed_on` is the day it closed, the only date kept (for the purge)."""
+
+    community_id: str
+    number: int
+    kind: str
+    status: str
+    text: str
+    token_hash: str | None
+    sender_id: str | None
+    sender_name: str | None
+    inbox_channel_id: str | None
+    inbox_message_id: str | None
+    closed_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLine:
+    """One message of a request's thread: the person's (`from_person`) or a moderator's,
+    in order (`seq`); the moderator's display name is kept, the person's nothing."""
+
+    seq: int
+    from_person: bool
+    text: str
+    moderator_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAuditEntry:
+    """A moderator's action on a request: who and what, on which day; never the sender."""
+
+    number: int
+    actor_id: str
+    actor_name: str
+    action: str
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSettings:
+    inbox_channel_id: str | None = None
+    struggling_enabled: bool = False
+
+
+class ContactStore(Protocol):
+    """Requests to the moderators, their threads, blocks and the moderators' audit
+    (bot/storage/contact_store.py)."""
+
+    async def settings(self, community_id: str) -> ContactSettings: ...
+
+    async def save_settings(
+        self, community_id: str, settings: ContactSettings, audit: ContactAuditEntry
+    ) -> None: ...
+
+    async def create(
+        self,
+        community_id: str,
+        kind: str,
+        text: str,
+        token_hash: str,
+        sender_id: str | None,
+        sender_name: str | None,
+        inbox_channel_id: str,
+    ) -> int:
+        """Insert a request with the community's next number (1, 2, ...); returns it."""
+        ...
+
+    async def set_inbox_message(self, community_id: str, number: int, message_id: str) -> None: ...
+
+    async def by_token(self, token_hash: str) -> ContactRow | None: ...
+
+    async def get(self, community_id: str, number: int) -> ContactRow | None: ...
+
+    async def thread(self, community_id: str, number: int) -> Sequence[ContactLine]: ...
+
+    async def add_line(
+        self,
+        community_id: str,
+        number: int,
+        line: ContactLine,
+        audit: ContactAuditEntry | None,
+    ) -> int:
+        """Append to the thread (its seq is the next one); returns how many lines it has."""
+        ...
+
+    async def close(
+        self, community_id: str, number: int, day: date, audit: ContactAuditEntry | None
+    ) -> bool:
+        """Close an open request on `day`; False if it was not open."""
+        ...
+
+    async def erase(self, community_id: str, number: int, day: date) -> bool:
+        """The sender deleted it: its text and thread go now; the number stays, marked
+        deleted, until the purge. False if it was already deleted."""
+        ...
+
+    async def open_requests(self, community_id: str) -> Sequence[ContactRow]: ...
+
+    async def block(
+        self, community_id: str, tag: str, until: date, audit: ContactAuditEntry
+    ) -> None: ...
+
+    async def is_blocked(self, community_id: str, tag: str, today: date) -> bool: ...
+
+    async def audit(self, community_id: str, limit: int) -> Sequence[ContactAuditEntry]: ...
+
+    async def purge(self, closed_by: date, today: date) -> int:
+        """Delete requests closed (or deleted) on or before `closed_by`, with their threads,
+        and blocks that ended before `today`; returns how many requests went."""
+        ...
+
+
+class ContactPlatform(Protocol):
+    """What a platform does for the contact line (Discord, Slack, the console): post and
+    edit the moderators' inbox message, and tell a person something privately."""
+
+    platform: Platform
+
+    async def check_inbox(self, community_id: str, channel_id: str) -> str:
+        """The channel's name if Haven can post there; PermanentPublishError (a sentence a
+        moderator can act on) when it cannot."""
+        ...
+
+    async def post_inbox(self, community_id: str, channel_id: str, card: Card) -> str:
+        """Post the request's card (its actions as buttons); returns the message id."""
+        ...
+
+    async def edit_inbox(
+        self, community_id: str, channel_id: str, message_id: str, card: Card
+    ) -> None: ...
+
+    async def tell_person(self, community_id: str, user_id: str, card: Card) -> bool:
+        """A private message to the person (a DM); False when it cannot be delivered
+        (their DMs are closed)."""
+        ...

@@ -495,6 +495,9 @@ class Database(SqlDatabase):
     async def _configure(connection: AsyncConnection) -> None:
         await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left in free pages: a request its
+        # sender deleted (or that the retention purge removed) is gone from the file.
+        await connection.exec_driver_sql("PRAGMA secure_delete=ON")
 
     async def close(self) -> None:
         async with self._write_lock:

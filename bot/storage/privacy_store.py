@@ -1,14 +1,15 @@
 """The storage side of forgetting a moderator (bot/privacy.py decides what replaces what).
 
 Every place a moderator's id or name is stored: `audit_log` (actor id and name, and the before
-and after data of entries), `schedules` (`created_by`, `paused_reason`) and `communities`
-(`moderator_user_ids`), and the dashboard's `dashboard_links` and `dashboard_sessions`
-(deleted). Rows are found by the id or a name appearing in them at all, then
-rewritten by the rule; everything is one transaction with the forgetting's own audit entries.
-Rows are found with LIKE on both engines, with `!` as its escape character (PostgreSQL's default
-escape, the backslash, appears in JSON text); SQLite's LIKE ignores ASCII case, so it may find
-more than the exact text: every candidate is compared again here and left alone unless the rule
-changes it.
+and after data of entries), `contact_audit` and `contact_lines` (the moderator contact line; and
+the sender of a request sent "as myself"), `schedules` (`created_by`, `paused_reason`) and
+`communities` (`moderator_user_ids`), and the dashboard's `dashboard_links` and
+`dashboard_sessions` (deleted). Rows are found by the id or a name appearing in them at
+all, then rewritten by the rule; everything is one transaction with the forgetting's own audit
+entries. Rows are found with LIKE on both engines, with `!` as its escape character
+(PostgreSQL's default escape, the backslash, appears in JSON text); SQLite's LIKE ignores ASCII
+case, so it may find more than the exact text: every candidate is compared again here and left
+alone unless the rule changes it.
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ class SqlPrivacyStore:
 
     async def names_of(self, user_id: str) -> tuple[str, ...]:
         rows = await self._db.fetch_all(
-            "SELECT DISTINCT actor_name FROM audit_log WHERE actor_id = ? AND actor_name != ''",
-            (user_id,),
+            "SELECT actor_name FROM audit_log WHERE actor_id = ? AND actor_name != ''"
+            " UNION SELECT actor_name FROM contact_audit WHERE actor_id = ? AND actor_name != ''",
+            (user_id, user_id),
         )
         return tuple(sorted(str(row["actor_name"]) for row in rows))
 
@@ -97,6 +99,7 @@ class SqlPrivacyStore:
                     await conn.execute(
                         f"DELETE FROM {table} WHERE actor_id = ?", (forgetting.user_id,)
                     )
+                await self._contact(conn, forgetting, counts)
                 for community_id, changed in counts.items():
                     if changed.any:
                         await insert_audit(conn, community_id, audit(changed))
@@ -193,6 +196,37 @@ class SqlPrivacyStore:
                 current, moderator_users=current.moderator_users + len(ids) - len(kept)
             )
 
+    @staticmethod
+    async def _contact(conn: Tx, forgetting: Forgetting, counts: dict[str, ForgetCounts]) -> None:
+        """The contact line: a moderator's audit entries and thread lines, and the sender of a
+        request sent "as myself" (an anonymous request never names anyone)."""
+        people = (forgetting.user_id, *forgetting.names)
+        marks = ", ".join("?" for _ in people)
+        rows = await conn.execute_fetchall(
+            "SELECT id, community_id FROM contact_audit"
+            f" WHERE actor_id = ? OR actor_name IN ({marks})",
+            (forgetting.user_id, *people),
+        )
+        for row in rows:
+            await conn.execute(
+                "UPDATE contact_audit SET actor_id = ?, actor_name = ? WHERE id = ?",
+                (forgetting.marker, forgetting.marker, row["id"]),
+            )
+            community_id = str(row["community_id"])
+            current = counts[community_id]
+            counts[community_id] = replace(current, audit_entries=current.audit_entries + 1)
+        if forgetting.names:
+            names = ", ".join("?" for _ in forgetting.names)
+            await conn.execute(
+                "UPDATE contact_lines SET moderator_name = ?"
+                f" WHERE from_person = 0 AND moderator_name IN ({names})",
+                (forgetting.marker, *forgetting.names),
+            )
+        await conn.execute(
+            "UPDATE contact_requests SET sender_id = ?, sender_name = ? WHERE sender_id = ?",
+            (forgetting.marker, forgetting.marker, forgetting.user_id),
+        )
+
     async def erase_freed_space(self) -> bool:
         """VACUUM rewrites every page of the file, and a TRUNCATE checkpoint empties the WAL,
         so no copy of a replaced value is left in either. A separate connection: VACUUM cannot
@@ -208,7 +242,10 @@ class SqlPrivacyStore:
         try:
             async with self._db.engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql("VACUUM FULL audit_log, schedules, communities")
+                await autocommit.exec_driver_sql(
+                    "VACUUM FULL audit_log, schedules, communities, contact_audit,"
+                    " contact_lines, contact_requests"
+                )
                 # CHECKPOINT needs superuser or pg_checkpoint; without it the server's own
                 # next checkpoint (minutes at most) does the same.
                 with contextlib.suppress(exc.DBAPIError):

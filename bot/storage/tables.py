@@ -222,6 +222,79 @@ dashboard_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
+# The contact line (bot/core/contact/): a request to the moderators holds nothing about an
+# anonymous sender; only "as myself" fills sender_id/sender_name. token_hash is SHA-256 of the
+# key only the person holds; closed_on, a day, is the only date (for the retention purge).
+contact_settings = Table(
+    "contact_settings",
+    metadata,
+    Column(
+        "community_id",
+        Text,
+        ForeignKey("communities.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("inbox_channel_id", Text),
+    _flag("struggling_enabled", 0),
+    Column("next_number", Integer, nullable=False, server_default=text("1")),
+)
+
+contact_requests = Table(
+    "contact_requests",
+    metadata,
+    _community(),
+    Column("number", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("token_hash", Text),
+    Column("sender_id", Text),
+    Column("sender_name", Text),
+    Column("inbox_channel_id", Text),
+    Column("inbox_message_id", Text),
+    Column("closed_on", Text),
+    PrimaryKeyConstraint("community_id", "number"),
+    Index("contact_requests_token", "token_hash", unique=True),
+)
+
+# A request's thread in order; a moderator's line keeps their display name, a person's nothing.
+contact_lines = Table(
+    "contact_lines",
+    metadata,
+    _community(),
+    Column("number", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    _flag("from_person", 0),
+    Column("text", Text, nullable=False),
+    Column("moderator_name", Text, nullable=False, server_default=""),
+    PrimaryKeyConstraint("community_id", "number", "seq"),
+)
+
+# Blocked senders as HMAC(contact key, community + user): the key is never in the database.
+contact_blocks = Table(
+    "contact_blocks",
+    metadata,
+    _community(),
+    Column("tag", Text, nullable=False),
+    Column("until", Text, nullable=False),
+    PrimaryKeyConstraint("community_id", "tag"),
+)
+
+# What moderators did with requests: who, what, which request, which day; never the sender.
+contact_audit = Table(
+    "contact_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _community(),
+    Column("number", Integer, nullable=False),
+    Column("actor_id", Text, nullable=False),
+    Column("actor_name", Text, nullable=False, server_default=""),
+    Column("action", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Index("contact_audit_by_community", "community_id", "id"),
+    sqlite_autoincrement=True,
+)
+
 # Small process-wide facts, e.g. the hash of the last synced Discord command tree.
 meta = Table(
     "meta",

@@ -8,7 +8,8 @@ behaviour where it matters to us:
 - REST: login (`/users/@me`, `/oauth2/applications/@me`), command sync (payloads recorded and
   checked against Discord's shape limits), interaction callbacks with the `with_response=1` JSON
   body discord.py parses, webhook follow-ups and edits, channel messages with `nonce` +
-  `enforce_nonce` de-duplication, DM channels (with a "DMs closed" switch answering 50007),
+  `enforce_nonce` de-duplication, message edits (`PATCH /channels/{c}/messages/{m}`, in
+  `edits`), DM channels (with a "DMs closed" switch answering 50007),
   attachments served for `Attachment.read()`, guild members by id (`GET /guilds/{g}/members/{u}`,
   10007 for a stranger), and per-route fault injection (error codes, 429 with `retry_after` and
   a `Via` header, 5xx, slow answers).
@@ -368,6 +369,8 @@ class FakeDiscord:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.dm_channels: dict[str, dict[str, Any]] = {}  # user id -> DM channel
         self.dms_closed: set[str] = set()  # user ids whose DMs refuse the bot (50007)
+        # (channel id, message id) of every message edit the bot made, in order.
+        self.edits: list[tuple[str, str]] = []
         self.dms_closed_for_everyone = False
         self.interactions: dict[str, InteractionHandle] = {}
         self.faults: list[Fault] = []
@@ -1396,6 +1399,9 @@ class FakeDiscord:
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._create_message(m[1], body, files)
+        m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
+        if m and method == "PATCH":
+            return self._edit_message(m[1], m[2], body)
         m = re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path)
         if m and method == "GET":
             if m[1] not in self.guilds:
@@ -1510,6 +1516,19 @@ class FakeDiscord:
         if nonce is not None:
             self._nonces[key] = message
         return _json(message)
+
+    def _edit_message(self, channel_id: str, message_id: str, body: Any) -> web.Response:
+        """PATCH a message the bot posted: the fields given replace the stored ones."""
+        found = next((m for m in self.messages.get(channel_id, []) if m["id"] == message_id), None)
+        if found is None:
+            return _error(404, 10008, "Unknown Message")
+        self._check_message(body)
+        for key in ("content", "embeds", "components"):
+            if key in (body or {}):
+                found[key] = body[key] or ([] if key != "content" else "")
+        found["edited_timestamp"] = _now_iso()
+        self.edits.append((channel_id, message_id))
+        return _json(found)
 
     def _check_message(self, body: Any) -> None:
         if self.validate:

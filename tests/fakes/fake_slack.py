@@ -125,6 +125,10 @@ class FakeSlack:
         self.usergroup_info: dict[str, dict[str, Any]] = {}
         # Channels Slack knows about; DMs are added by conversations.open.
         self.channels: dict[str, dict[str, Any]] = {}
+        # (channel, ts) -> the message as it now reads (chat.postMessage, then chat.update).
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        # Every views.open / views.update, newest last (the view as sent, with its id).
+        self.views: list[dict[str, Any]] = []
         self.app_tokens_seen: list[str] = []
         # The OAuth app Haven is (oauth.v2.access checks both).
         self.client_id = "1111.2222"
@@ -345,6 +349,10 @@ class FakeSlack:
 
     # ---- inspection ------------------------------------------------------------------------
 
+    def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
+        """The messages of a channel as they read now, oldest first."""
+        return [m for (channel, _), m in sorted(self.messages.items()) if channel == channel_id]
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
 
@@ -439,7 +447,10 @@ class FakeSlack:
         team_id: str = TEAM_ID,
         response_url: str | None = None,
         block_id: str = "b",
+        message_ts: str | None = None,
     ) -> dict[str, Any]:
+        """A click. `message_ts`: on a message the app posted (a DM, an inbox message), which
+        Slack sends with the message itself; otherwise on an ephemeral answer."""
         action: dict[str, Any] = {
             "action_id": action_id,
             "block_id": block_id,
@@ -454,18 +465,30 @@ class FakeSlack:
         else:
             action["type"] = "button"
             action["value"] = value or ""
-        return {
+        container: dict[str, Any] = {
+            "type": "message",
+            "channel_id": channel_id,
+            "is_ephemeral": message_ts is None,
+        }
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
             "api_app_id": APP_ID,
             "token": "deprecated-verification-token",
             "team": {"id": team_id, "domain": TEAM_DOMAIN},
-            "container": {"type": "message", "channel_id": channel_id, "is_ephemeral": True},
+            "container": container,
             "trigger_id": f"trig{next(self._ids)}",
-            "channel": {"id": channel_id, "name": "general"},
+            "channel": {
+                "id": channel_id,
+                "name": "directmessage" if channel_id.startswith("D") else "general",
+            },
             "response_url": response_url or self.new_response_url(),
             "actions": [action],
         }
+        if message_ts is not None:
+            container["message_ts"] = message_ts
+            payload["message"] = dict(self.messages.get((channel_id, message_ts)) or {})
+        return payload
 
     def view_submission(
         self,
@@ -475,8 +498,10 @@ class FakeSlack:
         private_metadata: str = "",
         user_id: str = "U0ASKER",
         team_id: str = TEAM_ID,
+        blocks: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """`values` is {block_id: {action_id: element state}} exactly as Slack sends it."""
+        """`values` is {block_id: {action_id: element state}} exactly as Slack sends it;
+        `blocks`: the view's blocks, which Slack sends back with the submission."""
         return {
             "type": "view_submission",
             "team": {"id": team_id, "domain": TEAM_DOMAIN},
@@ -492,7 +517,7 @@ class FakeSlack:
                 "private_metadata": private_metadata,
                 "state": {"values": {k: dict(v) for k, v in values.items()}},
                 "hash": "h",
-                "blocks": [],
+                "blocks": list(blocks or []),
             },
             "response_urls": [],
         }
@@ -678,11 +703,49 @@ class FakeSlack:
             return {"ok": False, "error": problem}
         return {"ok": True, "channel": dict(self.channels[channel_id])}
 
+    def _stored_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        return {"text": args.get("text", ""), "blocks": list(blocks or []), "ts": ts}
+
+    @staticmethod
+    def _blocks_problem(args: dict[str, Any]) -> str | None:
+        """Slack refuses a message over its limits rather than trimming it: 50 blocks, and
+        `msg_blocks_too_long` seen at about 13.2k characters of block text."""
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not blocks:
+            return None
+        if len(blocks) > 50:
+            return "invalid_blocks"
+        size = 0
+
+        def walk(node: Any) -> None:
+            nonlocal size
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "text" and isinstance(value, str):
+                        size += len(value)
+                    else:
+                        walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(blocks)
+        return "msg_blocks_too_long" if size > 13_200 else None
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        problem = self._channel_problem(str(args.get("channel")), posting=True)
+        channel_id = str(args.get("channel"))
+        problem = self._channel_problem(channel_id, posting=True) or self._blocks_problem(args)
         if problem:
             return {"ok": False, "error": problem}
         ts = f"{time.time():.6f}"
+        while (channel_id, ts) in self.messages:  # Slack's ts is unique in a channel
+            ts = f"{float(ts) + 0.000001:.6f}"
+        self.messages[(channel_id, ts)] = self._stored_message(args, ts)
         return {
             "ok": True,
             "channel": args.get("channel"),
@@ -695,6 +758,17 @@ class FakeSlack:
                 "ts": ts,
             },
         }
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Only the app's own messages, in a channel it can still post in."""
+        channel_id, ts = str(args.get("channel")), str(args.get("ts"))
+        problem = self._channel_problem(channel_id, posting=True) or self._blocks_problem(args)
+        if problem:
+            return {"ok": False, "error": problem}
+        if (channel_id, ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.messages[(channel_id, ts)] = self._stored_message(args, ts)
+        return {"ok": True, "channel": channel_id, "ts": ts, "text": args.get("text", "")}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         """Only where the bot is a member: a DM is the bot's only if conversations.open made it
@@ -747,7 +821,11 @@ class FakeSlack:
         view = args.get("view")
         if isinstance(view, str):
             view = json.loads(view)
-        return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._ids)}"}}
+        if "trigger_id" in args and not str(args.get("trigger_id") or "").startswith("trig"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        shown = {**(view or {}), "id": f"V{next(self._ids)}"}
+        self.views.append(shown)
+        return {"ok": True, "view": shown}
 
     _m_views_open = _view
     _m_views_update = _view

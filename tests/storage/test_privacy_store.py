@@ -183,3 +183,34 @@ async def test_forgetting_a_moderator_ends_their_dashboard_links_and_sessions(
     assert await store.session(f"session-{PERSON}", 0) is None
     assert await store.take_link(f"link-{PERSON}", 0) == (LinkState.UNKNOWN, None)
     assert await store.session("session-U0OTHER", 0) == DashboardGrant("slack:T1", "U0OTHER")
+
+
+async def test_the_contact_line_forgets_a_moderator_and_an_as_myself_sender(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO communities (id, platform) VALUES ('discord:1', 'discord')")
+        await conn.execute(
+            "INSERT INTO contact_requests (community_id, number, kind, status, text,"
+            " sender_id, sender_name) VALUES ('discord:1', 1, 'myself', 'open', 'help',"
+            " ?, ?)",
+            (PERSON, NAME),
+        )
+        await conn.execute(
+            "INSERT INTO contact_lines (community_id, number, seq, from_person, text,"
+            " moderator_name) VALUES ('discord:1', 1, 1, 0, 'hello', ?)",
+            (NAME,),
+        )
+        await conn.execute(
+            "INSERT INTO contact_audit (community_id, number, actor_id, actor_name, action, day)"
+            " VALUES ('discord:1', 1, ?, ?, 'reply', '2026-12-01')",
+            (PERSON, NAME),
+        )
+    store = SqlPrivacyStore(db)
+    assert await store.names_of(PERSON) == (NAME,)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-00000000")
+    counts = await store.forget(forgetting, forget_audit(forgetting.marker))
+    assert counts["discord:1"].audit_entries == 1
+    for table in ("contact_requests", "contact_lines", "contact_audit"):
+        rows = await db.fetch_all(f"SELECT * FROM {table}")
+        dumped = repr([tuple(r) for r in rows])
+        assert PERSON not in dumped and NAME not in dumped, table
+        assert "forgotten-00000000" in dumped, table

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.support", "cogs.curation", "cogs.admin")
+EXTENSIONS = ("cogs.support", "cogs.curation", "cogs.admin", "cogs.contact")
 ComponentHandler = Callable[[discord.Interaction, ids.ParsedId], Awaitable[None]]
 
 # How long `close` waits for background work (server joins being recorded) to finish.

@@ -31,6 +31,11 @@ RUN = "run"  # haven:run:<command line>   (or haven:runref:<token>)
 RUN_REF = "runref"
 FORM = "form"  # haven:form:<group>:<verb>:<k=v&k=v>  (or haven:formref:<token>)
 FORM_REF = "formref"
+# The moderator contact line. A person's buttons carry their reply key (only in their own
+# DM or private answer), so they work after a restart and Haven keeps nothing to find them.
+CONTACT = "contact"  # haven:contact:<verb>[:<key>]       /support-contact <verb> [<key>]
+CONTACT_FORM = "cform"  # haven:cform:<verb>[:<key>]       modal: the text of a request/answer
+CONTACT_MOD = "cmod"  # haven:cmod:<verb>:<number>         /support-admin contact <verb> number:N
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,22 @@ class ShortLivedStore:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def contact_id(line: str) -> str | None:
+    """The custom_id of a contact-line button (see CONTACT, CONTACT_MOD), or None for any
+    other line. Never falls back to the in-memory store: a person's key must survive a
+    restart in the button itself."""
+    words = line.split()
+    found: str | None
+    if words[:1] == ["/support-contact"] and len(words) <= 3:
+        found = make_id(CONTACT, *words[1:]) if len(words) > 1 else make_id(CONTACT, "start")
+    elif words[:2] == ["/support-admin", "contact"] and len(words) == 4:
+        number = words[3].removeprefix("number:")
+        found = make_id(CONTACT_MOD, words[2], number) if number.isdigit() else None
+    else:
+        return None
+    return found if found is not None and len(found) <= MAX_CUSTOM_ID else None
 
 
 def run_id(command_line: str, store: ShortLivedStore, salt: str = "") -> str:

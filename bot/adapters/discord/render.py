@@ -299,7 +299,10 @@ def _interactive_rows(
             discord.ui.Button(
                 label=label(action.label, BUTTON_LABEL_MAX, "Run"),
                 style=discord.ButtonStyle.primary,
-                custom_id=ids.run_id(action.value, store, str(index) if index else ""),
+                # Contact-line buttons have ids of their own (a modal, a key that must
+                # outlive the process); every other action runs its line.
+                custom_id=ids.contact_id(action.value)
+                or ids.run_id(action.value, store, str(index) if index else ""),
             )
         )
     if (

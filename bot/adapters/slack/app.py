@@ -50,6 +50,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.contact import SlackContact
 from bot.adapters.slack.context import SlackDirectory, slack_error
 from bot.adapters.slack.listeners import Revocation, SlackListeners
 from bot.adapters.slack.oauth import (
@@ -180,6 +181,8 @@ class SlackRuntime:
     directory: SlackDirectory
     # Each workspace's own client (the one client, with SLACK_BOT_TOKEN).
     clients: WorkspaceClients
+    # The moderator contact line's inbox and DMs; registered by `run_slack`.
+    contact: SlackContact
 
 
 def assemble(services: Services, stores: SlackInstallStores | None = None) -> SlackRuntime:
@@ -239,7 +242,8 @@ def assemble(services: Services, stores: SlackInstallStores | None = None) -> Sl
         clients = OneWorkspace(client)
         publishing = OneWorkspace(make_publisher_client(token, api_url))
     directory = SlackDirectory(clients)
-    listeners = SlackListeners(services, directory, clients, revocation=revocation)
+    contact = SlackContact(clients)
+    listeners = SlackListeners(services, directory, clients, revocation=revocation, contact=contact)
     listeners.register(app)
     publisher = SlackPublisher(publishing)
     return SlackRuntime(
@@ -249,6 +253,7 @@ def assemble(services: Services, stores: SlackInstallStores | None = None) -> Sl
         client=client,
         directory=directory,
         clients=clients,
+        contact=contact,
     )
 
 
@@ -518,6 +523,7 @@ async def run_slack(
             log.warning("Slack token check failed (%s); serving anyway", unreachable.reason)
     services.register_publisher(runtime.publisher)
     services.register_directory(runtime.directory)
+    services.register_contact(runtime.contact)
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
     try:

@@ -39,6 +39,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.contact import SlackContact
+from bot.adapters.slack.contact_listeners import ContactListeners
 from bot.adapters.slack.context import (
     SlackDirectory,
     channel_of,
@@ -216,6 +218,7 @@ class SlackListeners:
         clients: WorkspaceClients,
         *,
         revocation: Revocation | None = None,
+        contact: SlackContact | None = None,
     ) -> None:
         self._services = services
         self._directory = directory
@@ -223,6 +226,18 @@ class SlackListeners:
         self._clients = clients
         self._revocation = revocation
         self._tasks: set[asyncio.Task[None]] = set()
+        # The moderator contact line (/support-contact, its buttons and forms).
+        self._contact = (
+            ContactListeners(
+                services,
+                contact,
+                spawn=self._spawn,
+                followup=self._followup,
+                admin_actor=self._admin_actor,
+            )
+            if contact is not None
+            else None
+        )
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -243,6 +258,8 @@ class SlackListeners:
         app.view_submission(CALLBACK_ID)(self.on_modal_submit)
         app.event("app_uninstalled")(self.on_removed)
         app.event("tokens_revoked")(self.on_tokens_revoked)
+        if self._contact is not None:
+            self._contact.register(app)
         # Everything else is acknowledged and dropped: Bolt would otherwise log the unhandled
         # request with its body (user ids) at WARNING. Link buttons land here too.
         app.action(re.compile(rf"^{ACTION_LINK}_\d+$"))(self.on_ignored)

@@ -54,6 +54,13 @@ ACTION_RUN = "haven_run"  # matched as a prefix pattern: haven_run_0, haven_run_
 ACTION_PAGE = "haven_page"  # haven_page_prev / haven_page_next
 ACTION_LINK = "haven_link"  # link buttons: Slack still sends an action we must ack
 ACTION_REPORT = "haven_report"  # a resource's report menu: haven_report_0, haven_report_1 ...
+# The contact line's buttons (bot/adapters/slack/contact_listeners.py): a person's
+# (`/support-contact ...`: open a form or answer privately, never replace the message) and the
+# moderators' on an inbox message (`/support-admin contact ...`: the inbox message stays).
+ACTION_CONTACT = "haven_contact"  # haven_contact_0 ...
+ACTION_INBOX = "haven_inbox"  # haven_inbox_0 ...
+CONTACT_LINE = "/support-contact"
+INBOX_LINE = "/support-admin contact "
 
 _TONE_PREFIX = {
     CardTone.ERROR: ":warning: ",
@@ -328,20 +335,29 @@ def _support_controls(card: Card, words: Words, *, dm_copy: bool) -> list[dict[s
     )
 
 
+def button_action_id(index: int, line: str) -> str:
+    """Which listener a button carrying `line` goes to: the contact line's own (they must not
+    replace the message they sit on), else the one that runs the line in place."""
+    if line == CONTACT_LINE or line.startswith(CONTACT_LINE + " "):
+        return f"{ACTION_CONTACT}_{index}"
+    if line.startswith(INBOX_LINE):
+        return f"{ACTION_INBOX}_{index}"
+    return f"{ACTION_RUN}_{index}"
+
+
 def _command_buttons(card: Card, words: Words) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for index, action in enumerate(card.actions):
         if len(action.value) > BUTTON_VALUE_LIMIT:
             continue  # cannot carry it; the card's text still says what to type
-        elements.append(
-            {
-                "type": "button",
-                "action_id": f"{ACTION_RUN}_{index}",
-                "text": _plain(action.label, BUTTON_TEXT_LIMIT),
-                "value": action.value,
-                **({"style": "primary"} if index == 0 else {}),
-            }
-        )
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": button_action_id(index, action.value),
+            "text": _plain(action.label, BUTTON_TEXT_LIMIT),
+            "value": action.value,
+            **({"style": "primary"} if index == 0 else {}),
+        }
+        elements.append(button)
     page = card.page
     if page is not None and page.page_count > 1:
         if page.page > 1:
@@ -505,8 +521,15 @@ def render_card(
     return list(_render(card, dm_copy, interactive))
 
 
-# Cards are immutable and hold no personal data, and /support answers repeat (a topic, region
-# and rotated message), so rendering is memoised: it is most of the adapter's per-answer cost.
+def render_private(card: Card) -> list[SlackMessage]:
+    """`render_card` without the memo: for the contact line's cards, which hold a request's
+    text or a person's reply key, so no copy of them outlives the call in this process."""
+    return list(_render.__wrapped__(card, False, True))
+
+
+# Cards are immutable and hold no personal data (the contact line's use `render_private`), and
+# /support answers repeat (a topic, region and rotated message), so rendering is memoised: it
+# is most of the adapter's per-answer cost.
 @functools.lru_cache(maxsize=512)
 def _render(card: Card, dm_copy: bool, interactive: bool) -> tuple[SlackMessage, ...]:
     groups = pack_blocks(card_blocks(card, dm_copy=dm_copy, interactive=interactive))

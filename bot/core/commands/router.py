@@ -29,6 +29,9 @@ from bot.core.commands.verbs import (
     check_arguments,
 )
 from bot.core.communities import CommunityService
+from bot.core.contact.commands import CONTACT_HELP, ContactCommands
+from bot.core.contact.rules import CONTACT_COMMAND
+from bot.core.contact.service import ContactAnswer
 from bot.core.content.packs import MAX_PACK_BYTES
 from bot.core.content.reports import REPORT_COMMAND, ReportService
 from bot.core.content.validation import make_mentions_inert
@@ -61,6 +64,7 @@ SUPPORT_HELP = (
     "/support topic:harassment region:IE",
 )
 SUPPORT_OPTIONS = ("topic", "region")
+CONTACT_BUTTON = "Talk to a moderator"
 
 
 class TooSoon(HavenError):
@@ -124,9 +128,11 @@ class CommandRouter:
         clock: Clock,
         refusals: RefusalLog,
         reports: ReportService | None = None,
+        contact: ContactCommands | None = None,
     ) -> None:
         self._support = support
         self._reports = reports
+        self._contact = contact
         self._communities = communities
         self._tables: dict[str, VerbTable] = {table.name: table for table in tables}
         self._posts = PostLimiter(clock)
@@ -150,7 +156,8 @@ class CommandRouter:
     ) -> Card:
         try:
             await self._communities.ensure_for_context(ctx)
-            return await self._support.reply(ctx, topic, region, message_key)
+            card = await self._support.reply(ctx, topic, region, message_key)
+            return await self._offer_contact(ctx, card)
         except UnknownChoice as error:
             card = error_card(error)
             card = replace(card, footer=card.footer or "Or just type /support for general support.")
@@ -170,6 +177,49 @@ class CommandRouter:
             return await self._support.fallback_card(
                 topic, region, ctx.community_id, locale=ctx.locale
             )
+
+    async def _offer_contact(self, ctx: RequestContext, card: Card) -> Card:
+        """A /support answer offers "Talk to a moderator" where the community has an inbox."""
+        if self._contact is None or card.tone is not CardTone.SUPPORT:
+            return card
+        try:
+            offered = await self._contact.service.offers(ctx.community_id)
+        except Exception as error:
+            # The answer matters more than the button: it goes out without it.
+            log_failure(log, "Reading the contact settings for a /support answer", error)
+            return card
+        if not offered:
+            return card
+        return replace(card, actions=(*card.actions, Choice(CONTACT_BUTTON, f"/{CONTACT_COMMAND}")))
+
+    async def contact(self, ctx: RequestContext, line: str) -> ContactAnswer:
+        """A person's `/support-contact` line: the answer to show, and the card holding their
+        key (for their DM). Never raises; an error is the answer."""
+        if self._contact is None:
+            return ContactAnswer(error_card(HavenError("Talking to a moderator is not available.")))
+        try:
+            await self._communities.ensure_for_context(ctx)
+            return await self._contact.run(ctx, line)
+        except HavenError as error:
+            return ContactAnswer(error_card(error))
+        except Exception as error:
+            log_failure(log, "Handling a /support-contact line", error)
+            return ContactAnswer(SOMETHING_WENT_WRONG)
+
+    async def contact_precheck(self, ctx: RequestContext, verb: str) -> Card | None:
+        """Before showing the form of `/support-contact <verb>`: None to show it, else the
+        card saying why it would be refused (no inbox here, too soon...)."""
+        if self._contact is None:
+            return error_card(HavenError("Talking to a moderator is not available."))
+        try:
+            await self._communities.ensure_for_context(ctx)
+            await self._contact.precheck(ctx, verb)
+        except HavenError as error:
+            return error_card(error)
+        except Exception as error:
+            log_failure(log, "Checking a /support-contact form", error)
+            return SOMETHING_WENT_WRONG
+        return None
 
     async def report(self, ctx: RequestContext, key: str, kind: str) -> Card:
         """A person's report on a resource of an answer ("this number didn't work"). Like
@@ -368,6 +418,8 @@ class CommandRouter:
             return await self._run_support_text(ctx, line)
         if command == REPORT_COMMAND:
             return await self._run_report_text(ctx, line)
+        if command == CONTACT_COMMAND:
+            return (await self.contact(ctx, line)).as_card()
         if command != ADMIN_COMMAND:
             suggestions = _closest(command, [SUPPORT_COMMAND, ADMIN_COMMAND, "help"])
             return error_card(
@@ -450,6 +502,8 @@ class CommandRouter:
 
     def help_card(self, include_admin: bool = True) -> Card:
         lines = list(SUPPORT_HELP)
+        if self._contact is not None:
+            lines.extend(CONTACT_HELP)
         if include_admin:
             lines.append("")
             lines.append("Moderators: /support-admin <group> <command> name:value ...")

@@ -64,9 +64,11 @@ class SettingsCommands:
         self,
         communities: CommunityService,
         directories: Mapping[Platform, MemberDirectory] | None = None,
+        extra: Sequence[Verb] = (),
     ) -> None:
         """`directories` is read on every call: adapters register theirs as they start
-        (Services.register_directory)."""
+        (Services.register_directory). `extra`: settings another feature owns and declares
+        (the contact line's `contact-inbox`), listed after these."""
         self._communities = communities
         self._directories = directories if directories is not None else {}
 
@@ -170,6 +172,7 @@ class SettingsCommands:
                     ),
                     self._log_channel,
                 ),
+                *extra,
             ),
         )
 

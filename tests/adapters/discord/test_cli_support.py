@@ -35,11 +35,19 @@ async def test_sync_on_demand_global_and_guild(
     fake: FakeDiscord, services: Services, guild: dict[str, Any]
 ) -> None:
     said = await sync_command_tree(services, None)
-    assert "Synced 2 slash commands globally" in said
-    assert {c["name"] for c in fake.global_commands} == {"support", "support-admin"}
+    assert "Synced 3 slash commands globally" in said
+    assert {c["name"] for c in fake.global_commands} == {
+        "support",
+        "support-admin",
+        "support-contact",
+    }
     assert await services.meta.get(TREE_HASH_KEY) is not None
     assert not fake.connected, "syncing needs REST only, never a gateway session"
 
     said = await sync_command_tree(services, int(guild["id"]))
     assert f"server {guild['id']}" in said
-    assert {c["name"] for c in fake.guild_commands[guild["id"]]} == {"support", "support-admin"}
+    assert {c["name"] for c in fake.guild_commands[guild["id"]]} == {
+        "support",
+        "support-admin",
+        "support-contact",
+    }

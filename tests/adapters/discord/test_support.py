@@ -37,7 +37,9 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
     assert admin["contexts"] == [0]  # servers only
     assert admin["integration_types"] == [0]
     groups = {o["name"]: o for o in admin["options"] if o["type"] == SUB_COMMAND_GROUP}
-    assert set(groups) == {"message", "resource", "schedule", "settings", "pack", "dashboard"}
+    assert set(groups) == {
+        "message", "resource", "schedule", "settings", "pack", "dashboard", "contact",
+    }  # fmt: skip
     verbs = {g: [o["name"] for o in groups[g]["options"]] for g in groups}
     # `/support-admin dashboard` elsewhere; Discord's groups need a subcommand.
     assert verbs["dashboard"] == ["open"]
@@ -67,8 +69,14 @@ async def test_command_sync_payload(fake: FakeDiscord, haven: HavenBot) -> None:
     assert [o["name"] for o in schedule_remove["options"]] == ["id"]
     assert verbs["settings"] == [
         "show", "region", "timezone", "language", "moderator-roles", "moderator-users",
-        "log-channel",
+        "log-channel", "contact-inbox", "contact-struggling",
     ]  # fmt: skip
+    assert verbs["contact"] == ["reply", "close", "block", "list", "audit"]
+    contact = fake.find_command("support-contact")
+    assert contact["contexts"] == [0]  # servers only: the moderators are a server's
+    assert [(o["name"], [c["value"] for c in o["choices"]]) for o in contact["options"]] == [
+        ("as", ["anonymous", "myself"])
+    ]
     assert verbs["pack"] == ["export", "import"]
     assert [o["name"] for o in admin["options"] if o["type"] == SUB_COMMAND] == ["help"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bot.adapters.slack import listeners
+from bot.adapters.slack import listeners, render
 
 ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = ROOT / "config" / "slack-manifest.yaml"
@@ -22,6 +22,7 @@ SCOPE_FOR_METHOD = {
     "views_open": None,
     "apps_connections_open": None,  # the app-level token's connections:write
     "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
     # The private fallback when a response_url is used up or expired.
     "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write",
@@ -57,7 +58,11 @@ def _called_methods() -> set[str]:
 
 def test_manifest_declares_the_commands_with_escaping() -> None:
     commands = {c["command"]: c for c in _manifest()["features"]["slash_commands"]}
-    assert set(commands) == {listeners.SUPPORT_COMMAND, listeners.ADMIN_COMMAND}
+    assert set(commands) == {
+        listeners.SUPPORT_COMMAND,
+        listeners.ADMIN_COMMAND,
+        render.CONTACT_LINE,
+    }
     assert all(command["should_escape"] is True for command in commands.values())
     assert all(len(command["description"]) <= 100 for command in commands.values())
 

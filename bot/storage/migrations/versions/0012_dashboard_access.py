@@ -1,7 +1,7 @@
 """The moderator dashboard's sign-in links and sessions, stored only as hashes.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 `dashboard_links`: a one-time sign-in link's SHA-256, the moderator and community it is bound
 to, when it expires and whether it was used. `dashboard_sessions`: a signed-in browser's
@@ -17,7 +17,7 @@ from alembic import op
 from alembic.util import CommandError
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
