@@ -49,6 +49,7 @@ from bot.core.ports import (
 )
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
+from bot.core.usage import UsageService
 from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import PostScheduler
 from bot.services import Services
@@ -287,6 +288,9 @@ async def open_services(
             deliveries=DeliveryLedger(SqlEventLedger(db), clock),
             identify_gate=SqlIdentifyGate(db),
             dashboard=dashboard,
+            usage=UsageService(
+                SqlStateRepository(db), community_repository, reports, support.topics, clock
+            ),
         )
     finally:
         for pending in list(notice_tasks):
