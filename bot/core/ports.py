@@ -165,6 +165,10 @@ class ContentRepository(Protocol):
         """Where the community's item comes from (NONE: there is no such item)."""
         ...
 
+    async def item_layers(self, community_id: str, kind: ItemKind) -> dict[str, ItemLayer]:
+        """`item_layer` of every item of that kind the community sees, in one read."""
+        ...
+
     async def shipped_item(self, kind: ItemKind, key: str) -> LibraryItem | None:
         """The item as this Haven ships it (None: not shipped)."""
         ...

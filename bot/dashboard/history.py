@@ -17,6 +17,8 @@ from bot.core.models import AuditEntry, ItemKind
 from bot.dashboard.site import Dashboard, Handler, moderator
 
 UNDOABLE = (ItemKind.MESSAGE, ItemKind.RESOURCE)
+# Entries read per kind: a page a moderator can scroll; filters narrow it further.
+PAGE_ENTRIES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ def index(dashboard: Dashboard) -> Handler:
         kinds = [k for k in ItemKind if not wanted_kind or k.value == wanted_kind]
         entries: list[AuditEntry] = []
         for kind in kinds:
-            entries.extend(await dashboard.services.curation.history(ctx, kind, item))
+            entries.extend(await dashboard.services.curation.history(ctx, kind, item, PAGE_ENTRIES))
         entries.sort(key=lambda e: e.id, reverse=True)
         if who:
             entries = [e for e in entries if who in (e.actor_id, e.actor_name)]

@@ -2,7 +2,8 @@
 
 Every place a moderator's id or name is stored: `audit_log` (actor id and name, and the before
 and after data of entries), `schedules` (`created_by`, `paused_reason`) and `communities`
-(`moderator_user_ids`). Rows are found by the id or a name appearing in them at all, then
+(`moderator_user_ids`), and the dashboard's `dashboard_links` and `dashboard_sessions`
+(deleted). Rows are found by the id or a name appearing in them at all, then
 rewritten by the rule; everything is one transaction with the forgetting's own audit entries.
 Rows are found with LIKE on both engines, with `!` as its escape character (PostgreSQL's default
 escape, the backslash, appears in JSON text); SQLite's LIKE ignores ASCII case, so it may find
@@ -90,6 +91,12 @@ class SqlPrivacyStore:
                 await self._audit_log(conn, forgetting, needles, counts)
                 await self._schedules(conn, forgetting, needles, counts)
                 await self._communities(conn, forgetting, counts)
+                # Their dashboard links and sessions end with them (ids only, nothing to
+                # rewrite: the rows are simply gone, and so is any signed-in browser).
+                for table in ("dashboard_links", "dashboard_sessions"):
+                    await conn.execute(
+                        f"DELETE FROM {table} WHERE actor_id = ?", (forgetting.user_id,)
+                    )
                 for community_id, changed in counts.items():
                     if changed.any:
                         await insert_audit(conn, community_id, audit(changed))

@@ -415,11 +415,16 @@ class _Layered:
 
     @property
     def layer(self) -> ItemLayer:
-        if self.own is not None:
-            return ItemLayer.OWN if self.shipped is None else ItemLayer.EDITED
-        if self.shipped is None:
-            return ItemLayer.NONE
-        return ItemLayer.HIDDEN if self.state == "hidden" else ItemLayer.INHERITED
+        return _layer_of(self.own is not None, self.shipped is not None, self.state)
+
+
+def _layer_of(has_own: bool, has_shipped: bool, state: str | None) -> ItemLayer:
+    """Which layer an item is read from: the one rule for one item and for a whole list."""
+    if has_own:
+        return ItemLayer.EDITED if has_shipped else ItemLayer.OWN
+    if not has_shipped:
+        return ItemLayer.NONE
+    return ItemLayer.HIDDEN if state == "hidden" else ItemLayer.INHERITED
 
 
 async def _layered(
@@ -615,6 +620,26 @@ class SqlContentRepository:
 
     async def item_layer(self, community_id: str, kind: ItemKind, key: str) -> ItemLayer:
         return (await _layered(self._db.fetch_all, community_id, kind, key)).layer
+
+    async def item_layers(self, community_id: str, kind: ItemKind) -> dict[str, ItemLayer]:
+        table = ITEM_TABLES[kind][0]
+        own = await self._db.fetch_all(
+            f"SELECT key FROM {table} WHERE community_id = ?", (community_id,)
+        )
+        shipped = await self._db.fetch_all(
+            f"SELECT key FROM shipped_{table} WHERE community_id = ?", (SHIPPED_LAYER,)
+        )
+        states = await self._db.fetch_all(
+            "SELECT key, state FROM library_layer WHERE community_id = ? AND item_kind = ?",
+            (community_id, kind.value),
+        )
+        own_keys = {row["key"] for row in own}
+        shipped_keys = {row["key"] for row in shipped}
+        state = {row["key"]: row["state"] for row in states}
+        return {
+            key: _layer_of(key in own_keys, key in shipped_keys, state.get(key))
+            for key in own_keys | shipped_keys
+        }
 
     async def shipped_item(self, kind: ItemKind, key: str) -> LibraryItem | None:
         return (await _layered(self._db.fetch_all, SHIPPED_LAYER, kind, key)).shipped

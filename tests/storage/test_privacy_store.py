@@ -8,8 +8,9 @@ import sqlite3
 import pytest
 
 from bot.core.models import ItemKind
-from bot.core.ports import NewAuditEntry
+from bot.core.ports import DashboardGrant, LinkState, NewAuditEntry
 from bot.privacy import Forgetting, forget_audit, forget_person, new_marker, report_lines
+from bot.storage.dashboard_store import SqlDashboardStore
 from bot.storage.database import Database
 from bot.storage.privacy_store import SqlPrivacyStore
 from bot.storage.repositories import insert_audit
@@ -167,3 +168,18 @@ async def test_erase_freed_space_rewrites_the_tables_on_either_engine(db: Databa
     assert await store.names_of(PERSON) == ()
     rows = await db.fetch_all("SELECT count(*) FROM audit_log WHERE actor_id = ?", (PERSON,))
     assert rows[0][0] == 0
+
+
+async def test_forgetting_a_moderator_ends_their_dashboard_links_and_sessions(
+    db: Database,
+) -> None:
+    await _seed(db)
+    store = SqlDashboardStore(db)
+    for who in (PERSON, "U0OTHER"):
+        await store.add_link(f"link-{who}", DashboardGrant("slack:T1", who), 2_000_000_000, 0)
+        await store.add_session(f"session-{who}", DashboardGrant("slack:T1", who), 2_000_000_000)
+    forgetting = Forgetting(PERSON, (NAME,), "forgotten-00000000")
+    await SqlPrivacyStore(db).forget(forgetting, forget_audit(forgetting.marker))
+    assert await store.session(f"session-{PERSON}", 0) is None
+    assert await store.take_link(f"link-{PERSON}", 0) == (LinkState.UNKNOWN, None)
+    assert await store.session("session-U0OTHER", 0) == DashboardGrant("slack:T1", "U0OTHER")

@@ -352,15 +352,7 @@ class CurationService:
         """Where each item of the caller's library comes from (Haven's, edited, own), for
         the dashboard's library page."""
         await self.moderator_community(ctx)
-        library = await self._support.library(ctx.community_id)
-        items: Sequence[LibraryItem] = (
-            library.messages if kind is ItemKind.MESSAGE else library.resources
-        )
-        # One small read per item: a library is dozens to a few hundred items.
-        return {
-            item.key: await self._content.item_layer(ctx.community_id, kind, item.key)
-            for item in items
-        }
+        return await self._content.item_layers(ctx.community_id, kind)
 
     async def updates(self, ctx: RequestContext, kind: ItemKind) -> Sequence[Review]:
         await self.moderator_community(ctx)
@@ -435,10 +427,11 @@ class CurationService:
         )
 
     async def history(
-        self, ctx: RequestContext, kind: ItemKind, key: str | None
+        self, ctx: RequestContext, kind: ItemKind, key: str | None, limit: int = HISTORY_LIMIT
     ) -> Sequence[AuditEntry]:
+        """Newest first; the chat shows HISTORY_LIMIT, the dashboard's page more."""
         await self.moderator_community(ctx)
-        return await self._content.history(ctx.community_id, kind, key, HISTORY_LIMIT)
+        return await self._content.history(ctx.community_id, kind, key, max(1, min(limit, 500)))
 
     async def undo(self, ctx: RequestContext, kind: ItemKind, key: str) -> AuditEntry:
         """Revert the item's newest change, recorded as a new change. Only the newest: a second
