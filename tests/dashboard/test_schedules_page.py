@@ -13,7 +13,8 @@ from markupsafe import escape
 
 from bot.core.cards import Card
 from bot.core.models import Platform
-from tests.dashboard.conftest import COMMUNITY, MOD, OTHER, Site
+from bot.dashboard.security import CONTENT_SECURITY_POLICY
+from tests.dashboard.conftest import COMMUNITY, MEMBER, MOD, OTHER, Site
 
 WELCOME = "555000000000000001"
 # Europe/London leaves summer time at 01:00 UTC on Sunday 25 October 2026.
@@ -225,8 +226,27 @@ async def test_refusals_write_nothing(site: Site) -> None:
         "/dashboard/schedules/add",
         {"csrf": csrf, "channel": "555000000000000001", "when": "daily " + "9" * 300},
     )
-    assert status == 400 and "200" in page
+    chat = await site.command(
+        f'/support-admin schedule add channel:{WELCOME} when:"daily {"9" * 300}"'
+    )
+    assert status == 400 and chat.tone.value == "error"
+    assert str(escape(chat.body)) in page
     assert (await site.audit_count(), await site.audit_count(OTHER)) == audit_before
     for schedule_id in (mine, theirs):
         assert (await schedule_row(site, schedule_id))["paused"] in (0, False)
     assert len(await site.services.db.fetch_all("SELECT id FROM schedules", ())) == 2
+
+
+async def test_the_pages_keep_to_the_content_security_policy(site: Site) -> None:
+    await schedule(site, f'channel:{WELCOME} when:"daily 09:00" topic:coming-out')
+    await site.command("/support coming-out", actor=MEMBER)
+    await site.services.support.flush()
+    browser = await site.sign_in()
+    for path in ("/dashboard/schedules", "/dashboard/usage"):
+        async with browser.get(f"{site.url}{path}") as answer:
+            page = await answer.text()
+            assert answer.status == 200
+            assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        # No inline style or script, and nothing fetched from elsewhere.
+        assert "style=" not in page and "<script" not in page
+        assert not re.search(r'(src|href)="(https?:)?//', page)
