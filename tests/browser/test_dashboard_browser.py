@@ -26,6 +26,7 @@ async def signed_in(browser: Browser, console: Console, **options: object) -> Pa
     await page.goto(await console.link())
     # Opening the link uses nothing (chat previews open links too): the button signs in.
     assert await page.title() and "Sign in" in await page.content()
+    await page.screenshot(path=screenshot_path("sign-in"), full_page=True)
     await page.click("button:has-text('Sign in')")
     await page.wait_for_url("**/dashboard/library", timeout=10_000)
     return page

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.scheduling.recurrence import zone_abbreviation
 from bot.core.scheduling.schedules import Schedule, epoch, from_epoch, recurrence_for
 from bot.core.scheduling.timezones import stored_timezone
 
@@ -34,11 +35,7 @@ class Occurrence:
     @property
     def zone_label(self) -> str:
         """The local time's abbreviation (BST, GMT, CET, or UTC+05:45 for zones without one)."""
-        name = self.local.tzname() or ""
-        if name[:1] in "+-":
-            hours, minutes = name[:3], name[3:]
-            return f"UTC{hours}:{minutes}" if minutes else f"UTC{hours}"
-        return name
+        return zone_abbreviation(self.local)
 
 
 @dataclass(frozen=True, slots=True)
