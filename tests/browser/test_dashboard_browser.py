@@ -90,7 +90,11 @@ async def test_sign_in_add_see_in_support_undo_and_schedule_across_dst(
     await page.click("nav >> text=Schedules")
     assert await day_posts(page, "2026-10-26") == ["23:30 GMT"]
 
+    # The 60 answers above, as the daily counts (the support service flushes them).
+    await console.services.support.flush()
     await page.click("nav >> text=Usage")
+    counts = await page.locator("#topic-coming-out .count").all_inner_texts()
+    assert counts[-1] == "60" and set(counts[:-1]) == {"fewer than 5"}
     await page.screenshot(path=screenshot_path("usage"), full_page=True)
     await page.click("nav >> text=Settings")
     await page.screenshot(path=screenshot_path("settings"), full_page=True)
