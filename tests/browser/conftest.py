@@ -48,22 +48,27 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 BEFORE_DST_END = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 
 
-def _missing() -> str | None:
+def missing(chromium: Path = CHROMIUM) -> str | None:
+    """Why the browser tests cannot run here, or None."""
     if importlib.util.find_spec("playwright") is None:
         return "Playwright is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"Chromium is not at {CHROMIUM} (apt-get install -y chromium)"
+    if not chromium.exists():
+        return f"Chromium is not at {chromium} (apt-get install -y chromium)"
     return None
+
+
+def require_browser(reason: str | None, required: bool) -> None:
+    """Skip with the reason, or fail when the browser tests are required (CI)."""
+    if reason is None:
+        return
+    if required:
+        pytest.fail(f"Browser tests are required here (HAVEN_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(f"Browser tests skipped: {reason}")
 
 
 @pytest.fixture(scope="session")
 def browser_ready() -> None:
-    reason = _missing()
-    if reason is None:
-        return
-    if os.environ.get("HAVEN_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"Browser tests are required here (HAVEN_REQUIRE_BROWSER=1): {reason}")
-    pytest.skip(f"Browser tests skipped: {reason}")
+    require_browser(missing(), os.environ.get("HAVEN_REQUIRE_BROWSER") == "1")
 
 
 @pytest.fixture
