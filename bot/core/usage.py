@@ -43,7 +43,12 @@ class TopicUsage:
     slug: str
     label: str
     weeks: tuple[Bucket, ...]
-    total: Bucket
+    # No total: a total beside the shown weeks would give away the hidden ones by subtraction.
+    # The order of topics uses only what is shown, for the same reason.
+
+    @property
+    def shown_sum(self) -> int:
+        return sum(bucket.count or 0 for bucket in self.weeks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +98,8 @@ def weekly(
             Bucket(week, shown(by_week.get(week, 0)), _bar(by_week.get(week, 0), largest))
             for week in starts
         )
-        total = sum(by_week.values())
-        listed.append(
-            TopicUsage(slug, labels.get(slug, slug), buckets, Bucket(first, shown(total), 0))
-        )
-    # Ordered by what is shown (a hidden total sorts as 0), so the order tells nothing more.
-    listed.sort(key=lambda t: (-(t.total.count or 0), t.label, t.slug))
+        listed.append(TopicUsage(slug, labels.get(slug, slug), buckets))
+    listed.sort(key=lambda t: (-t.shown_sum, t.label, t.slug))
     return starts, tuple(listed)
 
 
