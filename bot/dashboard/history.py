@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.core.commands.content import audit_time
 from bot.core.models import AuditEntry, ItemKind
 from bot.dashboard.site import Dashboard, Handler, moderator
 
@@ -35,6 +36,7 @@ class Entry:
     entry: AuditEntry
     changes: tuple[Change, ...]
     can_undo: bool
+    at: str  # in the community's time zone, as the chat's `history` shows it
 
 
 def _shown(value: object) -> str:
@@ -58,6 +60,7 @@ def changes_of(entry: AuditEntry) -> tuple[Change, ...]:
 def index(dashboard: Dashboard) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         ctx = moderator(request)
+        community = await dashboard.services.curation.moderator_community(ctx)
         wanted_kind = request.query.get("kind", "")
         item = request.query.get("item", "").strip()[:80] or None
         who = request.query.get("moderator", "").strip()[:80]
@@ -81,7 +84,8 @@ def index(dashboard: Dashboard) -> Handler:
                 and not entry.undone
                 and entry.action != "undo"
             )
-            shown.append(Entry(entry, changes_of(entry), can_undo))
+            at = audit_time(entry.at, community.timezone)
+            shown.append(Entry(entry, changes_of(entry), can_undo, at))
         return dashboard.page(
             request,
             "history.html",
@@ -104,6 +108,6 @@ def undo(dashboard: Dashboard) -> Handler:
             # Nothing of that key here (another community's, or none): 404, nothing written.
             return dashboard.page(request, "not_found.html", status=404)
         card = await dashboard.services.router.admin(ctx, kind.value, "undo", {"key": key})
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, "/history")
 
     return handler

@@ -170,7 +170,7 @@ def add(dashboard: Dashboard) -> Handler:
         verb = _verb(dashboard, kind, "add")
         options = await _options(request, verb)
         card = await dashboard.services.router.admin(ctx, kind.value, "add", options)
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, f"/library?kind={kind.value}")
 
     return handler
 
@@ -185,7 +185,8 @@ def change(dashboard: Dashboard) -> Handler:
         options = await _options(request, _verb(dashboard, kind, name)) if name == "edit" else {}
         options["key"] = key
         card = await dashboard.services.router.admin(ctx, kind.value, name, options)
-        return dashboard.card_page(request, card)
+        back = f"/library?kind={kind}" if name == "remove" else f"/library/{kind}/{key}"
+        return dashboard.card_page(request, card, back)
 
     return handler
 
@@ -199,7 +200,7 @@ def resolve_update(dashboard: Dashboard) -> Handler:
             return dashboard.page(request, "not_found.html", status=404)
         choice = request.match_info["choice"]
         card = await dashboard.services.router.admin(ctx, kind.value, "updates", {choice: key})
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, f"/library?kind={kind.value}")
 
     return handler
 

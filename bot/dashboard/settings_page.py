@@ -39,6 +39,6 @@ def change(dashboard: Dashboard) -> Handler:
         card = await dashboard.services.router.admin(
             ctx, GROUP, name, {option: fields.get(option, "")}
         )
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, "/settings")
 
     return handler

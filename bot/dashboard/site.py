@@ -74,12 +74,13 @@ class Dashboard:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def card_page(
-        self, request: web.Request, card: Card, status: int | None = None
+        self, request: web.Request, card: Card, back: str = "/library", status: int | None = None
     ) -> web.Response:
-        """A command's answer as a page: an error card is a 400 (nothing was written)."""
+        """A command's answer as a page, with a link `back` (a path below /dashboard): an
+        error card is a 400 (nothing was written)."""
         if status is None:
             status = 400 if card.tone is CardTone.ERROR else 200
-        return self.page(request, "card.html", status=status, card=card)
+        return self.page(request, "card.html", status=status, card=card, back=PREFIX + back)
 
     def refusal(self, request: web.Request, error: HavenError) -> web.Response:
         if isinstance(error, SignedOut):

@@ -151,6 +151,11 @@ async def test_history_filters_by_kind_item_and_moderator(site: Site) -> None:
     assert key in page
     _, page = await site.get(browser, "/dashboard/history?moderator=someone-else")
     assert "No changes yet." in page
+    # Times in the community's zone, as the chat's `history` gives them.
+    card = await site.command("/support-admin settings timezone America/New_York")
+    assert card.tone.value == "success", card
+    _, page = await site.get(browser, f"/dashboard/history?moderator={MOD.id}")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T", page), page
 
 
 async def test_settings_are_shown_and_changed_by_the_settings_commands(site: Site) -> None:
@@ -218,3 +223,12 @@ async def test_a_resource_that_needs_review_is_confirmed_here(site: Site) -> Non
     ] == 200
     item = await site.services.curation.get(site.ctx(), ItemKind.RESOURCE, key)
     assert item.enabled and not item.needs_review
+
+
+async def test_what_moderators_typed_is_shown_as_text_never_as_markup(site: Site) -> None:
+    status, _ = await add_message(site, '<script>alert("x")</script> <b>bold</b>')
+    assert status == 200
+    browser = await site.sign_in()
+    _, page = await site.get(browser, "/dashboard/library")
+    assert "<script>alert" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page

@@ -96,7 +96,7 @@ def _preview(text: str, limit: int = 70) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _when(at: str, timezone: str) -> str:
+def audit_time(at: str, timezone: str) -> str:
     """An audit time (ISO UTC) in the community's time zone."""
     try:
         instant = datetime.fromisoformat(at)
@@ -139,7 +139,7 @@ def history_card(
         who = entry.actor_name or entry.actor_id
         undone = " (undone)" if entry.undone else ""
         item = "" if key else f" {entry.item_key}"
-        lines.append(f"{_when(entry.at, timezone)} {entry.action}{item} by {who}{undone}")
+        lines.append(f"{audit_time(entry.at, timezone)} {entry.action}{item} by {who}{undone}")
         lines.extend(change_lines(entry))
     return Card(
         title=f"History of {what}",
@@ -668,7 +668,7 @@ class LibraryItemCommands:
             title="Change undone",
             tone=CardTone.SUCCESS,
             body=f"Reverted the {undone.action} of {kind.value} {key} made at "
-            f"{_when(undone.at, timezone)}.",
+            f"{audit_time(undone.at, timezone)}.",
         )
 
 
