@@ -78,7 +78,7 @@ def add(dashboard: Dashboard) -> Handler:
         # Blank fields are left out, as a command leaves out the options nobody typed.
         options = {k: v for k, v in (await form_fields(request, names)).items() if v.strip()}
         card = await dashboard.services.router.admin(ctx, GROUP, "add", options)
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, back="/schedules")
 
     return handler
 
@@ -91,6 +91,6 @@ def action(dashboard: Dashboard) -> Handler:
         # Another community's id (or none) is a 404 from the core before anything runs.
         await dashboard.services.schedules.get(ctx, schedule_id)
         card = await dashboard.services.router.admin(ctx, GROUP, verb, {"id": str(schedule_id)})
-        return dashboard.card_page(request, card)
+        return dashboard.card_page(request, card, back="/schedules")
 
     return handler

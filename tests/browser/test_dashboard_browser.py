@@ -87,7 +87,8 @@ async def test_sign_in_add_see_in_support_undo_and_schedule_across_dst(
     first = page.locator("section.schedule").first
     await first.locator("button:has-text('Pause')").click()
     assert "paused" in await page.content()
-    await page.click("nav >> text=Schedules")
+    await page.click("main >> text=Back")
+    assert page.url.endswith("/dashboard/schedules")
     assert await day_posts(page, "2026-10-26") == ["23:30 GMT"]
 
     # The 60 answers above, as the daily counts (the support service flushes them).
