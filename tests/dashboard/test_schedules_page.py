@@ -153,6 +153,13 @@ async def test_pause_resume_and_test_run_the_command_and_are_audited(site: Site)
     )
     assert status == 200 and "Test post sent to &lt;#555000000000000001&gt;" in page
     assert [channel for channel, _ in publisher.posts] == ["555000000000000001"]
+    # The chat's allowance for public posts holds here too: two in a row, then a wait.
+    status, _ = await site.post(browser, f"/dashboard/schedules/{schedule_id}/test", {"csrf": csrf})
+    assert status == 200
+    status, page = await site.post(
+        browser, f"/dashboard/schedules/{schedule_id}/test", {"csrf": csrf}
+    )
+    assert status == 400 and "posts in a public channel" in page and len(publisher.posts) == 2
     rows = await site.services.db.fetch_all(
         "SELECT actor_id, action FROM audit_log WHERE community_id = ? AND item_kind = ?"
         " ORDER BY id",
