@@ -186,7 +186,8 @@ def test_a_misspelled_key_or_table_in_settings_toml_is_a_problem_with_a_suggesti
     assert raised.value.problems == [
         f"{source}: 'log_level' is outside any table; put it under [haven].",
         f"{source}: [haven] has no setting 'databse_url' (did you mean database_url?); it has "
-        "database_url, log_level, platform_debug_logs, removal_grace_days, http_port, http_host.",
+        "database_url, log_level, platform_debug_logs, removal_grace_days, http_port, http_host, "
+        "public_url.",
         f"{source}: [slak] is not a table Haven reads (did you mean [slack]?); the tables are "
         "[haven], [discord], [slack].",
         f"{source}: [discord] token is a secret, and this file is not the place for it; put "

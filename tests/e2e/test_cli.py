@@ -368,7 +368,7 @@ def test_a_broken_env_file_and_settings_file_are_listed_together(tmp_path: Path)
         "  - .env: line 1 is not UTF-8 text; re-save the file as UTF-8.",
         "  - config/settings.toml: [haven] has no setting 'databse_url' (did you mean "
         "database_url?); it has database_url, log_level, platform_debug_logs, removal_grace_days, "
-        "http_port, http_host.",
+        "http_port, http_host, public_url.",
     ]
 
 
