@@ -54,6 +54,7 @@ from bot.core.ports import (
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
 from bot.core.support_selection import CRISIS_TOPIC
+from bot.core.usage import UsageService
 from bot.metrics import Health, PrometheusMetrics, known_commands
 from bot.scheduler import PostScheduler
 from bot.services import Services
@@ -323,6 +324,9 @@ async def open_services(
             dashboard=dashboard,
             contact=contact,
             register_contact=register_contact,
+            usage=UsageService(
+                SqlStateRepository(db), community_repository, reports, support.topics, clock
+            ),
         )
     finally:
         for pending in list(notice_tasks):

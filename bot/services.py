@@ -26,6 +26,7 @@ from bot.core.ports import (
 )
 from bot.core.scheduling.schedules import ScheduleService
 from bot.core.support import SupportService
+from bot.core.usage import UsageService
 from bot.metrics import Health
 from bot.scheduler import PostScheduler
 from bot.settings import Settings
@@ -58,6 +59,8 @@ class Services:
     deliveries: DeliveryLedger
     # Sign-in to the moderator dashboard and its check of the moderator on every request.
     dashboard: DashboardAccess
+    # What moderators see of /support use (aggregates, small buckets hidden) and reports.
+    usage: UsageService
     # Counts for operators (no person in them); NO_METRICS in the console and most tests.
     metrics: Metrics = NO_METRICS
     # Discord's IDENTIFY turns shared by every process on this database (None: each process

@@ -299,6 +299,10 @@ class ReportStore(Protocol):
         """Reports per kind on days from `since` on."""
         ...
 
+    async def report_totals(self, community_id: str, since: date) -> Mapping[tuple[str, str], int]:
+        """Reports per (resource key, kind) on days from `since` on, for every resource."""
+        ...
+
     async def claim_report_notice(self, community_id: str, key: str, kind: str) -> bool:
         """Remember the moderators were told about this key and kind; False if they were."""
         ...

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import history, library, settings_page, signin
+from bot.dashboard import history, library, schedules_page, settings_page, signin, usage_page
 from bot.dashboard.site import Dashboard
 
 KIND = "{kind:message|resource}"
 KEY = "{key:[^/]{1,80}}"
+SCHEDULE = "{id:[0-9]{1,9}}"
 
 
 def table(dashboard: Dashboard) -> list[web.RouteDef]:
@@ -40,6 +41,14 @@ def table(dashboard: Dashboard) -> list[web.RouteDef]:
         ),
         web.get("/history", history.index(d), name="history"),
         web.post(f"/history/{KIND}/{KEY}/undo", history.undo(d), name="history-undo"),
+        web.get("/schedules", schedules_page.index(d), name="schedules"),
+        web.post("/schedules/add", schedules_page.add(d), name="schedules-add"),
+        web.post(
+            f"/schedules/{SCHEDULE}/{{verb:pause|resume|test}}",
+            schedules_page.action(d),
+            name="schedules-action",
+        ),
+        web.get("/usage", usage_page.index(d), name="usage"),
         web.get("/settings", settings_page.index(d), name="settings"),
         web.post("/settings/{verb:[a-z-]{1,40}}", settings_page.change(d), name="settings-change"),
     ]

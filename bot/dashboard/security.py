@@ -78,10 +78,16 @@ class SignInLimiter:
 def same_origin(request: web.Request, public_url: str | None) -> bool:
     """A POST from one of Haven's own pages. Browsers send Origin (or at least
     Sec-Fetch-Site) on form posts; a page elsewhere cannot fake either."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if (fetch_site or "same-origin") not in ("same-origin", "none"):
         return False
     origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin == "null":
+        # Our pages say Referrer-Policy: no-referrer, under which Chromium sends
+        # `Origin: null` even on a same-origin form post; Sec-Fetch-Site (which no page can
+        # set) then tells ours from a sandboxed frame elsewhere. Without it: refused.
+        return fetch_site == "same-origin"
+    if origin is None:
+        return True
     expected = public_url or f"{request.scheme}://{request.host}"
     return origin.rstrip("/") == expected.rstrip("/")

@@ -42,6 +42,14 @@ class SqlReportStore:
         )
         return {r["kind"]: int(r["total"]) for r in rows}
 
+    async def report_totals(self, community_id: str, since: date) -> Mapping[tuple[str, str], int]:
+        rows = await self._db.fetch_all(
+            "SELECT resource_key, kind, SUM(count) AS total FROM resource_reports"
+            " WHERE community_id = ? AND day >= ? GROUP BY resource_key, kind",
+            (community_id, since.isoformat()),
+        )
+        return {(r["resource_key"], r["kind"]): int(r["total"]) for r in rows}
+
     async def claim_report_notice(self, community_id: str, key: str, kind: str) -> bool:
         async with self._db.write() as conn:
             cursor = await conn.execute(

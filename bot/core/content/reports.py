@@ -15,6 +15,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.cards import Card, CardTone, Choice
@@ -100,6 +101,14 @@ def visible(counts: Mapping[str, int]) -> dict[ReportKind, int]:
     return {kind: counts[kind.value] for kind in ReportKind if counts.get(kind.value, 0) >= SHOW_AT}
 
 
+@dataclass(frozen=True, slots=True)
+class ReportedResource:
+    key: str
+    title: str
+    # Only kinds with at least SHOW_AT reports (see `visible`).
+    counts: Mapping[ReportKind, int]
+
+
 class ReportService:
     def __init__(
         self,
@@ -137,6 +146,24 @@ class ReportService:
         """Reports per kind in the last WINDOW_DAYS days, only where there are SHOW_AT."""
         since = self._clock.now().date() - timedelta(days=WINDOW_DAYS - 1)
         return visible(await self._store.report_counts(community_id, key, since))
+
+    async def reported(self, community_id: str) -> list[ReportedResource]:
+        """Every resource with a kind that has SHOW_AT reports in the last WINDOW_DAYS days
+        (what `resource show` would list for it), most reported first."""
+        since = self._clock.now().date() - timedelta(days=WINDOW_DAYS - 1)
+        by_key: dict[str, dict[str, int]] = {}
+        for (key, kind), count in (await self._store.report_totals(community_id, since)).items():
+            by_key.setdefault(key, {})[kind] = count
+        found: list[ReportedResource] = []
+        for key, counts in by_key.items():
+            shown = visible(counts)
+            if not shown:
+                continue
+            item = await self._content.get_item(community_id, ItemKind.RESOURCE, key)
+            title = item.title if isinstance(item, Resource) else key
+            found.append(ReportedResource(key, title, shown))
+        found.sort(key=lambda r: (-sum(r.counts.values()), r.key))
+        return found
 
     async def _notify(
         self, community_id: str, item: Resource, kind: ReportKind, count: int

@@ -72,6 +72,7 @@ __all__ = [
     "parse_timezone",
     "parse_when",
     "restore_when",
+    "zone_abbreviation",
 ]
 
 log = logging.getLogger(__name__)
@@ -823,6 +824,15 @@ def restore_when(text: str, timezone: str) -> Recurrence:
         raise _fail(text, error, None) from None
 
 
+def zone_abbreviation(local: datetime) -> str:
+    """GMT, BST, CET; "UTC+05:45" for zones without a letter abbreviation ("+0545", "-03")."""
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1] in "+-":
+        hours, minutes = abbreviation[:3], abbreviation[3:]
+        abbreviation = f"UTC{hours}:{minutes}" if minutes else f"UTC{hours}"
+    return abbreviation
+
+
 def describe_run(instant: datetime, timezone: str) -> str:
     """'Mon 2026-12-07 18:00 GMT (18:00 UTC)' style: local time and UTC, for the schedule add
     answer that shows the next three runs."""
@@ -830,10 +840,7 @@ def describe_run(instant: datetime, timezone: str) -> str:
     local = instant.astimezone(tz)
     utc = instant.astimezone(UTC)
     clock = "%H:%M:%S" if local.second else "%H:%M"
-    abbreviation = local.tzname() or ""
-    if abbreviation[:1] in "+-":  # zones without a letter abbreviation ("+0545", "-03")
-        hours, minutes = abbreviation[:3], abbreviation[3:]
-        abbreviation = f"UTC{hours}:{minutes}" if minutes else f"UTC{hours}"
+    abbreviation = zone_abbreviation(local)
     text = f"{local:%a %Y-%m-%d} {local.strftime(clock)} {abbreviation}".rstrip()
     if utc.utcoffset() == local.utcoffset() and abbreviation == "UTC":
         return text
