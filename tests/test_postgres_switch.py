@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # One process, or two xdist workers (each would start its own server and cannot).
-RUNNERS = {"one-process": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
+RUNNERS = {"one-process": ["-n", "0"], "xdist": ["-n", "2"]}
 
 
 def run_schema_tests(

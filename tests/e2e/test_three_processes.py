@@ -34,10 +34,13 @@ from bot.core.scheduling.schedules import NewSchedule, SlotStatus, idempotency_k
 from bot.scheduler import lease_name_for
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.schedule_store import SqlScheduleStore
+from tests.conftest import HEAVY
 from tests.e2e.processes import Cluster, HavenProcess, haven_cluster
 from tests.e2e.test_slack_run import _signed
 from tests.fakes.fake_discord import EPHEMERAL, FakeDiscord
 from tests.fakes.fake_slack import TEAM_ID
+
+pytestmark = HEAVY
 
 SHARD_COUNT = 2
 DISCORD_BURST = 150

@@ -29,9 +29,11 @@ from bot.metrics import PlatformStatus, PrometheusMetrics
 from bot.services import Services
 from bot.settings import Secret, Settings
 from tests.adapters.discord.conftest import eventually_async, stop_client
-from tests.conftest import new_postgres_database
+from tests.conftest import HEAVY, new_postgres_database
 from tests.fakes.fake_discord import EPHEMERAL, FakeDiscord
 from tests.postgres import PostgresServer
+
+pytestmark = HEAVY
 
 # Per engine: the slices of two processes and the shard count. SQLite runs 2 x 2 shards (four
 # IDENTIFYs in one bucket: about 5 s); PostgreSQL 2 x 1 (the same rule across processes).
