@@ -219,7 +219,20 @@ async def open_services(
         directories: dict[Platform, MemberDirectory] = {}
         store = SqlScheduleStore(db)
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        scheduler = PostScheduler(store, publishers, support, clock, owner, metrics=metrics)
+        # One knob: the heartbeat and a standby's retry are a quarter of the lease (5 s of 20 s),
+        # so a shorter lease never leaves the heartbeat too close to it.
+        lease = float(settings.scheduler_lease_seconds)
+        scheduler = PostScheduler(
+            store,
+            publishers,
+            support,
+            clock,
+            owner,
+            metrics=metrics,
+            lease_seconds=lease,
+            heartbeat_seconds=lease / 4,
+            standby_retry_seconds=lease / 4,
+        )
         schedules = ScheduleService(
             store, community_repository, support, publishers, clock, wake=scheduler.wake
         )

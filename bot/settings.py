@@ -96,6 +96,9 @@ class Settings:
     # Platform libraries log payloads (user ids, text, interaction tokens) at DEBUG: opt-in only.
     platform_debug_logs: bool = False
     removal_grace_days: int = 30
+    # How long the scheduler leader's lease lasts without a heartbeat: a standby takes over
+    # this long after the leader dies. It renews (and a standby retries) every quarter of it.
+    scheduler_lease_seconds: int = 20
     discord_token: Secret | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
@@ -518,6 +521,14 @@ def load_settings(
             "HAVEN_CONTACT_KEY: use at least 32 characters of random text "
             "(e.g. `openssl rand -hex 32`); a short key can be guessed."
         )
+    lease = _int(
+        "HAVEN_SCHEDULER_LEASE_SECONDS",
+        get("HAVEN_SCHEDULER_LEASE_SECONDS") or 20,
+        4,
+        600,
+        problems,
+        20,
+    )
     slack_mode = (get("SLACK_MODE") or "socket").lower()
     if slack_mode not in ("socket", "http"):
         problems.append(f"SLACK_MODE: '{slack_mode}' must be socket or http.")
@@ -566,6 +577,7 @@ def load_settings(
         log_level_explicit=get("HAVEN_LOG_LEVEL") is not None,
         platform_debug_logs=platform_debug,
         removal_grace_days=grace,
+        scheduler_lease_seconds=lease,
         discord_token=secret("DISCORD_TOKEN"),
         discord_api_url=_http_url("DISCORD_API_URL", get("DISCORD_API_URL"), problems),
         discord_gateway_url=_http_url(

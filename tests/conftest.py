@@ -35,6 +35,10 @@ from bot.storage.postgres import PostgresDatabase
 from tests.postgres import PostgresServer, start_server, unavailable
 
 ENGINES = ("sqlite", "postgresql")
+# The tests that start several processes or post in bursts and measure seconds (takeovers,
+# IDENTIFY gaps, requests per second): under pytest-xdist (`--dist loadgroup`) they all run on
+# one worker, one after another, so two of them never share the machine's cores at once.
+HEAVY = pytest.mark.xdist_group("heavy")
 _database_numbers = itertools.count(1)
 
 

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HEAVY
 from tests.postgres import find_bindir, unavailable
+
+pytestmark = HEAVY
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = r"[0-9]+(?:\.[0-9]+)?"

@@ -180,10 +180,12 @@ async def haven_cluster(
     slack_channels: int,
     slack_process: bool = True,
     global_rate_limit: int | None = 50,
+    lease_seconds: int | None = None,
 ) -> AsyncIterator[Cluster]:
     """Start the emulators, migrate the database, start every process at the same moment (the
     IDENTIFY bucket rule must hold across them) and wait until each is ready; stop them all
-    with SIGTERM afterwards."""
+    with SIGTERM afterwards. `lease_seconds`: every process's HAVEN_SCHEDULER_LEASE_SECONDS
+    (None: Haven's default)."""
     async with (
         FakeDiscord(
             token=DISCORD_TOKEN, max_concurrency=1, global_rate_limit=global_rate_limit
@@ -206,7 +208,11 @@ async def haven_cluster(
             await migrate(database)
         finally:
             await database.close()
+        lease = (
+            {} if lease_seconds is None else {"HAVEN_SCHEDULER_LEASE_SECONDS": str(lease_seconds)}
+        )
         discord_env = {
+            **lease,
             "HAVEN_DATABASE_URL": database_url,
             "DISCORD_TOKEN": DISCORD_TOKEN,
             "DISCORD_API_URL": discord.base_url,
@@ -226,6 +232,7 @@ async def haven_cluster(
                 "slack",
                 folder / "slack",
                 {
+                    **lease,
                     "HAVEN_DATABASE_URL": database_url,
                     "SLACK_BOT_TOKEN": SLACK_TOKEN,
                     "SLACK_SIGNING_SECRET": SLACK_SECRET,

@@ -37,7 +37,10 @@ from bot.core.scheduling.schedules import UNKNOWN_SENTENCE, epoch, from_epoch, i
 from bot.storage.database import Database
 from bot.storage.migrate import migrate
 from bot.storage.schedule_store import GUARD_OWNER, SqlScheduleStore
+from tests.conftest import HEAVY
 from tests.test_scheduler_helpers import add_community, insert_schedule
+
+pytestmark = HEAVY
 
 WORKER = Path(__file__).with_name("scheduler_worker.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -52,6 +52,14 @@ def _console(db_path: Path, script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _slot_status(db_path: Path, schedule_id: int) -> str | None:
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT status FROM schedule_slots WHERE schedule_id = ?", (schedule_id,)
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def _leases(db_path: Path) -> dict[str, str]:
     with sqlite3.connect(db_path) as conn:
         return dict(conn.execute("SELECT name, owner FROM scheduler_lease").fetchall())
@@ -113,8 +121,16 @@ def test_the_console_posts_only_its_own_schedules_beside_a_running_server(
         env=_environment(db_path),
     )
     try:
-        # Keep the session open past the schedules' instant (2 s after `now`).
-        time.sleep(max(0.0, (now + timedelta(seconds=4)).timestamp() - time.time()))
+        # Keep the session open past the schedules' instant (2 s after `now`) until the console
+        # has recorded its post: a fixed pause read a slow start on a loaded machine as a
+        # console that posts nothing.
+        time.sleep(max(0.0, (now + timedelta(seconds=2)).timestamp() - time.time()))
+        deadline = time.monotonic() + 60
+        while _slot_status(db_path, console_id) != "sent" and process.poll() is None:
+            assert time.monotonic() < deadline, "the console never recorded its post"
+            time.sleep(0.1)
+        # A moment for the Discord schedule's instant to pass unclaimed in this session too.
+        time.sleep(0.5)
         out, err = process.communicate("/support-admin schedule list\n", timeout=60)
     finally:
         if process.poll() is None:
