@@ -18,11 +18,10 @@ import pytest
 from bot.app import open_services
 from bot.core.cards import Card
 from bot.core.content.packs import load_default_pack
-from bot.core.models import Actor, EmergencyNumber, Platform, RequestContext, community_id_for
-from bot.core.ports import LibraryChanges
+from bot.core.models import Actor, Platform, RequestContext, community_id_for
 from bot.services import Services
 from bot.settings import Settings
-from bot.storage.repositories import SqlCommunityRepository, SqlContentRepository
+from bot.storage.repositories import SqlCommunityRepository
 
 COMMUNITY = community_id_for(Platform.DISCORD, "4242")
 
@@ -83,19 +82,11 @@ async def test_spanish_in_spain_gets_a_spanish_crisis_answer_with_024(services: 
     assert not {r.description for r in card.resources} & english
 
 
-async def test_112_is_in_the_spanish_answer_once_a_moderator_confirms_it(
-    services: Services,
-) -> None:
-    # The pack holds ES 112 for review (second audit: well known, not re-checked); the answer
-    # uses it, in Spanish content, as soon as it is confirmed.
-    assert "112" not in (await crisis(services, "es-ES", "ES")).body
-    await SqlContentRepository(services.db).apply_library_changes(  # type: ignore[arg-type]
-        COMMUNITY, LibraryChanges(emergency_numbers=(EmergencyNumber("ES", "112"),)), None
-    )
-    services.support.invalidate(COMMUNITY)
+async def test_112_leads_the_spanish_crisis_answer(services: Services) -> None:
     card = await crisis(services, "es-ES", "ES")
     assert card.locale == "es"
-    assert "112" in card.body and "024" in words(card)
+    assert card.body.startswith("Si estás en peligro inmediato, llama ahora al 112.")
+    assert "024" in words(card)
 
 
 async def test_brazilian_portuguese_gets_cvv_188(services: Services) -> None:

@@ -203,6 +203,9 @@ NEW_COUNTRIES = {
 }
 
 
+EUROPEAN_UNION = {"DE", "FR", "ES", "IT", "NL", "PL"}
+
+
 @pytest.mark.parametrize("code", sorted(NEW_COUNTRIES))
 async def test_each_new_country_answers_crisis_with_a_verified_crisis_line(
     services: tuple[Services, FixedClock], code: str
@@ -214,8 +217,12 @@ async def test_each_new_country_answers_crisis_with_a_verified_crisis_line(
     assert titles(card)[0] == line
     first = card.resources[0]
     assert first.last_verified == "checked 2026-12-01"
-    # Its emergency number was not re-checked, so none is printed as if verified.
-    assert "call your local emergency number" in card.body
+    if code in EUROPEAN_UNION:
+        # 112, the single European emergency number, leads the crisis answer.
+        assert card.body.startswith("If you are in immediate danger, call 112 now.")
+    else:
+        # Its emergency number was not re-checked, so none is printed as if verified.
+        assert "call your local emergency number" in card.body
     assert line in shown
 
 

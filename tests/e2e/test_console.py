@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.answers_in_four_languages import CASES, IDS, LanguageCase, assert_answer_in
+
 
 def run_console(
     tmp_path: Path, script: str, *options: str, **env: str
@@ -199,3 +201,13 @@ def test_a_resource_is_reported_from_the_console(tmp_path: Path) -> None:
     assert all("Thank you — the moderators will check it" in a for a in (first, second, third))
     assert "Reports:" not in hidden
     assert "Reports: This number didn't work (last 30 days): 3" in shown
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_console_crisis_answers_in_the_four_shipped_languages(
+    tmp_path: Path, case: LanguageCase
+) -> None:
+    result = run_console(tmp_path, f"/support crisis {case.region}\n", "--locale", case.locale)
+    assert result.returncode == 0, result.stderr
+    (crisis,) = answers(result.stdout)
+    assert_answer_in(crisis, case)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+import pytest
 from discord import app_commands
 
 from bot.adapters.discord import component_ids as ids
@@ -22,6 +23,7 @@ from bot.adapters.discord.commands import (
 from bot.adapters.discord.localisations import CommandTranslator
 from bot.core.models import Actor, Platform, RequestContext
 from tests.adapters.discord.conftest import LogGuard, component
+from tests.answers_in_four_languages import CASES, IDS, LanguageCase, assert_answer_in
 from tests.fakes.fake_discord import FakeDiscord
 
 
@@ -206,3 +208,17 @@ async def test_requests_in_several_languages_leave_no_trace(
     for secret in ("es-419", "pt-PT", "fr-CA", "de-CH", asker["id"], "sam-locale-4412"):
         assert secret.encode() not in stored, secret
         assert secret not in logged, secret
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+async def test_crisis_answers_in_the_four_shipped_languages(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any], case: LanguageCase
+) -> None:
+    data = await _support(fake, guild, case.locale, "crisis", case.region)
+    assert data["flags"] & 64  # ephemeral: only the person sees it
+    (embed,) = data["embeds"]
+    shown = "\n".join(
+        [embed.get("title", ""), embed.get("description", ""), embed["footer"]["text"]]
+        + [f"{field['name']}\n{field['value']}" for field in embed["fields"]]
+    )
+    assert_answer_in(shown, case)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.services import Services
 from tests.adapters.slack.conftest import SignedSender, texts_of
+from tests.answers_in_four_languages import CASES, IDS, LanguageCase, assert_answer_in
 from tests.fakes.fake_slack import FakeSlack
 
 FRENCH = "U0FRENCH"
@@ -68,3 +71,15 @@ async def test_locales_are_never_written_to_the_database(
     for user, locale in people.items():
         assert user.encode() not in stored
         assert locale.encode() not in stored
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+async def test_crisis_answers_in_the_four_shipped_languages(
+    slack: SignedSender, fake: FakeSlack, case: LanguageCase
+) -> None:
+    user = f"U0{case.region}PERSON"
+    fake.add_user(user, name="Sam", locale=case.locale)
+    reply = await slack.command("/support", f"crisis {case.region}", user_id=user)
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    assert_answer_in(texts_of(reply.json), case)
