@@ -29,6 +29,7 @@ from bot.core.models import (
     Topic,
 )
 from bot.core.ports import Library
+from bot.settings import Settings
 from bot.storage.database import Database, SqlDatabase
 from bot.storage.migrate import migrate
 from bot.storage.postgres import PostgresDatabase
@@ -127,6 +128,18 @@ async def new_postgres_database(server: PostgresServer) -> AsyncIterator[str]:
 async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
     async with new_postgres_database(postgres_server) as url:
         yield url
+
+
+@pytest.fixture
+async def engine_settings(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    """Settings for open_services on this engine (a throwaway PostgreSQL database)."""
+    if engine == "sqlite":
+        yield Settings(database_path=tmp_path / "haven.db")
+        return
+    async with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield Settings(database_url=url)
 
 
 @asynccontextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -20,7 +19,7 @@ from bot.core.ports import Found, MemberRef
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import HavenWeb
-from tests.conftest import FixedClock, new_postgres_database
+from tests.conftest import FixedClock
 
 COMMUNITY = "discord:1"
 OTHER = "discord:2"
@@ -129,14 +128,9 @@ class Site:
 
 
 @pytest.fixture
-async def settings(
-    engine: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Settings]:
-    if engine == "sqlite":
-        yield Settings(database_path=tmp_path / "haven.db")
-        return
-    async with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
-        yield Settings(database_url=url)
+def settings(engine_settings: Settings) -> Settings:
+    """Settings for open_services on this engine (tests/conftest.py engine_settings)."""
+    return engine_settings
 
 
 @pytest.fixture
