@@ -261,7 +261,7 @@ async def test_three_processes_share_one_database_and_keep_every_promise(
     try:
         # Long enough for one platform-wide pause (bot/scheduler.py PLATFORM_BACKOFF, 120 s):
         # three processes at once can meet the emulator's global 50/s limit, and then, as the
-        # reference asks (reliability.md, row 17), every Discord post waits before the rest go.
+        # reliability reference asks of a global 429, every Discord post waits before the rest go.
         await wait_for(all_recorded, "every slot to be recorded", 200)
     except AssertionError as error:
         # Say where it stands and what each process last logged: a stall is then readable.

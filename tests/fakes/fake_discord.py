@@ -464,6 +464,7 @@ class FakeDiscord:
         locale: str = "en-US",
         bot_permissions: int | None = None,
         on_shard: tuple[int, int] | None = None,
+        public_channels: Iterable[str] = (),
     ) -> dict[str, Any]:
         """Create a guild the bot is in (announced at IDENTIFY; use `add_guild` to join later).
         `on_shard=(shard_id, shard_count)` picks an id whose events that shard carries.
@@ -507,14 +508,21 @@ class FakeDiscord:
         # @everyone grants nothing here, so the bot's managed role is what decides.
         role_list[0]["permissions"] = "0"
         channel_list = []
+        readable_by_everyone = set(public_channels)
         for position, channel_name in enumerate(channels):
+            # `public_channels`: an overwrite lets @everyone see the channel (View Channel).
+            overwrites = (
+                [{"id": gid, "type": 0, "allow": str(1024), "deny": "0"}]
+                if channel_name in readable_by_everyone
+                else []
+            )
             channel = {
                 "id": snowflake(),
                 "type": 0,
                 "name": channel_name,
                 "position": position,
                 "guild_id": gid,
-                "permission_overwrites": [],
+                "permission_overwrites": overwrites,
                 "nsfw": False,
                 "parent_id": None,
             }

@@ -42,6 +42,13 @@ class DiscordContact:
         guild = getattr(channel, "guild", None)
         if channel is None or guild is None or community_id_for_guild(guild.id) != community_id:
             raise PermanentPublishError("that is not a text channel of this server")
+        # Requests (and an "as myself" sender's name) must never land where members read:
+        # that would out the very people the line exists for. Slack asks for a private channel.
+        if channel.permissions_for(guild.default_role).view_channel:
+            raise PermanentPublishError(
+                "everyone in the server can read that channel; pick one only moderators can see "
+                "(turn off View Channel for @everyone in its permissions)"
+            )
         info = await self._bot.publisher.check_channel(channel_id, community_id=community_id)
         return info.label
 

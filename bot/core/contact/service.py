@@ -176,8 +176,8 @@ class ContactService:
             except PublishError as error:
                 raise HavenError(
                     f"Haven cannot use {label} as the moderator inbox: {error}",
-                    "Give Haven access to post there (View Channel, Send Messages, Embed "
-                    "Links), or choose another private moderator channel. Nothing was changed.",
+                    "The inbox must be a channel only moderators can read, where Haven can "
+                    "post (View Channel, Send Messages, Embed Links). Nothing was changed.",
                 ) from None
         new = replace(current, inbox_channel_id=channel)
         await self._store.save_settings(community.id, new, self._entry(ctx, 0, "inbox.set"))

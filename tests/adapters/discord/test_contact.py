@@ -346,6 +346,31 @@ async def test_the_inbox_must_be_a_channel_haven_can_post_in_this_server(
         await stop_client(bot, task)
 
 
+async def test_the_inbox_cannot_be_a_channel_everyone_can_read(
+    fake: FakeDiscord, haven: HavenBot
+) -> None:
+    guild = await fake.add_guild(
+        "Open server", channels=("general", "mods"), public_channels=("general",)
+    )
+    await eventually(lambda: haven.get_guild(int(guild["id"])) is not None)
+    refused = await fake.dispatch_command(
+        "support-admin settings contact-inbox",
+        {"channel": fake.channel_id(guild, "general")},
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    body = (await refused.response())["data"]["embeds"][0]
+    assert "everyone in the server can read that channel" in body["description"]
+    assert "Nothing was changed." in str(body)
+    saved = await fake.dispatch_command(
+        "support-admin settings contact-inbox",
+        {"channel": fake.channel_id(guild, "mods")},
+        guild=guild,
+        member_permissions=MANAGE_GUILD,
+    )
+    assert (await saved.response())["data"]["embeds"][0]["title"] == "Moderator inbox saved"
+
+
 async def test_a_member_pressing_inbox_buttons_is_refused(
     fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
 ) -> None:
