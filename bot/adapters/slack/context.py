@@ -13,6 +13,7 @@ moderator settings: it is the Slack side of the core's MemberDirectory port.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -114,25 +115,46 @@ class _Cached:
     expires: float
 
 
-class _TtlCache:
-    def __init__(self, clock: Callable[[], float]) -> None:
+class TtlCache:
+    """A small in-memory cache whose entries are gone once their time is up, read or not.
+
+    It holds user ids (a person's locale, a moderator's facts), so "cached for 3 minutes" must
+    mean the id leaves memory after 3 minutes: every get and put first drops what has expired,
+    in expiry order (a heap), so the sweep costs only the entries it removes.
+    """
+
+    def __init__(self, clock: Callable[[], float], max_entries: int = CACHE_MAX_ENTRIES) -> None:
         self._clock = clock
+        self._max = max_entries
         self._items: dict[str, _Cached] = {}
+        self._expiries: list[tuple[float, str]] = []
+
+    def __len__(self) -> int:
+        self._sweep(self._clock())
+        return len(self._items)
+
+    def _sweep(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] < now:
+            expires, key = heapq.heappop(self._expiries)
+            item = self._items.get(key)
+            if item is not None and item.expires == expires:
+                del self._items[key]
 
     def get(self, key: str) -> Any | None:
+        self._sweep(self._clock())
         item = self._items.get(key)
-        if item is None or item.expires < self._clock():
-            self._items.pop(key, None)
-            return None
-        return item.value
+        return item.value if item is not None else None
 
     def put(self, key: str, value: Any, ttl: float) -> None:
-        if len(self._items) >= CACHE_MAX_ENTRIES:
-            now = self._clock()
-            self._items = {k: v for k, v in self._items.items() if v.expires >= now}
-            if len(self._items) >= CACHE_MAX_ENTRIES:
-                self._items.clear()
-        self._items[key] = _Cached(value, self._clock() + ttl)
+        now = self._clock()
+        self._sweep(now)
+        if key not in self._items and len(self._items) >= self._max:
+            # Full of live entries: start again rather than grow (a look-up is only a REST call).
+            self._items.clear()
+            self._expiries.clear()
+        expires = now + ttl
+        self._items[key] = _Cached(value, expires)
+        heapq.heappush(self._expiries, (expires, key))
 
     def drop(self, key: str) -> None:
         self._items.pop(key, None)
@@ -179,10 +201,10 @@ class SlackDirectory:
             OneWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
         )
         self._ttl = ttl
-        self._users = _TtlCache(clock)
-        self._locales = _TtlCache(clock)
-        self._groups = _TtlCache(clock)
-        self._group_list = _TtlCache(clock)
+        self._users = TtlCache(clock)
+        self._locales = TtlCache(clock)
+        self._groups = TtlCache(clock)
+        self._group_list = TtlCache(clock)
 
     async def actor(self, user_id: str, groups: Sequence[str] = (), *, team_id: str = "") -> Actor:
         facts, members = await asyncio.gather(
