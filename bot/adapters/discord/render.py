@@ -352,8 +352,11 @@ class CardRenderer:
     """render_card with a small cache: the same card (same message, topic, region and
     resources, which is most /support answers) reuses its finished embed and view.
 
-    Safe because a sent embed or stopped view is never modified. Cards with a file (a stream,
-    read once) or with page/action buttons (which may hold expiring tokens) are always built.
+    Safe because a sent embed or stopped view is never modified. Only /support answers are
+    kept (they hold no personal data and repeat): every other card may hold what must not
+    outlive the call (a contact request's text, a dashboard sign-in link). Cards with a file (a
+    stream, read once) or with page/action buttons (which may hold expiring tokens) are always
+    built.
     """
 
     def __init__(self, store: ids.ShortLivedStore, capacity: int = 256) -> None:
@@ -364,7 +367,12 @@ class CardRenderer:
     def render(
         self, card: Card, *, interactive: bool = True, offer_dm_copy: bool = True
     ) -> RenderedCard:
-        if card.attachment is not None or card.page is not None or card.actions:
+        if (
+            card.tone is not CardTone.SUPPORT
+            or card.attachment is not None
+            or card.page is not None
+            or card.actions
+        ):
             return render_card(
                 card, self.store, interactive=interactive, offer_dm_copy=offer_dm_copy
             )

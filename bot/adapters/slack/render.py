@@ -517,7 +517,11 @@ def render_card(
 ) -> list[SlackMessage]:
     """The card as one or more messages, in order; the first is the one to answer with.
 
-    The messages are shared between equal cards: callers must not modify them."""
+    The messages are shared between equal cards: callers must not modify them. Only /support
+    answers are memoised: any other card may hold what must not outlive the call (a contact
+    request's text in `contact list`, a dashboard sign-in link)."""
+    if card.tone is not CardTone.SUPPORT:
+        return list(_render.__wrapped__(card, dm_copy, interactive))
     return list(_render(card, dm_copy, interactive))
 
 
@@ -527,9 +531,9 @@ def render_private(card: Card) -> list[SlackMessage]:
     return list(_render.__wrapped__(card, False, True))
 
 
-# Cards are immutable and hold no personal data (the contact line's use `render_private`), and
-# /support answers repeat (a topic, region and rotated message), so rendering is memoised: it
-# is most of the adapter's per-answer cost.
+# /support answers are immutable, hold no personal data and repeat (a topic, region and rotated
+# message), so their rendering is memoised (render_card keeps every other card out): it is most
+# of the adapter's per-answer cost.
 @functools.lru_cache(maxsize=512)
 def _render(card: Card, dm_copy: bool, interactive: bool) -> tuple[SlackMessage, ...]:
     groups = pack_blocks(card_blocks(card, dm_copy=dm_copy, interactive=interactive))
