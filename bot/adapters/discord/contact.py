@@ -39,8 +39,10 @@ class DiscordContact:
         # A channel of this server only: an id from another server would send one
         # community's requests to another's moderators.
         channel = self._bot.get_channel(int(channel_id)) if channel_id.isdigit() else None
-        guild = getattr(channel, "guild", None)
-        if channel is None or guild is None or community_id_for_guild(guild.id) != community_id:
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            raise PermanentPublishError("that is not a text channel of this server")
+        guild = channel.guild
+        if community_id_for_guild(guild.id) != community_id:
             raise PermanentPublishError("that is not a text channel of this server")
         # Requests (and an "as myself" sender's name) must never land where members read:
         # that would out the very people the line exists for. Slack asks for a private channel.
