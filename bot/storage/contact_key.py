@@ -9,6 +9,7 @@ that every process shares, so a PostgreSQL Haven must set HAVEN_CONTACT_KEY.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -17,6 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.errors import StorageUnavailable
 from bot.settings import Settings
 from bot.storage.engine import database_file
 
@@ -55,17 +57,40 @@ def _derive(secret: str) -> bytes:
     return hashlib.sha256(b"haven-contact-block\x00" + secret.encode("utf-8")).digest()
 
 
+# A key file shorter than this was cut short (a full disk, a copy gone wrong): a key derived
+# from it would tag blocked senders differently from every other process.
+MIN_KEY_CHARACTERS = 32
+
+
 def _read_or_make(path: Path) -> str:
+    if not path.exists():
+        _make(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        # Readable by others: tighten it rather than refuse (it was made by someone copying
+        # files by hand; the key itself is still good).
+        os.chmod(path, 0o600)
+        log.warning("The contact key file was readable by others; it is now mode 0600.")
+    secret = path.read_text("utf-8").strip()
+    if len(secret) < MIN_KEY_CHARACTERS:
+        raise StorageUnavailable(
+            f"The contact key file {path} is empty or cut short. Restore it from where you keep "
+            "it, or delete it to make a new one (blocks made under the old key then end)."
+        )
+    return secret
+
+
+def _make(path: Path) -> None:
+    """Write a new key file whole, then link it into place: a process starting at the same
+    moment sees no file or a complete one, never an empty one; the first link wins."""
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            # Readable by others: tighten it rather than refuse (it was made by someone
-            # copying files by hand; the key itself is still good).
-            os.chmod(path, 0o600)
-            log.warning("The contact key file was readable by others; it is now mode 0600.")
-        return path.read_text("utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secrets.token_hex(32) + "\n")
-    return path.read_text("utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_hex(32) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)  # another process made it first: theirs is the key
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from bot.core.errors import StorageUnavailable
 from bot.settings import Secret, Settings, SettingsError, load_settings
 from bot.storage.contact_key import NEEDS_KEY, key_file_for, load_contact_key
 
@@ -55,3 +57,20 @@ def test_a_short_key_is_a_configuration_problem(
     assert any(p.startswith("HAVEN_CONTACT_KEY: use at least 32") for p in raised.value.problems)
     settings = load_settings({"HAVEN_CONTACT_KEY": "k" * 32}, env_file=None)
     assert settings.contact_key is not None and settings.contact_key in settings.secrets
+
+
+def test_processes_starting_together_share_one_whole_key(tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "haven.db")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = list(pool.map(lambda _: load_contact_key(settings).key, range(16)))
+    assert keys[0] is not None and set(keys) == {keys[0]}
+    assert [p.name for p in tmp_path.iterdir()] == ["haven.db.contact-key"]  # no temporary left
+
+
+def test_an_empty_or_cut_short_key_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = key_file_for(tmp_path / "haven.db")
+    for content in ("", "abc123\n"):
+        path.write_text(content, "utf-8")
+        os.chmod(path, 0o600)
+        with pytest.raises(StorageUnavailable, match="empty or cut short"):
+            load_contact_key(Settings(database_path=tmp_path / "haven.db"))
