@@ -285,4 +285,7 @@ class SqlContactStore:
                 (cutoff,),
             )
             await conn.execute("DELETE FROM contact_blocks WHERE until < ?", (today.isoformat(),))
+        if gone.rowcount:
+            # As after a deletion by the person: purged text leaves the -wal file too.
+            await self._forget_old_pages()
         return gone.rowcount

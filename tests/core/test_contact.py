@@ -475,3 +475,16 @@ async def test_without_a_key_on_postgresql_the_line_is_off_and_says_why(stack: S
     assert card.tone is CardTone.ERROR and "HAVEN_CONTACT_KEY" in card.footer
     answer = await made.router.support(stack.ctx(MEMBER), "general", None)
     assert CONTACT_BUTTON not in [a.label for a in answer.actions]
+
+
+@pytest.mark.sqlite_only
+async def test_purged_text_leaves_the_sqlite_file_and_its_wal(line: Line, tmp_path: Path) -> None:
+    await line.send("purge this unique-5521")
+    await line.mod("/support-admin contact reply 1 and this unique-6632")
+    await line.mod("/support-admin contact close 1")
+    before = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
+    assert b"unique-5521" in before and b"unique-6632" in before
+    line.stack.clock.current += timedelta(days=31)
+    assert await line.service.purge_expired() == 1
+    after = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
+    assert b"unique-5521" not in after and b"unique-6632" not in after
