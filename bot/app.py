@@ -275,7 +275,9 @@ async def open_services(
                 message_commands(curation).table,
                 resource_commands(curation, reports).table,
                 ScheduleCommands(schedules).table,
-                SettingsCommands(communities, directories, contact.settings_verbs).table,
+                SettingsCommands(
+                    communities, directories, contact.settings_verbs, contact.settings_fields
+                ).table,
                 PackCommands(curation, support, clock).table,
                 DashboardCommands(dashboard).table,
                 contact.table,

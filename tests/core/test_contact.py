@@ -112,7 +112,12 @@ def build(stack: Stack, inbox: Inbox, *, key: bytes | None = KEY, unavailable: s
     router = CommandRouter(
         stack.support,
         stack.communities,
-        [SettingsCommands(stack.communities, {}, contact.settings_verbs).table, contact.table],
+        [
+            SettingsCommands(
+                stack.communities, {}, contact.settings_verbs, contact.settings_fields
+            ).table,
+            contact.table,
+        ],
         clock=stack.clock,
         refusals=communities,
         contact=contact,
@@ -488,3 +493,15 @@ async def test_purged_text_leaves_the_sqlite_file_and_its_wal(line: Line, tmp_pa
     assert await line.service.purge_expired() == 1
     after = b"".join(p.read_bytes() for p in tmp_path.glob("haven.db*"))
     assert b"unique-5521" not in after and b"unique-6632" not in after
+
+
+async def test_settings_show_says_where_requests_go(line: Line) -> None:
+    shown = dict((await line.mod("/support-admin settings show")).fields)
+    assert shown["Check-ins"] == "off"
+    await line.mod("/support-admin settings contact-struggling yes")
+    shown = dict((await line.mod("/support-admin settings show")).fields)
+    assert shown["Moderator inbox"] not in ("", "none (the contact line is off)")
+    assert shown["Check-ins"] == "offered"
+    await line.mod("/support-admin settings contact-inbox channel:none")
+    shown = dict((await line.mod("/support-admin settings show")).fields)
+    assert shown["Moderator inbox"] == "none (the contact line is off)"

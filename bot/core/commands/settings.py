@@ -65,12 +65,15 @@ class SettingsCommands:
         communities: CommunityService,
         directories: Mapping[Platform, MemberDirectory] | None = None,
         extra: Sequence[Verb] = (),
+        extra_fields: Callable[[str], Awaitable[Sequence[tuple[str, str]]]] | None = None,
     ) -> None:
         """`directories` is read on every call: adapters register theirs as they start
         (Services.register_directory). `extra`: settings another feature owns and declares
-        (the contact line's `contact-inbox`), listed after these."""
+        (the contact line's `contact-inbox`), listed after these; `extra_fields` gives their
+        current values for `settings show`."""
         self._communities = communities
         self._directories = directories if directories is not None else {}
+        self._extra_fields = extra_fields
 
         def setting(
             name: str,
@@ -179,7 +182,10 @@ class SettingsCommands:
     async def show(self, ctx: RequestContext, args: Arguments) -> Card:
         community = args.community or await self._communities.moderated(ctx)
         names = await self._names(community)
-        return Card(title="Haven settings", fields=settings_fields(community, names))
+        fields = list(settings_fields(community, names))
+        if self._extra_fields is not None:
+            fields += await self._extra_fields(community.id)
+        return Card(title="Haven settings", fields=tuple(fields))
 
     @staticmethod
     async def _region(ctx: RequestContext, value: str) -> Changes:

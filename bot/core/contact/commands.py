@@ -101,7 +101,7 @@ class ContactCommands:
                 Verb("audit", "what moderators did with requests", self._audit),
             ),
         )
-        self.settings_verbs = (
+        self.settings_verbs: tuple[Verb, ...] = (
             Verb(
                 "contact-inbox",
                 "the private channel where requests to the moderators arrive (none: off)",
@@ -189,6 +189,14 @@ class ContactCommands:
 
     async def _audit(self, ctx: RequestContext, args: Arguments) -> Card:
         return await self.service.audit(ctx)
+
+    async def settings_fields(self, community_id: str) -> tuple[tuple[str, str], ...]:
+        """The contact line's settings as `settings show` lists them."""
+        settings = await self.service.settings(community_id)
+        return (
+            ("Moderator inbox", settings.inbox_channel_id or "none (the contact line is off)"),
+            ("Check-ins", "offered" if settings.struggling_enabled else "off"),
+        )
 
     async def _inbox(self, ctx: RequestContext, args: Arguments) -> Card:
         return await self.service.set_inbox(ctx, args.text("channel"))
