@@ -42,9 +42,9 @@ def add_security_headers(response: web.StreamResponse) -> None:
 
 
 class SignInLimiter:
-    """At most SIGN_IN_ATTEMPTS sign-in requests per address per window, in memory (each
-    process its own; a restart forgets). Only addresses that tried to sign in are kept, and
-    only for the window."""
+    """At most SIGN_IN_ATTEMPTS failed sign-ins per address per window, then a pause, in memory
+    (each process its own; a restart forgets). Only addresses that failed are kept, and only
+    for the window."""
 
     PRUNE_AT = 4096
 
@@ -59,13 +59,20 @@ class SignInLimiter:
         self._clock = clock
         self._seen: dict[str, list[float]] = {}
 
-    def take(self, address: str) -> float | None:
-        """None when allowed (and counted), else the seconds until the next attempt is."""
+    def wait(self, address: str) -> float | None:
+        """None when another attempt is allowed now, else the seconds until one is."""
         now = self._clock()
         recent = [at for at in self._seen.get(address, ()) if now - at < self._window]
+        self._seen[address] = recent
         if len(recent) >= self._attempts:
-            self._seen[address] = recent
             return self._window - (now - recent[0])
+        return None
+
+    def failed(self, address: str) -> None:
+        """Count one failed sign-in. Only failures count: behind a reverse proxy every
+        moderator shares its address, and their good sign-ins must not use up the window."""
+        now = self._clock()
+        recent = [at for at in self._seen.get(address, ()) if now - at < self._window]
         recent.append(now)
         self._seen[address] = recent
         if len(self._seen) > self.PRUNE_AT:

@@ -20,8 +20,12 @@ from bot.dashboard.site import COOKIE, PREFIX, Dashboard, Handler, stylesheet_te
 MAX_TOKEN_LENGTH = 100
 
 
+def _address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
 def _limited(dashboard: Dashboard, request: web.Request) -> web.Response | None:
-    wait = dashboard.limiter.take(request.remote or "unknown")
+    wait = dashboard.limiter.wait(_address(request))
     if wait is None:
         return None
     seconds = max(1, int(wait + 0.999))
@@ -57,11 +61,13 @@ def login_submit(dashboard: Dashboard) -> Handler:
         form = await request.post()
         token = form.get("token")
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            dashboard.limiter.failed(_address(request))
             error = HavenError("This sign-in form has no link token.")
             return dashboard.page(request, "refused.html", status=400, error=error)
         try:
             signed_in = await dashboard.access.sign_in(token)
         except HavenError as error:
+            dashboard.limiter.failed(_address(request))
             return dashboard.refusal(request, error)
         response = see_other(f"{PREFIX}/library")
         response.set_cookie(
