@@ -54,6 +54,7 @@ from bot.core.commands.verbs import FormRequest
 from bot.core.contact.rules import person_line
 from bot.core.contact.service import ContactAnswer
 from bot.core.failures import log_failure
+from bot.core.i18n import N_, translator
 from bot.core.models import Actor, RequestContext
 from bot.services import Services
 
@@ -63,7 +64,7 @@ _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 # A line with one of these and no text opens the person's form ("" also from the /support
 # button), with that choice picked; "struggling" alone is the one-click check-in.
 _FORM_WORDS = ("", "anonymous", "myself")
-_SENT_TO_DM = (
+_SENT_TO_DM = N_(
     "Haven sent you a direct message with buttons to read replies, answer, close or delete "
     "your request. Keep it: it is the only way back."
 )
@@ -93,12 +94,16 @@ class ContactListeners:
         spawn: Callable[[Coroutine[Any, Any, None], str], None],
         followup: Callable[[Mapping[str, Any], AsyncRespond], Followup],
         admin_actor: Callable[[Mapping[str, Any]], Awaitable[Actor]],
+        person_context: Callable[[Mapping[str, Any]], Awaitable[RequestContext]],
     ) -> None:
         self._services = services
         self._contact = contact
         self._spawn = spawn
         self._followup = followup
         self._admin_actor = admin_actor
+        # A person's context carries their Slack language (for this call only): the
+        # contact line answers them in it, as /support does.
+        self._person_context = person_context
 
     def register(self, app: AsyncApp) -> None:
         """Before the adapter's catch-all listeners: Bolt runs the first that matches."""
@@ -114,7 +119,7 @@ class ContactListeners:
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         try:
-            ctx = request_context(body)
+            ctx = await self._person_context(body)
             text = command_text(str(body.get("text") or "")).strip()
             if text.lower() in _FORM_WORDS:
                 refused = await self._open_contact_form(ctx, body, client, text.lower())
@@ -142,12 +147,12 @@ class ContactListeners:
         words = line.split()
         verb = words[1].lower() if len(words) > 1 else ""
         follow = self._followup(body, respond)
-        ctx = request_context(body)
         opens_form = (verb in _FORM_WORDS and len(words) <= 2) or verb == "answer"
         if not opens_form:
             await ack()
 
             async def run() -> None:
+                ctx = await self._person_context(body)
                 answer = await self._services.router.contact(ctx, line)
                 await self._tell(follow, await self._deliver_key(ctx, answer, follow))
 
@@ -156,9 +161,11 @@ class ContactListeners:
         # A form must open within Slack's 3 seconds of the click (the trigger_id's life).
         refused: Card | None
         try:
+            ctx = await self._person_context(body)
             if verb == "answer":
                 key = words[2] if len(words) > 2 else ""
-                refused = await self._open(client, body, answer_view(key))
+                person = await self._services.router.contact_words(ctx)
+                refused = await self._open(client, body, answer_view(key, person))
             else:
                 refused = await self._open_contact_form(ctx, body, client, verb)
         except Exception as error:
@@ -172,7 +179,7 @@ class ContactListeners:
         try:
             view = body.get("view") or {}
             line, channel_id = contact_submission(view)
-            ctx = request_context({**body, "channel_id": channel_id})
+            ctx = await self._person_context({**body, "channel_id": channel_id})
             answer = await self._services.router.contact(ctx, line)
             errors = text_error(answer.shown)
             if errors:
@@ -187,7 +194,7 @@ class ContactListeners:
 
     async def on_answer_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         try:
-            ctx = request_context(body)
+            ctx = await self._person_context(body)
             line = answer_submission(body.get("view") or {})
             card = (await self._services.router.contact(ctx, line)).shown
             errors = text_error(card)
@@ -239,7 +246,8 @@ class ContactListeners:
         struggling = commands is not None and await commands.service.struggling_offered(
             ctx.community_id
         )
-        view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen)
+        words = await self._services.router.contact_words(ctx)
+        view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen, words=words)
         return await self._open(client, body, view)
 
     async def _open(
@@ -260,7 +268,8 @@ class ContactListeners:
         if answer.keep is None:
             return answer.shown
         if await self._contact.tell_person(ctx.community_id, ctx.actor.id, answer.keep):
-            footer = " ".join(part for part in (answer.shown.footer, _SENT_TO_DM) if part)
+            sent = translator(answer.shown.locale).gettext(_SENT_TO_DM)
+            footer = " ".join(part for part in (answer.shown.footer, sent) if part)
             return replace(answer.shown, footer=footer)
         if follow is not None:
             # A command's answer is the acknowledgement; the key's buttons follow it.

