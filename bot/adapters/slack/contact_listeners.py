@@ -54,7 +54,7 @@ from bot.core.commands.verbs import FormRequest
 from bot.core.contact.rules import person_line
 from bot.core.contact.service import ContactAnswer
 from bot.core.failures import log_failure
-from bot.core.i18n import N_, translator
+from bot.core.i18n import ENGLISH, N_, Words, translator
 from bot.core.models import Actor, RequestContext
 from bot.services import Services
 
@@ -76,12 +76,15 @@ class Followup(Protocol):
     async def message(self, message: SlackMessage, *, replace_original: bool) -> None: ...
 
 
-def _form_refused(error: BaseException) -> Card:
+def _form_refused(error: BaseException, words: Words) -> Card:
     return Card(
-        title="I couldn't open the form",
-        body=f"Slack did not open it ({slack_error(error)}). You can type the same as a line: "
-        f"{person_line('anonymous', '<what you want to say>')}",
+        title=words.gettext("I couldn't open the form"),
+        body=words.gettext(
+            "Slack did not open it ({error}). You can type the same as a line: {line} "
+            "<what you want to say>"
+        ).format(error=slack_error(error), line=person_line("anonymous")),
         tone=CardTone.ERROR,
+        locale=words.locale,
     )
 
 
@@ -165,7 +168,7 @@ class ContactListeners:
             if verb == "answer":
                 key = words[2] if len(words) > 2 else ""
                 person = await self._services.router.contact_words(ctx)
-                refused = await self._open(client, body, answer_view(key, person))
+                refused = await self._open(client, body, answer_view(key, person), person)
             else:
                 refused = await self._open_contact_form(ctx, body, client, verb)
         except Exception as error:
@@ -248,16 +251,21 @@ class ContactListeners:
         )
         words = await self._services.router.contact_words(ctx)
         view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen, words=words)
-        return await self._open(client, body, view)
+        return await self._open(client, body, view, words)
 
     async def _open(
-        self, client: AsyncWebClient, body: Mapping[str, Any], view: dict[str, Any]
+        self,
+        client: AsyncWebClient,
+        body: Mapping[str, Any],
+        view: dict[str, Any],
+        words: Words = ENGLISH,
     ) -> Card | None:
+        """Open `view`; the card saying Slack would not, in `words` (the person's)."""
         try:
             await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         except _SLACK_ERRORS as error:
             log.warning("views.open failed (%s)", slack_error(error))
-            return _form_refused(error)
+            return _form_refused(error, words)
         return None
 
     async def _deliver_key(
