@@ -99,7 +99,8 @@ class ContactCog(commands.Cog):
             # One click: the alert goes now; text can be added later with Answer.
             await self._deliver(interaction, f"/{CONTACT_COMMAND} struggling")
         elif verb == "answer" and key:
-            await interaction.response.send_modal(contact_modal("answer", key))
+            words = await self.services.router.contact_words(request_context(interaction))
+            await interaction.response.send_modal(contact_modal("answer", key, words))
         elif verb in _WITH_KEY and key:
             await self._answer(interaction, f"/{CONTACT_COMMAND} {verb} {key}")
         else:
@@ -115,11 +116,13 @@ class ContactCog(commands.Cog):
             await self._deliver(interaction, f"/{CONTACT_COMMAND} {verb} {text}")
 
     async def _open_form(self, interaction: discord.Interaction, verb: str) -> None:
-        refused = await self.services.router.contact_precheck(request_context(interaction), verb)
+        ctx = request_context(interaction)
+        refused = await self.services.router.contact_precheck(ctx, verb)
         if refused is not None:
             await send_card(interaction, refused, self.bot.renderer, what="contact form")
             return
-        await interaction.response.send_modal(contact_modal(verb))
+        words = await self.services.router.contact_words(ctx)
+        await interaction.response.send_modal(contact_modal(verb, None, words))
 
     async def _answer(self, interaction: discord.Interaction, line: str) -> None:
         """A line whose answer is one private card (no key to hand over)."""

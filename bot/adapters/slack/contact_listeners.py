@@ -54,6 +54,7 @@ from bot.core.commands.verbs import FormRequest
 from bot.core.contact.rules import person_line
 from bot.core.contact.service import ContactAnswer
 from bot.core.failures import log_failure
+from bot.core.i18n import ENGLISH, N_, Words, translator
 from bot.core.models import Actor, RequestContext
 from bot.services import Services
 
@@ -63,7 +64,7 @@ _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 # A line with one of these and no text opens the person's form ("" also from the /support
 # button), with that choice picked; "struggling" alone is the one-click check-in.
 _FORM_WORDS = ("", "anonymous", "myself")
-_SENT_TO_DM = (
+_SENT_TO_DM = N_(
     "Haven sent you a direct message with buttons to read replies, answer, close or delete "
     "your request. Keep it: it is the only way back."
 )
@@ -75,12 +76,15 @@ class Followup(Protocol):
     async def message(self, message: SlackMessage, *, replace_original: bool) -> None: ...
 
 
-def _form_refused(error: BaseException) -> Card:
+def _form_refused(error: BaseException, words: Words) -> Card:
     return Card(
-        title="I couldn't open the form",
-        body=f"Slack did not open it ({slack_error(error)}). You can type the same as a line: "
-        f"{person_line('anonymous', '<what you want to say>')}",
+        title=words.gettext("I couldn't open the form"),
+        body=words.gettext(
+            "Slack did not open it ({error}). You can type the same as a line: {line} "
+            "<what you want to say>"
+        ).format(error=slack_error(error), line=person_line("anonymous")),
         tone=CardTone.ERROR,
+        locale=words.locale,
     )
 
 
@@ -93,12 +97,16 @@ class ContactListeners:
         spawn: Callable[[Coroutine[Any, Any, None], str], None],
         followup: Callable[[Mapping[str, Any], AsyncRespond], Followup],
         admin_actor: Callable[[Mapping[str, Any]], Awaitable[Actor]],
+        person_context: Callable[[Mapping[str, Any]], Awaitable[RequestContext]],
     ) -> None:
         self._services = services
         self._contact = contact
         self._spawn = spawn
         self._followup = followup
         self._admin_actor = admin_actor
+        # A person's context carries their Slack language (for this call only): the
+        # contact line answers them in it, as /support does.
+        self._person_context = person_context
 
     def register(self, app: AsyncApp) -> None:
         """Before the adapter's catch-all listeners: Bolt runs the first that matches."""
@@ -114,7 +122,7 @@ class ContactListeners:
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         try:
-            ctx = request_context(body)
+            ctx = await self._person_context(body)
             text = command_text(str(body.get("text") or "")).strip()
             if text.lower() in _FORM_WORDS:
                 refused = await self._open_contact_form(ctx, body, client, text.lower())
@@ -142,12 +150,12 @@ class ContactListeners:
         words = line.split()
         verb = words[1].lower() if len(words) > 1 else ""
         follow = self._followup(body, respond)
-        ctx = request_context(body)
         opens_form = (verb in _FORM_WORDS and len(words) <= 2) or verb == "answer"
         if not opens_form:
             await ack()
 
             async def run() -> None:
+                ctx = await self._person_context(body)
                 answer = await self._services.router.contact(ctx, line)
                 await self._tell(follow, await self._deliver_key(ctx, answer, follow))
 
@@ -156,9 +164,11 @@ class ContactListeners:
         # A form must open within Slack's 3 seconds of the click (the trigger_id's life).
         refused: Card | None
         try:
+            ctx = await self._person_context(body)
             if verb == "answer":
                 key = words[2] if len(words) > 2 else ""
-                refused = await self._open(client, body, answer_view(key))
+                person = await self._services.router.contact_words(ctx)
+                refused = await self._open(client, body, answer_view(key, person), person)
             else:
                 refused = await self._open_contact_form(ctx, body, client, verb)
         except Exception as error:
@@ -172,7 +182,7 @@ class ContactListeners:
         try:
             view = body.get("view") or {}
             line, channel_id = contact_submission(view)
-            ctx = request_context({**body, "channel_id": channel_id})
+            ctx = await self._person_context({**body, "channel_id": channel_id})
             answer = await self._services.router.contact(ctx, line)
             errors = text_error(answer.shown)
             if errors:
@@ -187,7 +197,7 @@ class ContactListeners:
 
     async def on_answer_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         try:
-            ctx = request_context(body)
+            ctx = await self._person_context(body)
             line = answer_submission(body.get("view") or {})
             card = (await self._services.router.contact(ctx, line)).shown
             errors = text_error(card)
@@ -239,17 +249,23 @@ class ContactListeners:
         struggling = commands is not None and await commands.service.struggling_offered(
             ctx.community_id
         )
-        view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen)
-        return await self._open(client, body, view)
+        words = await self._services.router.contact_words(ctx)
+        view = contact_view(ctx.channel_id, struggling=struggling, chosen=chosen, words=words)
+        return await self._open(client, body, view, words)
 
     async def _open(
-        self, client: AsyncWebClient, body: Mapping[str, Any], view: dict[str, Any]
+        self,
+        client: AsyncWebClient,
+        body: Mapping[str, Any],
+        view: dict[str, Any],
+        words: Words = ENGLISH,
     ) -> Card | None:
+        """Open `view`; the card saying Slack would not, in `words` (the person's)."""
         try:
             await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         except _SLACK_ERRORS as error:
             log.warning("views.open failed (%s)", slack_error(error))
-            return _form_refused(error)
+            return _form_refused(error, words)
         return None
 
     async def _deliver_key(
@@ -260,7 +276,8 @@ class ContactListeners:
         if answer.keep is None:
             return answer.shown
         if await self._contact.tell_person(ctx.community_id, ctx.actor.id, answer.keep):
-            footer = " ".join(part for part in (answer.shown.footer, _SENT_TO_DM) if part)
+            sent = translator(answer.shown.locale).gettext(_SENT_TO_DM)
+            footer = " ".join(part for part in (answer.shown.footer, sent) if part)
             return replace(answer.shown, footer=footer)
         if follow is not None:
             # A command's answer is the acknowledgement; the key's buttons follow it.

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core.cards import Card, CardTone
 from bot.core.contact.rules import TEXT_MAX, RequestKind, person_line
+from bot.core.i18n import ENGLISH, N_, Words
 
 CONTACT_CALLBACK = "haven_contact_form"
 ANSWER_CALLBACK = "haven_contact_answer"
@@ -22,11 +23,14 @@ TEXT_BLOCK = "text"
 KIND_BLOCK = "kind"
 _ACTION = "value"
 METADATA_LIMIT = 3000
+# Block Kit: a modal's title, submit and close are at most 24 characters.
+_TITLE_MAX = 24
 
+# Translated where shown, in the person's words.
 _KIND_LABELS = {
-    RequestKind.ANONYMOUS: "Anonymous: the moderators never learn who wrote",
-    RequestKind.MYSELF: "As myself: the moderators see my name",
-    RequestKind.CHECK_IN: "I'm struggling right now: ask for a check-in",
+    RequestKind.ANONYMOUS: N_("Anonymous: the moderators never learn who wrote"),
+    RequestKind.MYSELF: N_("As myself: the moderators see my name"),
+    RequestKind.CHECK_IN: N_("I'm struggling right now: ask for a check-in"),
 }
 # The line's word for each kind (bot/core/contact/commands.py STARTS).
 _KIND_WORDS = {
@@ -36,13 +40,14 @@ _KIND_WORDS = {
 }
 
 
-def _plain(text: str) -> dict[str, Any]:
+def _plain(text: str, limit: int = 3000) -> dict[str, Any]:
+    text = text[:limit]
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _radio(kind: RequestKind) -> dict[str, Any]:
-    # Option text is at most 75 characters in Block Kit; every label above fits.
-    return {"text": _plain(_KIND_LABELS[kind]), "value": _KIND_WORDS[kind]}
+def _radio(kind: RequestKind, words: Words) -> dict[str, Any]:
+    # Option text is at most 75 characters in Block Kit; cut, should a translation be longer.
+    return {"text": _plain(words.gettext(_KIND_LABELS[kind])[:75]), "value": _KIND_WORDS[kind]}
 
 
 def _text_input(label: str, *, optional: bool, placeholder: str) -> dict[str, Any]:
@@ -62,7 +67,11 @@ def _text_input(label: str, *, optional: bool, placeholder: str) -> dict[str, An
 
 
 def contact_view(
-    channel_id: str | None, *, struggling: bool, chosen: str = "anonymous"
+    channel_id: str | None,
+    *,
+    struggling: bool,
+    chosen: str = "anonymous",
+    words: Words = ENGLISH,
 ) -> dict[str, Any]:
     """The person's form, `chosen` (a line's word: anonymous, myself) picked. With the
     check-in offered, the text is optional (a check-in needs none; the core still refuses an
@@ -70,25 +79,25 @@ def contact_view(
     kinds = [RequestKind.ANONYMOUS, RequestKind.MYSELF]
     if struggling:
         kinds.append(RequestKind.CHECK_IN)
-    options = [_radio(kind) for kind in kinds]
+    options = [_radio(kind, words) for kind in kinds]
     initial = next((o for o in options if o["value"] == chosen), options[0])
     return {
         "type": "modal",
         "callback_id": CONTACT_CALLBACK,
-        "title": _plain("Talk to a moderator"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": _plain(words.gettext("Talk to a moderator"), _TITLE_MAX),
+        "submit": _plain(words.gettext("Send"), _TITLE_MAX),
+        "close": _plain(words.gettext("Cancel"), _TITLE_MAX),
         "private_metadata": json.dumps({"c": channel_id or ""})[:METADATA_LIMIT],
         "blocks": [
             _text_input(
-                "What would you like to tell the moderators?",
+                words.gettext("What would you like to tell the moderators?"),
                 optional=struggling,
-                placeholder="Only the moderators read this.",
+                placeholder=words.gettext("Only the moderators read this."),
             ),
             {
                 "type": "input",
                 "block_id": KIND_BLOCK,
-                "label": _plain("Who may the moderators know you are?"),
+                "label": _plain(words.gettext("Who may the moderators know you are?")),
                 "element": {
                     "type": "radio_buttons",
                     "action_id": _ACTION,
@@ -101,8 +110,10 @@ def contact_view(
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": "Haven sends you a private message with buttons to read "
-                        "replies, answer, close or delete your request.",
+                        "text": words.gettext(
+                            "Haven sends you a private message with buttons to read "
+                            "replies, answer, close or delete your request."
+                        ),
                     }
                 ],
             },
@@ -110,17 +121,21 @@ def contact_view(
     }
 
 
-def answer_view(key: str) -> dict[str, Any]:
+def answer_view(key: str, words: Words = ENGLISH) -> dict[str, Any]:
     """The form to write more on one's request; the key comes back with the submission."""
     return {
         "type": "modal",
         "callback_id": ANSWER_CALLBACK,
-        "title": _plain("Answer the moderators"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": _plain(words.gettext("Answer the moderators"), _TITLE_MAX),
+        "submit": _plain(words.gettext("Send"), _TITLE_MAX),
+        "close": _plain(words.gettext("Cancel"), _TITLE_MAX),
         "private_metadata": json.dumps({"k": key})[:METADATA_LIMIT],
         "blocks": [
-            _text_input("Your answer", optional=False, placeholder="Only the moderators read this.")
+            _text_input(
+                words.gettext("Your answer"),
+                optional=False,
+                placeholder=words.gettext("Only the moderators read this."),
+            )
         ],
     }
 

@@ -234,6 +234,7 @@ class SlackListeners:
                 spawn=self._spawn,
                 followup=self._followup,
                 admin_actor=self._admin_actor,
+                person_context=self._person_context,
             )
             if contact is not None
             else None

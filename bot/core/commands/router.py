@@ -46,7 +46,8 @@ from bot.core.errors import (
     ValidationFailed,
 )
 from bot.core.failures import log_failure
-from bot.core.i18n import translator
+from bot.core.i18n import ENGLISH, N_, Words, translator
+from bot.core.locales import SOURCE_LOCALE
 from bot.core.models import Community, RequestContext
 from bot.core.permissions import NotAModerator, RefusalAudit, moderator_community
 from bot.core.ports import Clock, LocalFiles, RefusalLog
@@ -64,7 +65,7 @@ SUPPORT_HELP = (
     "/support topic:harassment region:IE",
 )
 SUPPORT_OPTIONS = ("topic", "region")
-CONTACT_BUTTON = "Talk to a moderator"
+CONTACT_BUTTON = N_("Talk to a moderator")  # translated in the answer's language
 
 
 class TooSoon(HavenError):
@@ -106,6 +107,28 @@ SOMETHING_WENT_WRONG = Card(
     body="Sorry, Haven could not finish that. Nothing was half-changed; please try again.",
     tone=CardTone.ERROR,
 )
+
+
+def person_error_card(error: HavenError, words: Words) -> Card:
+    """error_card for a person (the contact line): the core already wrote the message and
+    hint in their words; the title and the renderer's words follow them too."""
+    card = error_card(error)
+    if words.locale == SOURCE_LOCALE:
+        return card
+    return replace(card, title=words.gettext("That didn't work"), locale=words.locale)
+
+
+def person_went_wrong(words: Words) -> Card:
+    if words.locale == SOURCE_LOCALE:
+        return SOMETHING_WENT_WRONG
+    return replace(
+        SOMETHING_WENT_WRONG,
+        title=words.gettext("Something went wrong on our side"),
+        body=words.gettext(
+            "Sorry, Haven could not finish that. Nothing was half-changed; please try again."
+        ),
+        locale=words.locale,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,36 +213,48 @@ class CommandRouter:
             return card
         if not offered:
             return card
-        return replace(card, actions=(*card.actions, Choice(CONTACT_BUTTON, f"/{CONTACT_COMMAND}")))
+        label = translator(card.locale).gettext(CONTACT_BUTTON)
+        return replace(card, actions=(*card.actions, Choice(label, f"/{CONTACT_COMMAND}")))
 
     async def contact(self, ctx: RequestContext, line: str) -> ContactAnswer:
         """A person's `/support-contact` line: the answer to show, and the card holding their
         key (for their DM). Never raises; an error is the answer."""
         if self._contact is None:
             return ContactAnswer(error_card(HavenError("Talking to a moderator is not available.")))
+        words = ENGLISH
         try:
             await self._communities.ensure_for_context(ctx)
+            words = await self._contact.service.words_for(ctx)
             return await self._contact.run(ctx, line)
         except HavenError as error:
-            return ContactAnswer(error_card(error))
+            return ContactAnswer(person_error_card(error, words))
         except Exception as error:
             log_failure(log, "Handling a /support-contact line", error)
-            return ContactAnswer(SOMETHING_WENT_WRONG)
+            return ContactAnswer(person_went_wrong(words))
 
     async def contact_precheck(self, ctx: RequestContext, verb: str) -> Card | None:
         """Before showing the form of `/support-contact <verb>`: None to show it, else the
         card saying why it would be refused (no inbox here, too soon...)."""
         if self._contact is None:
             return error_card(HavenError("Talking to a moderator is not available."))
+        words = ENGLISH
         try:
             await self._communities.ensure_for_context(ctx)
+            words = await self._contact.service.words_for(ctx)
             await self._contact.precheck(ctx, verb)
         except HavenError as error:
-            return error_card(error)
+            return person_error_card(error, words)
         except Exception as error:
             log_failure(log, "Checking a /support-contact form", error)
-            return SOMETHING_WENT_WRONG
+            return person_went_wrong(words)
         return None
+
+    async def contact_words(self, ctx: RequestContext) -> Words:
+        """Haven's words for this person's contact form (its title and labels), for
+        adapters that draw the form themselves."""
+        if self._contact is None:
+            return ENGLISH
+        return await self._contact.service.words_for(ctx)
 
     async def report(self, ctx: RequestContext, key: str, kind: str) -> Card:
         """A person's report on a resource of an answer ("this number didn't work"). Like

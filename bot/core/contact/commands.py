@@ -16,6 +16,7 @@ from bot.core.commands.verbs import Arguments, Form, Option, OptionKind, Verb, V
 from bot.core.contact.rules import CONTACT_COMMAND, CONTACT_GROUP, TEXT_MAX, RequestKind
 from bot.core.contact.service import ContactAnswer, ContactService
 from bot.core.errors import HavenError
+from bot.core.i18n import ENGLISH, N_, Words
 from bot.core.models import RequestContext
 
 log = logging.getLogger(__name__)
@@ -28,17 +29,27 @@ STARTS = {
 WITH_KEY = ("open", "answer", "close", "delete", "erase")
 PERSON_VERBS = (*STARTS, *WITH_KEY)
 
-CONTACT_HELP = (
-    f"/{CONTACT_COMMAND} anonymous <text> — write to the moderators; they never learn who wrote.",
-    f"/{CONTACT_COMMAND} myself <text> — write to the moderators as yourself (they see your name).",
-    f"/{CONTACT_COMMAND} struggling [text] — ask for a check-in, if this community offers it.",
-    f"/{CONTACT_COMMAND} open|answer|close|delete <key> [text] — your request, with your key.",
-    f"/{CONTACT_COMMAND} erase <key> — delete it for good, at once (delete asks first).",
+# Marked for translation with the command as a field, so the command's name lives in rules.py.
+_HELP_LINES = (
+    N_("{command} anonymous <text> — write to the moderators; they never learn who wrote."),
+    N_("{command} myself <text> — write to the moderators as yourself (they see your name)."),
+    N_("{command} struggling [text] — ask for a check-in, if this community offers it."),
+    N_("{command} open|answer|close|delete <key> [text] — your request, with your key."),
+    N_("{command} erase <key> — delete it for good, at once (delete asks first)."),
 )
 
 
-def help_card() -> Card:
-    return Card(title="Talk to a moderator", lines=CONTACT_HELP)
+def help_lines(words: Words = ENGLISH) -> tuple[str, ...]:
+    return tuple(words.gettext(line).format(command=f"/{CONTACT_COMMAND}") for line in _HELP_LINES)
+
+
+CONTACT_HELP = help_lines()  # English, for /support-admin's help
+
+
+def help_card(words: Words = ENGLISH) -> Card:
+    return Card(
+        title=words.gettext("Talk to a moderator"), lines=help_lines(words), locale=words.locale
+    )
 
 
 def _rest(text: str) -> str:
@@ -141,7 +152,7 @@ class ContactCommands:
         verb, _, after = rest.strip().partition(" ")
         verb = verb.lower()
         if verb == "help":
-            return ContactAnswer(help_card())
+            return ContactAnswer(help_card(await self.service.words_for(ctx)))
         if verb == "":
             return ContactAnswer(await self.service.choices(ctx))
         if verb in STARTS:
@@ -149,10 +160,14 @@ class ContactCommands:
         if verb in WITH_KEY:
             key, _, text = after.strip().partition(" ")
             if not key:
+                say = await self.service.words_for(ctx)
+                line = f"/{CONTACT_COMMAND} {verb}"
                 raise HavenError(
-                    f"/{CONTACT_COMMAND} {verb} needs the key Haven gave you.",
-                    f"Example: /{CONTACT_COMMAND} {verb} <key>. The buttons on Haven's "
-                    "message about your request do this for you.",
+                    say.gettext("{line} needs the key Haven gave you.").format(line=line),
+                    say.gettext(
+                        "Example: {line} <key>. The buttons on Haven's message about your "
+                        "request do this for you."
+                    ).format(line=line),
                 )
             if verb == "open":
                 return ContactAnswer(await self.service.open(ctx, key))
@@ -163,9 +178,12 @@ class ContactCommands:
             if verb == "delete":
                 return ContactAnswer(await self.service.confirm_delete(ctx, key))
             return ContactAnswer(await self.service.delete_by_person(ctx, key))
+        say = await self.service.words_for(ctx)
         raise HavenError(
-            f"/{CONTACT_COMMAND} does not know '{verb[:30]}'.",
-            "\n".join(CONTACT_HELP),
+            say.gettext("{command} does not know '{verb}'.").format(
+                command=f"/{CONTACT_COMMAND}", verb=verb[:30]
+            ),
+            "\n".join(help_lines(say)),
         )
 
     async def precheck(self, ctx: RequestContext, verb: str) -> None:

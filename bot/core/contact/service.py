@@ -39,6 +39,8 @@ from bot.core.contact.rules import (
 from bot.core.content.validation import check_text, make_mentions_inert
 from bot.core.errors import HavenError, NotFound, ValidationFailed
 from bot.core.failures import log_failure
+from bot.core.i18n import ENGLISH, Words, answer_locale, translator
+from bot.core.locales import SOURCE_LOCALE
 from bot.core.mentions import parse_channel
 from bot.core.models import DIRECT_MESSAGE_COMMUNITY, Community, Platform, RequestContext
 from bot.core.permissions import moderator_community
@@ -67,24 +69,38 @@ NO_KEY = (
 )
 
 
-_NO_INBOX = HavenError(
-    "This community has not set up a moderator inbox yet.",
-    "Moderators can turn it on with /support-admin settings contact-inbox "
-    "channel:#mod-inbox. For support now, type /support.",
-)
-_NO_CHECK_INS = HavenError(
-    "This community has not turned on check-in alerts.",
-    "You can still write to the moderators with /support-contact, and "
-    "/support crisis shows crisis lines now.",
-)
+# A person's errors are built in their words (each raise translates its own sentence).
+def _no_inbox(words: Words) -> HavenError:
+    return HavenError(
+        words.gettext("This community has not set up a moderator inbox yet."),
+        words.gettext(
+            "Moderators can turn it on with /support-admin settings contact-inbox "
+            "channel:#mod-inbox. For support now, type /support."
+        ),
+    )
 
 
-def _too_soon(wait: timedelta) -> HavenError:
+def _no_check_ins(words: Words) -> HavenError:
+    return HavenError(
+        words.gettext("This community has not turned on check-in alerts."),
+        words.gettext(
+            "You can still write to the moderators with /support-contact, and "
+            "/support crisis shows crisis lines now."
+        ),
+    )
+
+
+def _too_soon(wait: timedelta, words: Words) -> HavenError:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     return HavenError(
-        f"You sent a request a moment ago. You can send another in about {minutes} "
-        f"minute{'s' if minutes != 1 else ''}.",
-        "To add to it, use Answer on your request. For support now, type /support.",
+        # Two sentences, not ngettext: 1 and 2+ fall in the same plural forms in every
+        # shipped language, and the catalog test reads singular messages.
+        words.gettext("You sent a request a moment ago. You can send another in about a minute.")
+        if minutes == 1
+        else words.gettext(
+            "You sent a request a moment ago. You can send another in about {n} minutes."
+        ).format(n=minutes),
+        words.gettext("To add to it, use Answer on your request. For support now, type /support."),
     )
 
 
@@ -170,7 +186,7 @@ class ContactService:
             channel, label = None, "none"
         else:
             channel, label = parse_channel(value, ctx.platform)
-            platform = self._platform(ctx.platform)
+            platform = self._platform(ctx.platform, ENGLISH)
             try:
                 label = await platform.check_inbox(community.id, channel) or label
             except PublishError as error:
@@ -210,42 +226,67 @@ class ContactService:
 
     # ---- the person ------------------------------------------------------------------------
 
+    async def words_for(self, ctx: RequestContext) -> Words:
+        """Haven's words for this person's request: their locale, else the community's
+        default, else English (locales.request_locale, the rule /support uses). For this
+        call only: nothing stores or logs it."""
+        return translator(answer_locale(ctx.locale, await self._default_locale(ctx.community_id)))
+
+    async def _community_words(self, community_id: str) -> Words:
+        """For a message sent later, with no request to take a locale from (a moderator's
+        reply DM): the community's default language."""
+        return translator(answer_locale(None, await self._default_locale(community_id)))
+
+    async def _default_locale(self, community_id: str) -> str | None:
+        if community_id == DIRECT_MESSAGE_COMMUNITY:
+            return None
+        try:
+            community = await self._communities.get(community_id)
+        except Exception as error:
+            # The words matter less than the answer: English rather than no answer.
+            log_failure(log, "Reading a community's language for the contact line", error)
+            return None
+        return community.default_locale if community else None
+
     async def choices(self, ctx: RequestContext) -> Card:
         """How this person can reach the moderators here (the first step of the form)."""
         await self.precheck(ctx, RequestKind.ANONYMOUS)
-        return cards.choose_card(await self.struggling_offered(ctx.community_id))
+        words = await self.words_for(ctx)
+        return cards.choose_card(await self.struggling_offered(ctx.community_id), words)
 
     async def precheck(self, ctx: RequestContext, kind: RequestKind) -> None:
         """Refuse, before a form is shown, what `start` would refuse for reasons the person
         cannot fix by typing (no inbox, check-ins off, a DM, too soon): nobody writes a long
         text only to be told so afterwards."""
-        self._check_available(ctx)
+        words = await self.words_for(ctx)
+        self._check_available(ctx, words)
         settings = await self.settings(ctx.community_id)
         if settings.inbox_channel_id is None:
-            raise _NO_INBOX
+            raise _no_inbox(words)
         if kind is RequestKind.CHECK_IN and not settings.struggling_enabled:
-            raise _NO_CHECK_INS
-        await self._refuse_blocked(ctx)
+            raise _no_check_ins(words)
+        await self._refuse_blocked(ctx, words)
         wait = self._cooldown.peek(ctx.community_id, ctx.actor.id)
         if wait is not None:
-            raise _too_soon(wait)
+            raise _too_soon(wait, words)
 
     async def start(self, ctx: RequestContext, kind: RequestKind, text: str) -> ContactAnswer:
         """A new request to the moderators' inbox; the person's key comes back in `keep`."""
-        self._check_available(ctx)
+        words = await self.words_for(ctx)
+        self._check_available(ctx, words)
         settings = await self.settings(ctx.community_id)
         if settings.inbox_channel_id is None:
-            raise _NO_INBOX
+            raise _no_inbox(words)
         crisis: Card | None = None
         if kind is RequestKind.CHECK_IN:
             if not settings.struggling_enabled:
-                raise _NO_CHECK_INS
+                raise _no_check_ins(words)
             # Shown whatever happens next (blocked, too soon, inbox down): help comes first.
             crisis = await self._crisis(ctx)
         try:
-            text = self._text(text, required=kind is not RequestKind.CHECK_IN)
-            await self._refuse_blocked(ctx)
-            number, created = await self._create(ctx, kind, text, settings.inbox_channel_id)
+            text = self._text(text, words, required=kind is not RequestKind.CHECK_IN)
+            await self._refuse_blocked(ctx, words)
+            number, created = await self._create(ctx, kind, text, settings.inbox_channel_id, words)
         except HavenError as error:
             if crisis is None:
                 raise
@@ -254,24 +295,26 @@ class ContactService:
             return ContactAnswer(crisis, created)
         return ContactAnswer(
             cards.done(
-                f"Request #{number} sent",
-                "Only you can see this. "
+                words.gettext("Request #{n} sent").format(n=number),
+                words.gettext("Only you can see this.")
+                + " "
                 + (
-                    "The moderators will see your name."
+                    words.gettext("The moderators will see your name.")
                     if kind is RequestKind.MYSELF
-                    else "The moderators will not know who wrote it."
+                    else words.gettext("The moderators will not know who wrote it.")
                 ),
+                locale=words.locale,
             ),
             created,
         )
 
     async def _create(
-        self, ctx: RequestContext, kind: RequestKind, text: str, inbox: str
+        self, ctx: RequestContext, kind: RequestKind, text: str, inbox: str, words: Words
     ) -> tuple[int, Card]:
-        platform = self._platform(ctx.platform)
+        platform = self._platform(ctx.platform, words)
         wait = self._cooldown.take(ctx.community_id, ctx.actor.id)
         if wait is not None:
-            raise _too_soon(wait)
+            raise _too_soon(wait, words)
         token = new_token()
         named = kind is RequestKind.MYSELF
         number = await self._store.create(
@@ -296,68 +339,92 @@ class ContactService:
             await self._store.erase(ctx.community_id, number, self._today())
             self._cooldown.give_back(ctx.community_id, ctx.actor.id)
             raise HavenError(
-                "Haven could not reach the moderators' inbox just now, so nothing was sent "
-                "and nothing was kept.",
-                "Please try again in a little while. For support now, type /support.",
+                words.gettext(
+                    "Haven could not reach the moderators' inbox just now, so nothing was sent "
+                    "and nothing was kept."
+                ),
+                words.gettext(
+                    "Please try again in a little while. For support now, type /support."
+                ),
             ) from None
         await self._store.set_inbox_message(
             ctx.community_id, number, self._seal(ctx.community_id, number, message_id)
         )
         self._links.remember(ctx.community_id, number, ctx.actor.id)
-        return number, cards.keep_card(number, token, kind)
+        return number, cards.keep_card(number, token, kind, words)
 
     async def open(self, ctx: RequestContext, token: str) -> Card:
-        row = await self._by_token(ctx, token)
-        return cards.person_view(row, await self._store.thread(row.community_id, row.number), token)
+        words = await self.words_for(ctx)
+        row = await self._by_token(ctx, token, words)
+        thread = await self._store.thread(row.community_id, row.number)
+        return cards.person_view(row, thread, token, words)
 
     async def answer(self, ctx: RequestContext, token: str, text: str) -> Card:
-        row = await self._by_token(ctx, token)
-        self._require_open(row)
-        text = self._text(text, required=True)
-        await self._check_room(row, "Close it and send a new one with /support-contact.")
+        words = await self.words_for(ctx)
+        row = await self._by_token(ctx, token, words)
+        self._require_open(row, words)
+        text = self._text(text, words, required=True)
+        await self._check_room(
+            row,
+            words,
+            words.gettext("Close it and send a new one with /support-contact."),
+        )
         await self._store.add_line(row.community_id, row.number, ContactLine(0, True, text), None)
         await self._refresh_inbox(row.community_id, row.number)
         view = await self.open(ctx, token)
-        return replace(view, footer="Sent to the moderators.")
+        return replace(view, footer=words.gettext("Sent to the moderators."))
 
     async def close_by_person(self, ctx: RequestContext, token: str) -> Card:
-        row = await self._by_token(ctx, token)
-        self._require_open(row)
+        words = await self.words_for(ctx)
+        row = await self._by_token(ctx, token, words)
+        self._require_open(row, words)
         await self._store.close(row.community_id, row.number, self._today(), None)
         self._links.forget(row.community_id, row.number)
         await self._refresh_inbox(row.community_id, row.number)
         return cards.done(
-            f"Request #{row.number} closed",
-            f"You can still read it until it is deleted, {self._retention} days from today, "
-            "or delete it now.",
+            words.gettext("Request #{n} closed").format(n=row.number),
+            words.gettext("You can still read it until it is deleted tomorrow, or delete it now.")
+            if self._retention == 1
+            else words.gettext(
+                "You can still read it until it is deleted, {days} days from today, "
+                "or delete it now."
+            ).format(days=self._retention),
+            locale=words.locale,
         )
 
     async def confirm_delete(self, ctx: RequestContext, token: str) -> Card:
         """Deleting cannot be undone: the person is asked once more (a misclick must not
         cost them the thread)."""
-        row = await self._by_token(ctx, token)
-        return cards.confirm_delete(row.number, token)
+        words = await self.words_for(ctx)
+        row = await self._by_token(ctx, token, words)
+        return cards.confirm_delete(row.number, token, words)
 
     async def delete_by_person(self, ctx: RequestContext, token: str) -> Card:
-        row = await self._by_token(ctx, token)
+        words = await self.words_for(ctx)
+        row = await self._by_token(ctx, token, words)
         if row.status == RequestStatus.DELETED:
-            raise NotFound(f"Request #{row.number} is already deleted.")
+            raise NotFound(words.gettext("Request #{n} is already deleted.").format(n=row.number))
         await self._store.erase(row.community_id, row.number, self._today())
         self._links.forget(row.community_id, row.number)
         await self._refresh_inbox(row.community_id, row.number)
         return cards.done(
-            f"Request #{row.number} deleted",
-            "Its text and every reply are gone from Haven, and the moderators' inbox now "
-            "says it was deleted by the sender.",
+            words.gettext("Request #{n} deleted").format(n=row.number),
+            words.gettext(
+                "Its text and every reply are gone from Haven, and the moderators' inbox now "
+                "says it was deleted by the sender."
+            ),
+            locale=words.locale,
         )
 
     # ---- moderators ------------------------------------------------------------------------
 
     async def reply(self, ctx: RequestContext, number: int, text: str) -> Card:
         community, row = await self._moderated(ctx, number)
-        self._require_open(row)
-        text = self._text(text, required=True)
-        await self._check_room(row, "Close it; the sender can write again with /support-contact.")
+        self._require_open(row, ENGLISH)
+        text = self._text(text, ENGLISH, required=True)
+        await self._check_room(
+            row, ENGLISH, "Close it; the sender can write again with /support-contact."
+        )
         name = ctx.actor.display_name or "moderator"
         await self._store.add_line(
             community.id,
@@ -366,7 +433,9 @@ class ContactService:
             self._entry(ctx, number, "reply"),
         )
         await self._refresh_inbox(community.id, number)
-        told = await self._tell(community.id, row, cards.reply_notice(number, text))
+        # The person's DM in the community's language: no request of theirs is at hand.
+        person_words = await self._community_words(community.id)
+        told = await self._tell(community.id, row, cards.reply_notice(number, text, person_words))
         return cards.done(
             f"Reply sent to request #{number}",
             "They were told in a private message."
@@ -377,12 +446,13 @@ class ContactService:
 
     async def close(self, ctx: RequestContext, number: int) -> Card:
         community, row = await self._moderated(ctx, number)
-        self._require_open(row)
+        self._require_open(row, ENGLISH)
         await self._store.close(
             community.id, number, self._today(), self._entry(ctx, number, "close")
         )
         await self._refresh_inbox(community.id, number)
-        await self._tell(community.id, row, cards.closed_notice(number))
+        person_words = await self._community_words(community.id)
+        await self._tell(community.id, row, cards.closed_notice(number, person_words))
         self._links.forget(community.id, number)
         return cards.done(
             f"Request #{number} closed",
@@ -460,49 +530,75 @@ class ContactService:
     def _today(self) -> date:
         return self._clock.now().date()
 
-    def _check_available(self, ctx: RequestContext) -> None:
+    def _check_available(self, ctx: RequestContext, words: Words) -> None:
         if self._unavailable:
-            raise HavenError("Talking to a moderator is not available here.", self._unavailable)
+            # The reason is the operator's configuration (English, like every operator text).
+            raise HavenError(
+                words.gettext("Talking to a moderator is not available here."), self._unavailable
+            )
         if ctx.community_id == DIRECT_MESSAGE_COMMUNITY:
             raise HavenError(
-                "Write to the moderators from inside their server.",
-                "Run /support-contact in any channel of the server: only you see it.",
+                words.gettext("Write to the moderators from inside their server."),
+                words.gettext(
+                    "Run /support-contact in any channel of the server: only you see it."
+                ),
             )
 
-    def _platform(self, platform: Platform) -> ContactPlatform:
+    def _platform(self, platform: Platform, words: Words) -> ContactPlatform:
         found = self._platforms.get(platform)
         if found is None:
             raise HavenError(
-                "Haven cannot reach the moderators' inbox from here right now.",
-                "Please try again in a moment.",
+                words.gettext("Haven cannot reach the moderators' inbox from here right now."),
+                words.gettext("Please try again in a moment."),
             )
         return found
 
     @staticmethod
-    def _text(text: str, *, required: bool) -> str:
+    def _text(text: str, words: Words, *, required: bool) -> str:
+        """The text, stripped, or ValidationFailed in the writer's words. Problems start
+        with `text:` (the field), which the Slack form puts under its text box."""
         problems = check_text(
             "text", text, max_length=TEXT_MAX, required=required, allow_newlines=True
         )
-        if problems:
-            raise ValidationFailed(problems, f"Write up to {TEXT_MAX} characters.")
-        return text.strip()
+        if not problems:
+            return text.strip()
+        hint = words.gettext("Write up to {limit} characters.").format(limit=TEXT_MAX)
+        if words.locale == SOURCE_LOCALE:
+            # English keeps check_text's own detail (which characters, the emoji exception).
+            raise ValidationFailed(problems, hint)
+        length = len(text.strip())
+        if required and length == 0:
+            problem = words.gettext("text: must not be empty.")
+        elif length > TEXT_MAX:
+            problem = words.gettext(
+                "text: is {length} characters; the limit is {limit} (shorten it by {over})."
+            ).format(length=length, limit=TEXT_MAX, over=length - TEXT_MAX)
+        else:
+            problem = words.gettext(
+                "text: contains control or invisible characters; retype it without them."
+            )
+        raise ValidationFailed([problem], hint)
 
-    async def _refuse_blocked(self, ctx: RequestContext) -> None:
+    async def _refuse_blocked(self, ctx: RequestContext, words: Words) -> None:
         if self._key is None:
             return
         tag = block_tag(self._key, ctx.community_id, ctx.actor.id)
         if await self._store.is_blocked(ctx.community_id, tag, self._today()):
             raise HavenError(
-                "The moderators of this community have paused requests from you for now.",
-                "For support now, type /support.",
+                words.gettext(
+                    "The moderators of this community have paused requests from you for now."
+                ),
+                words.gettext("For support now, type /support."),
             )
 
-    async def _by_token(self, ctx: RequestContext, token: str) -> ContactRow:
+    async def _by_token(self, ctx: RequestContext, token: str, words: Words) -> ContactRow:
         row = await self._store.by_token(token_hash(token)) if token.strip() else None
         if row is None or row.status == RequestStatus.DELETED:
             raise NotFound(
-                "That request is no longer here: it was deleted, or removed after it closed.",
-                "Send a new one with /support-contact.",
+                words.gettext(
+                    "That request is no longer here: it was deleted, or removed after it closed."
+                ),
+                words.gettext("Send a new one with /support-contact."),
             )
         if row.status == RequestStatus.OPEN:
             # The person showed their key: while this process lives, Haven can tell them
@@ -510,20 +606,23 @@ class ContactService:
             self._links.remember(row.community_id, row.number, ctx.actor.id)
         return row
 
-    async def _check_room(self, row: ContactRow, hint: str) -> None:
+    async def _check_room(self, row: ContactRow, words: Words, hint: str) -> None:
         count = len(await self._store.thread(row.community_id, row.number))
         if count >= THREAD_MAX:
             raise HavenError(
-                f"Request #{row.number} has {THREAD_MAX} messages, the most one request holds.",
+                words.gettext(
+                    "Request #{n} has {most} messages, the most one request holds."
+                ).format(n=row.number, most=THREAD_MAX),
                 hint,
             )
 
     @staticmethod
-    def _require_open(row: ContactRow) -> None:
+    def _require_open(row: ContactRow, words: Words) -> None:
         if row.status != RequestStatus.OPEN:
+            # Only a deleted request is not open or closed, and it never gets this far.
             raise HavenError(
-                f"Request #{row.number} is {row.status}.",
-                "A new request can be sent with /support-contact.",
+                words.gettext("Request #{n} is closed.").format(n=row.number),
+                words.gettext("A new request can be sent with /support-contact."),
             )
 
     async def _moderated(self, ctx: RequestContext, number: int) -> tuple[Community, ContactRow]:

@@ -387,3 +387,38 @@ async def test_a_member_pressing_inbox_buttons_is_refused(
         assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL, prefix
         assert body["data"]["embeds"][0]["title"] == "Not permitted", prefix
     assert fake.edits == [] and "Status: Open" in _embed_text(fake.messages[inbox][0])
+
+
+async def test_a_spanish_client_gets_the_form_and_answers_in_spanish(
+    fake: FakeDiscord, haven: HavenBot, guild: dict[str, Any]
+) -> None:
+    inbox = await _set_inbox(fake, guild)
+    sender = fake.make_user(SENDER_NAME, SENDER_ID)
+    opened = await fake.dispatch_command(
+        "support-contact", {"as": "anonymous"}, guild=guild, user=sender, locale="es-ES"
+    )
+    body = await opened.response()
+    assert body["type"] == 9, body  # a modal
+    modal = body["data"]
+    assert modal["title"] == "Escribir a moderación de forma anónima"
+    (label,) = modal["components"]
+    assert label["label"] == "Lo que quieres decir"
+    assert label["description"] == "No sabrán quién lo escribió."
+    submitted = await fake.submit_modal(
+        opened, {"text": "Me escriben sin parar"}, guild=guild, user=sender, locale="es-ES"
+    )
+    await submitted.response()
+    shown = await submitted.followup()
+    assert "Solicitud n.º 1 enviada" in _embed_text(shown)
+    (dm,) = fake.dm_messages(SENDER_ID)
+    assert "Tu solicitud n.º 1 llegó al equipo de moderación" in _embed_text(dm)
+    labels = [c["label"] for c in components(dm) if c.get("custom_id")]
+    assert labels == ["Leer respuestas", "Responder", "Cerrar", "Borrar"]
+    # The moderators' inbox stays English.
+    (posted,) = fake.messages[inbox]
+    assert "Request #1" in _embed_text(posted)
+    # Answer opens its form in Spanish too.
+    answer = await fake.dispatch_component(
+        dm, _button(dm, "haven:contact:answer:")["custom_id"], user=sender, locale="es-ES"
+    )
+    assert (await answer.response())["data"]["title"] == "Responder a moderación"

@@ -609,3 +609,28 @@ async def test_each_workspaces_inbox_and_dms_use_its_own_token(fake: FakeSlack) 
     assert await contact.tell_person("slack:TC", "UB", card) is False
     with pytest.raises(PermanentPublishError, match="not installed in this Slack workspace"):
         await contact.check_inbox("slack:TC", "GA")
+
+
+async def test_a_person_whose_slack_is_in_portuguese_gets_the_form_and_answers_in_it(
+    scene: Scene,
+) -> None:
+    scene.fake.add_user(PERSON, name="Private Person", locale="pt-BR")
+    async with scene.haven():
+        await scene.set_inbox()
+        before = len(scene.fake.views)
+        answer = await scene.send()
+        form = scene.fake.views[before]
+        assert form["title"]["text"] == "Falar com a moderação"
+        assert form["submit"]["text"] == "Enviar"
+        labels = [b["label"]["text"] for b in form["blocks"] if b["type"] == "input"]
+        assert labels == [
+            "O que você gostaria de contar para a equipe de moderação?",
+            "A equipe de moderação pode saber quem você é?",
+        ]
+        shown = view_text(answer)
+        assert "Pedido nº 1 enviado" in shown and "mensagem direta" in shown
+        keep = [m for m in scene.dms() if "Ler respostas" in buttons(m["blocks"])][-1]
+        assert set(buttons(keep["blocks"])) == {"Ler respostas", "Responder", "Encerrar", "Apagar"}
+        # The moderators' inbox stays English.
+        [request] = scene.inbox()
+        assert set(buttons(request["blocks"])) == {"Reply", "Close", "Block sender"}
