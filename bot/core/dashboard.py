@@ -57,6 +57,11 @@ class SignedOut(SignInRefused):
     """No session, or one that expired: sign in again from the chat."""
 
 
+class RolesUnchecked(PermissionDenied):
+    """The platform could not be asked about the moderator just now (not a refusal of them):
+    a sign-in link is given back, so the moderator can try the same link again."""
+
+
 def secret_hash(secret: str) -> str:
     """What is stored for a link's token or a session's cookie."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
@@ -149,7 +154,13 @@ class DashboardAccess:
                 "This is not a sign-in link Haven made.",
                 "Type /support-admin dashboard in the chat and open the link it gives you.",
             )
-        ctx = await self._checked(grant, fresh=True)
+        try:
+            ctx = await self._checked(grant, fresh=True)
+        except RolesUnchecked:
+            # Nobody was refused: the platform did not answer. Give the link back (it is still
+            # within its 10 minutes), so "try again soon" works without a new link.
+            await self._store.release_link(secret_hash(token))
+            raise
         secret = secrets.token_urlsafe(32)
         expires = _epoch(self._clock.now() + SESSION_TTL)
         await self._store.add_session(secret_hash(secret), grant, expires)
@@ -200,14 +211,14 @@ class DashboardAccess:
         directory = self._directories.get(platform)
         community = await self._communities.get(grant.community_id)
         if directory is None or community is None:
-            raise PermissionDenied(
+            raise RolesUnchecked(
                 f"Haven cannot check your {platform.value.capitalize()} roles right now.",
                 "The dashboard works while Haven is connected to the platform; try again soon.",
             )
         try:
             actor = await directory.member_actor(community, grant.actor_id)
         except DirectoryUnavailable:
-            raise PermissionDenied(
+            raise RolesUnchecked(
                 f"Haven cannot check your {platform.value.capitalize()} roles right now.",
                 "Nothing was changed. Reload the page in a moment.",
             ) from None

@@ -783,6 +783,10 @@ class DashboardStore(Protocol):
         reason otherwise. Checked and marked in one transaction (two tabs cannot both win)."""
         ...
 
+    async def release_link(self, token_hash: str) -> None:
+        """Make a taken link usable again (the platform could not check the moderator)."""
+        ...
+
     async def add_session(
         self, session_hash: str, grant: DashboardGrant, expires_at: int
     ) -> None: ...

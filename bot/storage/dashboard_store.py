@@ -46,6 +46,12 @@ class SqlDashboardStore:
             return LinkState.UNKNOWN, None
         return (LinkState.USED if row["used"] else LinkState.EXPIRED), None
 
+    async def release_link(self, token_hash: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE dashboard_links SET used = 0 WHERE token_hash = ?", (token_hash,)
+            )
+
     async def add_session(self, session_hash: str, grant: DashboardGrant, expires_at: int) -> None:
         async with self._db.write() as conn:
             await conn.execute(

@@ -15,7 +15,7 @@ import pytest
 from bot.app import dashboard_app, open_services
 from bot.core.cards import Card
 from bot.core.models import Actor, Community, Platform, RequestContext
-from bot.core.ports import Found, MemberRef
+from bot.core.ports import DirectoryUnavailable, Found, MemberRef
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import HavenWeb
@@ -36,6 +36,8 @@ class Members:
 
     def __init__(self) -> None:
         self.now: dict[tuple[str, str], Actor] = {}
+        # The platform does not answer (a Discord outage, Slack's API down).
+        self.unreachable = False
 
     def set(self, community_id: str, actor: Actor) -> None:
         self.now[(community_id, actor.id)] = actor
@@ -50,6 +52,8 @@ class Members:
         return [() for _ in refs]
 
     async def member_actor(self, community: Community, user_id: str) -> Actor | None:
+        if self.unreachable:
+            raise DirectoryUnavailable("the platform did not answer")
         return self.now.get((community.id, user_id))
 
 

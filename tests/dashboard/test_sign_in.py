@@ -79,6 +79,21 @@ async def test_the_link_of_someone_who_is_no_longer_a_moderator_is_refused(site:
     assert await site.session_count() == 0
 
 
+async def test_a_link_survives_the_platform_not_answering_at_sign_in(site: Site) -> None:
+    link = await site.link()
+    token = link.split("token=", 1)[1]
+    site.members.unreachable = True
+    status, page = await site.post(site.client(), "/dashboard/login", {"token": token})
+    assert status == 403 and "cannot check your" in page
+    assert await site.session_count() == 0
+    site.members.unreachable = False
+    status, _ = await site.post(site.client(), "/dashboard/login", {"token": token})
+    assert status in (200, 303)  # the same link, once the platform answers again
+    assert await site.session_count() == 1
+    status, page = await site.post(site.client(), "/dashboard/login", {"token": token})
+    assert status == 403 and "already used" in page  # and still only once
+
+
 async def test_a_moderator_who_loses_the_role_is_out_on_the_next_request(site: Site) -> None:
     # A moderator by role: the community's moderator role, held on the platform.
     helper = Actor("333", "Kai", role_ids=(ROLE,))
