@@ -20,6 +20,12 @@ from discord.ext import commands
 from bot.adapters.discord import component_ids as ids
 from bot.adapters.discord.contact import DiscordContact
 from bot.adapters.discord.context import request_context
+from bot.adapters.discord.localisations import (
+    ANONYMOUS_CHOICE,
+    CONTACT_DESCRIPTION,
+    MYSELF_CHOICE,
+    SEND_AS_DESCRIPTION,
+)
 from bot.adapters.discord.modals_contact import CANNOT_SEND_TO_USER, TEXT_FIELD, contact_modal
 from bot.adapters.discord.responding import modal_values, raw_data, send_card
 from bot.core.cards import Card
@@ -59,18 +65,13 @@ class ContactCog(commands.Cog):
         for kind in (ids.CONTACT, ids.CONTACT_FORM, ids.CONTACT_MOD):
             self.bot.component_handlers.pop(kind, None)
 
-    @app_commands.command(
-        name=CONTACT_COMMAND,
-        description="Privately write to this server's moderators, anonymously if you like",
-    )
+    @app_commands.command(name=CONTACT_COMMAND, description=CONTACT_DESCRIPTION)
     @app_commands.rename(send_as="as")
-    @app_commands.describe(send_as="Anonymous (they never learn who wrote) or as yourself")
+    @app_commands.describe(send_as=SEND_AS_DESCRIPTION)
     @app_commands.choices(
         send_as=[
-            app_commands.Choice(
-                name="anonymous: the moderators never learn who wrote", value="anonymous"
-            ),
-            app_commands.Choice(name="as myself: the moderators see who wrote", value="myself"),
+            app_commands.Choice(name=ANONYMOUS_CHOICE, value="anonymous"),
+            app_commands.Choice(name=MYSELF_CHOICE, value="myself"),
         ]
     )
     @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)

@@ -139,6 +139,17 @@ async def test_the_command_is_localised_for_every_shipped_language(
     assert options["topic"]["name_localizations"]["es-ES"] == "tema"
     assert options["region"]["name_localizations"]["de"] == "land"
     assert options["region"]["description_localizations"]["fr"].startswith("Ton pays")
+    # So is the other command a person asking for help uses, choices included.
+    contact = fake.find_command("support-contact")
+    assert contact["name_localizations"] == {}
+    assert contact["description_localizations"]["es-ES"].startswith("Escribe en privado")
+    assert contact["description_localizations"]["pt-BR"].startswith("Escreva em particular")
+    (send_as,) = contact["options"]
+    assert send_as["name"] == "as" and send_as["name_localizations"]["de"] == "als"
+    assert send_as["description_localizations"]["fr"].startswith("Anonyme")
+    names = {c["value"]: c["name_localizations"] for c in send_as["choices"]}
+    assert names["anonymous"]["es-ES"].startswith("anónimo:")
+    assert names["myself"]["de"].startswith("mit meinem Namen:")
     # Moderator commands stay English.
     admin = fake.find_command("support-admin")
     assert not admin.get("description_localizations")
