@@ -51,3 +51,17 @@ def test_the_check_sees_the_shipped_files() -> None:
     assert {"bot/core/support.py", "config/packs/default.yaml"} <= scanned
     assert OUTSIDE_THE_REPOSITORY.search("see ../shared/reference/reliability.md §7 row 35")
     assert OUTSIDE_THE_REPOSITORY.search("(helplines.md §0.2)")
+
+
+def test_no_virtual_environment_or_env_file_is_tracked() -> None:
+    # A committed `.venv` symlink once made `python3 -m venv .venv` (the README's first
+    # command) fail in a fresh clone; .gitignore must match `.venv` as a file too.
+    import subprocess
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    paths = [line.split("\t", 1)[1] for line in listed]
+    assert not [p for p in paths if p.split("/")[0] in (".venv", "venv", ".env")]
+    ignored = (ROOT / ".gitignore").read_text("utf-8").splitlines()
+    assert ".venv" in ignored and ".env" in ignored
