@@ -22,7 +22,7 @@ from importlib import resources
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale, request_locale
+from bot.core.locales import SHIPPED_LOCALES, SOURCE_LOCALE, best_locale
 
 DOMAIN = "haven"
 
@@ -87,14 +87,8 @@ def shipped_locale(tag: str | None) -> str:
     return best_locale(tag, SHIPPED_LOCALES) or SOURCE_LOCALE
 
 
-@functools.lru_cache(maxsize=1024)
-def answer_locale(person: str | None, community_default: str | None) -> str:
-    """locales.request_locale (the person's, else the community's, else English), memoised."""
-    return request_locale(person, community_default)
-
-
 def translator(locale: str | None) -> Words:
-    """Haven's words for a request's locale (already chosen with `answer_locale`, or a raw
+    """Haven's words for a request's locale (already chosen with `locales.request_locale`, or a raw
     tag: it is matched to a shipped locale here too)."""
     return _load(shipped_locale(locale))
 

@@ -9,6 +9,7 @@ because two places matched "pt-BR" differently. Nothing here is stored per perso
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 # The languages Haven ships its own words and the default pack's translations in. Tags are
@@ -52,8 +53,10 @@ def best_locale(requested: str | None, available: Iterable[str]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def request_locale(person: str | None, community_default: str | None) -> str:
-    """The locale a request is answered in: the person's, else the community's, else English."""
+    """The locale a request is answered in: the person's, else the community's, else English.
+    Memoised: every answer asks, and the tags people send are few."""
     for candidate in (person, community_default):
         found = best_locale(candidate, SHIPPED_LOCALES)
         if found is not None:

@@ -32,8 +32,8 @@ from bot.core.content.reports import report_choices
 from bot.core.content.topics import localise_topic, match_topic, suggest_topics
 from bot.core.content.validation import display_domain, make_mentions_inert
 from bot.core.errors import NotFound, UnknownChoice
-from bot.core.i18n import ENGLISH, N_, Words, answer_locale, translator
-from bot.core.locales import SOURCE_LOCALE, language_of
+from bot.core.i18n import ENGLISH, N_, Words, translator
+from bot.core.locales import SOURCE_LOCALE, language_of, request_locale
 from bot.core.lru import LruCache
 from bot.core.models import (
     Community,
@@ -331,7 +331,7 @@ class SupportService:
     def locale_for(ctx: RequestContext, community: Community | None) -> str:
         """The shipped locale of this one answer: the person's, else the community's, else
         English (locales.request_locale). Used for this call only; never stored."""
-        return answer_locale(ctx.locale, community.default_locale if community else None)
+        return request_locale(ctx.locale, community.default_locale if community else None)
 
     async def post_card(
         self, community_id: str, topic: str | None, message_key: str | None
@@ -345,7 +345,7 @@ class SupportService:
         chosen_topic = self.resolve_topic(index, topic)
         region = community.default_region if community else None
         # A channel post has many readers: the community's language, never one person's.
-        locale = answer_locale(None, community.default_locale if community else None)
+        locale = request_locale(None, community.default_locale if community else None)
         selection = self._select(community_id, index, chosen_topic, region, locale, message_key)
         return self._card(
             index,
@@ -398,7 +398,7 @@ class SupportService:
             chosen_region = self.resolve_region(region, community)
         except UnknownChoice:
             chosen_region = None
-        wanted = answer_locale(locale, community.default_locale if community else None)
+        wanted = request_locale(locale, community.default_locale if community else None)
         pool = index.messages_by_topic_language.get(
             (chosen_topic.slug, language_of(wanted))
         ) or index.messages_by_topic.get(chosen_topic.slug, ())

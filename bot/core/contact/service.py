@@ -39,8 +39,8 @@ from bot.core.contact.rules import (
 from bot.core.content.validation import check_text, make_mentions_inert
 from bot.core.errors import HavenError, NotFound, ValidationFailed
 from bot.core.failures import log_failure
-from bot.core.i18n import ENGLISH, Words, answer_locale, translator
-from bot.core.locales import SOURCE_LOCALE
+from bot.core.i18n import ENGLISH, Words, translator
+from bot.core.locales import SOURCE_LOCALE, request_locale
 from bot.core.mentions import parse_channel
 from bot.core.models import DIRECT_MESSAGE_COMMUNITY, Community, Platform, RequestContext
 from bot.core.permissions import moderator_community
@@ -230,12 +230,12 @@ class ContactService:
         """Haven's words for this person's request: their locale, else the community's
         default, else English (locales.request_locale, the rule /support uses). For this
         call only: nothing stores or logs it."""
-        return translator(answer_locale(ctx.locale, await self._default_locale(ctx.community_id)))
+        return translator(request_locale(ctx.locale, await self._default_locale(ctx.community_id)))
 
     async def _community_words(self, community_id: str) -> Words:
         """For a message sent later, with no request to take a locale from (a moderator's
         reply DM): the community's default language."""
-        return translator(answer_locale(None, await self._default_locale(community_id)))
+        return translator(request_locale(None, await self._default_locale(community_id)))
 
     async def _default_locale(self, community_id: str) -> str | None:
         if community_id == DIRECT_MESSAGE_COMMUNITY:
